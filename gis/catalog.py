@@ -1,0 +1,150 @@
+"""The layer catalog: typed models of ``layers/*.yaml`` (and their styles).
+
+Each YAML is loaded with ``yaml.safe_load`` into a pydantic model with ``extra="forbid"``; a
+failure becomes :class:`~gis.errors.LayerConfigError` carrying the file and the key path.
+``gis catalog validate`` checks a folder; ``gis catalog schema`` prints the JSON Schema.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gis.encoding import TextEncoding
+from gis.errors import LayerConfigError
+from gis.fields import ALIASES, LayerKind
+from gis.landuse import PublicLandRule
+
+__all__ = ["Title", "SourceSpec", "StyleSpec", "LayerSpec", "Catalog", "load_layer_spec",
+           "load_catalog"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Title(_Model):
+    """A title in Vietnamese and English."""
+
+    vi: str
+    en: str
+
+
+class SourceSpec(_Model):
+    """Where a layer's data comes from when it is not given on the command line."""
+
+    path: str | None = None
+    layer: str | None = None
+    driver: str | None = None
+
+
+class StyleSpec(_Model):
+    """How a layer is drawn: a categorical colour per value of ``by``."""
+
+    by: str | None = None
+    colors: dict[str, str] = Field(default_factory=dict)
+    labels: dict[str, Title] = Field(default_factory=dict)
+    default_color: str = "#9e9e9e"
+    stroke_color: str = "#424242"
+    stroke_width: float = 0.5
+    fill_opacity: float = 0.6
+
+
+class LayerSpec(_Model):
+    """One layer of the catalog (``layers/<id>.yaml``)."""
+
+    id: str
+    kind: LayerKind
+    title: Title
+    source: SourceSpec = SourceSpec()
+    crs: str | None = Field(default=None, description="CRS of the source when it declares none")
+    province: str | None = Field(default=None, description="province, to pick the VN-2000 zone")
+    geometry_type: Literal["Polygon", "Point", "LineString"] = "Polygon"
+    id_field: str | None = None
+    fields: dict[str, str] = Field(default_factory=dict, description="model field -> source field")
+    defaults: dict[str, str | int | float] = Field(default_factory=dict)
+    encoding: dict[str, TextEncoding] = Field(default_factory=dict,
+                                              description="source column -> text encoding")
+    public_land: tuple[PublicLandRule, ...] | None = None
+    area_tolerance: float | None = None
+    style: StyleSpec | str | None = None
+    popup: tuple[str, ...] = ()
+
+    @field_validator("fields")
+    @classmethod
+    def _known_model_fields(cls, value: dict[str, str], info):  # type: ignore[no-untyped-def]
+        kind = info.data.get("kind")
+        if kind is not None:
+            unknown = [k for k in value if k not in ALIASES[kind]]
+            if unknown:
+                raise ValueError(f"unknown model field(s) {unknown}; valid for {kind.value}: "
+                                 f"{', '.join(ALIASES[kind])}")
+        return value
+
+
+class Catalog(_Model):
+    """All layer specs of a folder, by id."""
+
+    layers: dict[str, LayerSpec]
+
+    def for_kind(self, kind: LayerKind | str) -> LayerSpec | None:
+        """The spec whose id equals the kind, else the first of that kind."""
+        kind = LayerKind.parse(kind)
+        if kind.value in self.layers:
+            return self.layers[kind.value]
+        return next((s for s in self.layers.values() if s.kind is kind), None)
+
+
+def _key_path(error: dict[str, object]) -> str:
+    return ".".join(str(p) for p in error.get("loc", ()))  # type: ignore[union-attr]
+
+
+def _load_yaml(path: Path) -> object:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except OSError as exc:
+        raise LayerConfigError(f"cannot read: {exc.strerror}", path=path) from None
+    except yaml.YAMLError as exc:
+        raise LayerConfigError(f"not valid YAML: {exc}", path=path) from None
+
+
+def load_layer_spec(path: str | os.PathLike[str]) -> LayerSpec:
+    """Load and validate one layer YAML; styles named by file are resolved beside it."""
+    path = Path(path)
+    data = _load_yaml(path)
+    if not isinstance(data, dict):
+        raise LayerConfigError("expected a mapping at the top level", path=path)
+    style = data.get("style")
+    if isinstance(style, str):
+        style_path = (path.parent / style).resolve()
+        style_data = _load_yaml(style_path)
+        try:
+            data = {**data, "style": StyleSpec.model_validate(style_data)}
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise LayerConfigError(first["msg"], path=style_path, field=_key_path(first)) from None
+    try:
+        return LayerSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise LayerConfigError(f"{first['msg']}{more}", path=path, field=_key_path(first)) from None
+
+
+def load_catalog(folder: str | os.PathLike[str]) -> Catalog:
+    """Load every ``*.yaml`` directly in ``folder`` (styles live in ``folder/styles``)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise LayerConfigError("no such catalog folder", path=folder)
+    layers: dict[str, LayerSpec] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        spec = load_layer_spec(path)
+        if spec.id in layers:
+            raise LayerConfigError(f"duplicate layer id {spec.id!r}", path=path, field="id")
+        layers[spec.id] = spec
+    return Catalog(layers=layers)

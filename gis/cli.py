@@ -1,0 +1,356 @@
+"""The ``gis`` command line: parse, call the library, print. No logic of its own.
+
+Every :class:`~gis.errors.GisError` is printed as one clear line (file, layer, row, field) with no
+traceback, and the exit code is non-zero.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from gis.errors import GisError, ParcelValidationError
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+KINDS = ["parcels", "projects", "buildings", "wards"]
+
+
+def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ParcelValidationError as exc:
+            report = exc.report
+            if report is not None and hasattr(report, "validation"):
+                _print_report(report)
+            err_console.print(f"[bold red]Error:[/] {exc}")
+            sys.exit(3)
+        except GisError as exc:
+            err_console.print(f"[bold red]Error:[/] {exc}")
+            sys.exit(2)
+        except ValueError as exc:  # bad option values from enums (engine, kind, format)
+            err_console.print(f"[bold red]Error:[/] {exc}")
+            sys.exit(2)
+
+    return wrapper
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from gis.settings import IngestSettings, StorageSettings
+
+    return StorageSettings(), IngestSettings()
+
+
+def _spec(kind: str, config: str | None, catalog_dir: str | None):  # type: ignore[no-untyped-def]
+    from gis.catalog import load_catalog, load_layer_spec
+
+    if config:
+        return load_layer_spec(config)
+    folder = Path(catalog_dir) if catalog_dir else Path("layers")
+    if folder.is_dir():
+        return load_catalog(folder).for_kind(kind)
+    return None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gis-landparcels")
+def cli() -> None:
+    """Land-parcel management for Vietnamese land offices (quản lý thửa đất).
+
+    Ingest cadastral layers, validate them, keep them in a GeoPackage store, export them.
+    The store is the file named by GIS_STORE (default data/store.gpkg).
+    """
+
+
+def _layer_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--crs", help="CRS of the source when it declares none or declares it wrongly "
+                     "(e.g. EPSG:5897)."),
+        click.option("--layer", "layer_name", help="Layer to read from a GeoPackage, zip or folder."),
+        click.option("--province", help="Province, to pick its VN-2000 TM-3 zone (e.g. 'Đà Nẵng')."),
+        click.option("--ward", help="Ward code for every parcel when the source has no MaXa field."),
+        click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default=None,
+                     help="I/O engine (default pyogrio: faster, see benchmarks/)."),
+        click.option("--config", type=click.Path(exists=True, dir_okay=False),
+                     help="Layer YAML (field map, encodings, public-land rules)."),
+        click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False),
+                     help="Layer catalog folder (default ./layers)."),
+        click.option("--report", "report_path", type=click.Path(dir_okay=False),
+                     help="Write the report: .json (everything) or .csv (one line per issue)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _prepare_kwargs(kind: str, crs, layer_name, province, ward, engine, config, catalog_dir):  # type: ignore[no-untyped-def]
+    _, ingest_settings = _settings()
+    return dict(spec=_spec(kind, config, catalog_dir), crs=crs, layer=layer_name,
+                province=province, engine=engine or ingest_settings.engine,
+                defaults={"ward_code": ward} if ward else None)
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.option("--kind", type=click.Choice(KINDS), default="parcels", show_default=True)
+@_layer_options
+@_handle_errors
+def validate(path: str, kind: str, crs, layer_name, province, ward, engine, config, catalog_dir,  # type: ignore[no-untyped-def]
+             report_path) -> None:
+    """Read a layer, check it and print the report. Writes nothing (except --report)."""
+    from gis.ingest import prepare_layer
+
+    report = prepare_layer(path, kind, **_prepare_kwargs(kind, crs, layer_name, province, ward,
+                                                        engine, config, catalog_dir))
+    _print_report(report)
+    if report_path:
+        console.print(f"report written to {report.write(report_path)}")
+
+
+@cli.command()
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("path", type=click.Path())
+@_layer_options
+@click.option("--strict", is_flag=True, help="Refuse the whole file if any row fails validation.")
+@click.option("--user", help="Who is recorded in the ingest log (default: GIS_USER or login).")
+@_handle_errors
+def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config, catalog_dir,  # type: ignore[no-untyped-def]
+           report_path, strict: bool, user: str | None) -> None:
+    """Validate a layer and load it into the store, replacing the previous version atomically.
+
+    Valid rows load; rows that fail go to the quarantine table with the reason. The diff against
+    the previous version (added, removed, changed) is printed.
+    """
+    from gis.ingest import ingest_layer
+    from gis.store import open_store
+
+    storage, ingest_settings = _settings()
+    store = open_store(storage.store_path)
+    kwargs = _prepare_kwargs(kind, crs, layer_name, province, ward, engine, config, catalog_dir)
+    with console.status(f"ingesting {kind} from {path} …"):
+        report = ingest_layer(store, path, kind, strict=strict, user=user or ingest_settings.user,
+                              **kwargs)
+    _print_report(report)
+    if report_path:
+        console.print(f"report written to {report.write(report_path)}")
+
+
+def _print_report(report) -> None:  # type: ignore[no-untyped-def]
+    v = report.validation
+    s = report.source
+    console.print(f"[bold]{report.kind.value}[/] from [cyan]{s.path}[/]"
+                  + (f" (layer {s.layer})" if s.layer else "")
+                  + f": {s.features} features, driver {s.driver}, engine {s.engine.value}")
+    for note in s.notes:
+        console.print(f"  · {note}")
+    fields = Table(title="Fields (model ← source)", show_lines=False)
+    fields.add_column("model field")
+    fields.add_column("source field")
+    fields.add_column("how")
+    for model, src in report.mapping.sources.items():
+        fields.add_row(model, src, report.mapping.how[model])
+    console.print(fields)
+    if report.mapping.unmapped:
+        console.print(f"  unmapped source fields kept in 'extra': {', '.join(report.mapping.unmapped)}")
+    for d in report.decodings:
+        state = "ambiguous, left as is" if d.ambiguous else f"{d.converted} values converted"
+        console.print(f"  text column [bold]{d.column}[/]: {d.encoding.value} ({state}; "
+                      f"score {d.score:.2f} vs {d.runner_up.value if d.runner_up else '-'} "
+                      f"{d.runner_up_score:.2f})")
+    for note in report.crs_notes:
+        console.print(f"  CRS: {note}")
+    counts = Table(title="Validation")
+    counts.add_column("rule")
+    counts.add_column("severity")
+    counts.add_column("rows", justify="right")
+    for row in v.counts().itertuples():
+        style = {"error": "red", "warning": "yellow"}.get(row.severity, "")
+        counts.add_row(row.rule, f"[{style}]{row.severity}[/]" if style else row.severity,
+                       f"{row.rows:,}")
+    console.print(counts)
+    if len(v.issues):
+        sample = Table(title="First issues (all in --report)")
+        for col in ("row", "key", "rule", "field", "message"):
+            sample.add_column(col)
+        for row in v.issues[v.issues["severity"] != "note"].head(10).itertuples():
+            sample.add_row(str(row.row), str(row.key), row.rule, str(row.field or ""), str(row.message))
+        console.print(sample)
+    console.print(f"rows: {v.rows_total:,} read = [green]{len(v.valid):,} valid[/] + "
+                  f"[red]{len(v.quarantine):,} quarantined[/]")
+    if report.diff is not None:
+        d = report.diff
+        console.print(f"change against the stored version: +{len(d.added):,} added, "
+                      f"-{len(d.removed):,} removed, ~{len(d.changed):,} changed, "
+                      f"{d.unchanged:,} unchanged")
+    if report.stored:
+        console.print(f"[green]stored[/] in {report.store_path} (layer {report.kind.value}); "
+                      f"quarantine and ingest log updated")
+
+
+@cli.command()
+@click.option("--parcels", "n_parcels", type=click.IntRange(100, 2_000_000), default=2000,
+              show_default=True, help="Number of parcels.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--legacy-encoding", is_flag=True, help="Write parcel DBF text in TCVN3, no .cpg.")
+@click.option("--no-prj", is_flag=True, help="Leave out parcels.prj (CRS must then be given).")
+@_handle_errors
+def sample(n_parcels: int, seed: int, out_dir: str, legacy_encoding: bool, no_prj: bool) -> None:
+    """Write a deterministic synthetic district in VN-2000 TM-3 105°00' (Hà Nội)."""
+    from gis.sample import generate_district, write_sample
+
+    with console.status(f"generating {n_parcels:,} parcels …"):
+        district = generate_district(n_parcels, seed=seed)
+        files = write_sample(district, out_dir, legacy_encoding=legacy_encoding, drop_prj=no_prj)
+    m = district.manifest
+    console.print(f"sample district (seed {seed}): {len(district.parcels):,} parcels, "
+                  f"{len(district.wards)} wards, {len(district.projects)} projects, "
+                  f"{len(district.buildings):,} buildings, {len(district.clearance):,} clearance rows")
+    for f in files:
+        console.print(f"  {f}")
+    del m
+
+
+@cli.command("export")
+@click.argument("kind", type=click.Choice(KINDS + ["quarantine"]))
+@click.option("--format", "fmt", type=click.Choice(["gpkg", "geojson", "shp"]), required=True)
+@click.option("--crs", help="Output CRS (default the store's VN-2000 zone; EPSG:4326 for WGS 84).")
+@click.option("--where", help="SQL filter, e.g. \"ward_code = '09880'\".")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
+              help="Output file (.shp or .zip for shapefiles).")
+@_handle_errors
+def export(kind: str, fmt: str, crs: str | None, where: str | None, out_path: str) -> None:
+    """Export a stored layer as GeoPackage, GeoJSON or Shapefile."""
+    from gis.io.write import reproject, write_layer
+    from gis.store import open_store
+
+    storage, _ = _settings()
+    store = open_store(storage.store_path)
+    frame = store.read(kind, where=where)
+    frame = reproject(frame, crs)
+    notes = write_layer(frame, out_path, fmt=fmt, layer=kind)
+    console.print(f"{len(frame):,} {kind} written to {out_path} ({fmt}, "
+                  f"{frame.crs.name if frame.crs else 'no CRS'})")
+    for note in notes:
+        console.print(f"  · {note}")
+
+
+@cli.group()
+def store() -> None:
+    """Look into the store: layers, ingest log, quarantine."""
+
+
+@store.command("info")
+@_handle_errors
+def store_info() -> None:
+    """Layers and feature counts of the store."""
+    from gis.store import open_store
+
+    storage, _ = _settings()
+    st = open_store(storage.store_path)
+    table = Table(title=f"Store {storage.store_path}")
+    table.add_column("layer")
+    table.add_column("features", justify="right")
+    for name, count in st.layers().items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    crs = st.crs()
+    console.print(f"CRS: {crs.name if crs else 'none yet'}")
+
+
+@store.command("log")
+@_handle_errors
+def store_log() -> None:
+    """Who loaded what, when, from which file."""
+    from gis.store import open_store
+
+    storage, _ = _settings()
+    log = open_store(storage.store_path).ingest_log()
+    table = Table(title="Ingest log")
+    for col in ("finished_at", "user", "kind", "source_path", "rows_total", "rows_loaded",
+                "rows_quarantined", "added", "removed", "changed"):
+        table.add_column(col)
+    for row in log.itertuples():
+        table.add_row(*(str(getattr(row, c)) for c in (
+            "finished_at", "user", "kind", "source_path", "rows_total", "rows_loaded",
+            "rows_quarantined", "added", "removed", "changed")))
+    console.print(table)
+
+
+@store.command("quarantine")
+@click.option("--kind", type=click.Choice(KINDS))
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), help="Write as .csv/.gpkg.")
+@_handle_errors
+def store_quarantine(kind: str | None, out_path: str | None) -> None:
+    """Rows kept out of the store, with the reason."""
+    from gis.io.write import write_layer
+    from gis.store import open_store
+
+    storage, _ = _settings()
+    q = open_store(storage.store_path).quarantine(kind)
+    if out_path and out_path.endswith(".csv"):
+        q.drop(columns="geometry").to_csv(out_path, index=False, encoding="utf-8-sig")
+    elif out_path:
+        write_layer(q, out_path, layer="quarantine")
+    table = Table(title=f"Quarantine ({len(q):,} rows)")
+    for col in ("kind", "source_row", "rules", "reason"):
+        table.add_column(col)
+    for row in q.head(50).itertuples():
+        table.add_row(str(row.kind), str(row.source_row), str(row.rules), str(row.reason))
+    console.print(table)
+
+
+@cli.group()
+def catalog() -> None:
+    """The layer catalog (layers/*.yaml)."""
+
+
+@catalog.command("validate")
+@click.argument("folder", type=click.Path(file_okay=False), default="layers")
+@_handle_errors
+def catalog_validate(folder: str) -> None:
+    """Check every layer YAML of FOLDER against the schema."""
+    from gis.catalog import load_catalog
+
+    cat = load_catalog(folder)
+    for spec in cat.layers.values():
+        console.print(f"[green]ok[/] {spec.id} ({spec.kind.value}): {spec.title.vi} / {spec.title.en}")
+
+
+@catalog.command("schema")
+def catalog_schema() -> None:
+    """Print the JSON Schema of a layer YAML."""
+    from gis.catalog import LayerSpec
+
+    click.echo(json.dumps(LayerSpec.model_json_schema(), ensure_ascii=False, indent=1))
+
+
+@cli.command("layers")
+@click.argument("path", type=click.Path())
+@_handle_errors
+def layers_cmd(path: str) -> None:
+    """List the layers of a source file (GeoPackage, KML, zip)."""
+    from gis.io.read import list_layers
+
+    for name, gtype in list_layers(path):
+        console.print(f"{name}\t{gtype or 'no geometry'}")
+
+
+def main() -> None:
+    """Entry point of the ``gis`` command."""
+    cli(prog_name="gis")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Build the model frame of a layer kind from a source frame and its field mapping.
+
+Columns are renamed to the model (English names, DESIGN.md "Data model"), typed, and normalised:
+ward codes are 5-character text, map sheet and parcel number integers, land-use strings parsed
+into 2024 codes with their system, Vietnamese capital-source and start-type words mapped to codes.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Mapping
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gis.fields import FieldMapping, LayerKind, fold_name
+from gis.landuse import DEFAULT_PUBLIC_RULES, PublicLandRule, classify_public, parse_land_use
+
+__all__ = ["build_frame", "normalise_ward_code", "MODEL_COLUMNS"]
+
+MODEL_COLUMNS: dict[LayerKind, tuple[str, ...]] = {
+    LayerKind.PARCELS: (
+        "parcel_key", "ward_code", "map_sheet", "parcel_no", "land_use", "land_use_codes",
+        "land_use_source", "land_use_system", "land_group", "owner_name", "owner_code",
+        "origin_code", "address", "area_recorded_m2", "legal_area_m2", "area_m2", "is_public",
+        "public_rule"),
+    LayerKind.PROJECTS: (
+        "project_id", "name", "investor", "capital_source", "start_type", "key_project",
+        "planned_area_ha", "ward_codes", "start_year", "area_m2"),
+    LayerKind.BUILDINGS: ("building_id", "floors", "year_built", "area_m2"),
+    LayerKind.WARDS: ("ward_code", "name", "district", "province", "area_m2"),
+}
+
+
+def normalise_ward_code(value: object) -> str | None:
+    """Ward codes are 5-character text with leading zeros.
+
+    >>> normalise_ward_code(4), normalise_ward_code("20248"), normalise_ward_code(9880.0)
+    ('00004', '20248', '09880')
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    text = str(value).strip()
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    if not text:
+        return None
+    return text.zfill(5) if text.isdigit() and len(text) < 5 else text
+
+
+def _text(series: pd.Series) -> pd.Series:
+    out = series.astype("string").str.strip()
+    return out.where(out != "", pd.NA).map(
+        lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else v).astype("string")
+
+
+def _integer(series: pd.Series) -> pd.Series:
+    return pd.to_numeric(series, errors="coerce").astype("Float64").round().astype("Int64")
+
+
+def _float(series: pd.Series) -> pd.Series:
+    if series.dtype == object or pd.api.types.is_string_dtype(series):
+        series = series.astype("string").str.replace(",", ".", regex=False)
+    return pd.to_numeric(series, errors="coerce").astype("float64")
+
+
+_CAPITAL = {"ngansach": "STATE_BUDGET", "vonngansach": "STATE_BUDGET", "nsnn": "STATE_BUDGET",
+            "dautucong": "STATE_BUDGET", "statebudget": "STATE_BUDGET", "ns": "STATE_BUDGET",
+            "ngoaingansach": "NON_BUDGET", "vonngoaingansach": "NON_BUDGET",
+            "nonbudget": "NON_BUDGET", "nns": "NON_BUDGET"}
+_START = {"chuyentiep": "CARRIED_OVER", "chuyentiepnamtruoc": "CARRIED_OVER",
+          "carriedover": "CARRIED_OVER", "moi": "NEW", "trienkhaimoi": "NEW", "khoicongmoi": "NEW",
+          "new": "NEW"}
+_TRUE = {"co", "x", "1", "true", "yes", "y", "trongdiem"}
+
+
+def _vocab(series: pd.Series, table: Mapping[str, str]) -> pd.Series:
+    return series.map(lambda v: table.get(fold_name(str(v))) if isinstance(v, str) else None
+                      ).astype("string")
+
+
+def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
+                defaults: Mapping[str, object] | None = None,
+                public_rules: tuple[PublicLandRule, ...] = DEFAULT_PUBLIC_RULES) -> gpd.GeoDataFrame:
+    """Return the model frame: model columns, ``source_row`` (1-based) and ``extra`` (JSON).
+
+    ``source`` must already be in the working (projected) CRS so that ``area_m2`` is in m².
+    """
+    defaults = dict(defaults or {})
+    kind = mapping.kind
+    n = len(source)
+    cols: dict[str, pd.Series] = {}
+
+    def raw(model_field: str) -> pd.Series:
+        if model_field in mapping.sources:
+            return source[mapping.sources[model_field]].reset_index(drop=True)
+        return pd.Series([defaults.get(model_field)] * n, dtype=object)
+
+    geometry = source.geometry.reset_index(drop=True)
+    area = pd.Series(np.asarray(geometry.area), dtype="float64")
+    if kind is LayerKind.PARCELS:
+        cols["ward_code"] = raw("ward_code").map(normalise_ward_code).astype("string")
+        cols["map_sheet"] = _integer(raw("map_sheet"))
+        cols["parcel_no"] = _integer(raw("parcel_no"))
+        cols["parcel_key"] = (cols["ward_code"].fillna("?") + "-" + cols["map_sheet"].astype("string")
+                              .fillna("?") + "-" + cols["parcel_no"].astype("string").fillna("?"))
+        land = _text(raw("land_use_source"))
+        uniques = {v: parse_land_use(v) for v in land.dropna().unique()}
+        parsed = land.map(lambda v: uniques.get(v) if isinstance(v, str) else None)
+        cols["land_use"] = parsed.map(lambda p: p.primary if p else None).astype("string")
+        cols["land_use_codes"] = parsed.map(lambda p: tuple(p.codes) if p else ())
+        cols["land_use_source"] = land
+        cols["land_use_system"] = parsed.map(lambda p: p.system if p else None).astype("string")
+        cols["land_group"] = parsed.map(lambda p: p.group.value if p and p.group else None
+                                        ).astype("string")
+        for f in ("owner_name", "owner_code", "origin_code", "address"):
+            cols[f] = _text(raw(f))
+        cols["area_recorded_m2"] = _float(raw("area_recorded_m2"))
+        cols["legal_area_m2"] = _float(raw("legal_area_m2"))
+        cols["area_m2"] = area
+        frame = pd.DataFrame(cols)
+        frame["public_rule"] = classify_public(frame, public_rules).astype("string")
+        frame["is_public"] = frame["public_rule"].notna()
+        frame["land_use_codes"] = frame["land_use_codes"].map(lambda cs: "+".join(cs)).astype("string")
+    elif kind is LayerKind.PROJECTS:
+        cols["project_id"] = _text(raw("project_id"))
+        cols["name"] = _text(raw("name"))
+        cols["investor"] = _text(raw("investor"))
+        cols["capital_source"] = _vocab(raw("capital_source"), _CAPITAL)
+        cols["start_type"] = _vocab(raw("start_type"), _START)
+        cols["key_project"] = raw("key_project").map(
+            lambda v: fold_name(str(v)) in _TRUE if v is not None and v is not pd.NA else False
+        ).astype(bool)
+        cols["planned_area_ha"] = _float(raw("planned_area_ha"))
+        cols["ward_codes"] = _text(raw("ward_codes"))
+        cols["start_year"] = _integer(raw("start_year"))
+        cols["area_m2"] = area
+        frame = pd.DataFrame(cols)
+    elif kind is LayerKind.BUILDINGS:
+        ids = _text(raw("building_id"))
+        fallback = pd.Series([f"B{i + 1}" for i in range(n)], dtype="string")
+        cols["building_id"] = ids.fillna(fallback)
+        cols["floors"] = _integer(raw("floors"))
+        cols["year_built"] = _integer(raw("year_built"))
+        cols["area_m2"] = area
+        frame = pd.DataFrame(cols)
+    else:
+        cols["ward_code"] = raw("ward_code").map(normalise_ward_code).astype("string")
+        for f in ("name", "district", "province"):
+            cols[f] = _text(raw(f))
+        cols["area_m2"] = area
+        frame = pd.DataFrame(cols)
+    frame = frame[list(MODEL_COLUMNS[kind])]
+    frame.insert(0, "source_row", np.arange(1, n + 1, dtype="int64"))
+    if mapping.unmapped:
+        extra = source[list(mapping.unmapped)].reset_index(drop=True)
+        records = extra.astype(object).where(extra.notna(), None).to_dict("records")
+        frame["extra"] = pd.Series([json.dumps(r, ensure_ascii=False, default=str) for r in records],
+                                   dtype="string")
+    else:
+        frame["extra"] = pd.Series([None] * n, dtype="string")
+    return gpd.GeoDataFrame(frame, geometry=geometry.values, crs=source.crs)

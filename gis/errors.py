@@ -1,0 +1,122 @@
+"""Errors and warnings of the land-parcel service.
+
+One root, :class:`GisError`, and flat subclasses. Each carries the context a land officer needs to
+find the problem (``path``, ``layer``, ``row``, ``field``, ``value``); the message names them.
+Builtins are mixed in where they mean something (``OSError`` for unreadable sources, ``ValueError``
+for bad values), as rasterio and Fiona do.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from typing import Any
+
+__all__ = [
+    "GisError",
+    "DataSourceError",
+    "UnsafeArchiveError",
+    "LayerConfigError",
+    "FieldMappingError",
+    "CRSError",
+    "CRSMismatchError",
+    "EncodingDetectionError",
+    "ParcelValidationError",
+    "StoreError",
+    "GisWarning",
+    "CRSWarning",
+]
+
+
+class GisError(Exception):
+    """Root of every error the service raises on purpose.
+
+    Parameters
+    ----------
+    message
+        What was expected and what was found.
+    path, layer, row, field, value
+        Where the problem is. ``row`` is the 1-based feature/row number in the source.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | PathLike[str] | None = None,
+        layer: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        value: Any = None,
+    ) -> None:
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.layer = layer
+        self.row = row
+        self.field = field
+        self.value = value
+        super().__init__(self.__str__())
+
+    def where(self) -> str:
+        """Return the location part of the message ("file x.shp, layer parcels, row 12, field MaXa")."""
+        parts = []
+        if self.path:
+            parts.append(f"file {self.path}")
+        if self.layer:
+            parts.append(f"layer {self.layer}")
+        if self.row is not None:
+            parts.append(f"row {self.row}")
+        if self.field:
+            parts.append(f"field {self.field}")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.where()
+        return f"{where}: {self.message}" if where else self.message
+
+
+class DataSourceError(GisError, OSError):
+    """A layer or table cannot be read: missing, truncated, unsupported or empty."""
+
+
+class UnsafeArchiveError(DataSourceError):
+    """A zip/kmz refused for safety: path traversal, zip bomb, too many members."""
+
+
+class LayerConfigError(GisError, ValueError):
+    """A layer or map YAML is invalid; ``field`` holds the key path."""
+
+
+class FieldMappingError(GisError, ValueError):
+    """Required model fields cannot be found among the source fields."""
+
+
+class CRSError(GisError, ValueError):
+    """The coordinate reference system is missing, ambiguous or contradicts the coordinates."""
+
+
+class CRSMismatchError(CRSError):
+    """Two layers that must share a CRS do not."""
+
+
+class EncodingDetectionError(GisError, ValueError):
+    """Legacy Vietnamese text cannot be decoded with confidence."""
+
+
+class ParcelValidationError(GisError, ValueError):
+    """Validation found rows that cannot be loaded (raised in strict mode); ``report`` holds all."""
+
+    def __init__(self, message: str, *, report: Any = None, **where: Any) -> None:
+        self.report = report
+        super().__init__(message, **where)
+
+
+class StoreError(GisError, OSError):
+    """The store cannot be opened or written."""
+
+
+class GisWarning(UserWarning):
+    """Root of the service's warnings."""
+
+
+class CRSWarning(GisWarning):
+    """A CRS was read from a source that is known to be imprecise (e.g. a .prj without TOWGS84)."""

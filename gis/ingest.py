@@ -1,0 +1,251 @@
+"""Ingest: read a layer, decode legacy text, map fields, resolve the CRS, validate, store.
+
+:func:`prepare_layer` does everything but write (``gis validate``); :func:`ingest_layer` also
+replaces the layer in the store, atomically, and logs who loaded what (``gis ingest``).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import CRS
+
+from gis import crs as crsmod
+from gis.catalog import LayerSpec
+from gis.core.diff import LayerDiff, diff_layers
+from gis.core.model import build_frame
+from gis.core.validate import Severity, ValidationConfig, ValidationResult, validate_frame
+from gis.encoding import ColumnDecoding, decode_frame
+from gis.errors import CRSError, ParcelValidationError
+from gis.fields import FieldMapping, LayerKind, map_fields
+from gis.io.engines import Engine
+from gis.io.read import SourceInfo, read_layer
+from gis.landuse import DEFAULT_PUBLIC_RULES
+from gis.store.base import IngestLogEntry, Store
+
+__all__ = ["LayerReport", "prepare_layer", "ingest_layer", "source_checksum", "KEYS"]
+
+KEYS = {LayerKind.PARCELS: "parcel_key", LayerKind.PROJECTS: "project_id",
+        LayerKind.BUILDINGS: "building_id", LayerKind.WARDS: "ward_code"}
+
+
+@dataclass
+class LayerReport:
+    """Everything an ingest decided and found, for the terminal, JSON and CSV."""
+
+    kind: LayerKind
+    source: SourceInfo
+    mapping: FieldMapping
+    decodings: list[ColumnDecoding]
+    crs_source: str
+    crs_working: str
+    crs_notes: list[str]
+    validation: ValidationResult
+    timings: dict[str, float] = field(default_factory=dict)
+    diff: LayerDiff | None = None
+    stored: bool = False
+    store_path: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-serialisable report (issues included)."""
+        issues = self.validation.issues.astype(object).where(self.validation.issues.notna(), None)
+        return {
+            "kind": self.kind.value,
+            "source": {"path": self.source.path, "layer": self.source.layer,
+                       "driver": self.source.driver, "engine": self.source.engine.value,
+                       "encoding": self.source.encoding, "features": self.source.features,
+                       "notes": list(self.source.notes)},
+            "fields": self.mapping.as_dict(),
+            "text_encoding": [d.as_dict() for d in self.decodings],
+            "crs": {"source": self.crs_source, "working": self.crs_working,
+                    "notes": self.crs_notes},
+            "summary": self.validation.summary(),
+            "issues": issues.to_dict("records"),
+            "diff": self.diff.as_dict() if self.diff else None,
+            "stored": self.stored,
+            "store": self.store_path,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Write the report: ``.json`` (everything) or ``.csv`` (one line per issue)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        if path.suffix.lower() == ".csv":
+            self.validation.issues.to_csv(tmp, index=False, encoding="utf-8-sig")
+        else:
+            tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1, default=str),
+                           encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+
+def source_checksum(path: str | os.PathLike[str]) -> str:
+    """SHA-256 over the source file, its shapefile sidecars, or every file of a folder."""
+    p = Path(path)
+    if p.is_dir():
+        files = sorted(f for f in p.rglob("*") if f.is_file())
+    elif p.suffix.lower() == ".shp":
+        files = sorted(f for f in p.parent.glob(p.stem + ".*") if f.with_suffix("").name == p.stem)
+    else:
+        files = [p]
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.name.encode())
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def _describe(crs: CRS) -> str:
+    epsg = crs.to_epsg(min_confidence=90)
+    return f"EPSG:{epsg} {crs.name}" if epsg else crs.name
+
+
+def _bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    geoms = frame.geometry
+    present = geoms[~(geoms.isna() | geoms.is_empty)]
+    b = present.total_bounds if len(present) else np.array([np.nan] * 4)
+    return tuple(float(v) for v in b)  # type: ignore[return-value]
+
+
+def _resolve_crs(raw: gpd.GeoDataFrame, info: SourceInfo, *, crs: str | None, spec: LayerSpec | None,
+                 province: str | None, store_crs: CRS | None) -> tuple[CRS, CRS, list[str]]:
+    notes: list[str] = []
+    bounds = _bounds(raw)
+    if any(np.isnan(bounds)):
+        raise CRSError("no geometry to locate: every feature is null or empty",
+                       path=info.path, layer=info.layer)
+    declared: CRS | None
+    if crs is not None:
+        declared = CRS.from_user_input(crs)
+        notes.append(f"CRS given on the command line: {_describe(declared)}")
+    elif info.crs is not None:
+        declared = info.crs
+    elif spec is not None and spec.crs:
+        declared = CRS.from_user_input(spec.crs)
+        notes.append(f"the source declares no CRS; layer config says {_describe(declared)}")
+    else:
+        declared = None
+    source = crsmod.resolve_source_crs(declared, bounds, province=province, path=info.path,
+                                       layer=info.layer)
+    if declared is None:
+        notes.append(f"the source declares no CRS; coordinates and province give {_describe(source)}")
+    zone = crsmod.zone_of_crs(source)
+    if zone is not None and source.to_epsg(min_confidence=90) != zone.epsg:
+        notes.append(f"CRS {source.name!r} recognised as {zone.name} (EPSG:{zone.epsg}) by its "
+                     "parameters; the national VN-2000→WGS 84 parameters (EPSG:6960) apply")
+        source = zone.crs
+    if store_crs is not None:
+        working = store_crs
+    else:
+        working = crsmod.working_crs(source, bounds, province=province)
+    if working != source:
+        notes.append(f"transformed {_describe(source)} → {_describe(working)}"
+                     + (" with EPSG:6960 pinned" if crsmod.zone_of_crs(working) or zone else ""))
+    notes.append(f"areas computed in {_describe(working)}")
+    return source, working, notes
+
+
+def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
+                  spec: LayerSpec | None = None, crs: str | None = None, layer: str | None = None,
+                  province: str | None = None, engine: Engine | str | None = None,
+                  defaults: Mapping[str, object] | None = None, store_crs: CRS | None = None,
+                  area_tolerance: float | None = None) -> LayerReport:
+    """Read, decode, map, transform and validate a layer; write nothing."""
+    kind = LayerKind.parse(kind)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    raw, info = read_layer(path, layer=layer if layer else (spec.source.layer if spec else None),
+                           engine=engine)
+    timings["read"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    decoded, decodings = decode_frame(raw, overrides=dict(spec.encoding) if spec else None)
+    timings["decode_text"] = time.perf_counter() - t
+    all_defaults = {**(spec.defaults if spec else {}), **(defaults or {})}
+    mapping = map_fields([c for c in decoded.columns if c != "geometry"], kind,
+                         overrides=spec.fields if spec else None, defaults=all_defaults,
+                         path=info.path, layer=info.layer)
+    province = province or (spec.province if spec else None)
+    t = time.perf_counter()
+    source_crs, working, notes = _resolve_crs(decoded, info, crs=crs, spec=spec,
+                                              province=province, store_crs=store_crs)
+    geoms = crsmod.transform_geometries(decoded.geometry.values, source_crs, working)
+    decoded = gpd.GeoDataFrame(decoded.drop(columns="geometry"), geometry=geoms, crs=working)
+    timings["transform"] = time.perf_counter() - t
+    t = time.perf_counter()
+    rules = spec.public_land if spec and spec.public_land is not None else DEFAULT_PUBLIC_RULES
+    frame = build_frame(decoded, mapping, defaults=all_defaults, public_rules=rules)
+    tolerance = area_tolerance if area_tolerance is not None else (
+        spec.area_tolerance if spec and spec.area_tolerance is not None else 0.05)
+    result = validate_frame(frame, kind, config=ValidationConfig(area_tolerance=tolerance))
+    timings["validate"] = time.perf_counter() - t
+    return LayerReport(kind, info, mapping, decodings, _describe(source_crs), _describe(working),
+                       notes, result, timings)
+
+
+def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | str, *,
+                 strict: bool = False, user: str | None = None, **options: object) -> LayerReport:
+    """Prepare a layer and replace it in ``store``; in ``strict`` mode refuse any error row.
+
+    Raises
+    ------
+    ParcelValidationError
+        In strict mode, when any row would be quarantined (the report is attached).
+    """
+    kind = LayerKind.parse(kind)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    report = prepare_layer(path, kind, store_crs=store.crs(), **options)  # type: ignore[arg-type]
+    result = report.validation
+    errors = result.issues[result.issues["severity"] == Severity.ERROR.value]
+    if strict and len(errors):
+        first = errors.iloc[0]
+        raise ParcelValidationError(
+            f"--strict: {len(result.quarantine)} of {result.rows_total} rows fail validation "
+            f"({', '.join(sorted(errors['rule'].unique()))}); first: {first['message']}; "
+            "nothing was written", report=report, path=str(path), layer=report.source.layer,
+            row=int(first["row"]), field=first["field"] if isinstance(first["field"], str) else None)
+    t = time.perf_counter()
+    key = KEYS[kind]
+    if store.has(kind.value):
+        old = store.read(kind.value)
+        report.diff = diff_layers(old, result.valid, key)
+    else:
+        report.diff = LayerDiff(tuple(result.valid[key].astype(str)), (), (), 0)
+    report.timings["diff"] = time.perf_counter() - t
+    t = time.perf_counter()
+    entry = IngestLogEntry(
+        kind=kind.value, source_path=str(Path(path).resolve()), source_layer=report.source.layer,
+        source_sha256=source_checksum(path), user=user or _user(), started_at=started,
+        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        rows_total=result.rows_total, rows_loaded=len(result.valid),
+        rows_quarantined=len(result.quarantine), crs_source=report.crs_source,
+        crs_store=report.crs_working, engine=report.source.engine.value,
+        added=len(report.diff.added), removed=len(report.diff.removed),
+        changed=len(report.diff.changed),
+        issues_json=json.dumps(result.summary()["issues"], ensure_ascii=False))
+    store.replace_layer(kind.value, result.valid, quarantine=result.quarantine, log=entry)
+    report.timings["write"] = time.perf_counter() - t
+    report.stored = True
+    report.store_path = str(getattr(store, "path", ""))
+    return report
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

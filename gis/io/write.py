@@ -1,0 +1,144 @@
+"""Write layers for planners: GeoPackage, GeoJSON, Shapefile (zip or set), in a chosen CRS.
+
+Files are written to a temporary name and renamed at the end, so a failure never leaves a half
+file. Shapefile field names are cut to 10 characters by a fixed, documented table
+(:data:`SHP_FIELD_NAMES`), and a ``.cpg`` saying UTF-8 is always written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import warnings
+import zipfile
+from enum import Enum
+from pathlib import Path
+
+import geopandas as gpd
+import pyogrio
+from pyproj import CRS
+
+from gis import crs as crsmod
+from gis.errors import DataSourceError
+from gis.io.engines import Engine
+
+__all__ = ["ExportFormat", "SHP_FIELD_NAMES", "SHP_DROPPED", "write_layer", "reproject"]
+
+
+class ExportFormat(str, Enum):
+    """Export formats."""
+
+    GPKG = "gpkg"
+    GEOJSON = "geojson"
+    SHP = "shp"
+
+    @classmethod
+    def parse(cls, value: str) -> ExportFormat:
+        """Return the format named ``value``; the error lists the valid ones."""
+        try:
+            return cls(value.lower())
+        except ValueError:
+            raise ValueError(f"unknown format {value!r}; valid: {', '.join(f.value for f in cls)}"
+                             ) from None
+
+
+SHP_FIELD_NAMES = {
+    "land_use_codes": "lu_codes", "land_use_source": "lu_source", "land_use_system": "lu_system",
+    "origin_code": "origin_cd", "area_recorded_m2": "area_rec", "legal_area_m2": "area_legal",
+    "public_rule": "pub_rule", "geometry_repaired": "geom_fixed", "source_row": "src_row",
+    "capital_source": "capital", "key_project": "key_proj", "planned_area_ha": "plan_ha",
+    "start_year": "start_yr", "building_id": "bldg_id", "year_built": "year_blt",
+}
+# Text columns that can exceed the DBF's 254 characters: left out of shapefiles (and reported).
+SHP_DROPPED = ("geometry_original_wkt", "extra")
+
+
+def reproject(frame: gpd.GeoDataFrame, crs: str | CRS | None) -> gpd.GeoDataFrame:
+    """Return ``frame`` in ``crs`` (VN-2000 ↔ WGS 84 with EPSG:6960 pinned); None keeps it."""
+    if crs is None or frame.crs is None:
+        return frame
+    dst = CRS.from_user_input(crs)
+    if CRS.from_user_input(frame.crs) == dst:
+        return frame
+    geoms = crsmod.transform_geometries(frame.geometry.values, frame.crs, dst)
+    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geoms, crs=dst)
+
+
+def _shp_ready(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    dropped = [c for c in SHP_DROPPED if c in frame.columns]
+    out = frame.drop(columns=dropped).rename(columns=SHP_FIELD_NAMES)
+    too_long = [c for c in out.columns if c != "geometry" and len(c) > 10]
+    if too_long:
+        raise DataSourceError(f"field names longer than 10 characters with no shapefile name: "
+                              f"{', '.join(too_long)}")
+    return out, dropped
+
+
+def write_layer(frame: gpd.GeoDataFrame, out: str | os.PathLike[str], *,
+                fmt: ExportFormat | str | None = None, layer: str = "layer",
+                engine: Engine | str | None = None) -> list[str]:
+    """Write ``frame`` to ``out`` atomically; return notes (e.g. columns left out).
+
+    The format comes from ``fmt`` or the suffix (.gpkg, .geojson/.json, .shp, .zip = zipped
+    shapefile).
+    """
+    out = Path(out)
+    suffix = out.suffix.lower()
+    fmt = ExportFormat.parse(fmt) if fmt is not None else {
+        ".gpkg": ExportFormat.GPKG, ".geojson": ExportFormat.GEOJSON, ".json": ExportFormat.GEOJSON,
+        ".shp": ExportFormat.SHP, ".zip": ExportFormat.SHP}.get(suffix, None)  # type: ignore[assignment]
+    if fmt is None:
+        raise DataSourceError("cannot tell the format from the file name; pass --format", path=out)
+    engine = Engine.parse(engine)
+    notes: list[str] = []
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmpdir:
+        tmp = Path(tmpdir)
+        if fmt is ExportFormat.SHP:
+            frame, dropped = _shp_ready(frame)
+            if dropped:
+                notes.append(f"left out of the shapefile (text over 254 characters): {', '.join(dropped)}")
+            stem = out.stem
+            target = tmp / f"{stem}.shp"
+            _write(frame, target, "ESRI Shapefile", stem, engine, encoding="UTF-8")
+            if suffix == ".zip":
+                zpath = tmp / out.name
+                with zipfile.ZipFile(zpath, "w", zipfile.ZIP_DEFLATED) as zf:
+                    for f in sorted(tmp.glob(f"{stem}.*")):
+                        if f != zpath:
+                            zf.write(f, f.name)
+                os.replace(zpath, out)
+            else:
+                for f in sorted(tmp.glob(f"{stem}.*")):
+                    os.replace(f, out.with_name(f.name))
+        else:
+            driver = "GPKG" if fmt is ExportFormat.GPKG else "GeoJSON"
+            target = tmp / out.name
+            _write(frame, target, driver, layer, engine)
+            os.replace(target, out)
+    return notes
+
+
+def _write(frame: gpd.GeoDataFrame, path: Path, driver: str, layer: str, engine: Engine,
+           encoding: str | None = None) -> None:
+    kwargs: dict[str, object] = {}
+    if encoding:
+        kwargs["encoding"] = encoding
+    types = set(frame.geometry.geom_type.dropna().unique())
+    promote = types == {"Polygon", "MultiPolygon"}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if engine is Engine.PYOGRIO:
+                if driver == "GPKG":
+                    kwargs["dataset_options"] = {"VERSION": "1.2"}
+                pyogrio.write_dataframe(frame, path, layer=layer, driver=driver,
+                                        promote_to_multi=promote, **kwargs)
+            else:
+                frame.to_file(path, layer=layer, driver=driver, engine="fiona", **kwargs)
+    except Exception as exc:
+        raise DataSourceError(f"cannot write {driver}: {exc}", path=path) from None
+    if driver == "ESRI Shapefile":
+        path.with_suffix(".cpg").write_text("UTF-8")

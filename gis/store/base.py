@@ -1,0 +1,81 @@
+"""The Store protocol: what every backend (GeoPackage file, PostGIS) provides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import geopandas as gpd
+import pandas as pd
+from pyproj import CRS
+
+__all__ = ["Store", "IngestLogEntry", "open_store"]
+
+
+@dataclass(frozen=True)
+class IngestLogEntry:
+    """One line of the ingest log: who loaded what, when, from which file, with what result."""
+
+    kind: str
+    source_path: str
+    source_layer: str | None
+    source_sha256: str
+    user: str
+    started_at: str
+    finished_at: str
+    rows_total: int
+    rows_loaded: int
+    rows_quarantined: int
+    crs_source: str | None
+    crs_store: str
+    engine: str
+    added: int = 0
+    removed: int = 0
+    changed: int = 0
+    issues_json: str = "{}"
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain-dict form."""
+        return asdict(self)
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Persistent layers of one land office. All writes are atomic per call."""
+
+    def crs(self) -> CRS | None:
+        """The working CRS of the store (the VN-2000 zone of its data), or None when empty."""
+
+    def layers(self) -> dict[str, int]:
+        """Layer name → feature count."""
+
+    def has(self, kind: str) -> bool:
+        """True when the layer exists."""
+
+    def read(self, kind: str, *, bbox: tuple[float, float, float, float] | None = None,
+             where: str | None = None, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+        """Read a layer, optionally filtered by a box (store CRS) and an SQL where clause."""
+
+    def replace_layer(self, kind: str, frame: gpd.GeoDataFrame, *,
+                      quarantine: gpd.GeoDataFrame | None, log: IngestLogEntry) -> None:
+        """Replace a layer, its quarantine rows and append the log line, all or nothing."""
+
+    def quarantine(self, kind: str | None = None) -> gpd.GeoDataFrame:
+        """Quarantined rows, with the reason each was kept out."""
+
+    def ingest_log(self) -> pd.DataFrame:
+        """The ingest log, oldest first."""
+
+
+def open_store(location: str | os.PathLike[str]) -> Store:
+    """Open the store named by a path (``.gpkg``) or URL (``postgresql://`` later)."""
+    text = str(location)
+    if text.startswith(("postgresql://", "postgres://")):
+        from gis.errors import StoreError
+
+        raise StoreError("the PostGIS store is not implemented yet; use a .gpkg path", path=text)
+    from gis.store.geopackage import GeoPackageStore
+
+    return GeoPackageStore(Path(location))

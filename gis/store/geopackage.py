@@ -1,0 +1,212 @@
+"""The embedded store: one GeoPackage file that opens in QGIS and GDAL as it is.
+
+Atomicity: a write copies the store to a temporary file beside it, writes there, and renames it
+over the original (``os.replace`` is atomic on POSIX). A failure half way leaves the old file
+untouched; readers that opened the old file keep reading it. Writers take an exclusive
+``fcntl`` lock on ``<store>.lock``, so concurrent writers wait rather than fail. The cost is one
+file copy per write, which is small next to the write itself at district scale; a PostGIS store
+is the answer for larger, multi-user offices (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import sqlite3
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from gis.errors import StoreError
+from gis.store.base import IngestLogEntry
+
+__all__ = ["GeoPackageStore"]
+
+LOG_TABLE = "ingest_log"
+META_TABLE = "gis_meta"
+QUARANTINE = "quarantine"
+# GeoPackage 1.2 keeps the file readable by GDAL 3.6 / QGIS 3.22 without version warnings.
+_DATASET_OPTIONS = {"VERSION": "1.2"}
+
+
+class GeoPackageStore:
+    """A :class:`~gis.store.base.Store` in one GeoPackage file."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"GeoPackageStore({str(self.path)!r})"
+
+    # -- reading -------------------------------------------------------------------------------
+    def _layer_names(self) -> dict[str, str | None]:
+        if not self.path.exists():
+            return {}
+        try:
+            return {str(n): g for n, g in pyogrio.list_layers(self.path)}
+        except Exception as exc:
+            raise StoreError(f"cannot open the store: {exc}", path=self.path) from None
+
+    def has(self, kind: str) -> bool:
+        """True when the layer exists."""
+        return kind in self._layer_names()
+
+    def layers(self) -> dict[str, int]:
+        """Layer name → feature count."""
+        out = {}
+        for name in self._layer_names():
+            info = pyogrio.read_info(self.path, layer=name)
+            out[name] = int(info["features"])
+        return out
+
+    def meta(self) -> dict[str, str]:
+        """Key/value metadata (CRS, schema version)."""
+        if META_TABLE not in self._layer_names():
+            return {}
+        frame = pyogrio.read_dataframe(self.path, layer=META_TABLE, read_geometry=False)
+        return dict(zip(frame["key"], frame["value"]))
+
+    def crs(self) -> CRS | None:
+        """The working CRS of the store, or None while it is empty."""
+        value = self.meta().get("crs")
+        return CRS.from_user_input(value) if value else None
+
+    def read(self, kind: str, *, bbox: tuple[float, float, float, float] | None = None,
+             where: str | None = None, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+        """Read a layer; ``bbox`` is in the store CRS."""
+        if not self.has(kind):
+            raise StoreError(f"the store has no layer {kind!r}; it has: "
+                             f"{', '.join(self._layer_names()) or 'nothing yet'}",
+                             path=self.path, layer=kind)
+        try:
+            return pyogrio.read_dataframe(self.path, layer=kind, bbox=bbox, where=where,
+                                          columns=columns, use_arrow=True)
+        except Exception as exc:
+            raise StoreError(f"cannot read: {exc}", path=self.path, layer=kind) from None
+
+    def quarantine(self, kind: str | None = None) -> gpd.GeoDataFrame:
+        """Quarantined rows (all kinds, or one)."""
+        if not self.has(QUARANTINE):
+            return gpd.GeoDataFrame({"kind": []}, geometry=[], crs=self.crs())
+        where = f"kind = '{kind}'" if kind else None
+        return self.read(QUARANTINE, where=where)
+
+    def ingest_log(self) -> pd.DataFrame:
+        """The ingest log, oldest first."""
+        if not self.has(LOG_TABLE):
+            return pd.DataFrame(columns=list(IngestLogEntry.__dataclass_fields__))
+        return pyogrio.read_dataframe(self.path, layer=LOG_TABLE, read_geometry=False)
+
+    # -- writing -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Path]:
+        """Copy-on-write: yield a working copy, publish it atomically if the block succeeds."""
+        with self._lock():
+            tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
+            try:
+                if self.path.exists():
+                    shutil.copyfile(self.path, tmp)
+                yield tmp
+                with open(tmp, "rb+") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                raise
+
+    @staticmethod
+    def _write(path: Path, frame: pd.DataFrame, layer: str) -> None:
+        kwargs: dict[str, object] = {}
+        if not path.exists():
+            kwargs["dataset_options"] = _DATASET_OPTIONS
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if isinstance(frame, gpd.GeoDataFrame):
+                gtype = _geometry_type(frame)
+                pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", use_arrow=True,
+                                        promote_to_multi=gtype == "MultiPolygon",
+                                        geometry_type=gtype, **kwargs)
+            else:
+                pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", **kwargs)
+
+    def replace_layer(self, kind: str, frame: gpd.GeoDataFrame, *,
+                      quarantine: gpd.GeoDataFrame | None, log: IngestLogEntry) -> None:
+        """Replace ``kind``, its quarantine rows and append ``log``, all or nothing."""
+        store_crs = self.crs()
+        if store_crs is not None and frame.crs is not None and CRS.from_user_input(frame.crs) != store_crs:
+            from gis.errors import CRSMismatchError
+
+            raise CRSMismatchError(f"layer CRS {frame.crs.name} differs from the store CRS "
+                                   f"{store_crs.name}", path=self.path, layer=kind)
+        old_quarantine = self.quarantine() if self.has(QUARANTINE) else None
+        old_log = self.ingest_log()
+        try:
+            with self.transaction() as tmp:
+                self._write(tmp, frame, kind)
+                q = _merge_quarantine(old_quarantine, quarantine, kind, frame.crs)
+                if q is not None:
+                    self._write(tmp, q, QUARANTINE)
+                log_frame = pd.concat([old_log, pd.DataFrame([log.as_dict()])], ignore_index=True)
+                self._write(tmp, log_frame, LOG_TABLE)
+                if store_crs is None and frame.crs is not None:
+                    epsg = CRS.from_user_input(frame.crs).to_epsg()
+                    meta = pd.DataFrame({"key": ["crs", "schema_version"],
+                                         "value": [f"EPSG:{epsg}" if epsg else frame.crs.to_wkt(), "1"]})
+                    self._write(tmp, meta, META_TABLE)
+        except StoreError:
+            raise
+        except OSError as exc:
+            raise StoreError(f"cannot write layer {kind}: {exc}", path=self.path, layer=kind) from exc
+
+    def vacuum_check(self) -> bool:
+        """Run SQLite's integrity check; True when the file is sound."""
+        with sqlite3.connect(self.path) as con:
+            return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _geometry_type(frame: gpd.GeoDataFrame) -> str:
+    types = set(frame.geometry.geom_type.dropna().unique())
+    if types <= {"Polygon", "MultiPolygon"} and types:
+        return "MultiPolygon" if "MultiPolygon" in types else "Polygon"
+    if types == {"Point"}:
+        return "Point"
+    return "Unknown"
+
+
+def _merge_quarantine(old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame | None, kind: str,
+                      crs: object) -> gpd.GeoDataFrame | None:
+    parts = []
+    if old is not None and len(old):
+        parts.append(old[old["kind"] != kind])
+    if new is not None and len(new):
+        new = new.copy()
+        new.insert(0, "kind", kind)
+        parts.append(new)
+    if not parts:
+        return None if old is None else gpd.GeoDataFrame({"kind": pd.Series([], dtype="string")},
+                                                         geometry=[], crs=crs)
+    merged = pd.concat(parts, ignore_index=True)
+    for column in merged.columns:
+        if column != "geometry" and merged[column].dtype == object:
+            merged[column] = merged[column].astype("string")
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=crs)
