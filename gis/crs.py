@@ -170,24 +170,37 @@ def zone_of_crs(crs: CRS | str | int | None) -> Zone | None:
         if epsg not in (3405, 3406) and not _is_vn_datum(crs):
             # A genuine other CRS (e.g. WGS 84 / UTM 48N) is not VN-2000.
             return None
-    params = crs.to_dict()
-    if params.get("proj") not in ("tmerc", "utm") or not crs.is_projected:
+    params = _tm_parameters(crs)
+    if params is None:
         return None
-    if params.get("proj") == "utm":
-        return None  # +proj=utm means WGS 84 UTM, not VN-2000 unless the datum says so
     ellps = crs.ellipsoid
     if ellps is None or abs(ellps.semi_major_metre - 6378137.0) > 0.5:
         return None
-    lon0 = float(params.get("lon_0", 0.0))
-    k = float(params.get("k", params.get("k_0", 1.0)))
-    x0 = float(params.get("x_0", 0.0))
-    y0 = float(params.get("y_0", 0.0))
-    if abs(x0 - 500000.0) > 0.01 or abs(y0) > 0.01 or abs(float(params.get("lat_0", 0.0))) > 1e-9:
+    lon0, k, x0, y0, lat0 = params
+    if abs(x0 - 500000.0) > 0.01 or abs(y0) > 0.01 or abs(lat0) > 1e-9:
         return None
     for zone in ZONES:
         if abs(zone.central_meridian - lon0) < 1e-6 and abs(zone.scale - k) < 1e-9:
             return zone
     return None
+
+
+def _tm_parameters(crs: CRS) -> tuple[float, float, float, float, float] | None:
+    """(lon0, k, false easting, false northing, lat0) of a Transverse Mercator CRS, else None."""
+    op = crs.coordinate_operation
+    if not crs.is_projected or op is None or "transverse mercator" not in op.method_name.lower():
+        return None
+    by_code = {p.code: p.value for p in op.params if p.code}
+    by_name = {p.name.lower(): p.value for p in op.params}
+    try:
+        lon0 = by_code.get("8802", by_name.get("longitude of natural origin"))
+        k = by_code.get("8805", by_name.get("scale factor at natural origin"))
+        x0 = by_code.get("8806", by_name.get("false easting"))
+        y0 = by_code.get("8807", by_name.get("false northing"))
+        lat0 = by_code.get("8801", by_name.get("latitude of natural origin", 0.0))
+        return float(lon0), float(k), float(x0), float(y0), float(lat0)
+    except (TypeError, ValueError):
+        return None
 
 
 def _is_vn_datum(crs: CRS) -> bool:
@@ -379,8 +392,8 @@ def working_crs(source: CRS, bounds: Sequence[float], *, province: str | None = 
     """
     if source.is_projected and zone_of_crs(source) is not None:
         return source
-    is_mercator = source.is_projected and "mercator" in (source.coordinate_operation.method_name
-                                                       if source.coordinate_operation else "").lower()
+    method = source.coordinate_operation.method_name.lower() if source.coordinate_operation else ""
+    is_mercator = "mercator" in method and "transverse" not in method
     if source.is_projected and not is_mercator:
         return source
     if province is not None:

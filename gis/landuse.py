@@ -219,7 +219,7 @@ def classify_public(frame: pd.DataFrame, rules: tuple[PublicLandRule, ...] = DEF
             hit |= origin.isin(rule.origin_codes).fillna(False).astype(bool)
         if rule.land_use:
             wanted = set(rule.land_use)
-            hit |= codes.map(lambda cs: bool(cs) and cs[0] in wanted).astype(bool)
+            hit |= codes.map(lambda cs: cs is not None and len(cs) > 0 and cs[0] in wanted).astype(bool)
         if rule.owner_name_pattern:
             hit |= name.str.contains(rule.owner_name_pattern, regex=True, case=False).fillna(False).astype(bool)
         result = result.where(result.notna() | ~hit, rule.id)

@@ -166,7 +166,9 @@ class GeoPackageStore:
                 q = _merge_quarantine(old_quarantine, quarantine, kind, frame.crs)
                 if q is not None:
                     self._write(tmp, q, QUARANTINE)
-                log_frame = pd.concat([old_log, pd.DataFrame([log.as_dict()])], ignore_index=True)
+                new_log = pd.DataFrame([log.as_dict()])
+                log_frame = (pd.concat([old_log.astype(new_log.dtypes.to_dict()), new_log],
+                                       ignore_index=True) if len(old_log) else new_log)
                 self._write(tmp, log_frame, LOG_TABLE)
                 if store_crs is None and frame.crs is not None:
                     epsg = CRS.from_user_input(frame.crs).to_epsg()
