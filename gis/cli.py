@@ -19,8 +19,8 @@ from rich.table import Table
 
 from gis.errors import GisError, ParcelValidationError
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+console = Console(stderr=False, highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 KINDS = ["parcels", "projects", "buildings", "wards"]
 
@@ -344,7 +344,7 @@ def layers_cmd(path: str) -> None:
     from gis.io.read import list_layers
 
     for name, gtype in list_layers(path):
-        console.print(f"{name}\t{gtype or 'no geometry'}")
+        click.echo(f"{name}\t{gtype or 'no geometry'}")
 
 
 def main() -> None:

@@ -30,6 +30,13 @@ class LayerDiff:
                              "changed": list(self.changed[:limit])}}
 
 
+def _canonical(geoms: np.ndarray) -> np.ndarray:
+    """Normalised geometries, single-part multi-geometries unwrapped (storage may promote)."""
+    single = (shapely.get_type_id(geoms) >= 4) & (shapely.get_num_geometries(geoms) == 1)
+    geoms = np.where(single, shapely.get_geometry(geoms, 0), geoms)
+    return shapely.normalize(geoms)
+
+
 def diff_layers(old: pd.DataFrame, new: pd.DataFrame, key: str, *,
                 tolerance: float = 0.01) -> LayerDiff:
     """Compare two versions of a layer keyed by ``key``; geometries equal within ``tolerance``.
@@ -52,7 +59,7 @@ def diff_layers(old: pd.DataFrame, new: pd.DataFrame, key: str, *,
     if "geometry" in a.columns and "geometry" in b.columns:
         ga = np.asarray(a["geometry"].values, dtype=object)
         gb = np.asarray(b["geometry"].values, dtype=object)
-        same = shapely.equals_exact(shapely.normalize(ga), shapely.normalize(gb), tolerance=tolerance)
+        same = shapely.equals_exact(_canonical(ga), _canonical(gb), tolerance=tolerance)
         changed |= ~np.asarray(same, dtype=bool)
     columns = [c for c in a.columns if c in b.columns and c != "geometry" and c not in _IGNORED]
     for column in columns:

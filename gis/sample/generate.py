@@ -1,19 +1,15 @@
 """Deterministic synthetic district generator (``gis sample``).
 
 Pure: no file I/O, no printing, no environment reads. ``generate_district(n, seed=s)``
-always returns the same frames for the same ``(n, s)``.
-
-The district is a grid of *cells*. Each cell holds one block of parcels at its lower left
-plus two road strips (one along its top, one along its right side), so cells, and the
-parcels inside them, tile the district with no gaps or overlaps. A block is cut into an
-``nx × ny`` grid of quadrilateral parcels whose shared vertices are jittered (at most
-15 % of a lot, which keeps every quad convex); vertices on a block edge only slide along
-that edge. Wards are unions of cells, map sheets are tiles of a coarser grid cut by wards.
+returns identical frames for the same ``(n, s)``. The work is split over private modules:
+``_layout`` (cell grid, wards, parcel quads), ``_attributes`` (codes, owners, keys,
+planted parcel problems), ``_buildings`` and ``_projects`` (projects and the clearance
+sheet); this module assembles the frames and the manifest.
 """
 
 from __future__ import annotations
 
-import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,20 +18,24 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from gis.sample import _layers
+from gis.sample import _attributes as A
 from gis.sample import names as N
+from gis.sample._buildings import make_buildings
+from gis.sample._layout import Layout, build_parcels, plan_layout, rng_for
+from gis.sample._projects import make_clearance, make_projects
 
-__all__ = ["CRS", "SampleDistrict", "generate_district"]
+__all__ = ["CRS", "SampleDistrict", "generate_district", "PARCEL_FIELDS"]
 
 #: VN-2000 / TM-3 zone 482 (central meridian 105°00'), the cadastral CRS of Hà Nội.
 CRS = "EPSG:5897"
-CENTRE = (590_000.0, 2_330_000.0)
 MIN_PARCELS, MAX_PARCELS = 1_000, 1_000_000
-RES, FAC, AGR, GARDEN, POND, CEM, BCS = range(len(N.BLOCK_KINDS))
-#: Allowed lot width range when the parcel count is tuned (m), per adjustable kind.
-_LOT_WIDTH_RANGE = {RES: (6.0, 16.0), AGR: (14.0, 55.0), GARDEN: (9.0, 32.0)}
-_JITTER_X, _JITTER_Y = 0.15, 0.12
-BLOCK, TOP_STRIP, RIGHT_STRIP = 0, 1, 2
+#: Parcel fields as truncated by the DBF 10-character limit (SoHieuToBanDo → SoHieuToBa …).
+PARCEL_FIELDS = ("MaXa", "SoHieuToBa", "SoThuTuThu", "DienTich", "KyHieuMucD", "TenChu",
+                 "MaDoiTuong", "DiaChi")
+PROJECT_FIELDS = ("MaDuAn", "TenDuAn", "ChuDauTu", "NguonVon", "KhoiCong", "TrongDiem",
+                  "DienTichQH", "PhuongXa", "NamBD")
+BUILDING_FIELDS = ("MaNha", "SoTang", "NamXD")
+WARD_FIELDS = ("MaXa", "TenXa", "Huyen", "Tinh")
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,12 +45,13 @@ class SampleDistrict:
     Attributes
     ----------
     parcels, projects, buildings, wards : geopandas.GeoDataFrame
-        Layers in EPSG:5897 with cadastral-export field names (thửa đất, dự án GPMB,
-        nhà, đơn vị hành chính cấp xã).
+        Layers in EPSG:5897 with cadastral-export field names: parcels (thửa đất),
+        clearance project boundaries (ranh giới dự án GPMB), building footprints (nhà),
+        wards/communes (phường/xã).
     clearance : pandas.DataFrame
         The compensation board's status sheet (bảng tiến độ GPMB), Vietnamese headers.
     manifest : dict
-        JSON-serialisable description of everything generated and planted.
+        JSON-serialisable description of what was generated and every planted problem.
     """
 
     parcels: gpd.GeoDataFrame
@@ -61,224 +62,24 @@ class SampleDistrict:
     manifest: dict[str, Any]
 
 
-def _rng(seed: int, stream: int) -> np.random.Generator:
-    """Independent random stream ``stream`` for ``seed`` (one per generation step)."""
-    return np.random.default_rng([seed, stream])
-
-
-def _check_args(n_parcels: int, seed: int) -> None:
+def _check_args(n_parcels: object, seed: object) -> None:
     if isinstance(n_parcels, bool) or not isinstance(n_parcels, (int, np.integer)):
         raise TypeError(f"n_parcels must be an int, got {type(n_parcels).__name__}")
     if not MIN_PARCELS <= n_parcels <= MAX_PARCELS:
-        raise ValueError(
-            f"n_parcels must be between {MIN_PARCELS} and {MAX_PARCELS}, got {n_parcels}"
-        )
+        raise ValueError(f"n_parcels must be between {MIN_PARCELS} and {MAX_PARCELS}, got {n_parcels}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
 
 
-@dataclass
-class Layout:
-    """Cell grid of the district (internal; arrays are indexed by cell = row * C + col)."""
-
-    xb: np.ndarray  # column breaks, C + 1
-    yb: np.ndarray  # row breaks, R + 1
-    top_w: np.ndarray  # width of the top strip per row, R
-    right_w: np.ndarray  # width of the right strip per column, C
-    river_row: int
-    canal_col: np.ndarray  # bool per column: right strips through farmland are canals
-    kind: np.ndarray  # block kind per cell
-    ward: np.ndarray  # ward index per cell
-    phuong: np.ndarray  # bool per ward
-    nx: np.ndarray
-    ny: np.ndarray
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return self.yb.size - 1, self.xb.size - 1
-
-    @property
-    def side(self) -> float:
-        return float(self.xb[-1] - self.xb[0])
-
-    def block_bounds(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(x0, x1, y0, y1) of the block of every cell."""
-        n_rows, n_cols = self.shape
-        col = np.tile(np.arange(n_cols), n_rows)
-        row = np.repeat(np.arange(n_rows), n_cols)
-        x0, y0 = self.xb[col], self.yb[row]
-        return x0, self.xb[col + 1] - self.right_w[col], y0, self.yb[row + 1] - self.top_w[row]
-
-    def count(self) -> int:
-        return int((self.nx * self.ny).sum()) + 2 * self.kind.size
-
-
-def n_wards_for(n_parcels: int) -> int:
-    """Number of wards: 4 at 1 000 parcels, growing with log10(size) to 13 at 1 000 000."""
-    return int(np.clip(round(4 + 3 * math.log10(n_parcels / 1000)), 4, 16))
-
-
-def _draw_layout(side: float, n_parcels: int, seed: int) -> Layout:
-    rng = _rng(seed, 1)
-    n_cols, n_rows = max(2, round(side / 155)), max(2, round(side / 110))
-    widths, heights = rng.uniform(110, 200, n_cols), rng.uniform(80, 140, n_rows)
-    xb = CENTRE[0] - side / 2 + np.concatenate([[0], np.cumsum(widths * side / widths.sum())])
-    yb = CENTRE[1] - side / 2 + np.concatenate([[0], np.cumsum(heights * side / heights.sum())])
-    top_w = np.where(rng.random(n_rows) < 0.2, rng.uniform(12, 18, n_rows), rng.uniform(5, 8, n_rows))
-    right_w = np.where(rng.random(n_cols) < 0.2, rng.uniform(12, 18, n_cols), rng.uniform(5, 8, n_cols))
-    river_row = int(np.clip(n_rows // 2 + rng.integers(-(n_rows // 6), n_rows // 6 + 1), 0, n_rows - 1))
-    top_w[river_row] = float(np.clip(0.3 * np.diff(yb)[river_row], 20, 50))
-    canal_col = rng.random(n_cols) < 0.3
-    # Wards: nearest of k seeds on a jittered grid; the seeds nearest the centre are phường.
-    k = n_wards_for(n_parcels)
-    g = math.ceil(math.sqrt(k))
-    grid = (np.stack(np.meshgrid(np.arange(g), np.arange(g)), -1).reshape(-1, 2) + 0.5
-            + rng.uniform(-0.3, 0.3, (g * g, 2))) / g
-    seeds = CENTRE[0] - side / 2 + grid[rng.permutation(g * g)[:k]] * side
-    cx = np.tile((xb[:-1] + xb[1:]) / 2, n_rows)
-    cy = np.repeat((yb[:-1] + yb[1:]) / 2, n_cols)
-    seeds[:, 1] += CENTRE[1] - CENTRE[0]
-    ward = np.argmin((cx[:, None] - seeds[:, 0]) ** 2 + (cy[:, None] - seeds[:, 1]) ** 2, axis=1)
-    ward = np.unique(ward, return_inverse=True)[1]  # drop seeds that won no cell
-    seeds = seeds[np.unique(np.argmin((cx[:, None] - seeds[:, 0]) ** 2
-                                      + (cy[:, None] - seeds[:, 1]) ** 2, axis=1))]
-    dist = np.hypot(seeds[:, 0] - CENTRE[0], seeds[:, 1] - CENTRE[1])
-    phuong = np.zeros(len(seeds), bool)
-    phuong[np.argsort(dist)[: max(1, round(0.35 * len(seeds)))]] = True
-    # Block kinds by distance from the centre: residential core, farmland on the edge.
-    r = np.hypot(cx - CENTRE[0], cy - CENTRE[1]) / (side / 2)
-    p = np.empty((r.size, len(N.BLOCK_KINDS)))
-    p[:, RES] = np.clip(0.95 - 1.1 * r + 0.2 * phuong[ward], 0.04, 0.9)
-    p[:, FAC] = np.where(r < 0.8, 0.07, 0.015)
-    p[:, AGR] = np.clip(0.2 + 0.6 * r, 0, 0.8)
-    p[:, GARDEN] = 0.1
-    p[:, POND] = 0.05 * np.clip(r, 0.2, 1.2)
-    p[:, CEM] = np.where((r > 0.35) & (r < 1.1), 0.02, 0.004)
-    p[:, BCS] = 0.012
-    cum = np.cumsum(p / p.sum(1, keepdims=True), axis=1)
-    kind = np.minimum((rng.random(r.size)[:, None] > cum).sum(1), len(N.BLOCK_KINDS) - 1)
-    layout = Layout(xb, yb, top_w, right_w, river_row, canal_col, kind, ward, phuong,
-                    np.zeros(r.size, int), np.zeros(r.size, int))
-    x0, x1, y0, y1 = layout.block_bounds()
-    lots = np.array([N.LOT_SIZE[name] for name in N.BLOCK_KINDS])[kind]
-    lots = lots * rng.uniform(0.85, 1.2, (r.size, 1))
-    layout.nx = np.maximum(np.where(kind == RES, 2, 1), np.rint((x1 - x0) / lots[:, 0])).astype(int)
-    layout.ny = np.maximum(1, np.rint((y1 - y0) / lots[:, 1])).astype(int)
-    return layout
-
-
-def _fit_count(layout: Layout, n_target: int, seed: int) -> None:
-    """Tune lots per block (±1 column at a time) until the count is within a few parcels."""
-    rng = _rng(seed, 2)
-    x0, x1, _, _ = layout.block_bounds()
-    width = x1 - x0
-    order = rng.permutation(layout.kind.size)
-    deficit = n_target - layout.count()
-    for kind, (lo, hi) in _LOT_WIDTH_RANGE.items():
-        cells = order[layout.kind[order] == kind]
-        for _ in range(40):
-            changed = False
-            for c in cells:
-                if abs(deficit) < layout.ny[c]:
-                    continue
-                step = 1 if deficit > 0 else -1
-                new = layout.nx[c] + step
-                if new >= (2 if kind == RES else 1) and lo <= width[c] / new <= hi:
-                    layout.nx[c] = new
-                    deficit -= step * layout.ny[c]
-                    changed = True
-            if not changed or abs(deficit) <= 2:
-                break
-
-
-def plan_layout(n_parcels: int, seed: int) -> Layout:
-    """Size the district so it holds about ``n_parcels`` parcels, then fit the count."""
-    side = math.sqrt(n_parcels * 330.0)
-    best: tuple[float, float] | None = None
-    for _ in range(8):
-        count = _draw_layout(side, n_parcels, seed).count()
-        if best is None or abs(count - n_parcels) < best[0]:
-            best = (abs(count - n_parcels), side)
-        if abs(count - n_parcels) < 0.01 * n_parcels:
-            break
-        side *= math.sqrt(n_parcels / count)
-    layout = _draw_layout(best[1], n_parcels, seed)  # type: ignore[index]
-    _fit_count(layout, n_parcels, seed)
-    return layout
-
-
-def _block_quads(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray,
-                 nx: int, ny: int, rng: np.random.Generator) -> np.ndarray:
-    """Quads (B·ny·nx, 5, 2) tiling B blocks, row-major, with shared jittered vertices."""
-    b = x0.size
-    u = np.broadcast_to(np.linspace(0, 1, nx + 1), (b, ny + 1, nx + 1)).copy()
-    v = np.broadcast_to(np.linspace(0, 1, ny + 1)[:, None], (b, ny + 1, nx + 1)).copy()
-    if nx > 1:
-        u[:, :, 1:-1] += rng.uniform(-_JITTER_X, _JITTER_X, (b, ny + 1, nx - 1)) / nx
-    if ny > 1:
-        v[:, 1:-1, :] += rng.uniform(-_JITTER_Y, _JITTER_Y, (b, ny - 1, nx + 1)) / ny
-    xs = x0[:, None, None] * (1 - u) + x1[:, None, None] * u
-    ys = y0[:, None, None] * (1 - v) + y1[:, None, None] * v
-    pts = np.stack([xs, ys], axis=-1)
-    corners = [pts[:, :-1, :-1], pts[:, :-1, 1:], pts[:, 1:, 1:], pts[:, 1:, :-1], pts[:, :-1, :-1]]
-    return np.stack(corners, axis=3).reshape(-1, 5, 2)
-
-
-def _rect_quads(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> np.ndarray:
-    xs = np.stack([x0, x1, x1, x0, x0], axis=1)
-    ys = np.stack([y0, y0, y1, y1, y0], axis=1)
-    return np.stack([xs, ys], axis=-1)
-
-
-@dataclass
-class ParcelArrays:
-    """Per-parcel arrays before the final sort (internal)."""
-
-    coords: np.ndarray  # (n, 5, 2) intended quads
-    cell: np.ndarray
-    part: np.ndarray  # BLOCK, TOP_STRIP or RIGHT_STRIP
-    row: np.ndarray  # row / column of the lot inside its block (-1 for strips)
-    col: np.ndarray
-    nx: np.ndarray
-    ny: np.ndarray
-    top_strip: np.ndarray  # index of the top strip of the parcel's cell
-    ward: np.ndarray
-    kind: np.ndarray
-
-
-def build_parcels(layout: Layout, seed: int) -> ParcelArrays:
-    """Cut every block into lots and add the road/canal/river strips."""
-    rng = _rng(seed, 3)
-    x0, x1, y0, y1 = layout.block_bounds()
-    n_cells = x0.size
+def _ward_geometries(layout: Layout) -> np.ndarray:
     n_rows, n_cols = layout.shape
-    groups = layout.nx * 100_000 + layout.ny
-    parts: list[tuple[np.ndarray, ...]] = []
-    for key in np.unique(groups):
-        cells = np.flatnonzero(groups == key)
-        nx, ny = int(key // 100_000), int(key % 100_000)
-        quads = _block_quads(x0[cells], x1[cells], y0[cells], y1[cells], nx, ny, rng)
-        rr, cc = np.indices((ny, nx)).reshape(2, -1)
-        parts.append((quads, np.repeat(cells, nx * ny), np.tile(rr, cells.size),
-                      np.tile(cc, cells.size), np.full(quads.shape[0], nx), np.full(quads.shape[0], ny)))
     col, row = np.tile(np.arange(n_cols), n_rows), np.repeat(np.arange(n_rows), n_cols)
-    top = _rect_quads(layout.xb[col], layout.xb[col + 1], y1, layout.yb[row + 1])
-    right = _rect_quads(x1, layout.xb[col + 1], y0, y1)
-    cells = np.arange(n_cells)
-    minus = np.full(n_cells, -1)
-    for quads, part in ((top, TOP_STRIP), (right, RIGHT_STRIP)):
-        parts.append((quads, cells, minus, minus, minus, minus))
-    coords = np.concatenate([p[0] for p in parts])
-    cell = np.concatenate([p[1] for p in parts])
-    n_block = coords.shape[0] - 2 * n_cells
-    part = np.repeat([BLOCK, TOP_STRIP, RIGHT_STRIP], [n_block, n_cells, n_cells])
-    top_index = n_block + np.arange(n_cells)
-    return ParcelArrays(
-        coords=coords, cell=cell, part=part,
-        row=np.concatenate([p[2] for p in parts]), col=np.concatenate([p[3] for p in parts]),
-        nx=np.concatenate([p[4] for p in parts]), ny=np.concatenate([p[5] for p in parts]),
-        top_strip=top_index[cell], ward=layout.ward[cell], kind=layout.kind[cell],
-    )
+    boxes = shapely.box(layout.xb[col], layout.yb[row], layout.xb[col + 1], layout.yb[row + 1])
+    geoms = np.array([shapely.coverage_union_all(boxes[layout.ward == w])
+                      for w in range(layout.phuong.size)])
+    if (shapely.get_type_id(geoms) == 6).any():  # keep one geometry type per layer
+        geoms = np.array([shapely.multipolygons(shapely.get_parts(g)) for g in geoms])
+    return geoms
 
 
 def generate_district(n_parcels: int, *, seed: int = 0) -> SampleDistrict:
@@ -287,7 +88,7 @@ def generate_district(n_parcels: int, *, seed: int = 0) -> SampleDistrict:
     Parameters
     ----------
     n_parcels : int
-        Requested number of parcels (thửa), 1 000 to 1 000 000. The result holds within
+        Requested number of parcels (thửa), 1 000 to 1 000 000. The result is within
         1 % of it; ``manifest["counts"]["parcels"]`` gives the exact number.
     seed : int, default 0
         Non-negative seed. The same ``(n_parcels, seed)`` always gives identical output.
@@ -300,8 +101,10 @@ def generate_district(n_parcels: int, *, seed: int = 0) -> SampleDistrict:
 
     Raises
     ------
-    TypeError, ValueError
-        If ``n_parcels`` is not an int in range or ``seed`` is not a non-negative int.
+    TypeError
+        If ``n_parcels`` is not an int.
+    ValueError
+        If ``n_parcels`` is out of range or ``seed`` is not a non-negative int.
 
     Examples
     --------
@@ -310,7 +113,111 @@ def generate_district(n_parcels: int, *, seed: int = 0) -> SampleDistrict:
     (True, 5897)
     """
     _check_args(n_parcels, seed)
-    n_parcels, seed = int(n_parcels), int(seed)
-    layout = plan_layout(n_parcels, seed)
+    n_req, seed = int(n_parcels), int(seed)
+    layout = plan_layout(n_req, seed)
     arrays = build_parcels(layout, seed)
-    return _layers.assemble(layout, arrays, n_parcels, seed, _rng)
+    wards = A.make_wards(layout, seed)
+    polys = shapely.polygons(arrays.coords)
+    area = shapely.area(polys)
+    centroids = arrays.coords[:, :4].mean(axis=1)
+    codes = A.land_use(arrays, layout, seed)
+    owner, owner_name = A.owners(codes, arrays, wards, seed)
+    address = A.addresses(arrays, centroids, wards)
+    sheet, number, key_order = A.keys(centroids, arrays.ward, layout)
+    planted = A.plant_parcel_problems(arrays, arrays.ward, sheet, number, key_order, seed)
+    number[planted.zero_number] = 0
+    number[planted.duplicate] = number[planted.duplicate_of]
+    codes[planted.unknown_code] = rng_for(seed, 12).choice(N.UNKNOWN_CODES, planted.unknown_code.size)
+    recorded = A.recorded_area(area, planted, seed)
+    houses = make_buildings(arrays, codes, owner, area, planted.all, seed)
+    geometry = polys.copy()
+    geometry[planted.bow_tie] = shapely.polygons(arrays.coords[planted.bow_tie][:, [0, 1, 3, 2, 0]])
+
+    # Final order: ward, sheet, parcel number (as a cadastral export lists them).
+    order = np.lexsort((number, sheet, arrays.ward))
+    inv = np.empty_like(order)
+    inv[order] = np.arange(order.size)
+    ward_codes = np.array(wards.code, dtype=object)
+    columns = {
+        "MaXa": ward_codes[arrays.ward], "SoHieuToBa": sheet, "SoThuTuThu": number,
+        "DienTich": recorded, "KyHieuMucD": codes, "TenChu": owner_name, "MaDoiTuong": owner,
+        "DiaChi": address,
+    }
+    columns = {name: values[order] for name, values in columns.items()}
+    parcels = gpd.GeoDataFrame(columns, geometry=geometry[order], crs=CRS)
+    ward_geoms = _ward_geometries(layout)
+    wards_gdf = gpd.GeoDataFrame({
+        "MaXa": wards.code, "TenXa": wards.title, "Huyen": N.DISTRICT, "Tinh": N.PROVINCE,
+    }, geometry=ward_geoms, crs=CRS)
+    proj_cols, proj_geoms = make_projects(layout, ward_geoms, wards, n_req, seed)
+    projects = gpd.GeoDataFrame(proj_cols, geometry=proj_geoms, crs=CRS)
+    clearance, clearance_manifest = make_clearance(
+        proj_cols, proj_geoms, {**columns, "area": area[order]}, polys[order], inv[planted.all], seed)
+    b_order = np.argsort(inv[houses.host], kind="stable")
+    b_pos = np.empty_like(b_order)
+    b_pos[b_order] = np.arange(b_order.size)
+    buildings = gpd.GeoDataFrame({
+        "MaNha": [f"NHA{i + 1:07d}" for i in range(b_order.size)],
+        "SoTang": houses.floors[b_order], "NamXD": houses.year[b_order],
+    }, geometry=houses.geometry[b_order], crs=CRS)
+
+    def key(row: int) -> list[Any]:
+        return [str(columns["MaXa"][row]), int(columns["SoHieuToBa"][row]), int(columns["SoThuTuThu"][row])]
+
+    def entries(idx: np.ndarray, **extra: np.ndarray) -> list[dict[str, Any]]:
+        rows = sorted(int(inv[i]) for i in idx)
+        return [{"row": r, "key": key(r), **{k: v[r] for k, v in extra.items()}} for r in rows]
+
+    planted_buildings = []
+    for rec in sorted(houses.planted, key=lambda rec: b_pos[rec["building"]]):
+        rows = [int(inv[p]) for p in rec["parcels"]]
+        planted_buildings.append({
+            "MaNha": buildings["MaNha"].iat[b_pos[rec["building"]]], "kind": rec["kind"],
+            "parcel_rows": rows, "parcel_keys": [key(r) for r in rows],
+            "land_use": [str(columns["KyHieuMucD"][r]) for r in rows], "area_m2": rec["area_m2"],
+        })
+    area_sorted = area[order]
+    sheets_per_ward = pd.Series(columns["SoHieuToBa"]).groupby(columns["MaXa"]).nunique()
+    parcels_per_ward = pd.Series(columns["MaXa"]).value_counts()
+    manifest: dict[str, Any] = {
+        "generator": "gis.sample", "format_version": 1, "seed": seed, "n_parcels_requested": n_req,
+        "crs": CRS, "bounds": [float(v) for v in (layout.xb[0], layout.yb[0], layout.xb[-1], layout.yb[-1])],
+        "district": {"Huyen": N.DISTRICT, "Tinh": N.PROVINCE},
+        "counts": {"parcels": len(parcels), "projects": len(projects), "buildings": len(buildings),
+                   "wards": len(wards_gdf), "clearance_rows": len(clearance),
+                   "map_sheets": int(sheets_per_ward.sum())},
+        "fields": {"parcels": list(PARCEL_FIELDS), "projects": list(PROJECT_FIELDS),
+                   "buildings": list(BUILDING_FIELDS), "wards": list(WARD_FIELDS),
+                   "clearance": list(N.CLEARANCE_COLUMNS)},
+        "wards": [{"MaXa": c, "TenXa": t, "kind": "phường" if p else "xã",
+                   "parcels": int(parcels_per_ward.get(c, 0)), "map_sheets": int(sheets_per_ward.get(c, 0))}
+                  for c, t, p in zip(wards.code, wards.title, wards.phuong)],
+        "land_use_counts": dict(sorted(Counter(map(str, columns["KyHieuMucD"])).items())),
+        "owner_code_counts": dict(sorted(Counter(map(str, columns["MaDoiTuong"])).items())),
+        "planted": {
+            "parcels": {
+                "bow_tie": entries(planted.bow_tie),
+                "zero_parcel_number": entries(planted.zero_number),
+                "duplicate_key": sorted(
+                    ({"key": key(int(inv[a])), "rows": sorted([int(inv[a]), int(inv[b])])}
+                     for a, b in zip(planted.duplicate, planted.duplicate_of)), key=lambda e: e["rows"]),
+                "area_mismatch": [
+                    {**e, "DienTich": float(columns["DienTich"][e["row"]]),
+                     "area_m2": round(float(area_sorted[e["row"]]), 2)}
+                    for e in entries(planted.area_mismatch)],
+                "unknown_code": [{**e, "code": str(columns["KyHieuMucD"][e["row"]])}
+                                 for e in entries(planted.unknown_code)],
+            },
+            "buildings": planted_buildings,
+        },
+        "clearance": clearance_manifest,
+        "notes": [
+            "Rows are 0-based positions in the parcels layer (= shapefile FID).",
+            "Bow-tie parcels keep the DienTich of their intended (valid) outline.",
+            "Clearance rows exist only for parcels overlapping a project by >= 1 m2; parcels with "
+            "a planted problem never get a row and are listed under clearance.not_started.",
+            "COC is a 2007-era code (grass for livestock) absent from the 2014/2018/2024 tables; "
+            "it is planted as an unknown code like XYZ.",
+        ],
+    }
+    return SampleDistrict(parcels, projects, buildings, wards_gdf, clearance, manifest)
