@@ -278,13 +278,12 @@ def store_log() -> None:
     storage, _ = _settings()
     log = open_store(storage.store_path).ingest_log()
     table = Table(title="Ingest log")
-    for col in ("finished_at", "user", "kind", "source_path", "rows_total", "rows_loaded",
-                "rows_quarantined", "added", "removed", "changed"):
-        table.add_column(col)
+    for col in ("when (UTC)", "user", "kind", "file", "read", "loaded", "quarantined", "+/-/~"):
+        table.add_column(col, overflow="fold")
     for row in log.itertuples():
-        table.add_row(*(str(getattr(row, c)) for c in (
-            "finished_at", "user", "kind", "source_path", "rows_total", "rows_loaded",
-            "rows_quarantined", "added", "removed", "changed")))
+        table.add_row(str(row.finished_at).replace("+00:00", ""), str(row.user), str(row.kind),
+                      Path(str(row.source_path)).name, str(row.rows_total), str(row.rows_loaded),
+                      str(row.rows_quarantined), f"+{row.added}/-{row.removed}/~{row.changed}")
     console.print(table)
 
 

@@ -220,7 +220,7 @@ def build_parcels(layout: Layout, seed: int) -> ParcelArrays:
     right = _rect_quads(x1, layout.xb[col + 1], y0, y1)
     cells = np.arange(n_cells)
     minus = np.full(n_cells, -1)
-    for quads, part in ((top, TOP_STRIP), (right, RIGHT_STRIP)):
+    for quads in (top, right):
         parts.append((quads, cells, minus, minus, minus, minus))
     coords = np.concatenate([p[0] for p in parts])
     cell = np.concatenate([p[1] for p in parts])
