@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from gis.errors import GisError, ParcelValidationError
@@ -34,13 +35,13 @@ def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
             report = exc.report
             if report is not None and hasattr(report, "validation"):
                 _print_report(report)
-            err_console.print(f"[bold red]Error:[/] {exc}")
+            err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
             sys.exit(3)
         except GisError as exc:
-            err_console.print(f"[bold red]Error:[/] {exc}")
+            err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
             sys.exit(2)
         except ValueError as exc:  # bad option values from enums (engine, kind, format)
-            err_console.print(f"[bold red]Error:[/] {exc}")
+            err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
             sys.exit(2)
 
     return wrapper
@@ -149,11 +150,11 @@ def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     v = report.validation
     s = report.source
-    console.print(f"[bold]{report.kind.value}[/] from [cyan]{s.path}[/]"
-                  + (f" (layer {s.layer})" if s.layer else "")
+    console.print(f"[bold]{report.kind.value}[/] from [cyan]{escape(s.path)}[/]"
+                  + (f" (layer {escape(s.layer)})" if s.layer else "")
                   + f": {s.features} features, driver {s.driver}, engine {s.engine.value}")
     for note in s.notes:
-        console.print(f"  · {note}")
+        console.print(f"  · {escape(note)}")
     fields = Table(title="Fields (model ← source)", show_lines=False)
     fields.add_column("model field")
     fields.add_column("source field")
@@ -169,7 +170,7 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
                       f"score {d.score:.2f} vs {d.runner_up.value if d.runner_up else '-'} "
                       f"{d.runner_up_score:.2f})")
     for note in report.crs_notes:
-        console.print(f"  CRS: {note}")
+        console.print(f"  CRS: {escape(note)}")
     counts = Table(title="Validation")
     counts.add_column("rule")
     counts.add_column("severity")
@@ -184,7 +185,8 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
         for col in ("row", "key", "rule", "field", "message"):
             sample.add_column(col)
         for row in v.issues[v.issues["severity"] != "note"].head(10).itertuples():
-            sample.add_row(str(row.row), str(row.key), row.rule, str(row.field or ""), str(row.message))
+            sample.add_row(str(row.row), escape(str(row.key)), row.rule, str(row.field or ""),
+                           escape(str(row.message)))
         console.print(sample)
     console.print(f"rows: {v.rows_total:,} read = [green]{len(v.valid):,} valid[/] + "
                   f"[red]{len(v.quarantine):,} quarantined[/]")

@@ -98,7 +98,8 @@ def source_checksum(path: str | os.PathLike[str]) -> str:
     if p.is_dir():
         files = sorted(f for f in p.rglob("*") if f.is_file())
     elif p.suffix.lower() == ".shp":
-        files = sorted(f for f in p.parent.glob(p.stem + ".*") if f.with_suffix("").name == p.stem)
+        files = sorted(f for f in p.parent.iterdir()
+                       if f.is_file() and f.suffix and f.with_suffix("").name == p.stem)
     else:
         files = [p]
     digest = hashlib.sha256()

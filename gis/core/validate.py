@@ -94,7 +94,7 @@ def _repair_geometries(frame: gpd.GeoDataFrame, key: str, found: list[pd.DataFra
     found.append(_issues(null, frame, "empty_geometry", Severity.ERROR, "null or empty geometry",
                          key_col=key))
     present = ~null
-    has_z = present & shapely.has_z(geoms)
+    has_z = present & (shapely.has_z(geoms) | shapely.has_m(geoms))
     if has_z.any():
         geoms = np.where(has_z, shapely.force_2d(geoms), geoms)
         found.append(_issues(has_z, frame, "z_dropped", Severity.NOTE,

@@ -25,6 +25,8 @@ class ArchiveLimits:
     max_members: int = 10_000
     max_total_bytes: int = 4 * 1024**3
     max_ratio: float = 200.0
+    #: the ratio is only judged above this many uncompressed bytes (small text compresses well)
+    ratio_floor_bytes: int = 10 * 1024**2
 
 
 def check_archive(path: Path, limits: ArchiveLimits = ArchiveLimits()) -> list[str]:
@@ -52,14 +54,23 @@ def check_archive(path: Path, limits: ArchiveLimits = ArchiveLimits()) -> list[s
         if name.startswith("/") or ".." in parts or (parts and parts[0].endswith(":")):
             raise UnsafeArchiveError(f"member {info.filename!r} points outside the archive "
                                      "(path traversal); refusing the archive", path=path)
+        # One bomb member hidden among large, poorly compressible members keeps the overall
+        # ratio low: judge each member too.
+        if (info.file_size > limits.ratio_floor_bytes
+                and info.file_size / max(info.compress_size, 1) > limits.max_ratio):
+            raise UnsafeArchiveError(
+                f"member {info.filename!r}: compression ratio "
+                f"{info.file_size / max(info.compress_size, 1):,.0f}:1 exceeds "
+                f"{limits.max_ratio:,.0f}:1 ({info.file_size:,} bytes declared; zip bomb?)",
+                path=path)
         total += info.file_size
         compressed += info.compress_size
     if total > limits.max_total_bytes:
         raise UnsafeArchiveError(f"declared uncompressed size {total:,} bytes exceeds the limit "
                                  f"{limits.max_total_bytes:,} (zip bomb?)", path=path)
-    if total > 10 * 1024**2 and compressed and total / compressed > limits.max_ratio:
-        raise UnsafeArchiveError(f"compression ratio {total / compressed:.0f}:1 exceeds "
-                                 f"{limits.max_ratio:.0f}:1 (zip bomb?)", path=path)
+    if total > limits.ratio_floor_bytes and total / max(compressed, 1) > limits.max_ratio:
+        raise UnsafeArchiveError(f"compression ratio {total / max(compressed, 1):,.0f}:1 exceeds "
+                                 f"{limits.max_ratio:,.0f}:1 (zip bomb?)", path=path)
     return [i.filename for i in infos if not i.is_dir()]
 
 

@@ -6,13 +6,19 @@ Every failure becomes a :class:`~gis.errors.DataSourceError` naming the file and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import warnings
+import zipfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, ContextManager
 
 import geopandas as gpd
+import numpy as np
+import pandas as pd
 import pyogrio
 from pyproj import CRS
 
@@ -38,36 +44,202 @@ class SourceInfo:
     notes: tuple[str, ...] = field(default=())
 
 
-def _shp_checks(shp: Path, display: Path) -> list[str]:
-    """Sidecar and header checks of a shapefile on disk; returns notes, raises on fatal ones."""
+@dataclass(frozen=True)
+class _ShapefileSet:
+    """The files of one shapefile, on disk or inside a zip: ``ext -> (size, opener)``.
+
+    ``prefix`` starts messages about a member of a zip ("a/p.shp inside the zip: ").
+    """
+
+    prefix: str
+    files: dict[str, tuple[int, Callable[[], ContextManager[BinaryIO]]]]
+
+    @classmethod
+    def on_disk(cls, shp: Path) -> _ShapefileSet:
+        files: dict[str, tuple[int, Callable[[], ContextManager[BinaryIO]]]] = {}
+        for p in shp.parent.iterdir():  # not glob(): "[" in a file name is a glob pattern
+            if p.suffix and p.with_suffix("").name == shp.stem and p.is_file():
+                files[p.suffix.lower()] = (p.stat().st_size,
+                                           lambda p=p: open(p, "rb"))  # type: ignore[misc]
+        return cls("", files)
+
+    @classmethod
+    def in_zip(cls, archive: Path, member: str) -> _ShapefileSet:
+        stem = PurePosixPath(member).with_suffix("")
+        files: dict[str, tuple[int, Callable[[], ContextManager[BinaryIO]]]] = {}
+        with zipfile.ZipFile(archive) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+        for info in infos:
+            p = PurePosixPath(info.filename)
+            if p.with_suffix("") == stem and p.suffix:
+                files[p.suffix.lower()] = (info.file_size, _zip_opener(archive, info.filename))
+        return cls(f"{member} inside the zip: ", files)
+
+    def has(self, ext: str) -> bool:
+        return ext in self.files
+
+    def size(self, ext: str) -> int:
+        return self.files[ext][0]
+
+    @contextlib.contextmanager
+    def open(self, ext: str) -> Iterator[BinaryIO]:
+        with self.files[ext][1]() as fh:
+            yield fh
+
+    def read(self, ext: str, n: int = -1) -> bytes:
+        with self.open(ext) as fh:
+            return fh.read(n)
+
+
+def _zip_opener(archive: Path, name: str) -> Callable[[], ContextManager[BinaryIO]]:
+    @contextlib.contextmanager
+    def opener() -> Iterator[BinaryIO]:
+        with zipfile.ZipFile(archive) as zf, zf.open(name) as fh:
+            yield fh  # type: ignore[misc]
+
+    return opener
+
+
+# Shape types of the .shp header (ESRI Shapefile Technical Description, table 1).
+_SHAPE_TYPES = {0: "Null", 1: "Point", 3: "PolyLine", 5: "Polygon", 8: "MultiPoint", 11: "PointZ",
+                13: "PolyLineZ", 15: "PolygonZ", 18: "MultiPointZ", 21: "PointM", 23: "PolyLineM",
+                25: "PolygonM", 28: "MultiPointM", 31: "MultiPatch"}
+
+
+def _shp_checks(shp: _ShapefileSet, display: Path | str) -> list[str]:
+    """Sidecar, header and record-count checks of a shapefile set; notes back, fatal ones raise.
+
+    GDAL with Arrow reads a truncated ``.dbf`` without a word and drops the last records, so the
+    sizes the headers declare are checked here, before GDAL sees the files.
+    """
     notes = []
-    stem = shp.with_suffix("")
-    siblings = {p.suffix.lower(): p for p in shp.parent.glob(shp.stem + ".*")
-                if p.with_suffix("").name == stem.name}
+    where = shp.prefix
     for ext, what in ((".shx", "index"), (".dbf", "attribute table")):
-        if ext not in siblings:
-            raise DataSourceError(f"the shapefile has no {ext} ({what}) file beside it; a shapefile "
-                                  f"needs .shp, .shx and .dbf together", path=display)
-    size = shp.stat().st_size
+        if not shp.has(ext):
+            raise DataSourceError(f"{where}the shapefile has no {ext} ({what}) file beside it; a "
+                                  "shapefile needs .shp, .shx and .dbf together", path=display)
+    size = shp.size(".shp")
     if size < 100:
-        raise DataSourceError(f"the .shp is {size} bytes, shorter than its 100-byte header "
+        raise DataSourceError(f"{where}the .shp is {size} bytes, shorter than its 100-byte header "
                               "(empty or truncated file)", path=display)
-    with open(shp, "rb") as fh:
-        header = fh.read(100)
+    header = shp.read(".shp", 100)
     code, = struct.unpack(">i", header[:4])
     declared = struct.unpack(">i", header[24:28])[0] * 2
     if code != 9994:
-        raise DataSourceError(f"not a shapefile (file code {code}, expected 9994)", path=display)
+        raise DataSourceError(f"{where}not a shapefile (file code {code}, expected 9994)",
+                              path=display)
     if declared != size:
-        raise DataSourceError(f"the .shp is truncated or damaged: its header declares {declared:,} "
-                              f"bytes but the file has {size:,}", path=display)
-    if ".prj" not in siblings:
+        raise DataSourceError(f"{where}the .shp is truncated or damaged: its header declares "
+                              f"{declared:,} bytes but the file has {size:,}", path=display)
+    shapes = _shx_count(shp, where, display)
+    records = _dbf_count(shp, where, display)
+    if records != shapes:
+        raise DataSourceError(f"{where}the .shp/.shx hold {shapes:,} shapes but the .dbf holds "
+                              f"{records:,} records; the files do not belong together or one is "
+                              "damaged", path=display)
+    shape_type = struct.unpack("<i", header[32:36])[0]
+    if shape_type in (11, 13, 15, 18, 21, 23, 25, 28):
+        notes.append(f"shape type {_SHAPE_TYPES[shape_type]}: Z/M values are not kept (2D)")
+    if not shp.has(".prj"):
         notes.append("no .prj file: the CRS must be given (--crs) or inferred")
-    if ".cpg" in siblings:
-        notes.append(f".cpg says {siblings['.cpg'].read_text(errors='replace').strip()!r}")
+    if shp.has(".cpg"):
+        notes.append(f".cpg says {_cpg_text(shp)!r}")
     else:
         notes.append("no .cpg file: text read as raw bytes (latin-1), legacy encodings detected")
     return notes
+
+
+def _cpg_text(shp: _ShapefileSet) -> str:
+    return shp.read(".cpg", 200).decode("ascii", errors="replace").strip()
+
+
+def _shx_count(shp: _ShapefileSet, where: str, display: Path | str) -> int:
+    size = shp.size(".shx")
+    header = shp.read(".shx", 100)
+    declared = struct.unpack(">i", header[24:28])[0] * 2 if len(header) == 100 else -1
+    if size < 100 or declared != size or (size - 100) % 8:
+        raise DataSourceError(f"{where}the .shx (index) is truncated or damaged: {size:,} bytes, "
+                              f"its header declares {max(declared, 0):,}", path=display)
+    return (size - 100) // 8
+
+
+def _dbf_count(shp: _ShapefileSet, where: str, display: Path | str) -> int:
+    size = shp.size(".dbf")
+    header = shp.read(".dbf", 32)
+    if size < 33 or len(header) < 32:
+        raise DataSourceError(f"{where}the .dbf is {size} bytes, shorter than its header "
+                              "(empty or truncated file)", path=display)
+    records, header_len, record_len = struct.unpack("<IHH", header[4:12])
+    expected = header_len + records * record_len
+    if size < expected:
+        raise DataSourceError(f"{where}the .dbf (attribute table) is truncated: its header "
+                              f"declares {records:,} records ({expected:,} bytes) but the file "
+                              f"has {size:,} bytes", path=display)
+    return records
+
+
+def _dbf_utf8_scan(shp: _ShapefileSet, *, chunk_bytes: int = 8 * 1024**2
+                   ) -> tuple[tuple[int, str] | None, int]:
+    """Check the text fields of a DBF against UTF-8.
+
+    Returns the first (1-based row, field) whose bytes are not UTF-8 (or None), and the number of
+    values that are UTF-8 but end in a multi-byte character cut by the field width (writers cut
+    at the byte width). Numbers, dates and flags in a DBF are ASCII; only character (``C``)
+    fields can hold other bytes. The records are read in chunks of ``chunk_bytes``.
+    """
+    with shp.open(".dbf") as fh:
+        head = fh.read(32)
+        records, header_len, record_len = struct.unpack("<IHH", head[4:12])
+        head += fh.read(max(header_len - 32, 0))
+        fields: list[tuple[str, int, int]] = []
+        offset, pos = 1, 32
+        while pos + 32 <= len(head) and head[pos] != 0x0D:
+            desc = head[pos:pos + 32]
+            if chr(desc[11]) == "C":
+                fields.append((desc[:11].split(b"\0")[0].decode("latin-1"), offset, desc[16]))
+            offset += desc[16]
+            pos += 32
+        if not fields or not records or not record_len:
+            return None, 0
+        per_chunk = max(1, chunk_bytes // record_len)
+        done = cut = 0
+        while done < records:
+            data = fh.read(min(per_chunk, records - done) * record_len)
+            n = len(data) // record_len
+            if n == 0:
+                break
+            table = np.frombuffer(data, dtype=np.uint8, count=n * record_len).reshape(n, record_len)
+            bad, cut_here = _first_not_utf8(table, fields)
+            if bad is not None:
+                return (done + bad[0], bad[1]), cut + cut_here
+            cut += cut_here
+            done += n
+    return None, cut
+
+
+def _first_not_utf8(table: np.ndarray, fields: list[tuple[str, int, int]]
+                    ) -> tuple[tuple[int, str] | None, int]:
+    first: tuple[int, str] | None = None
+    cut = 0
+    for name, start, width in fields:
+        block = table[:, start:start + width]
+        try:
+            block.tobytes().decode("utf-8")  # fast path: the whole column at once
+            continue
+        except UnicodeDecodeError:
+            pass
+        for row in np.flatnonzero((block >= 0x80).any(axis=1)):
+            value = bytes(block[row]).rstrip(b" \0")
+            try:
+                value.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                if exc.reason == "unexpected end of data" and exc.end == len(value):
+                    cut += 1
+                    continue
+                if first is None or row + 1 < first[0]:
+                    first = (int(row) + 1, name)
+                break
+    return first, cut
 
 
 def resolve_source(path: str | os.PathLike[str], *, layer: str | None = None
@@ -77,6 +249,12 @@ def resolve_source(path: str | os.PathLike[str], *, layer: str | None = None
     A directory or a ``.zip`` may hold exactly one layer file (nested folders allowed); with
     several, ``layer`` picks one by file name or the error lists them.
     """
+    gdal_path, layer_name, notes, _ = _resolve(path, layer=layer)
+    return gdal_path, layer_name, notes
+
+
+def _resolve(path: str | os.PathLike[str], *, layer: str | None = None
+             ) -> tuple[str, str | None, list[str], _ShapefileSet | None]:
     p = Path(path)
     if not p.exists():
         raise DataSourceError("no such file or folder", path=p)
@@ -85,23 +263,29 @@ def resolve_source(path: str | os.PathLike[str], *, layer: str | None = None
         files = sorted(str(f.relative_to(p)) for f in p.rglob("*")
                        if f.suffix.lower() in (".shp", ".gpkg", ".geojson", ".kml", ".kmz"))
         inner = _pick(files, layer, p)
-        return resolve_source(p / inner, layer=None if inner.endswith(".shp") else layer)
+        return _resolve(p / inner, layer=None if inner.endswith(".shp") else layer)
     if p.stat().st_size == 0:
         raise DataSourceError("the file is empty (0 bytes)", path=p)
     suffix = p.suffix.lower()
     if suffix == ".zip":
         members = layer_members(check_archive(p))
         inner = _pick(members, layer, p)
-        return f"/vsizip/{p.resolve()}/{inner}", (None if inner.lower().endswith(".shp") else layer), [
-            f"read {inner} inside the zip"]
+        notes.append(f"read {inner} inside the zip")
+        shp = None
+        if inner.lower().endswith(".shp"):
+            shp = _ShapefileSet.in_zip(p, inner)
+            notes += _shp_checks(shp, p)
+        return (f"/vsizip/{p.resolve()}/{inner}", None if shp is not None else layer, notes, shp)
     if suffix == ".kmz":
         check_archive(p)
-        return str(p), layer, notes
+        return str(p), layer, notes, None
     if suffix == ".shp":
-        notes += _shp_checks(p, p)
-    elif suffix in (".shx", ".dbf", ".prj", ".cpg"):
-        return resolve_source(p.with_suffix(".shp"), layer=layer)
-    return str(p), layer, notes
+        shp = _ShapefileSet.on_disk(p)
+        notes += _shp_checks(shp, p)
+        return str(p), layer, notes, shp
+    if suffix in (".shx", ".dbf", ".prj", ".cpg"):
+        return _resolve(p.with_suffix(".shp"), layer=layer)
+    return str(p), layer, notes, None
 
 
 def _pick(candidates: list[str], layer: str | None, where: Path) -> str:
@@ -123,14 +307,17 @@ def list_layers(path: str | os.PathLike[str]) -> list[tuple[str, str | None]]:
     """Layers of a source: ``[(name, geometry type), ...]``."""
     gdal_path, _, _ = resolve_source(path)
     try:
-        return [(str(n), None if g is None else str(g)) for n, g in pyogrio.list_layers(gdal_path)]
+        with _quiet():
+            layers = pyogrio.list_layers(gdal_path)
+        return [(str(n), None if g is None else str(g)) for n, g in layers]
     except Exception as exc:  # pyogrio raises DataSourceError/OSError subclasses; wrap all
         raise DataSourceError(f"cannot open: {exc}", path=path) from None
 
 
 def _choose_layer(gdal_path: str, layer: str | None, display: str) -> str | None:
     try:
-        layers = pyogrio.list_layers(gdal_path)
+        with _quiet():
+            layers = pyogrio.list_layers(gdal_path)
     except Exception as exc:
         raise DataSourceError(f"cannot open as a vector layer: {_clean(exc)}", path=display) from None
     names = [str(n) for n, _ in layers]
@@ -148,6 +335,16 @@ def _choose_layer(gdal_path: str, layer: str | None, display: str) -> str | None
                           path=display)
 
 
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """GDAL's chatter: field-name laundering, and M values dropped (the source notes say so)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.filterwarnings("ignore", message="Measured \\(M\\) geometry types",
+                                category=UserWarning)
+        yield
+
+
 def _clean(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -157,30 +354,59 @@ def read_layer(path: str | os.PathLike[str], *, layer: str | None = None,
                ) -> tuple[gpd.GeoDataFrame, SourceInfo]:
     """Read one layer into a GeoDataFrame, CRS as declared by the source (or None).
 
-    A ``.cpg`` that lies (says UTF-8 over legacy bytes) is detected: the layer is read again as
-    latin-1 so that :mod:`gis.encoding` can decode it, and a note says so.
+    A ``.cpg`` that lies (says UTF-8 over legacy bytes) is detected: the layer is read as latin-1
+    so that :mod:`gis.encoding` can decode it, and a note says so. The check looks at the DBF
+    bytes themselves, because the engines fail differently on such a file: pyogrio with Arrow
+    returns strings that are not UTF-8 (they break later), without Arrow it raises, and fiona
+    turns every such value into None.
     """
     engine = Engine.parse(engine)
     display = str(path)
-    gdal_path, layer_hint, notes = resolve_source(path, layer=layer)
+    gdal_path, layer_hint, notes, shp = _resolve(path, layer=layer)
     chosen = _choose_layer(gdal_path, layer_hint if layer_hint is not None else layer, display)
     try:
-        info = pyogrio.read_info(gdal_path, layer=chosen, encoding=encoding)
+        with _quiet():
+            info = pyogrio.read_info(gdal_path, layer=chosen, encoding=encoding)
     except Exception as exc:
         raise DataSourceError(f"cannot read: {_clean(exc)}", path=display, layer=chosen) from None
     driver = info.get("driver")
-    if encoding is None and driver == "ESRI Shapefile" and not info.get("encoding"):
-        encoding = None
+    cut = 0
+    if (encoding is None and shp is not None and shp.has(".cpg")
+            and _is_utf8(info.get("encoding"))):
+        bad, cut = _dbf_utf8_scan(shp)
+        if bad is not None:
+            encoding, cut = "latin1", 0
+            notes.append(f"the .cpg says {_cpg_text(shp)!r} but the text is not UTF-8 (first at "
+                         f"row {bad[0]}, field {bad[1]}): read as raw bytes (latin-1) and decoded "
+                         "by detection")
+        elif cut:
+            notes.append(f"{cut} text value(s) end in a UTF-8 character cut by the DBF field "
+                         "width; the cut character is shown as U+FFFD" + (
+                             " (fiona reads those values as empty: use the pyogrio engine)"
+                             if engine is Engine.FIONA else ""))
     frame, used_encoding = _read(gdal_path, chosen, engine, encoding, display)
-    if driver == "ESRI Shapefile" and _has_bad_text(frame) and encoding is None:
+    invalid = _invalid_utf8_column(frame)
+    if invalid is not None and cut:
+        frame = _replace_invalid_utf8(frame)
+    elif driver == "ESRI Shapefile" and encoding is None and (
+            invalid is not None or _replacement_char_column(frame) is not None):
         frame, used_encoding = _read(gdal_path, chosen, engine, "latin1", display)
         notes.append("the .cpg declares an encoding the text does not follow; read as raw bytes "
                      "(latin-1) and decoded by detection")
+    elif invalid is not None:
+        raise DataSourceError(f"text that is not valid UTF-8 (the source declares "
+                              f"{info.get('encoding') or 'no encoding'})", path=display,
+                              layer=chosen, field=invalid)
     if len(frame) == 0:
         raise DataSourceError("the layer has zero features", path=display, layer=chosen)
     crs = CRS.from_user_input(frame.crs) if frame.crs is not None else None
     return frame, SourceInfo(display, gdal_path, chosen, driver, crs, engine,
                              used_encoding or info.get("encoding"), len(frame), tuple(notes))
+
+
+def _is_utf8(name: object) -> bool:
+    return isinstance(name, str) and name.replace("-", "").replace("_", "").lower() in (
+        "utf8", "65001")
 
 
 def _read(gdal_path: str, layer: str | None, engine: Engine, encoding: str | None,
@@ -189,8 +415,7 @@ def _read(gdal_path: str, layer: str | None, engine: Engine, encoding: str | Non
     if encoding:
         kwargs["encoding"] = encoding
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
+        with _quiet():
             if engine is Engine.PYOGRIO:
                 frame = pyogrio.read_dataframe(gdal_path, layer=layer, use_arrow=True, **kwargs)
             else:
@@ -200,11 +425,47 @@ def _read(gdal_path: str, layer: str | None, engine: Engine, encoding: str | Non
     return frame, encoding
 
 
-def _has_bad_text(frame: gpd.GeoDataFrame) -> bool:
+def _replace_invalid_utf8(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Arrow string columns that are not valid UTF-8, decoded with U+FFFD for the bad bytes."""
+    import pyarrow as pa
+
+    frame = frame.copy()
     for column in frame.columns:
-        if column == "geometry" or frame[column].dtype.kind not in "OU" and not str(
-                frame[column].dtype).startswith(("string", "str")):
+        array = frame[column].array
+        if column == "geometry" or not hasattr(array, "__arrow_array__"):
             continue
+        arrow = array.__arrow_array__()
+        try:
+            arrow.validate(full=True)
+        except pa.ArrowInvalid:
+            values = arrow.cast(pa.binary()).to_pylist()
+            frame[column] = pd.array([None if v is None else v.decode("utf-8", "replace")
+                                      for v in values], dtype=frame[column].dtype)
+    return frame
+
+
+def _text_columns(frame: gpd.GeoDataFrame) -> list[str]:
+    return [str(c) for c in frame.columns if c != "geometry" and (
+        frame[c].dtype.kind in "OU" or str(frame[c].dtype).startswith(("string", "str")))]
+
+
+def _invalid_utf8_column(frame: gpd.GeoDataFrame) -> str | None:
+    """First Arrow-backed text column holding bytes that are not UTF-8 (they break later)."""
+    import pyarrow as pa
+
+    for column in _text_columns(frame):
+        array = frame[column].array
+        if hasattr(array, "__arrow_array__"):
+            try:
+                array.__arrow_array__().validate(full=True)
+            except pa.ArrowInvalid:
+                return column
+    return None
+
+
+def _replacement_char_column(frame: gpd.GeoDataFrame) -> str | None:
+    """First text column holding U+FFFD, the mark of bytes the declared encoding cannot decode."""
+    for column in _text_columns(frame):
         if frame[column].astype("string").str.contains("\ufffd", regex=False).fillna(False).any():
-            return True
-    return False
+            return column
+    return None
