@@ -20,8 +20,11 @@ from rich.table import Table
 
 from gis.errors import GisError, ParcelValidationError
 
-console = Console(stderr=False, highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Wide when piped to a file or a log, the terminal's width otherwise.
+console = Console(stderr=False, highlight=False, soft_wrap=True,
+                  width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True,
+                      width=None if sys.stderr.isatty() else 160)
 
 KINDS = ["parcels", "projects", "buildings", "wards"]
 

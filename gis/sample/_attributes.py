@@ -73,7 +73,12 @@ def land_use(arrays: ParcelArrays, layout: Layout, seed: int) -> np.ndarray:
     for k, kind in enumerate(N.BLOCK_KINDS):
         idx = np.flatnonzero((arrays.part == BLOCK) & (arrays.kind == k))
         table = N.LAND_USE_BY_KIND[kind]
-        pick = _choose(rng, np.array([w for _, w in table]), idx.size)
+        weights = np.array([w for _, w in table])
+        pick = _choose(rng, weights, idx.size)
+        if kind in ("AGR", "GARDEN", "POND"):  # fields are mostly one crop per block
+            main = np.where(weights >= 0.05, weights, 0.0)  # a block is not all canal or waste
+            per_cell = _choose(rng, main, layout.kind.size)[arrays.cell[idx]]
+            pick = np.where(rng.random(idx.size) < 0.7, per_cell, pick)
         odt = np.array([c.replace("{R}", "ODT") for c, _ in table], dtype=object)
         ont = np.array([c.replace("{R}", "ONT") for c, _ in table], dtype=object)
         codes[idx] = np.where(phuong[idx], odt[pick], ont[pick])

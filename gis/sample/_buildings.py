@@ -8,6 +8,7 @@ shapely before they are kept, so the manifest states measured overlaps.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
@@ -29,7 +30,7 @@ class Buildings:
     host: np.ndarray  # parcel index (pre-sort) the footprint starts from
     floors: np.ndarray
     year: np.ndarray
-    planted: list[dict]  # {"building", "kind", "parcels", "area_m2", "land_use"}
+    planted: list[dict[str, Any]]  # {"building", "kind", "parcels", "area_m2"}
 
 
 def _scaled(coords: np.ndarray, factor: np.ndarray) -> np.ndarray:

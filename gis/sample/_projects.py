@@ -32,9 +32,9 @@ def _corridor(rng: np.random.Generator, x0: float, y0: float, side: float) -> sh
     return shapely.buffer(shapely.linestrings(pts), width / 2, cap_style="flat", join_style="mitre")
 
 
-def _site(rng: np.random.Generator, x0: float, y0: float, side: float) -> shapely.Geometry:
+def _site(rng: np.random.Generator, x0: float, y0: float, side: float, scale: float) -> shapely.Geometry:
     centre = np.array([x0, y0]) + rng.uniform(0.12, 0.88, 2) * side
-    radius = float(np.clip(0.05 * side, 45, 240)) * rng.uniform(0.6, 1.0)
+    radius = max(25.0, float(np.clip(0.05 * side, 45, 240)) * scale * rng.uniform(0.7, 1.0))
     m = int(rng.integers(7, 12))
     angles = 2 * math.pi * (np.arange(m) + rng.uniform(-0.3, 0.3, m)) / m + rng.uniform(0, 1)
     radii = radius * rng.uniform(0.6, 1.0, m)
@@ -51,9 +51,11 @@ def make_projects(layout: Layout, ward_geoms: np.ndarray, wards: Wards, n_parcel
     x0, y0, side = layout.xb[0], layout.yb[0], layout.side
     bbox = shapely.box(x0, y0, layout.xb[-1], layout.yb[-1])
     kinds = rng.permutation(np.r_[np.ones(n_corridors, bool), np.zeros(m - n_corridors, bool)])
+    templates = rng.integers(0, 1 << 30, m)
     geoms = np.array([_largest(shapely.intersection(
-        _corridor(rng, x0, y0, side) if corridor else _site(rng, x0, y0, side), bbox))
-        for corridor in kinds])
+        _corridor(rng, x0, y0, side) if corridor
+        else _site(rng, x0, y0, side, N.SITE_NAMES[t % len(N.SITE_NAMES)][2]), bbox))
+        for corridor, t in zip(kinds, templates)])
     overlap = shapely.area(shapely.intersection(geoms[:, None], ward_geoms[None, :]))
     cols: dict[str, list[Any]] = {k: [] for k in (
         "MaDuAn", "TenDuAn", "ChuDauTu", "NguonVon", "KhoiCong", "TrongDiem", "DienTichQH",
@@ -66,11 +68,11 @@ def make_projects(layout: Layout, ward_geoms: np.ndarray, wards: Wards, n_parcel
         fmt = {"ward": wards.full[main], "name": wards.name[main], "name2": wards.name[other],
                "district": N.DISTRICT_SHORT}
         if corridor:
-            name = N.CORRIDOR_NAMES[int(rng.integers(len(N.CORRIDOR_NAMES)))].format(**fmt)
+            name = N.CORRIDOR_NAMES[templates[i] % len(N.CORRIDOR_NAMES)].format(**fmt)
             budget = rng.random() < 0.9
             investor = N.CITY_TRANSPORT_PMU if rng.random() < 0.5 else N.PMU
         else:
-            template, budget = N.SITE_NAMES[int(rng.integers(len(N.SITE_NAMES)))]
+            template, budget, _ = N.SITE_NAMES[templates[i] % len(N.SITE_NAMES)]
             name = template.format(**fmt)
             investor = N.PMU if rng.random() < 0.6 else f"UBND {wards.full[main]}"
         if not budget:
@@ -127,7 +129,7 @@ def make_clearance(projects: dict[str, list[Any]], geoms: np.ndarray, parcels: d
                    for p, q in zip(proj[~started], par[~started])]
     proj, par, over = proj[started], par[started], over[started]
     # Fake rows whose parcel key does not exist (~1 %): copies with an out-of-range number.
-    n_fake = max(2, round(0.01 * par.size))
+    n_fake = min(max(2, round(0.01 * par.size)), par.size)
     src = rng.choice(par.size, n_fake, replace=False)
     proj, par, over = np.r_[proj, proj[src]], np.r_[par, par[src]], np.r_[over, over[src]]
     r = par.size
@@ -136,8 +138,8 @@ def make_clearance(projects: dict[str, list[Any]], geoms: np.ndarray, parcels: d
     number[fake] = parcels["SoThuTuThu"].max() + 100 + np.arange(n_fake)
     # Workflow dates and levels (0 notified … 4 handed over), capped by AS_OF.
     carried = np.array([k == N.CARRIED_OVER for k in projects["KhoiCong"]])
-    notice_p = np.where(carried, np.datetime64("2022-01-03") + rng.integers(0, 400, carried.size) * _DAY,
-                        np.datetime64("2024-01-02") + rng.integers(0, 150, carried.size) * _DAY)
+    first_day = np.array([f"{max(year, 2022)}-01-03" for year in projects["NamBD"]], dtype="datetime64[D]")
+    notice_p = first_day + (rng.random(carried.size) * np.where(carried, 300, 150)).astype(int) * _DAY
     stages = np.where(carried[:, None], [0.04, 0.08, 0.13, 0.25, 0.5], [0.35, 0.3, 0.2, 0.1, 0.05])
     target = (rng.random(r)[:, None] > np.cumsum(stages, 1)[proj]).sum(1)
     d_n = notice_p[proj] + rng.choice([0, 0, 0, 14, 30, 45], r) * _DAY

@@ -127,7 +127,9 @@ def generate_district(n_parcels: int, *, seed: int = 0) -> SampleDistrict:
     planted = A.plant_parcel_problems(arrays, arrays.ward, sheet, number, key_order, seed)
     number[planted.zero_number] = 0
     number[planted.duplicate] = number[planted.duplicate_of]
-    codes[planted.unknown_code] = rng_for(seed, 12).choice(N.UNKNOWN_CODES, planted.unknown_code.size)
+    start = int(rng_for(seed, 12).integers(len(N.UNKNOWN_CODES)))
+    codes[planted.unknown_code] = [N.UNKNOWN_CODES[(start + i) % len(N.UNKNOWN_CODES)]
+                                   for i in range(planted.unknown_code.size)]
     recorded = A.recorded_area(area, planted, seed)
     houses = make_buildings(arrays, codes, owner, area, planted.all, seed)
     geometry = polys.copy()
@@ -164,15 +166,14 @@ def generate_district(n_parcels: int, *, seed: int = 0) -> SampleDistrict:
     def key(row: int) -> list[Any]:
         return [str(columns["MaXa"][row]), int(columns["SoHieuToBa"][row]), int(columns["SoThuTuThu"][row])]
 
-    def entries(idx: np.ndarray, **extra: np.ndarray) -> list[dict[str, Any]]:
-        rows = sorted(int(inv[i]) for i in idx)
-        return [{"row": r, "key": key(r), **{k: v[r] for k, v in extra.items()}} for r in rows]
+    def entries(idx: np.ndarray) -> list[dict[str, Any]]:
+        return [{"row": r, "key": key(r)} for r in sorted(int(inv[i]) for i in idx)]
 
     planted_buildings = []
     for rec in sorted(houses.planted, key=lambda rec: b_pos[rec["building"]]):
         rows = [int(inv[p]) for p in rec["parcels"]]
         planted_buildings.append({
-            "MaNha": buildings["MaNha"].iat[b_pos[rec["building"]]], "kind": rec["kind"],
+            "MaNha": buildings["MaNha"].iat[b_pos[rec["building"]]], "expected_kind": rec["kind"],
             "parcel_rows": rows, "parcel_keys": [key(r) for r in rows],
             "land_use": [str(columns["KyHieuMucD"][r]) for r in rows], "area_m2": rec["area_m2"],
         })

@@ -83,8 +83,8 @@ BLOCK_KINDS: tuple[str, ...] = ("RES", "FAC", "AGR", "GARDEN", "POND", "CEM", "B
 
 #: Target lot width and depth in metres per block kind (jittered per block).
 LOT_SIZE: dict[str, tuple[float, float]] = {
-    "RES": (10.0, 22.0), "FAC": (60.0, 45.0), "AGR": (28.0, 45.0), "GARDEN": (18.0, 30.0),
-    "POND": (35.0, 40.0), "CEM": (150.0, 120.0), "BCS": (70.0, 120.0),
+    "RES": (9.5, 21.0), "FAC": (45.0, 40.0), "AGR": (18.0, 28.0), "GARDEN": (14.0, 22.0),
+    "POND": (22.0, 25.0), "CEM": (70.0, 60.0), "BCS": (40.0, 50.0),
 }
 
 LAND_USE_BY_KIND: dict[str, tuple[tuple[str, float], ...]] = {
@@ -160,18 +160,19 @@ CORRIDOR_NAMES: tuple[str, ...] = (
     "Cải tạo kênh tiêu T2 đoạn qua {ward}",
     "Đường liên xã {name} - {name2}",
 )
-SITE_NAMES: tuple[tuple[str, bool], ...] = (
-    ("Trường THCS {name}", True),
-    ("Trường Mầm non {name}", True),
-    ("Khu tái định cư {ward}", True),
-    ("Trạm Y tế {ward}", True),
-    ("Khu đấu giá quyền sử dụng đất {ward}", True),
-    ("Trụ sở Công an {ward}", True),
-    ("Nhà văn hóa trung tâm {ward}", True),
-    ("Cụm công nghiệp {name}", False),
-    ("Khu nhà ở xã hội {name}", False),
-    ("Khu đô thị mới {name}", False),
-    ("Công viên cây xanh {name}", True),
+#: Site projects: (name template, state-budget funded, size relative to a large site).
+SITE_NAMES: tuple[tuple[str, bool, float], ...] = (
+    ("Trường THCS {name}", True, 0.45),
+    ("Trường Mầm non {name}", True, 0.35),
+    ("Khu tái định cư {ward}", True, 0.7),
+    ("Trạm Y tế {ward}", True, 0.25),
+    ("Khu đấu giá quyền sử dụng đất {ward}", True, 0.6),
+    ("Trụ sở Công an {ward}", True, 0.25),
+    ("Nhà văn hóa trung tâm {ward}", True, 0.3),
+    ("Cụm công nghiệp {name}", False, 1.0),
+    ("Khu nhà ở xã hội {name}", False, 0.7),
+    ("Khu đô thị mới {name}", False, 1.0),
+    ("Công viên cây xanh {name}", True, 0.6),
 )
 BUDGET = "Ngân sách"
 NON_BUDGET = "Ngoài ngân sách"
