@@ -83,10 +83,8 @@ def decode_text(text: str, encoding: TextEncoding) -> str:
     >>> decode_text("Ñaát troàng luùa", TextEncoding.VNI)
     'Đất trồng lúa'
     """
-    if encoding is TextEncoding.UNICODE:
-        return unicodedata.normalize("NFC", text)
-    if not _legacy_candidate(text):
-        return unicodedata.normalize("NFC", text)
+    if encoding is TextEncoding.UNICODE or not _legacy_candidate(text):
+        return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
     if encoding is TextEncoding.TCVN3:
         out = _capitalise_title_words(viparse.fix(text, encoding="tcvn3"))
     elif encoding is TextEncoding.VNI:

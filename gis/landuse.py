@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
@@ -202,15 +203,15 @@ def classify_public(frame: pd.DataFrame, rules: tuple[PublicLandRule, ...] = DEF
                     ) -> pd.Series:
     """Return, per row, the id of the first rule that marks the parcel public (or None).
 
-    ``frame`` needs the columns ``land_use_codes`` (tuple of 2024 codes) and optionally
-    ``owner_code``, ``origin_code``, ``owner_name``.
+    ``frame`` needs the column ``land_use`` (primary 2024 code) and optionally ``owner_code``,
+    ``origin_code``, ``owner_name``.
     """
     result = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     empty = pd.Series([None] * len(frame), index=frame.index, dtype=object)
     owner = frame.get("owner_code", empty).astype("string").str.strip().str.upper()
     origin = frame.get("origin_code", empty).astype("string").str.strip()
     name = frame.get("owner_name", empty).astype("string")
-    codes = frame["land_use_codes"]
+    primary = frame["land_use"].astype("string")
     for rule in rules:
         hit = pd.Series(False, index=frame.index)
         if rule.owner_codes:
@@ -218,9 +219,11 @@ def classify_public(frame: pd.DataFrame, rules: tuple[PublicLandRule, ...] = DEF
         if rule.origin_codes:
             hit |= origin.isin(rule.origin_codes).fillna(False).astype(bool)
         if rule.land_use:
-            wanted = set(rule.land_use)
-            hit |= codes.map(lambda cs: cs is not None and len(cs) > 0 and cs[0] in wanted).astype(bool)
+            hit |= primary.isin(rule.land_use).fillna(False).astype(bool)
         if rule.owner_name_pattern:
-            hit |= name.str.contains(rule.owner_name_pattern, regex=True, case=False).fillna(False).astype(bool)
+            pattern = re.compile(rule.owner_name_pattern, re.IGNORECASE)
+            codes, uniques = pd.factorize(name)
+            matched = np.array([bool(pattern.search(u)) for u in uniques] + [False])
+            hit |= pd.Series(matched[np.where(codes < 0, len(uniques), codes)], index=frame.index)
         result = result.where(result.notna() | ~hit, rule.id)
     return result

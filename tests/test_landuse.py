@@ -37,7 +37,7 @@ def test_unknown_codes_kept_not_relabelled():
 
 def test_public_rules_say_which_rule_fired():
     frame = pd.DataFrame({
-        "land_use_codes": [("DGT",), ("ODT",), ("ODT",), ("LUC",), ("BCS",), ("ODT",)],
+        "land_use": ["DGT", "ODT", "ODT", "LUC", "BCS", "ODT"],
         "owner_code": [None, "UBQ", None, "GDC", None, "TCN"],
         "origin_code": [None, None, "6", None, None, None],
         "owner_name": [None, None, None, "Nguyễn Văn A", None, "UBND xã Đông Hòa"],
@@ -49,6 +49,6 @@ def test_public_rules_say_which_rule_fired():
 
 def test_rules_configurable():
     custom = (PublicLandRule(id="rice_fund", land_use=("LUC",)),)
-    frame = pd.DataFrame({"land_use_codes": [("LUC",), ("DGT",)]})
+    frame = pd.DataFrame({"land_use": ["LUC", "DGT"]})
     assert classify_public(frame, custom).tolist() == ["rice_fund", None]
     assert {r.id for r in DEFAULT_PUBLIC_RULES} >= {"manager", "public_purpose", "unused"}

@@ -18,7 +18,7 @@ import pandas as pd
 from gis.fields import FieldMapping, LayerKind, fold_name
 from gis.landuse import DEFAULT_PUBLIC_RULES, PublicLandRule, classify_public, parse_land_use
 
-__all__ = ["build_frame", "normalise_ward_code", "MODEL_COLUMNS"]
+__all__ = ["build_frame", "normalise_ward_code", "map_unique", "MODEL_COLUMNS"]
 
 MODEL_COLUMNS: dict[LayerKind, tuple[str, ...]] = {
     LayerKind.PARCELS: (
@@ -50,10 +50,31 @@ def normalise_ward_code(value: object) -> str | None:
     return text.zfill(5) if text.isdigit() and len(text) < 5 else text
 
 
+def map_unique(series: pd.Series, func, dtype: str | None = None) -> pd.Series:  # type: ignore[no-untyped-def]
+    """``series.map(func)`` computed once per distinct value (cadastral columns repeat a lot).
+
+    Missing values map to None without calling ``func``.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    values = [func(u) for u in uniques]
+    if dtype is not None:
+        # convert the few distinct values, then take: far cheaper than converting every row
+        array = pd.array(values + [None], dtype=dtype)
+        return pd.Series(array.take(np.where(codes < 0, len(values), codes)), index=series.index)
+    mapped = np.empty(len(values) + 1, dtype=object)
+    mapped[:-1] = values
+    mapped[-1] = None
+    return pd.Series(mapped[codes], index=series.index, dtype=object)
+
+
+def _nfc(value: str) -> str:
+    return value if unicodedata.is_normalized("NFC", value) else unicodedata.normalize("NFC", value)
+
+
 def _text(series: pd.Series) -> pd.Series:
     out = series.astype("string").str.strip()
-    return out.where(out != "", pd.NA).map(
-        lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else v).astype("string")
+    out = out.where(out != "", pd.NA)
+    return map_unique(out, _nfc, "string")
 
 
 def _integer(series: pd.Series) -> pd.Series:
@@ -101,20 +122,19 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
     geometry = source.geometry.reset_index(drop=True)
     area = pd.Series(np.asarray(geometry.area), dtype="float64")
     if kind is LayerKind.PARCELS:
-        cols["ward_code"] = raw("ward_code").map(normalise_ward_code).astype("string")
+        cols["ward_code"] = map_unique(raw("ward_code"), normalise_ward_code, "string")
         cols["map_sheet"] = _integer(raw("map_sheet"))
         cols["parcel_no"] = _integer(raw("parcel_no"))
         cols["parcel_key"] = (cols["ward_code"].fillna("?") + "-" + cols["map_sheet"].astype("string")
                               .fillna("?") + "-" + cols["parcel_no"].astype("string").fillna("?"))
         land = _text(raw("land_use_source"))
-        uniques = {v: parse_land_use(v) for v in land.dropna().unique()}
-        parsed = land.map(lambda v: uniques.get(v) if isinstance(v, str) else None)
-        cols["land_use"] = parsed.map(lambda p: p.primary if p else None).astype("string")
-        cols["land_use_codes"] = parsed.map(lambda p: tuple(p.codes) if p else ())
+        cols["land_use"] = map_unique(land, lambda v: parse_land_use(v).primary, "string")
+        cols["land_use_codes"] = map_unique(land, lambda v: "+".join(parse_land_use(v).codes),
+                                            "string")
         cols["land_use_source"] = land
-        cols["land_use_system"] = parsed.map(lambda p: p.system if p else None).astype("string")
-        cols["land_group"] = parsed.map(lambda p: p.group.value if p and p.group else None
-                                        ).astype("string")
+        cols["land_use_system"] = map_unique(land, lambda v: parse_land_use(v).system, "string")
+        cols["land_group"] = map_unique(
+            land, lambda v: g.value if (g := parse_land_use(v).group) else None, "string")
         for f in ("owner_name", "owner_code", "origin_code", "address"):
             cols[f] = _text(raw(f))
         cols["area_recorded_m2"] = _float(raw("area_recorded_m2"))
@@ -123,7 +143,6 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         frame = pd.DataFrame(cols)
         frame["public_rule"] = classify_public(frame, public_rules).astype("string")
         frame["is_public"] = frame["public_rule"].notna()
-        frame["land_use_codes"] = frame["land_use_codes"].map(lambda cs: "+".join(cs)).astype("string")
     elif kind is LayerKind.PROJECTS:
         cols["project_id"] = _text(raw("project_id"))
         cols["name"] = _text(raw("name"))
@@ -147,7 +166,7 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         cols["area_m2"] = area
         frame = pd.DataFrame(cols)
     else:
-        cols["ward_code"] = raw("ward_code").map(normalise_ward_code).astype("string")
+        cols["ward_code"] = map_unique(raw("ward_code"), normalise_ward_code, "string")
         for f in ("name", "district", "province"):
             cols[f] = _text(raw(f))
         cols["area_m2"] = area

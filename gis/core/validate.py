@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis.core.model import map_unique
 from gis.fields import LayerKind
+from gis.landuse import parse_land_use
 
 __all__ = ["Severity", "ValidationConfig", "ValidationResult", "validate_frame", "ISSUE_COLUMNS"]
 
@@ -179,8 +181,9 @@ def _parcel_checks(frame: gpd.GeoDataFrame, config: ValidationConfig, found: lis
         rel = np.abs(computed - recorded) / recorded
     off = (~np.isnan(recorded) & (recorded > 0) & (rel > config.area_tolerance)
            & (np.abs(computed - recorded) > config.area_tolerance_m2))
-    msg = pd.Series([f"recorded area {r:,.1f} m² vs computed {c:,.1f} m² ({(c - r) / r:+.1%})"
-                     if o else None for r, c, o in zip(recorded, computed, off)], dtype="string")
+    msg = pd.Series([None] * len(frame), dtype="string")
+    msg[off] = [f"recorded area {r:,.1f} m² vs computed {c:,.1f} m² ({(c - r) / r:+.1%})"
+                for r, c in zip(recorded[off], computed[off])]
     found.append(_issues(off, frame, "area_mismatch", Severity.WARNING, msg, "area_recorded_m2",
                          frame["area_recorded_m2"], key))
     zero_area = ~np.isnan(recorded) & (recorded <= 0)
@@ -192,25 +195,23 @@ def _parcel_checks(frame: gpd.GeoDataFrame, config: ValidationConfig, found: lis
     no_code = source.isna().to_numpy()
     found.append(_issues(no_code, frame, "missing_land_use", Severity.WARNING,
                          "no land-use code", "land_use_source", key_col=key))
-    from gis.landuse import parse_land_use
-
-    parsed = source.map(lambda v: parse_land_use(v) if isinstance(v, str) else None)
-    unknown = parsed.map(lambda p: bool(p and p.unknown)).to_numpy(dtype=bool)
+    unknown_text = map_unique(source, lambda v: "+".join(parse_land_use(v).unknown), "string")
+    unknown = unknown_text.fillna("").ne("").to_numpy(dtype=bool)
     found.append(_issues(unknown, frame, "unknown_land_use", Severity.WARNING,
-                         "unknown land-use code(s) " + parsed.map(
-                             lambda p: "+".join(p.unknown) if p and p.unknown else "").astype("string")
+                         "unknown land-use code(s) " + unknown_text.fillna("")
                          + " (not in the 2024 list or the legacy table)", "land_use_source",
                          source, key))
-    composite = parsed.map(lambda p: bool(p and p.composite)).to_numpy(dtype=bool)
-    found.append(_issues(composite, frame, "composite_land_use", Severity.NOTE,
-                         "composite code split into " + codes.astype("string"), "land_use_source",
-                         source, key))
-    legacy = parsed.map(lambda p: bool(p and p.legacy)).to_numpy(dtype=bool)
-    found.append(_issues(legacy, frame, "legacy_land_use", Severity.NOTE,
-                         "legacy code mapped: " + parsed.map(
-                             lambda p: ", ".join(f"{a}→{b}" for a, b in p.legacy) + f" (system {p.system})"
-                             if p and p.legacy else "").astype("string"),
+    composite = map_unique(source, lambda v: parse_land_use(v).composite).fillna(False)
+    found.append(_issues(composite.to_numpy(dtype=bool), frame, "composite_land_use",
+                         Severity.NOTE, "composite code split into " + codes.astype("string"),
                          "land_use_source", source, key))
+    legacy_text = map_unique(source, lambda v: ", ".join(f"{a}→{b}" for a, b in p.legacy)
+                             + f" (system {p.system})" if (p := parse_land_use(v)).legacy else "",
+                             "string")
+    legacy = legacy_text.fillna("").ne("").to_numpy(dtype=bool)
+    found.append(_issues(legacy, frame, "legacy_land_use", Severity.NOTE,
+                         "legacy code mapped: " + legacy_text.fillna(""), "land_use_source",
+                         source, key))
 
 
 def _unique_key_check(frame: gpd.GeoDataFrame, kind: LayerKind, found: list[pd.DataFrame]) -> None:
