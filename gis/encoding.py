@@ -210,7 +210,7 @@ def decode_frame(frame: pd.DataFrame, *, overrides: dict[str, TextEncoding] | No
                 if new != value:
                     mapping[value] = new
         if mapping:
-            out[column] = series.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v)
+            out[column] = series.map(lambda v, m=mapping: m.get(v, v) if isinstance(v, str) else v)
         converted = int(series.isin(list(mapping)).sum()) if mapping else 0
         if converted or decision.ambiguous or decision.encoding is not TextEncoding.UNICODE:
             decisions.append(ColumnDecoding(decision.column, decision.encoding, decision.score,

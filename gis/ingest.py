@@ -18,7 +18,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 from pyproj import CRS
 
 from gis import crs as crsmod

@@ -10,7 +10,7 @@ public (§2.4), and a layer YAML may replace the default set.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 

@@ -7,9 +7,7 @@ file. Shapefile field names are cut to 10 characters by a fixed, documented tabl
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
 import tempfile
 import warnings
 import zipfile
