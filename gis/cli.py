@@ -204,7 +204,7 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
 
 
 @cli.command()
-@click.option("--parcels", "n_parcels", type=click.IntRange(100, 2_000_000), default=2000,
+@click.option("--parcels", "n_parcels", type=click.IntRange(1000, 1_000_000), default=2000,
               show_default=True, help="Number of parcels.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
