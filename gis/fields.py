@@ -65,6 +65,8 @@ ALIASES: dict[LayerKind, dict[str, tuple[str, ...]]] = {
         "planned_area_ha": ("DienTichQH", "DienTichThuHoi", "dien_tich_qh", "planned_area_ha"),
         "ward_codes": ("PhuongXa", "MaXa", "phuong_xa", "ward_codes"),
         "start_year": ("NamBD", "NamBatDau", "nam_bat_dau", "start_year"),
+        "capital_plan_vnd": ("KeHoachVon", "KHVon", "ke_hoach_von", "capital_plan_vnd"),
+        "disbursed_vnd": ("GiaiNgan", "DaGiaiNgan", "giai_ngan", "disbursed_vnd"),
     },
     LayerKind.BUILDINGS: {
         "building_id": ("MaNha", "MaCongTrinh", "ma_nha", "building_id", "osm_id", "uID"),

@@ -28,7 +28,7 @@ MODEL_COLUMNS: dict[LayerKind, tuple[str, ...]] = {
         "public_rule"),
     LayerKind.PROJECTS: (
         "project_id", "name", "investor", "capital_source", "start_type", "key_project",
-        "planned_area_ha", "ward_codes", "start_year", "area_m2"),
+        "planned_area_ha", "ward_codes", "start_year", "capital_plan_vnd", "disbursed_vnd", "area_m2"),
     LayerKind.BUILDINGS: ("building_id", "floors", "year_built", "area_m2"),
     LayerKind.WARDS: ("ward_code", "name", "district", "province", "area_m2"),
 }
@@ -155,6 +155,8 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         cols["planned_area_ha"] = _float(raw("planned_area_ha"))
         cols["ward_codes"] = _text(raw("ward_codes"))
         cols["start_year"] = _integer(raw("start_year"))
+        cols["capital_plan_vnd"] = _float(raw("capital_plan_vnd"))
+        cols["disbursed_vnd"] = _float(raw("disbursed_vnd"))
         cols["area_m2"] = area
         frame = pd.DataFrame(cols)
     elif kind is LayerKind.BUILDINGS:

@@ -47,7 +47,8 @@ SHP_FIELD_NAMES = {
     "origin_code": "origin_cd", "area_recorded_m2": "area_rec", "legal_area_m2": "area_legal",
     "public_rule": "pub_rule", "geometry_repaired": "geom_fixed", "source_row": "src_row",
     "capital_source": "capital", "key_project": "key_proj", "planned_area_ha": "plan_ha",
-    "start_year": "start_yr", "building_id": "bldg_id", "year_built": "year_blt",
+    "start_year": "start_yr", "capital_plan_vnd": "cap_plan", "disbursed_vnd": "disbursed",
+    "building_id": "bldg_id", "year_built": "year_blt",
 }
 # Text columns that can exceed the DBF's 254 characters: left out of shapefiles (and reported).
 SHP_DROPPED = ("geometry_original_wkt", "extra")

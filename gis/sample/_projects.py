@@ -91,6 +91,12 @@ def make_projects(layout: Layout, ward_geoms: np.ndarray, wards: Wards, n_parcel
         cols["DienTichQH"].append(round(float(shapely.area(geoms[i])) / 1e4 * rng.uniform(0.97, 1.04), 2))
         cols["PhuongXa"].append(",".join(wards.code[w] for w in hit))
         cols["NamBD"].append(int(rng.integers(2021, 2024)) if carried else 2024)
+    # Capital plan (kế hoạch vốn) and disbursed (giải ngân), VND; a separate stream so the draws
+    # above stay as they were.
+    money = rng_for(seed, 12)
+    plan = [int(round(ha * money.uniform(15, 45) * 1e9, -6)) for ha in cols["DienTichQH"]]
+    cols["KeHoachVon"] = plan
+    cols["GiaiNgan"] = [int(round(p * money.uniform(0.2, 1.0), -6)) for p in plan]
     return cols, geoms
 
 

@@ -33,7 +33,7 @@ MIN_PARCELS, MAX_PARCELS = 1_000, 1_000_000
 PARCEL_FIELDS = ("MaXa", "SoHieuToBa", "SoThuTuThu", "DienTich", "KyHieuMucD", "TenChu",
                  "MaDoiTuong", "DiaChi")
 PROJECT_FIELDS = ("MaDuAn", "TenDuAn", "ChuDauTu", "NguonVon", "KhoiCong", "TrongDiem",
-                  "DienTichQH", "PhuongXa", "NamBD")
+                  "DienTichQH", "PhuongXa", "NamBD", "KeHoachVon", "GiaiNgan")
 BUILDING_FIELDS = ("MaNha", "SoTang", "NamXD")
 WARD_FIELDS = ("MaXa", "TenXa", "Huyen", "Tinh")
 

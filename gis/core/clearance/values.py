@@ -1,0 +1,117 @@
+"""Cell values of compensation-board sheets: VND amounts and dd/mm/yyyy dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+
+__all__ = ["parse_vnd", "parse_date", "format_vnd_billion", "format_number_vi"]
+
+_UNITS = {"ty": 1_000_000_000, "ti": 1_000_000_000, "trieu": 1_000_000, "nghin": 1_000,
+          "ngan": 1_000, "dong": 1, "d": 1, "vnd": 1, "": 1}
+_AMOUNT = re.compile(r"^\s*([0-9][0-9.,\s]*)\s*([a-z]*)\s*$")
+
+
+def _fold(text: str) -> str:
+    text = text.replace("đ", "d").replace("Đ", "D")
+    return "".join(c for c in unicodedata.normalize("NFD", text)
+                   if not unicodedata.combining(c)).lower()
+
+
+def _number(text: str, unit: int) -> float | None:
+    text = text.replace(" ", "")
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+", text):  # 1.052.188.000 (Vietnamese thousands)
+        return float(text.replace(".", ""))
+    if re.fullmatch(r"\d{1,3}(,\d{3})+", text) and unit == 1:  # 1,052,188,000
+        return float(text.replace(",", ""))
+    if re.fullmatch(r"\d{1,3}(\.\d{3})+,\d+", text):  # 1.052,19
+        return float(text.replace(".", "").replace(",", "."))
+    if re.fullmatch(r"\d+,\d+", text):  # 1,05 (decimal comma)
+        return float(text.replace(",", "."))
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    return None
+
+
+def parse_vnd(value: object) -> int | None:
+    """An amount in VND as an integer, or None when the cell is empty.
+
+    Raises ValueError for text that is not an amount.
+
+    >>> parse_vnd("1.052.188.000"), parse_vnd("1,05 tỷ"), parse_vnd("250 triệu"), parse_vnd(3e6)
+    (1052188000, 1050000000, 250000000, 3000000)
+    >>> parse_vnd("1.052.188.000 đồng"), parse_vnd(None)
+    (1052188000, None)
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(round(value))
+    text = str(value).strip()
+    if not text:
+        return None
+    match = _AMOUNT.match(_fold(text))
+    if not match or match.group(2) not in _UNITS:
+        raise ValueError(f"not an amount in VND: {text!r}")
+    unit = _UNITS[match.group(2)]
+    number = _number(match.group(1).strip(), unit)
+    if number is None:
+        raise ValueError(f"not an amount in VND: {text!r}")
+    return int(round(number * unit))
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A date from dd/mm/yyyy (also d-m-yyyy, yyyy-mm-dd, Excel dates), or None when empty.
+
+    Raises ValueError for text that is not a real date (31/02/2023).
+
+    >>> parse_date("05/03/2024"), parse_date("2024-03-05")
+    (datetime.date(2024, 3, 5), datetime.date(2024, 3, 5))
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime().date()  # type: ignore[union-attr]
+    text = str(value).strip()
+    if not text:
+        return None
+    m = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})", text)
+    if m:
+        day, month, year = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    else:
+        m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?", text)
+        if not m:
+            raise ValueError(f"not a date (dd/mm/yyyy): {text!r}")
+        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        raise ValueError(f"not a real date: {text!r}") from None
+
+
+def format_number_vi(value: float, decimals: int = 0) -> str:
+    """Vietnamese number format: thousands with '.', decimals with ','.
+
+    >>> format_number_vi(1315), format_number_vi(1052.1875, 3), format_number_vi(3.8, 1)
+    ('1.315', '1.052,188', '3,8')
+    """
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def format_vnd_billion(vnd: float, lang: str = "vi", decimals: int = 1) -> str:
+    """An amount in tỷ đồng (10⁹ VND) as a briefing writes it.
+
+    >>> format_vnd_billion(182_912_000_000), format_vnd_billion(182_912_000_000, "en")
+    ('182,9 tỷ đồng', '182.9 billion VND')
+    """
+    billions = vnd / 1e9
+    if lang == "vi":
+        return f"{format_number_vi(billions, decimals)} tỷ đồng"
+    return f"{billions:,.{decimals}f} billion VND"
