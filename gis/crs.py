@@ -119,6 +119,26 @@ def _fold(text: str) -> str:
 _PREFIXES = ("thanhpho", "tinh", "tp")
 
 
+def parse_crs(value: str | int | CRS, *, option: str = "--crs") -> CRS:
+    """A CRS from user input (``EPSG:5897``, ``5897``, WKT, PROJ), or a CRSError naming it.
+
+    >>> parse_crs("EPSG:5899").name
+    'VN-2000 / TM-3 107-45'
+    """
+    from pyproj.exceptions import CRSError as ProjCRSError
+
+    if isinstance(value, CRS):
+        return value
+    text = str(value).strip()
+    if text.isdigit():
+        text = f"EPSG:{text}"
+    try:
+        return CRS.from_user_input(text)
+    except ProjCRSError:
+        raise CRSError(f"{option} {value!r} is not a CRS; use e.g. EPSG:5897 (VN-2000 / TM-3 "
+                       "105°00') or EPSG:4326 (WGS 84)", value=value) from None
+
+
 def zone_for_epsg(epsg: int) -> Zone | None:
     """Return the VN-2000 zone with this EPSG code, or None.
 
@@ -208,6 +228,34 @@ def _is_vn_datum(crs: CRS) -> bool:
     return "vn" in datum.lower() or "vietnam" in datum.lower() or "2000" in datum
 
 
+_GEOGRAPHIC_PIPELINE = (
+    "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+    "+step +proj=push +v_3 +step +proj=cart +ellps=WGS84 "
+    f"+step {HELMERT_6960} "
+    "+step +inv +proj=cart +ellps=WGS84 +step +proj=pop +v_3 "
+    "+step +proj=unitconvert +xy_in=rad +xy_out=deg"
+)
+
+
+def _is_vn2000_geographic(crs: CRS) -> bool:
+    return crs.is_geographic and (crs.to_epsg(min_confidence=90) == 4756 or _is_vn_datum(crs))
+
+
+@lru_cache(maxsize=1)
+def _geographic_transformer() -> Transformer:
+    return Transformer.from_pipeline(_GEOGRAPHIC_PIPELINE)
+
+
+def _pinned_to_wgs84(crs: CRS) -> _Step | None:
+    """The pinned step from a VN-2000 CRS (zone or geographic) to WGS 84 lon/lat, else None."""
+    zone = zone_of_crs(crs)
+    if zone is not None:
+        return pinned_transformer(zone.epsg)
+    if _is_vn2000_geographic(crs):
+        return _Step(_geographic_transformer())
+    return None
+
+
 def _zone_pipeline(zone: Zone) -> str:
     return (
         "+proj=pipeline "
@@ -273,21 +321,22 @@ def _coords_func(transformers: Sequence[_Step]):
 
 
 def _chain(src: CRS, dst: CRS) -> list[_Step]:
-    src_zone, dst_zone = zone_of_crs(src), zone_of_crs(dst)
-    if src_zone and dst_zone:
-        return [pinned_transformer(src_zone.epsg), pinned_transformer(dst_zone.epsg, inverse=True)]
+    """Steps from ``src`` to ``dst``: VN-2000 (zones and geographic) ↔ WGS 84 always through the
+    pinned EPSG:6960 Helmert, never pyproj's own choice."""
+    to_wgs = _pinned_to_wgs84(src)
+    from_wgs = _pinned_to_wgs84(dst)
+    if to_wgs is None and from_wgs is None:
+        return [_generic_transformer(src.to_wkt(), dst.to_wkt())]
     chain: list[_Step] = []
-    if src_zone:
-        chain.append(pinned_transformer(src_zone.epsg))
-        if not _is_wgs84_lonlat(dst):
-            chain.append(_generic_transformer(WGS84.to_wkt(), dst.to_wkt()))
-        return chain
-    if dst_zone:
-        if not _is_wgs84_lonlat(src):
-            chain.append(_generic_transformer(src.to_wkt(), WGS84.to_wkt()))
-        chain.append(pinned_transformer(dst_zone.epsg, inverse=True))
-        return chain
-    return [_generic_transformer(src.to_wkt(), dst.to_wkt())]
+    if to_wgs is not None:
+        chain.append(to_wgs)
+    elif not _is_wgs84_lonlat(src):
+        chain.append(_generic_transformer(src.to_wkt(), WGS84.to_wkt()))
+    if from_wgs is not None:
+        chain.append(_Step(from_wgs.transformer, inverse=True))
+    elif not _is_wgs84_lonlat(dst):
+        chain.append(_generic_transformer(WGS84.to_wkt(), dst.to_wkt()))
+    return chain
 
 
 def transform_geometries(geoms: np.ndarray | Sequence, src: CRS | str | int,
@@ -361,6 +410,9 @@ def resolve_source_crs(declared: CRS | str | None, bounds: Sequence[float], *,
                 f"coordinates look like lon/lat (x {bounds[0]:.4f}..{bounds[2]:.4f}, "
                 f"y {bounds[1]:.4f}..{bounds[3]:.4f}) but the file declares {_describe(crs)}; "
                 "fix the .prj or pass --crs EPSG:4326", path=path, layer=layer)
+        zone = zone_of_crs(crs)
+        if zone is not None and crs.is_projected:
+            _check_zone_bounds(zone, bounds, path=path, layer=layer)
         if crs.is_geographic and not looks_geographic(bounds):
             raise CRSError(
                 f"coordinates are projected metres (x {bounds[0]:.0f}..{bounds[2]:.0f}) but the "
@@ -381,6 +433,28 @@ def resolve_source_crs(declared: CRS | str | None, bounds: Sequence[float], *,
     raise CRSError(
         f"no CRS is declared (missing .prj?) and the coordinates fit {len(candidates)} CRSs: "
         f"{names}{more}; refusing to guess, pass --crs{hint}", path=path, layer=layer)
+
+
+def _check_zone_bounds(zone: Zone, bounds: Sequence[float], *, path: str | None,
+                       layer: str | None) -> None:
+    """Coordinates declared in a VN-2000 zone must land in Vietnam; swapped X/Y is named."""
+    minx, miny, maxx, maxy = bounds
+    tr = pinned_transformer(zone.epsg)
+
+    def inside(xs: np.ndarray, ys: np.ndarray) -> bool:
+        lon, lat = tr.transform(xs, ys)
+        return all(_in_vietnam(float(a), float(b), margin=1.0) for a, b in zip(lon, lat))
+
+    xs, ys = np.array([minx, maxx]), np.array([miny, maxy])
+    if inside(xs, ys):
+        return
+    if inside(ys, xs):
+        raise CRSError(f"the coordinates fall outside Vietnam in {zone.name}, but fit with X and Y "
+                       "swapped (surveyors write X = northing): swap the columns at the source",
+                       path=path, layer=layer)
+    raise CRSError(f"the coordinates (x {minx:.0f}..{maxx:.0f}, y {miny:.0f}..{maxy:.0f}) fall "
+                   f"outside Vietnam in the declared {zone.name}; check the .prj or pass --crs",
+                   path=path, layer=layer)
 
 
 def working_crs(source: CRS, bounds: Sequence[float], *, province: str | None = None) -> CRS:

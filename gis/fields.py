@@ -127,9 +127,19 @@ def _match(source: str, alias: str) -> str | None:
     return None
 
 
+def _land_use_score(values: Iterable[object]) -> float:
+    from gis.landuse import parse_land_use
+
+    distinct = {v for v in values if isinstance(v, str) and v.strip()}
+    if not distinct:
+        return 0.0
+    return sum(1 for v in distinct if parse_land_use(v).codes) / len(distinct)
+
+
 def map_fields(columns: Iterable[str], kind: LayerKind | str, *,
                overrides: Mapping[str, str] | None = None, defaults: Iterable[str] = (),
-               path: str | None = None, layer: str | None = None) -> FieldMapping:
+               path: str | None = None, layer: str | None = None,
+               frame: Mapping[str, object] | None = None) -> FieldMapping:
     """Decide the source field for each model field of ``kind``.
 
     Parameters
@@ -164,6 +174,20 @@ def map_fields(columns: Iterable[str], kind: LayerKind | str, *,
         sources[model_field] = source
         how[model_field] = "layer config"
     used = set(sources.values())
+    if (kind is LayerKind.PARCELS and frame is not None and "land_use_source" not in sources):
+        # Several land-use columns (loai_dat with 1990s codes, mdsd2003 with current ones): take
+        # the one whose values parse best, alias order breaking ties.
+        candidates = [(c, m) for alias in aliases["land_use_source"] for c in columns
+                      if c not in used and (m := _match(c, alias))]
+        candidates = list(dict.fromkeys(candidates))
+        if len(candidates) > 1:
+            scores = [(_land_use_score(frame[c].tolist()), -i, c, m)  # type: ignore[index]
+                      for i, (c, m) in enumerate(candidates)]
+            best = max(scores)
+            sources["land_use_source"] = best[2]
+            how["land_use_source"] = (f"{best[3]}; {best[0]:.0%} of its codes are known, best of "
+                                      + ", ".join(c for c, _ in candidates))
+            used.add(best[2])
     for model_field, names in aliases.items():
         if model_field in sources:
             continue

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 from pyproj import CRS
 
 from gis import crs as crsmod
@@ -55,6 +56,8 @@ class LayerReport:
     diff: LayerDiff | None = None
     stored: bool = False
     store_path: str | None = None
+    scope: list[str] | None = None  # wards replaced (parcels); None = the whole layer
+    kept_other_wards: int = 0
 
     def to_dict(self) -> dict[str, object]:
         """JSON-serialisable report (issues included)."""
@@ -72,6 +75,7 @@ class LayerReport:
             "summary": self.validation.summary(),
             "issues": issues.to_dict("records"),
             "diff": self.diff.as_dict() if self.diff else None,
+            "replaced_wards": self.scope, "kept_other_wards": self.kept_other_wards,
             "stored": self.stored,
             "store": self.store_path,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
@@ -131,12 +135,12 @@ def _resolve_crs(raw: gpd.GeoDataFrame, info: SourceInfo, *, crs: str | None, sp
                        path=info.path, layer=info.layer)
     declared: CRS | None
     if crs is not None:
-        declared = CRS.from_user_input(crs)
+        declared = crsmod.parse_crs(crs)
         notes.append(f"CRS given on the command line: {_describe(declared)}")
     elif info.crs is not None:
         declared = info.crs
     elif spec is not None and spec.crs:
-        declared = CRS.from_user_input(spec.crs)
+        declared = crsmod.parse_crs(spec.crs, option=f"layer config crs")
         notes.append(f"the source declares no CRS; layer config says {_describe(declared)}")
     else:
         declared = None
@@ -149,14 +153,15 @@ def _resolve_crs(raw: gpd.GeoDataFrame, info: SourceInfo, *, crs: str | None, sp
         notes.append(f"CRS {source.name!r} recognised as {zone.name} (EPSG:{zone.epsg}) by its "
                      "parameters; the national VN-2000→WGS 84 parameters (EPSG:6960) apply")
         source = zone.crs
-    if store_crs is not None:
-        working = store_crs
-    else:
-        working = crsmod.working_crs(source, bounds, province=province)
+    # Areas are measured in the source's own zone (or the province's), even when the store keeps
+    # another zone: the layer is moved into the store's CRS only after validation.
+    working = crsmod.working_crs(source, bounds, province=province)
     if working != source:
         notes.append(f"transformed {_describe(source)} → {_describe(working)}"
                      + (" with EPSG:6960 pinned" if crsmod.zone_of_crs(working) or zone else ""))
     notes.append(f"areas computed in {_describe(working)}")
+    if store_crs is not None and store_crs != working:
+        notes.append(f"stored in the store's CRS {_describe(store_crs)} (EPSG:6960 pinned)")
     return source, working, notes
 
 
@@ -178,7 +183,7 @@ def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
     all_defaults = {**(spec.defaults if spec else {}), **(defaults or {})}
     mapping = map_fields([c for c in decoded.columns if c != "geometry"], kind,
                          overrides=spec.fields if spec else None, defaults=all_defaults,
-                         path=info.path, layer=info.layer)
+                         path=info.path, layer=info.layer, frame=decoded)
     province = province or (spec.province if spec else None)
     t = time.perf_counter()
     source_crs, working, notes = _resolve_crs(decoded, info, crs=crs, spec=spec,
@@ -193,18 +198,29 @@ def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
         spec.area_tolerance if spec and spec.area_tolerance is not None else 0.05)
     result = validate_frame(frame, kind, config=ValidationConfig(area_tolerance=tolerance))
     timings["validate"] = time.perf_counter() - t
-    return LayerReport(kind, info, mapping, decodings, _describe(source_crs), _describe(working),
-                       notes, result, timings)
+    if store_crs is not None and store_crs != working:
+        from gis.io.write import reproject
+
+        result.valid = reproject(result.valid, store_crs)
+        result.quarantine = reproject(result.quarantine, store_crs)
+    return LayerReport(kind, info, mapping, decodings, _describe(source_crs),
+                       _describe(store_crs or working), notes, result, timings)
 
 
 def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | str, *,
-                 strict: bool = False, user: str | None = None, **options: object) -> LayerReport:
-    """Prepare a layer and replace it in ``store``; in ``strict`` mode refuse any error row.
+                 strict: bool = False, user: str | None = None, replace_all: bool = False,
+                 **options: object) -> LayerReport:
+    """Prepare a layer and load it into ``store``; in ``strict`` mode refuse any error row.
+
+    Parcels arrive one ward per file: a parcels ingest replaces the stored parcels of the wards
+    present in the file and keeps the others, unless ``replace_all``. Other kinds replace the
+    whole layer.
 
     Raises
     ------
     ParcelValidationError
-        In strict mode, when any row would be quarantined (the report is attached).
+        In strict mode, when any row would be quarantined (the report is attached), and always
+        when no row is valid (the stored layer would be emptied).
     """
     kind = LayerKind.parse(kind)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -218,14 +234,31 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
             f"({', '.join(sorted(errors['rule'].unique()))}); first: {first['message']}; "
             "nothing was written", report=report, path=str(path), layer=report.source.layer,
             row=int(first["row"]), field=first["field"] if isinstance(first["field"], str) else None)
+    if len(result.valid) == 0:
+        raise ParcelValidationError(
+            f"none of the {result.rows_total} rows is valid "
+            f"({', '.join(sorted(errors['rule'].unique()))}); nothing was written, the stored "
+            f"{kind.value} are unchanged", report=report, path=str(path), layer=report.source.layer)
     t = time.perf_counter()
     key = KEYS[kind]
+    new = result.valid
+    kept = None
     if store.has(kind.value):
         old = store.read(kind.value)
-        report.diff = diff_layers(old, result.valid, key)
+        if kind is LayerKind.PARCELS and not replace_all:
+            wards = set(new["ward_code"].dropna()) | set(result.quarantine["ward_code"].dropna())
+            in_scope = old["ward_code"].isin(wards)
+            kept = old.loc[~in_scope]
+            old = old.loc[in_scope]
+            report.scope = sorted(wards)
+        report.diff = diff_layers(old, new, key)
     else:
-        report.diff = LayerDiff(tuple(result.valid[key].astype(str)), (), (), 0)
+        report.diff = LayerDiff(tuple(new[key].astype(str)), (), (), 0)
     report.timings["diff"] = time.perf_counter() - t
+    if kept is not None and len(kept):
+        new = gpd.GeoDataFrame(pd.concat([kept, new], ignore_index=True), geometry="geometry",
+                               crs=new.crs)
+        report.kept_other_wards = len(kept)
     t = time.perf_counter()
     entry = IngestLogEntry(
         kind=kind.value, source_path=str(Path(path).resolve()), source_layer=report.source.layer,
@@ -237,7 +270,8 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
         added=len(report.diff.added), removed=len(report.diff.removed),
         changed=len(report.diff.changed),
         issues_json=json.dumps(result.summary()["issues"], ensure_ascii=False))
-    store.replace_layer(kind.value, result.valid, quarantine=result.quarantine, log=entry)
+    store.replace_layer(kind.value, new, quarantine=result.quarantine, log=entry,
+                        quarantine_scope=report.scope)
     report.timings["write"] = time.perf_counter() - t
     report.stored = True
     report.store_path = str(getattr(store, "path", ""))

@@ -39,6 +39,7 @@ class IngestSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GIS_", extra="ignore")
 
     engine: Engine = Field(default=Engine.PYOGRIO, description="I/O engine: pyogrio or fiona")
+    catalog: Path = Field(default=Path("layers"), description="layer catalog folder (layers/*.yaml)")
     area_tolerance: float = Field(
         default=0.05, description="relative difference recorded vs computed area before a warning"
     )

@@ -8,6 +8,7 @@ file. Shapefile field names are cut to 10 characters by a fixed, documented tabl
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import warnings
 import zipfile
@@ -58,7 +59,7 @@ def reproject(frame: gpd.GeoDataFrame, crs: str | CRS | None) -> gpd.GeoDataFram
     """Return ``frame`` in ``crs`` (VN-2000 ↔ WGS 84 with EPSG:6960 pinned); None keeps it."""
     if crs is None or frame.crs is None:
         return frame
-    dst = CRS.from_user_input(crs)
+    dst = crsmod.parse_crs(crs)
     if CRS.from_user_input(frame.crs) == dst:
         return frame
     geoms = crsmod.transform_geometries(frame.geometry.values, frame.crs, dst)
@@ -141,3 +142,24 @@ def _write(frame: gpd.GeoDataFrame, path: Path, driver: str, layer: str, engine:
         raise DataSourceError(f"cannot write {driver}: {exc}", path=path) from None
     if driver == "ESRI Shapefile":
         path.with_suffix(".cpg").write_text("UTF-8")
+        prj = vn2000_prj(frame.crs)
+        if prj is not None:
+            path.with_suffix(".prj").write_text(prj)
+
+
+def vn2000_prj(crs: object) -> str | None:
+    """A .prj for a VN-2000 zone that carries TOWGS84 (national parameters, EPSG:6960, in the
+    position-vector signs WKT1 expects), so that older software does not take VN-2000 for WGS 84
+    and shift the data by ~200 m (DOMAIN.md §6.3). None for other CRSs."""
+    if crs is None:
+        return None
+    zone = crsmod.zone_of_crs(crs)
+    if zone is None:
+        return None
+    proj = (f"+proj=tmerc +lat_0=0 +lon_0={zone.central_meridian!r} +k={zone.scale!r} "
+            "+x_0=500000 +y_0=0 +ellps=WGS84 +towgs84=-191.90441429,-39.30318279,-111.45032835,"
+            "0.00928836,-0.01975479,0.00427372,0.252906278 +units=m +no_defs")
+    wkt = CRS.from_proj4(proj).to_wkt("WKT1_GDAL")
+    wkt = re.sub(r'^PROJCS\["[^"]*"', f'PROJCS["{zone.name}"', wkt)
+    wkt = re.sub(r'GEOGCS\["[^"]*"', 'GEOGCS["VN-2000"', wkt, count=1)
+    return re.sub(r'DATUM\["[^"]*"', 'DATUM["Vietnam_2000"', wkt, count=1)

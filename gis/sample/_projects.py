@@ -130,6 +130,8 @@ def make_clearance(projects: dict[str, list[Any]], geoms: np.ndarray, parcels: d
     over = shapely.area(shapely.intersection(geoms[proj], polys[par]))
     keep = over >= 1.0
     proj, par, over = proj[keep], par[keep], over[keep]
+    truth = [[projects["MaDuAn"][p], *_key(parcels, q), round(float(o), 3)]
+             for p, q, o in zip(proj, par, over)]
     started = ~np.isin(par, excluded) & (rng.random(par.size) >= 0.1)
     not_started = [{"MaDuAn": projects["MaDuAn"][p], "row": int(q), "key": _key(parcels, q)}
                    for p, q in zip(proj[~started], par[~started])]
@@ -227,7 +229,8 @@ def make_clearance(projects: dict[str, list[Any]], geoms: np.ndarray, parcels: d
     manifest = {
         "as_of": str(AS_OF),
         "statuses": [{"code": c, "text": t, "level": lv} for c, t, lv in N.STATUSES],
-        "affected_pairs": int(keep.sum()), "rows": r, "not_started": not_started,
+        "affected_pairs": int(keep.sum()),
+        "pairs": truth, "rows": r, "not_started": not_started,
         "planted": {
             "unknown_parcel_key": listing(np.flatnonzero(fake)),
             "unknown_status": listing(bad_status, "Trạng thái"),

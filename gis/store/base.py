@@ -59,14 +59,23 @@ class Store(Protocol):
         """Read a layer, optionally filtered by a box (store CRS) and an SQL where clause."""
 
     def replace_layer(self, kind: str, frame: gpd.GeoDataFrame, *,
-                      quarantine: gpd.GeoDataFrame | None, log: IngestLogEntry) -> None:
-        """Replace a layer, its quarantine rows and append the log line, all or nothing."""
+                      quarantine: gpd.GeoDataFrame | None, log: IngestLogEntry,
+                      quarantine_scope: list[str] | None = None) -> None:
+        """Replace a layer, its quarantine rows (of the wards in ``quarantine_scope``, or all of
+        the kind) and append the log line, all or nothing."""
 
     def quarantine(self, kind: str | None = None) -> gpd.GeoDataFrame:
         """Quarantined rows, with the reason each was kept out."""
 
     def ingest_log(self) -> pd.DataFrame:
         """The ingest log, oldest first."""
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        """Read a table (attribute or spatial); an empty frame when it does not exist."""
+
+    def write_tables(self, tables: dict[str, pd.DataFrame], *,
+                     log: IngestLogEntry | None = None) -> None:
+        """Replace several tables (and append ``log``), all or nothing."""
 
 
 def open_store(location: str | os.PathLike[str]) -> Store:

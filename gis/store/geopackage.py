@@ -25,7 +25,7 @@ import pandas as pd
 import pyogrio
 from pyproj import CRS
 
-from gis.errors import StoreError
+from gis.errors import GisError, StoreError
 from gis.store.base import IngestLogEntry
 
 __all__ = ["GeoPackageStore"]
@@ -150,35 +150,73 @@ class GeoPackageStore:
                 pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", **kwargs)
 
     def replace_layer(self, kind: str, frame: gpd.GeoDataFrame, *,
-                      quarantine: gpd.GeoDataFrame | None, log: IngestLogEntry) -> None:
-        """Replace ``kind``, its quarantine rows and append ``log``, all or nothing."""
-        store_crs = self.crs()
-        if store_crs is not None and frame.crs is not None and CRS.from_user_input(frame.crs) != store_crs:
-            from gis.errors import CRSMismatchError
+                      quarantine: gpd.GeoDataFrame | None, log: IngestLogEntry,
+                      quarantine_scope: list[str] | None = None) -> None:
+        """Replace ``kind``, its quarantine rows and append ``log``, all or nothing.
 
-            raise CRSMismatchError(f"layer CRS {frame.crs.name} differs from the store CRS "
-                                   f"{store_crs.name}", path=self.path, layer=kind)
-        old_quarantine = self.quarantine() if self.has(QUARANTINE) else None
-        old_log = self.ingest_log()
+        Everything that is merged (quarantine, log) is read from the working copy inside the
+        lock, so concurrent writers never lose each other's lines.
+        """
         try:
             with self.transaction() as tmp:
+                working = GeoPackageStore(tmp)
+                store_crs = working.crs()
+                if store_crs is not None and frame.crs is not None and \
+                        CRS.from_user_input(frame.crs) != store_crs:
+                    from gis.errors import CRSMismatchError
+
+                    raise CRSMismatchError(f"layer CRS {frame.crs.name} differs from the store "
+                                           f"CRS {store_crs.name}", path=self.path, layer=kind)
+                old_quarantine = working.quarantine() if working.has(QUARANTINE) else None
                 self._write(tmp, frame, kind)
-                q = _merge_quarantine(old_quarantine, quarantine, kind, frame.crs)
+                q = _merge_quarantine(old_quarantine, quarantine, kind, frame.crs, quarantine_scope)
                 if q is not None:
                     self._write(tmp, q, QUARANTINE)
-                new_log = pd.DataFrame([log.as_dict()])
-                log_frame = (pd.concat([old_log.astype(new_log.dtypes.to_dict()), new_log],
-                                       ignore_index=True) if len(old_log) else new_log)
-                self._write(tmp, log_frame, LOG_TABLE)
+                self._append_log(tmp, working.ingest_log(), log)
                 if store_crs is None and frame.crs is not None:
                     epsg = CRS.from_user_input(frame.crs).to_epsg()
                     meta = pd.DataFrame({"key": ["crs", "schema_version"],
                                          "value": [f"EPSG:{epsg}" if epsg else frame.crs.to_wkt(), "1"]})
                     self._write(tmp, meta, META_TABLE)
+        except GisError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot write layer {kind}: {exc}", path=self.path, layer=kind) from exc
+
+    def _append_log(self, tmp: Path, old_log: pd.DataFrame, log: IngestLogEntry) -> None:
+        new_log = pd.DataFrame([log.as_dict()])
+        merged = (pd.concat([old_log.astype(new_log.dtypes.to_dict()), new_log], ignore_index=True)
+                  if len(old_log) else new_log)
+        self._write(tmp, merged, LOG_TABLE)
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        """Read a table; an empty frame when it does not exist."""
+        if not self.has(name):
+            return pd.DataFrame()
+        try:
+            if self._layer_names()[name] is None:
+                return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False,
+                                              use_arrow=True)
+            return self.read(name)
         except StoreError:
             raise
-        except OSError as exc:
-            raise StoreError(f"cannot write layer {kind}: {exc}", path=self.path, layer=kind) from exc
+        except Exception as exc:
+            raise StoreError(f"cannot read table: {exc}", path=self.path, layer=name) from None
+
+    def write_tables(self, tables: dict[str, pd.DataFrame], *,
+                     log: IngestLogEntry | None = None) -> None:
+        """Replace several tables (and append ``log``) in one copy-on-write transaction."""
+        try:
+            with self.transaction() as tmp:
+                for name, frame in tables.items():
+                    self._write(tmp, _writable(frame), name)
+                if log is not None:
+                    self._append_log(tmp, GeoPackageStore(tmp).ingest_log(), log)
+        except GisError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot write tables {', '.join(tables)}: {exc}",
+                             path=self.path) from exc
 
     def vacuum_check(self) -> bool:
         """Run SQLite's integrity check; True when the file is sound."""
@@ -195,11 +233,35 @@ def _geometry_type(frame: gpd.GeoDataFrame) -> str:
     return "Unknown"
 
 
+def _writable(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates as ISO text, objects as strings: what GeoPackage attribute columns hold."""
+    out = frame.copy()
+    for column in out.columns:
+        if column == "geometry":
+            continue
+        series = out[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out[column] = series.dt.strftime("%Y-%m-%d").astype("string")
+        elif series.dtype == object:
+            sample = series.dropna()
+            if len(sample) and hasattr(sample.iloc[0], "isoformat"):
+                out[column] = series.map(lambda v: v.isoformat() if hasattr(v, "isoformat")
+                                         else None).astype("string")
+            elif len(sample) and isinstance(sample.iloc[0], (bool,)):
+                out[column] = series.astype("boolean")
+            else:
+                out[column] = series.astype("string")
+    return out
+
+
 def _merge_quarantine(old: gpd.GeoDataFrame | None, new: gpd.GeoDataFrame | None, kind: str,
-                      crs: object) -> gpd.GeoDataFrame | None:
+                      crs: object, scope: list[str] | None = None) -> gpd.GeoDataFrame | None:
     parts = []
     if old is not None and len(old):
-        parts.append(old[old["kind"] != kind])
+        replaced = old["kind"] == kind
+        if scope is not None and "ward_code" in old.columns:
+            replaced &= old["ward_code"].isin(scope)
+        parts.append(old[~replaced])
     if new is not None and len(new):
         new = new.copy()
         new.insert(0, "kind", kind)

@@ -58,14 +58,15 @@ def test_ingest_then_reingest_prints_diff(runner, parcels_shp, store_path):
 def test_strict_refuses_whole_file(runner, parcels_shp, store_path):
     res = runner.invoke(cli, ["ingest", "parcels", str(parcels_shp), "--strict"])
     assert res.exit_code != 0
-    assert "nothing was written" in res.output and "Traceback" not in res.output
+    assert "nothing was written" in res.output and isinstance(res.exception, SystemExit)
     assert not store_path.exists()
 
 
 def test_error_is_one_line_no_traceback(runner, tmp_path, store_path):
     res = runner.invoke(cli, ["ingest", "parcels", str(tmp_path / "nope.shp")])
     assert res.exit_code == 2
-    assert "Error:" in res.output and "nope.shp" in res.output and "Traceback" not in res.output
+    assert "Error:" in res.output and "nope.shp" in res.output
+    assert isinstance(res.exception, SystemExit)
 
 
 @pytest.mark.parametrize("fmt,name", [("gpkg", "p.gpkg"), ("geojson", "p.geojson"),
@@ -118,3 +119,33 @@ def test_layers_lists_gpkg_layers(runner, tmp_path, small_parcels):
     small_parcels.to_file(path, layer="b")
     res = runner.invoke(cli, ["layers", str(path)])
     assert "a\tPolygon" in res.output and "b\tPolygon" in res.output
+
+
+def test_shapefile_export_prj_carries_national_towgs84(runner, parcels_shp, store_path, tmp_path):
+    from pyproj import CRS, Transformer
+
+    from gis import crs as crsmod
+
+    runner.invoke(cli, ["ingest", "parcels", str(parcels_shp)])
+    out = tmp_path / "e" / "p.shp"
+    assert runner.invoke(cli, ["export", "parcels", "--format", "shp", "--out", str(out)]).exit_code == 0
+    prj = out.with_suffix(".prj").read_text()
+    assert "TOWGS84[-191.90441429" in prj and "VN-2000 / TM-3 105-00" in prj
+    # software that applies the .prj's TOWGS84 lands where the pinned EPSG:6960 does
+    got = Transformer.from_crs(CRS.from_wkt(prj), 4326, always_xy=True).transform(585_000, 2_330_000)
+    ref = crsmod.pinned_transformer(5897).transform(585_000, 2_330_000)
+    assert abs(got[0] - ref[0]) < 1e-8 and abs(got[1] - ref[1]) < 1e-8
+    assert crsmod.zone_of_crs(prj).epsg == 5897
+
+
+def test_geojson_export_defaults_to_wgs84(runner, parcels_shp, store_path, tmp_path):
+    import json as _json
+
+    runner.invoke(cli, ["ingest", "parcels", str(parcels_shp)])
+    out = tmp_path / "p.geojson"
+    assert runner.invoke(cli, ["export", "parcels", "--format", "geojson", "--out", str(out)]).exit_code == 0
+    data = _json.loads(out.read_text(encoding="utf-8"))
+    from shapely.geometry import shape
+
+    c = shape(data["features"][0]["geometry"]).centroid
+    assert 105 < c.x < 107 and 20 < c.y < 22

@@ -61,7 +61,8 @@ def _spec(kind: str, config: str | None, catalog_dir: str | None):  # type: igno
 
     if config:
         return load_layer_spec(config)
-    folder = Path(catalog_dir) if catalog_dir else Path("layers")
+    _, ingest_settings = _settings()
+    folder = Path(catalog_dir) if catalog_dir else ingest_settings.catalog
     if folder.is_dir():
         return load_catalog(folder).for_kind(kind)
     return None
@@ -89,7 +90,7 @@ def _layer_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--config", type=click.Path(exists=True, dir_okay=False),
                      help="Layer YAML (field map, encodings, public-land rules)."),
         click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False),
-                     help="Layer catalog folder (default ./layers)."),
+                     help="Layer catalog folder (default GIS_CATALOG or ./layers)."),
         click.option("--report", "report_path", type=click.Path(dir_okay=False),
                      help="Write the report: .json (everything) or .csv (one line per issue)."),
     ]
@@ -123,28 +124,39 @@ def validate(path: str, kind: str, crs, layer_name, province, ward, engine, conf
 
 
 @cli.command()
-@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("kind", type=click.Choice(KINDS + ["clearance"]))
 @click.argument("path", type=click.Path())
 @_layer_options
 @click.option("--strict", is_flag=True, help="Refuse the whole file if any row fails validation.")
 @click.option("--user", help="Who is recorded in the ingest log (default: GIS_USER or login).")
+@click.option("--sheet", help="clearance: the XLSX sheet to read (default the first).")
+@click.option("--replace-all", is_flag=True,
+              help="parcels: replace every stored parcel, not only those of the wards in the file.")
 @_handle_errors
 def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config, catalog_dir,  # type: ignore[no-untyped-def]
-           report_path, strict: bool, user: str | None) -> None:
+           report_path, strict: bool, user: str | None, sheet: str | None,
+           replace_all: bool) -> None:
     """Validate a layer and load it into the store, replacing the previous version atomically.
 
-    Valid rows load; rows that fail go to the quarantine table with the reason. The diff against
-    the previous version (added, removed, changed) is printed.
+    KIND is parcels, projects, buildings, wards, or clearance (the compensation board's status
+    sheet, XLSX or CSV). Valid rows load; rows that fail go to the quarantine table (clearance:
+    clearance_rejected) with the reason. The diff against the previous version is printed.
     """
     from gis.ingest import ingest_layer
     from gis.store import open_store
 
     storage, ingest_settings = _settings()
     store = open_store(storage.store_path)
+    if kind == "clearance":
+        from gis.cli.clearance import ingest_clearance_cmd
+
+        ingest_clearance_cmd(store, path, sheet=sheet, strict=strict,
+                             user=user or ingest_settings.user, report_path=report_path)
+        return
     kwargs = _prepare_kwargs(kind, crs, layer_name, province, ward, engine, config, catalog_dir)
     with console.status(f"ingesting {kind} from {path} …"):
         report = ingest_layer(store, path, kind, strict=strict, user=user or ingest_settings.user,
-                              **kwargs)
+                              replace_all=replace_all, **kwargs)
     _print_report(report)
     if report_path:
         console.print(f"report written to {report.write(report_path)}")
@@ -198,9 +210,12 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
         console.print(f"change against the stored version: +{len(d.added):,} added, "
                       f"-{len(d.removed):,} removed, ~{len(d.changed):,} changed, "
                       f"{d.unchanged:,} unchanged")
+    if report.scope is not None:
+        console.print(f"replaced the parcels of ward(s) {', '.join(report.scope)}; kept "
+                      f"{report.kept_other_wards:,} parcels of other wards (--replace-all to drop them)")
     if report.stored:
-        console.print(f"[green]stored[/] in {report.store_path} (layer {report.kind.value}); "
-                      f"quarantine and ingest log updated")
+        console.print(f"[green]stored[/] in {escape(str(report.store_path))} (layer "
+                      f"{report.kind.value}); quarantine and ingest log updated")
 
 
 @cli.command()
@@ -230,7 +245,8 @@ def sample(n_parcels: int, seed: int, out_dir: str, legacy_encoding: bool, no_pr
 @cli.command("export")
 @click.argument("kind", type=click.Choice(KINDS + ["quarantine"]))
 @click.option("--format", "fmt", type=click.Choice(["gpkg", "geojson", "shp"]), required=True)
-@click.option("--crs", help="Output CRS (default the store's VN-2000 zone; EPSG:4326 for WGS 84).")
+@click.option("--crs", help="Output CRS (default the store's VN-2000 zone, WGS 84 for GeoJSON; "
+              "EPSG:4326 for WGS 84).")
 @click.option("--where", help="SQL filter, e.g. \"ward_code = '09880'\".")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
               help="Output file (.shp or .zip for shapefiles).")
@@ -243,6 +259,8 @@ def export(kind: str, fmt: str, crs: str | None, where: str | None, out_path: st
     storage, _ = _settings()
     store = open_store(storage.store_path)
     frame = store.read(kind, where=where)
+    if crs is None and fmt == "geojson":
+        crs = "EPSG:4326"  # RFC 7946: GeoJSON is WGS 84 lon/lat
     frame = reproject(frame, crs)
     notes = write_layer(frame, out_path, fmt=fmt, layer=kind)
     console.print(f"{len(frame):,} {kind} written to {out_path} ({fmt}, "

@@ -1,0 +1,169 @@
+"""``gis ingest clearance`` and ``gis clearance report|chart``: land-clearance progress."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from gis.cli.main import _handle_errors, _settings, cli, console
+
+__all__ = ["ingest_clearance_cmd"]
+
+
+def ingest_clearance_cmd(store, path: str, *, sheet: str | None, strict: bool,  # type: ignore[no-untyped-def]
+                         user: str | None, report_path: str | None) -> None:
+    """Body of ``gis ingest clearance``."""
+    import getpass
+
+    from gis.clearance import ingest_clearance
+
+    report = ingest_clearance(store, path, sheet=sheet, strict=strict,
+                              user=user or getpass.getuser())
+    p = report.parse
+    console.print(f"[bold]clearance[/] from [cyan]{escape(report.source.path)}[/] "
+                  f"(sheet {escape(report.source.sheet)}, headers on row {report.source.header_row})")
+    mapped = Table(title="Columns (model ← sheet)")
+    mapped.add_column("model field")
+    mapped.add_column("sheet column")
+    for model, header in p.columns.items():
+        mapped.add_row(model, escape(str(header)))
+    console.print(mapped)
+    if len(p.issues):
+        issues = Table(title="Problems by row (kept aside when error)")
+        for col in ("row", "column", "value", "rule", "severity", "message"):
+            issues.add_column(col, overflow="fold")
+        for r in p.issues.head(40).itertuples():
+            issues.add_row(str(r.row), escape(str(r.column)), escape(str(r.value or "")), r.rule,
+                           r.severity, escape(str(r.message)))
+        console.print(issues)
+        if len(p.issues) > 40:
+            console.print(f"  … {len(p.issues) - 40} more in --report")
+    console.print(f"rows: {p.rows_total:,} read = [green]{len(p.records):,} accepted[/] + "
+                  f"[red]{len(p.rejected):,} kept aside[/] (table clearance_rejected)")
+    console.print(f"status history: {report.events_before:,} → {report.events_after:,} dated events")
+    if report_path:
+        console.print(f"report written to {report.write(report_path)}")
+
+
+@cli.group()
+def clearance() -> None:
+    """Land clearance (giải phóng mặt bằng): progress per project, ward and district."""
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    from gis.core.clearance.values import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}; use YYYY-MM-DD or dd/mm/yyyy", param_hint="--as-of")
+
+
+def _overlay_options(func):  # type: ignore[no-untyped-def]
+    func = click.option("--min-share", type=float, default=0.005, show_default=True,
+                        help="Ignore overlaps under this share of the parcel (slivers).")(func)
+    func = click.option("--min-area", type=float, default=1.0, show_default=True,
+                        help="Ignore overlaps under this many m² (slivers).")(func)
+    return click.option("--as-of", "as_of", help="Figures as known on this day "
+                        "(YYYY-MM-DD or dd/mm/yyyy; default today).")(func)
+
+
+def _run(as_of: str | None, min_area: float, min_share: float):  # type: ignore[no-untyped-def]
+    from gis.clearance import run_clearance
+    from gis.core.overlay import OverlayConfig
+    from gis.store import open_store
+
+    storage, _ = _settings()
+    store = open_store(storage.store_path)
+    return run_clearance(store, as_of=_as_of(as_of),
+                         config=OverlayConfig(min_area_m2=min_area, min_share=min_share))
+
+
+@clearance.command("report")
+@_overlay_options
+@click.option("--format", "fmt", type=click.Choice(["table", "xlsx", "csv", "json"]),
+              default="table", show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False),
+              help="Output file (required for xlsx, csv; json prints when absent).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@_handle_errors
+def report_cmd(as_of: str | None, min_area: float, min_share: float, fmt: str,
+               out_path: str | None, lang: str) -> None:
+    """Join parcels, project boundaries and statuses; print or write the progress report.
+
+    Results are also written back to the store (project_parcels, clearance_projects,
+    clearance_wards, clearance_problems) for maps and the service.
+    """
+    from gis.report.clearance import report_table, write_csv, write_xlsx
+
+    if fmt in ("xlsx", "csv") and not out_path:
+        raise click.UsageError(f"--format {fmt} needs --out FILE")
+    run = _run(as_of, min_area, min_share)
+    progress = run.progress
+    if fmt == "json":
+        text = json.dumps(run.to_dict(), ensure_ascii=False, indent=1, default=str)
+        if out_path:
+            path = Path(out_path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+            console.print(f"report written to {path}")
+        else:
+            click.echo(text)
+        return
+    if fmt == "xlsx":
+        console.print(f"written {write_xlsx(progress, out_path, lang=lang, summary=run.summary[lang])}")
+    elif fmt == "csv":
+        for p in write_csv(progress, out_path, lang=lang):
+            console.print(f"written {p}")
+    else:
+        for level in ("projects", "wards"):
+            frame, _ = report_table(progress, level, lang=lang)
+            keep = frame.columns[:12]
+            table = Table(title=("Tiến độ theo " + ("dự án" if level == "projects" else "phường/xã"))
+                          if lang == "vi" else f"Progress by {level[:-1]}")
+            for col in keep:
+                table.add_column(str(col), overflow="fold")
+            for row in frame[keep].itertuples(index=False):
+                table.add_row(*[_fmt(v, lang) for v in row])
+            console.print(table)
+        if len(progress.problems):
+            counts = progress.problems.groupby("kind").size().to_dict()
+            console.print("problems: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    ov = run.overlay.summary()
+    console.print(f"overlay: {ov['pairs']:,} parcel × project pairs ({ov['wholly_inside']:,} wholly "
+                  f"inside), {ov['slivers_ignored']:,} slivers ignored, {ov['touching_only']:,} "
+                  f"touching only; {len(run.rows_outside):,} sheet rows outside their project")
+    console.print(f"[bold]{escape(run.summary[lang])}[/]")
+
+
+def _fmt(value: object, lang: str) -> str:
+    from gis.core.clearance.values import format_number_vi
+
+    if isinstance(value, float):
+        return format_number_vi(value, 2) if lang == "vi" else f"{value:,.2f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return format_number_vi(value) if lang == "vi" else f"{value:,}"
+    return escape(str(value))
+
+
+@clearance.command("chart")
+@_overlay_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@_handle_errors
+def chart_cmd(as_of: str | None, min_area: float, min_share: float, out_dir: str, lang: str) -> None:
+    """Charts of progress per project and per ward (PNG and SVG)."""
+    from gis.report.charts import write_charts
+
+    run = _run(as_of, min_area, min_share)
+    for p in write_charts(run.progress, out_dir, lang=lang):
+        console.print(f"written {p}")

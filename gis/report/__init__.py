@@ -1,0 +1,1 @@
+"""Reports people use: tables in the terminal, XLSX, CSV, JSON and charts."""
