@@ -30,11 +30,15 @@ class LayerDiff:
                              "changed": list(self.changed[:limit])}}
 
 
-def _canonical(geoms: np.ndarray) -> np.ndarray:
-    """Normalised geometries, single-part multi-geometries unwrapped (storage may promote)."""
-    single = (shapely.get_type_id(geoms) >= 4) & (shapely.get_num_geometries(geoms) == 1)
-    geoms = np.where(single, shapely.get_geometry(geoms, 0), geoms)
-    return shapely.normalize(geoms)
+def _unwrap(geoms: np.ndarray) -> np.ndarray:
+    """Single-part multi-geometries unwrapped (storage may promote Polygon to MultiPolygon)."""
+    single = np.flatnonzero((shapely.get_type_id(geoms) >= 4)
+                            & (shapely.get_num_geometries(geoms) == 1))
+    if len(single) == 0:
+        return geoms
+    out = geoms.copy()
+    out[single] = shapely.get_geometry(geoms[single], 0)
+    return out
 
 
 def diff_layers(old: pd.DataFrame, new: pd.DataFrame, key: str, *,
@@ -47,30 +51,38 @@ def diff_layers(old: pd.DataFrame, new: pd.DataFrame, key: str, *,
     >>> d = diff_layers(a, b, "k"); (d.added, d.removed, d.changed)
     (('3',), ('1',), ('2',))
     """
-    old = old.drop_duplicates(key).set_index(key)
-    new = new.drop_duplicates(key).set_index(key)
-    added = new.index.difference(old.index)
-    removed = old.index.difference(new.index)
-    common = new.index.intersection(old.index)
-    if len(common) == 0:
-        return LayerDiff(tuple(map(str, added)), tuple(map(str, removed)), (), 0)
-    a, b = old.loc[common], new.loc[common]
-    changed = np.zeros(len(common), dtype=bool)
-    if "geometry" in a.columns and "geometry" in b.columns:
-        ga = np.asarray(a["geometry"].values, dtype=object)
-        gb = np.asarray(b["geometry"].values, dtype=object)
-        same = shapely.equals_exact(_canonical(ga), _canonical(gb), tolerance=tolerance)
-        changed |= ~np.asarray(same, dtype=bool)
-    columns = [c for c in a.columns if c in b.columns and c != "geometry" and c not in _IGNORED]
+    old = pd.DataFrame(old).drop_duplicates(key)
+    new = pd.DataFrame(new).drop_duplicates(key)
+    old_keys = pd.Index(old[key].astype(str).to_numpy(dtype=object))
+    new_keys = pd.Index(new[key].astype(str).to_numpy(dtype=object))
+    added = sorted(new_keys.difference(old_keys))
+    removed = sorted(old_keys.difference(new_keys))
+    columns = [c for c in old.columns if c in new.columns and c not in _IGNORED and c != key]
+    a = old.assign(_k=old[key].astype(str))
+    b = new.assign(_k=new[key].astype(str))
+    pair = a[["_k", *columns]].merge(b[["_k", *columns]], on="_k", suffixes=("_a", "_b"))
+    if pair.empty:
+        return LayerDiff(tuple(added), tuple(removed), (), 0)
+    changed = np.zeros(len(pair), dtype=bool)
     for column in columns:
-        x, y = a[column], b[column]
-        if pd.api.types.is_float_dtype(x) or pd.api.types.is_float_dtype(y):
+        x, y = pair[f"{column}_a"], pair[f"{column}_b"]
+        if column == "geometry":
+            ga = _unwrap(np.asarray(x.values, dtype=object))
+            gb = _unwrap(np.asarray(y.values, dtype=object))
+            same = shapely.to_wkb(ga) == shapely.to_wkb(gb)  # identical bytes: the common case
+            rest = np.flatnonzero(~same)
+            if len(rest):
+                same[rest] = shapely.equals_exact(shapely.normalize(ga[rest]),
+                                                  shapely.normalize(gb[rest]), tolerance=tolerance)
+            changed |= ~np.asarray(same, dtype=bool)
+        elif pd.api.types.is_float_dtype(x) or pd.api.types.is_float_dtype(y):
             xv = pd.to_numeric(x, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
             yv = pd.to_numeric(y, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-            diff = ~(np.isclose(xv, yv, rtol=1e-6, atol=1e-3) | (np.isnan(xv) & np.isnan(yv)))
+            changed |= ~(np.isclose(xv, yv, rtol=1e-6, atol=1e-3) | (np.isnan(xv) & np.isnan(yv)))
         else:
-            xs, ys = x.astype("string"), y.astype("string")
-            diff = ~((xs == ys).fillna(False) | (xs.isna() & ys.isna())).to_numpy(dtype=bool)
-        changed |= diff
-    return LayerDiff(tuple(map(str, added)), tuple(map(str, removed)),
-                     tuple(map(str, common[changed])), int((~changed).sum()))
+            xs = x.astype("string").to_numpy(dtype=object, na_value=None)
+            ys = y.astype("string").to_numpy(dtype=object, na_value=None)
+            changed |= xs != ys
+    keys = pair["_k"].to_numpy()
+    return LayerDiff(tuple(added), tuple(removed), tuple(sorted(keys[changed])),
+                     int((~changed).sum()))

@@ -7,7 +7,6 @@ into 2024 codes with their system, Vietnamese capital-source and start-type word
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections.abc import Mapping
 
@@ -176,10 +175,10 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
     frame = frame[list(MODEL_COLUMNS[kind])]
     frame.insert(0, "source_row", np.arange(1, n + 1, dtype="int64"))
     if mapping.unmapped:
-        extra = source[list(mapping.unmapped)].reset_index(drop=True)
-        records = extra.astype(object).where(extra.notna(), None).to_dict("records")
-        frame["extra"] = pd.Series([json.dumps(r, ensure_ascii=False, default=str) for r in records],
-                                   dtype="string")
+        extra = pd.DataFrame(source[list(mapping.unmapped)]).reset_index(drop=True)
+        lines = extra.to_json(orient="records", lines=True, force_ascii=False,
+                              date_format="iso", default_handler=str)
+        frame["extra"] = pd.Series(lines.rstrip("\n").split("\n") if n else [], dtype="string")
     else:
         frame["extra"] = pd.Series([None] * n, dtype="string")
     return gpd.GeoDataFrame(frame, geometry=geometry.values, crs=source.crs)

@@ -104,9 +104,10 @@ def _repair_geometries(frame: gpd.GeoDataFrame, key: str, found: list[pd.DataFra
     types = shapely.get_type_id(geoms)
     collection = present & (types == 7)
     if collection.any():
-        parts = [shapely.union_all([p for p in shapely.get_parts(g) if shapely.get_type_id(p) in (3, 6)])
-                 if c else g for g, c in zip(geoms, collection)]
-        geoms = np.asarray(parts, dtype=object)
+        geoms = geoms.copy()
+        for i in np.flatnonzero(collection):
+            parts = [p for p in shapely.get_parts(geoms[i]) if shapely.get_type_id(p) in (3, 6)]
+            geoms[i] = shapely.union_all(parts)
         found.append(_issues(collection, frame, "geometry_collection", Severity.WARNING,
                              "GeometryCollection: its polygons kept, other parts dropped",
                              key_col=key))

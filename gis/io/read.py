@@ -292,9 +292,14 @@ def _pick(candidates: list[str], layer: str | None, where: Path) -> str:
     if not candidates:
         raise DataSourceError("holds no layer file (.shp, .gpkg, .geojson, .kml)", path=where)
     if layer is not None:
-        hits = [c for c in candidates if Path(c).stem == layer or c == layer]
+        exact = [c for c in candidates if c == layer or c.rstrip("/") == layer.rstrip("/")]
+        hits = exact or [c for c in candidates if Path(c).stem == layer
+                         or str(Path(c).with_suffix("")) == layer]
         if len(hits) == 1:
             return hits[0]
+        if len(hits) > 1:
+            raise DataSourceError(f"{len(hits)} files match {layer!r} ({', '.join(hits)}); pass "
+                                  "the path inside, e.g. --layer " + hits[0], path=where)
         raise DataSourceError(f"no layer file named {layer!r}; it holds: {', '.join(candidates)}",
                               path=where)
     if len(candidates) > 1:
@@ -363,7 +368,9 @@ def read_layer(path: str | os.PathLike[str], *, layer: str | None = None,
     engine = Engine.parse(engine)
     display = str(path)
     gdal_path, layer_hint, notes, shp = _resolve(path, layer=layer)
-    chosen = _choose_layer(gdal_path, layer_hint if layer_hint is not None else layer, display)
+    # a shapefile picked out of a folder or zip has one layer: --layer already did its job
+    chosen = _choose_layer(gdal_path, None if shp is not None else (
+        layer_hint if layer_hint is not None else layer), display)
     try:
         with _quiet():
             info = pyogrio.read_info(gdal_path, layer=chosen, encoding=encoding)

@@ -623,3 +623,28 @@ def test_cli_error_keeps_brackets_in_file_names(cli_dir, store_path, tmp_path):
     result = run_ingest(path)
     assert result.exit_code == 2
     assert "thua[dat].shp" in flat(result.output)
+
+
+def test_zip_with_same_named_shapefiles_in_two_folders(tmp_path, small_parcels):
+    import zipfile
+
+    from gis.errors import DataSourceError
+    from gis.io.read import read_layer
+
+    parts = {}
+    for ward in ("xa1", "xa2"):
+        folder = tmp_path / ward
+        folder.mkdir()
+        small_parcels.to_file(folder / "thuadat.shp")
+        parts[ward] = folder
+    archive = tmp_path / "two.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for ward, folder in parts.items():
+            for f in folder.iterdir():
+                zf.write(f, f"{ward}/{f.name}")
+    with pytest.raises(DataSourceError, match="2 files match 'thuadat'"):
+        read_layer(archive, layer="thuadat")
+    frame, info = read_layer(archive, layer="xa2/thuadat.shp")
+    assert len(frame) == len(small_parcels)
+    frame, info = read_layer(archive, layer="xa1/thuadat")
+    assert len(frame) == len(small_parcels)
