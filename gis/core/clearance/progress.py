@@ -87,6 +87,8 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
         for col in ("status", "status_date", "rank", "approval_date", "approved_vnd", "paid_date",
                     "paid_vnd", "cleared_date"):
             base[col] = np.nan
+    for col in ("status_date", "approval_date", "paid_date", "cleared_date"):
+        base[col] = pd.to_datetime(base[col], errors="coerce")
     base["status"] = base["status"].astype(object).where(base["status"].notna(), NOT_STARTED)
     rec = records.drop_duplicates(["project_id", "parcel_key"], keep="last").set_index(
         ["project_id", "parcel_key"]) if len(records) else pd.DataFrame()

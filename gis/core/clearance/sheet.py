@@ -236,6 +236,16 @@ def _events(rec: Mapping[str, object], status: Status,
                   rec.get("compensation_paid_vnd") if step is Status.PAID else None)
         out.append({**base, "status": step.value, "rank": step.rank, "date": date,
                     "amount_vnd": amount, "dated_by": model})
+    if (status.rank >= Status.PLAN_APPROVED.rank and dates.get("date_approved") is None
+            and rec.get("compensation_approved_vnd") is not None):
+        # the plan was approved (the row is past it, with an approved amount) but the date is
+        # missing: date it by the earliest later step, so the money counts from then on
+        later = [dates[m] for m in ("date_paid", "date_recovery_decided", "date_handed_over")
+                 if dates.get(m) is not None]
+        out.append({**base, "status": Status.PLAN_APPROVED.value,
+                    "rank": Status.PLAN_APPROVED.rank, "date": min(later) if later else None,
+                    "amount_vnd": rec.get("compensation_approved_vnd"),
+                    "dated_by": "inferred from the next step (no approval date)"})
     if not any(e["status"] == status.value for e in out):
         known = [d for d in dates.values() if d is not None]
         out.append({**base, "status": status.value, "rank": status.rank,

@@ -1,0 +1,107 @@
+"""`gis ingest clearance` and `gis clearance report|chart` on the sample district."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from gis.cli import cli
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    from gis.sample import generate_district, write_sample
+
+    out = tmp_path_factory.mktemp("d")
+    write_sample(generate_district(4000, seed=3), out / "s")
+    return out / "s"
+
+
+@pytest.fixture
+def loaded(district, store_path):
+    runner = CliRunner()
+    for kind, name in [("wards", "wards.gpkg"), ("parcels", "parcels.shp"),
+                       ("projects", "projects.shp")]:
+        res = runner.invoke(cli, ["ingest", kind, str(district / name)])
+        assert res.exit_code == 0, res.output
+    return runner
+
+
+def test_ingest_clearance_reports_rows_and_keeps_bad_ones_aside(loaded, district, tmp_path):
+    manifest = json.loads((district / "manifest.json").read_text(encoding="utf-8"))
+    planted = manifest["clearance"]["planted"]
+    out = tmp_path / "sheet.json"
+    res = loaded.invoke(cli, ["ingest", "clearance", str(district / "clearance.xlsx"),
+                              "--report", str(out)])
+    assert res.exit_code == 0, res.output
+    report = json.loads(out.read_text(encoding="utf-8"))
+    rules = report["summary"]["issues"]
+    assert rules["unknown_status"] == len(planted["unknown_status"])
+    assert rules["bad_amount"] == len(planted["unparseable_amount"])
+    assert rules["bad_date"] == len(planted["unparseable_date"])
+    assert rules["unknown_parcel"] >= len(planted["unknown_parcel_key"])
+    s = report["summary"]
+    assert s["rows_accepted"] + s["rows_rejected"] == s["rows_total"] == manifest["counts"]["clearance_rows"]
+    rows = {i["row"] for i in report["issues"] if i["rule"] == "unknown_status"}
+    assert rows == {p["STT"] + 1 for p in planted["unknown_status"]}  # Excel row = STT + header
+
+
+def test_report_json_xlsx_csv_and_charts(loaded, district, tmp_path):
+    loaded.invoke(cli, ["ingest", "clearance", str(district / "clearance.csv")])
+    res = loaded.invoke(cli, ["clearance", "report", "--as-of", "2024-12-31", "--format", "json",
+                              "--out", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert set(data) >= {"projects", "wards", "district", "summary"}
+    first = data["projects"][0]
+    for key in ("project_id", "name", "capital_source", "parcels_affected", "parcels_handed_over",
+                "area_affected_m2", "area_recovered_m2", "plans_total", "plans_approved",
+                "compensation_approved_vnd", "compensation_paid_vnd"):
+        assert key in first
+    assert data["summary"]["vi"].startswith("Tính đến ngày 31/12/2024")
+    assert data["summary"]["en"].startswith("As of 31/12/2024")
+    total = sum(p["parcels_affected"] for p in data["projects"])
+    assert total == data["district"]["parcels_affected"] == sum(w["parcels_affected"] for w in data["wards"])
+    earlier = loaded.invoke(cli, ["clearance", "report", "--as-of", "2023-06-30", "--format", "json"])
+    before = json.loads(earlier.output)
+    assert before["district"]["parcels_handed_over"] <= data["district"]["parcels_handed_over"]
+    assert before["district"]["compensation_paid_vnd"] <= data["district"]["compensation_paid_vnd"]
+
+    xlsx = tmp_path / "r.xlsx"
+    assert loaded.invoke(cli, ["clearance", "report", "--as-of", "2024-12-31", "--format", "xlsx",
+                               "--out", str(xlsx)]).exit_code == 0
+    from openpyxl import load_workbook
+
+    wb = load_workbook(xlsx)
+    assert wb.sheetnames == ["Dự án", "Phường xã", "Toàn huyện", "Vấn đề"]
+    ws = wb["Dự án"]
+    assert ws.freeze_panes == "A2" and ws["A1"].value == "Mã dự án"
+    assert ws.cell(row=2, column=9).number_format == "#,##0.00"  # ha
+    res = loaded.invoke(cli, ["clearance", "report", "--format", "csv", "--out",
+                              str(tmp_path / "c.csv"), "--lang", "en"])
+    assert res.exit_code == 0
+    assert (tmp_path / "c_wards.csv").read_text(encoding="utf-8-sig").startswith("Ward code")
+    res = loaded.invoke(cli, ["clearance", "chart", "--out", str(tmp_path / "charts")])
+    assert res.exit_code == 0, res.output
+    for name in ("projects.png", "projects.svg", "wards.png", "wards.svg"):
+        assert (tmp_path / "charts" / name).stat().st_size > 1000
+
+
+def test_report_written_back_to_the_store(loaded, district, store_path):
+    from gis.store import GeoPackageStore
+
+    loaded.invoke(cli, ["ingest", "clearance", str(district / "clearance.csv")])
+    assert loaded.invoke(cli, ["clearance", "report"]).exit_code == 0
+    store = GeoPackageStore(store_path)
+    layers = store.layers()
+    assert {"project_parcels", "clearance_projects", "clearance_wards"} <= set(layers)
+    pp = store.read("project_parcels")
+    assert {"status", "overlap_m2", "share"} <= set(pp.columns)
+
+
+def test_report_refuses_an_impossible_date():
+    runner = CliRunner()
+    res = runner.invoke(cli, ["clearance", "report", "--as-of", "31/02/2024"])
+    assert res.exit_code == 2 and "not a real date" in res.output
