@@ -67,10 +67,35 @@ def _query(tree: shapely.STRtree, projects: np.ndarray, part: slice) -> tuple[np
     return project_idx + (part.start or 0), parcel_idx
 
 
+def _tiles(projects: np.ndarray, tile: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cut sparse boundaries (a diagonal road corridor fills a sliver of its bounding box) into
+    ``tile``-sized pieces, so the tree query tests far fewer bounding-box candidates. Returns the
+    pieces and the project each came from; compact boundaries stay whole."""
+    b = shapely.bounds(projects)
+    box_area = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
+    sparse = (box_area > 3 * shapely.area(projects)) & (np.maximum(b[:, 2] - b[:, 0],
+                                                                   b[:, 3] - b[:, 1]) > 2 * tile)
+    whole = np.flatnonzero(~sparse)
+    cut = np.flatnonzero(sparse)
+    if len(cut) == 0:
+        return projects, np.arange(len(projects))
+    nx = np.ceil((b[cut, 2] - b[cut, 0]) / tile).astype(int)
+    ny = np.ceil((b[cut, 3] - b[cut, 1]) / tile).astype(int)
+    count = nx * ny
+    owner = np.repeat(cut, count)
+    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    ix, iy = offset % np.repeat(nx, count), offset // np.repeat(nx, count)
+    x0, y0 = b[owner, 0] + ix * tile, b[owner, 1] + iy * tile
+    pieces = shapely.intersection(projects[owner], shapely.box(x0, y0, x0 + tile, y0 + tile))
+    keep = ~shapely.is_empty(pieces)
+    return (np.concatenate([projects[whole], pieces[keep]]),
+            np.concatenate([whole, owner[keep]]))
+
+
 def overlay_parcels_projects(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFrame, *,
                              config: OverlayConfig = OverlayConfig(),
                              with_geometry: bool = True,
-                             workers: int | None = None) -> OverlayResult:
+                             workers: int | None = None, tile: float = 400.0) -> OverlayResult:
     """Every parcel × every project boundary it overlaps, with the overlap area and share.
 
     Parameters
@@ -83,6 +108,8 @@ def overlay_parcels_projects(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFra
         Keep the overlap polygon (the project part of the parcel) for maps.
     workers
         Threads for the tree query and the intersections (default: the CPU count).
+    tile
+        Size (CRS units, metres) of the pieces long thin boundaries are cut into for the search.
 
     Returns
     -------
@@ -111,12 +138,15 @@ def overlay_parcels_projects(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFra
     pg = np.asarray(parcels.geometry.values, dtype=object)
     jg = np.asarray(projects.geometry.values, dtype=object)
     tree = shapely.STRtree(pg)
-    shapely.prepare(jg)
-    hits = _chunked(lambda s: _query(tree, jg, s), len(jg), workers, min_items=8)
-    project_idx = np.concatenate([h[0] for h in hits]) if hits else np.array([], dtype=int)
+    pieces_, owner = _tiles(jg, tile)
+    shapely.prepare(pieces_)
+    hits = _chunked(lambda s: _query(tree, pieces_, s), len(pieces_), workers, min_items=8)
+    piece_idx = np.concatenate([h[0] for h in hits]) if hits else np.array([], dtype=int)
     parcel_idx = np.concatenate([h[1] for h in hits]) if hits else np.array([], dtype=int)
-    order = np.lexsort((parcel_idx, project_idx))
-    project_idx, parcel_idx = project_idx[order], parcel_idx[order]
+    pairs_ = np.unique(np.c_[owner[piece_idx], parcel_idx].astype(np.int64), axis=0) \
+        if len(piece_idx) else np.empty((0, 2), dtype=np.int64)
+    project_idx, parcel_idx = pairs_[:, 0], pairs_[:, 1]  # sorted by project, then parcel
+    shapely.prepare(jg)
     inside = shapely.contains(jg[project_idx], pg[parcel_idx])
     parcel_area = shapely.area(pg[parcel_idx])
     overlap = parcel_area.copy()

@@ -118,3 +118,19 @@ def test_real_danang_ward_with_a_drawn_corridor():
         inside = pairs[pairs["inside"]]
         assert np.allclose(inside["overlap_m2"], inside["parcel_area_m2"])
     assert result.pairs["inside"].sum() > 10
+
+
+def test_tiling_long_corridors_changes_nothing():
+    rng = np.random.default_rng(0)
+    cells = [shapely.box(x, y, x + 20, y + 20) for x in range(0, 2000, 20) for y in range(0, 2000, 20)]
+    parcels = _parcels(cells, [f"k{i}" for i in range(len(cells))])
+    roads = [shapely.LineString([(rng.uniform(0, 200), rng.uniform(0, 200)),
+                                 (rng.uniform(1800, 2000), rng.uniform(1800, 2000))]).buffer(12)
+             for _ in range(5)]
+    projects = _projects(roads + [shapely.box(500, 500, 700, 650)], [f"P{i}" for i in range(6)])
+    tiled = overlay_parcels_projects(parcels, projects, config=OverlayConfig(0, 0), tile=100)
+    whole = overlay_parcels_projects(parcels, projects, config=OverlayConfig(0, 0), tile=1e9)
+    a = tiled.pairs.set_index(["project_id", "parcel_key"])["overlap_m2"].sort_index()
+    b = whole.pairs.set_index(["project_id", "parcel_key"])["overlap_m2"].sort_index()
+    assert a.index.equals(b.index) and np.allclose(a.to_numpy(), b.to_numpy())
+    assert len(a) > 1000
