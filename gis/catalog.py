@@ -20,7 +20,7 @@ from gis.fields import ALIASES, LayerKind
 from gis.landuse import PublicLandRule
 
 __all__ = ["Title", "SourceSpec", "StyleSpec", "LayerSpec", "Catalog", "load_layer_spec",
-           "load_catalog"]
+           "load_catalog", "SheetSpec", "load_sheet_spec"]
 
 
 class _Model(BaseModel):
@@ -84,6 +84,38 @@ class LayerSpec(_Model):
                 raise ValueError(f"unknown model field(s) {unknown}; valid for {kind.value}: "
                                  f"{', '.join(ALIASES[kind])}")
         return value
+
+
+class SheetSpec(_Model):
+    """How to read a clearance status sheet (``layers/clearance.yaml`` or ``--config``)."""
+
+    sheet: str | None = Field(default=None, description="XLSX sheet name (default the first)")
+    columns: dict[str, str] = Field(default_factory=dict,
+                                    description="model field -> column header, overriding aliases")
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        from gis.core.clearance.sheet import SHEET_ALIASES
+
+        unknown = [k for k in value if k not in SHEET_ALIASES]
+        if unknown:
+            raise ValueError(f"unknown model field(s) {unknown}; valid: {', '.join(SHEET_ALIASES)}")
+        return value
+
+
+def load_sheet_spec(path: str | os.PathLike[str]) -> SheetSpec:
+    """Load a clearance-sheet YAML; errors name the file and the key."""
+    path = Path(path)
+    data = _load_yaml(path)
+    if not isinstance(data, dict):
+        raise LayerConfigError("expected a mapping at the top level", path=path)
+    data = data.get("clearance_sheet", data)
+    try:
+        return SheetSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise LayerConfigError(first["msg"], path=path, field=_key_path(first)) from None
 
 
 class Catalog(_Model):

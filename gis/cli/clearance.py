@@ -16,14 +16,18 @@ __all__ = ["ingest_clearance_cmd"]
 
 
 def ingest_clearance_cmd(store, path: str, *, sheet: str | None, strict: bool,  # type: ignore[no-untyped-def]
-                         user: str | None, report_path: str | None) -> None:
-    """Body of ``gis ingest clearance``."""
+                         user: str | None, report_path: str | None,
+                         config: str | None = None) -> None:
+    """Body of ``gis ingest clearance``; ``config`` is a sheet YAML (``columns:``, ``sheet:``)."""
     import getpass
 
+    from gis.catalog import load_sheet_spec
     from gis.clearance import ingest_clearance
 
-    report = ingest_clearance(store, path, sheet=sheet, strict=strict,
-                              user=user or getpass.getuser())
+    spec = load_sheet_spec(config) if config else None
+    report = ingest_clearance(store, path, sheet=sheet or (spec.sheet if spec else None),
+                              strict=strict, user=user or getpass.getuser(),
+                              overrides=dict(spec.columns) if spec else None)
     p = report.parse
     console.print(f"[bold]clearance[/] from [cyan]{escape(report.source.path)}[/] "
                   f"(sheet {escape(report.source.sheet)}, headers on row {report.source.header_row})")

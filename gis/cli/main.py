@@ -150,7 +150,7 @@ def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config
     if kind == "clearance":
         from gis.cli.clearance import ingest_clearance_cmd
 
-        ingest_clearance_cmd(store, path, sheet=sheet, strict=strict,
+        ingest_clearance_cmd(store, path, sheet=sheet, strict=strict, config=config,
                              user=user or ingest_settings.user, report_path=report_path)
         return
     kwargs = _prepare_kwargs(kind, crs, layer_name, province, ward, engine, config, catalog_dir)
