@@ -22,6 +22,7 @@ __all__ = [
     "EncodingDetectionError",
     "ParcelValidationError",
     "StoreError",
+    "CaseError",
     "GisWarning",
     "CRSWarning",
 ]
@@ -112,6 +113,10 @@ class ParcelValidationError(GisError, ValueError):
 
 class StoreError(GisError, OSError):
     """The store cannot be opened or written."""
+
+
+class CaseError(GisError, ValueError):
+    """A violation-case change that is not allowed (transition, document number, geometry)."""
 
 
 class GisWarning(UserWarning):

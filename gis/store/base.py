@@ -78,6 +78,11 @@ class Store(Protocol):
         """Replace several tables (and append ``log``), all or nothing."""
 
 
+    def modify(self, change: object) -> None:
+        """Read-modify-write under the store's lock: ``change(working_store)`` returns the
+        tables to replace; all or nothing."""
+
+
 def open_store(location: str | os.PathLike[str]) -> Store:
     """Open the store named by a path (``.gpkg``) or URL (``postgresql://`` later)."""
     text = str(location)

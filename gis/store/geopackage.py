@@ -17,7 +17,7 @@ import shutil
 import sqlite3
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import geopandas as gpd
@@ -121,7 +121,8 @@ class GeoPackageStore:
     def transaction(self) -> Iterator[Path]:
         """Copy-on-write: yield a working copy, publish it atomically if the block succeeds."""
         with self._lock():
-            tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp")
+            # the working copy keeps the .gpkg extension so that GDAL opens it without warnings
+            tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
             try:
                 if self.path.exists():
                     shutil.copyfile(self.path, tmp)
@@ -217,6 +218,19 @@ class GeoPackageStore:
         except Exception as exc:
             raise StoreError(f"cannot write tables {', '.join(tables)}: {exc}",
                              path=self.path) from exc
+
+    def modify(self, change: Callable[[GeoPackageStore], Mapping[str, pd.DataFrame]]) -> None:
+        """Read-modify-write under the lock: ``change`` reads from the working copy and returns
+        the tables to replace; nothing is published if it raises."""
+        try:
+            with self.transaction() as tmp:
+                working = GeoPackageStore(tmp)
+                for name, frame in change(working).items():
+                    self._write(tmp, _writable(frame), name)
+        except GisError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot write: {exc}", path=self.path) from exc
 
     def vacuum_check(self) -> bool:
         """Run SQLite's integrity check; True when the file is sound."""

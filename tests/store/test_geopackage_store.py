@@ -80,7 +80,7 @@ def test_failure_half_way_leaves_store_intact(store_path, parcels_shp, monkeypat
     with pytest.raises(StoreError, match="disk full"):
         ingest_layer(store, parcels_shp, "parcels")
     assert _sha(store_path) == before
-    assert not list(store_path.parent.glob(".store.gpkg.*.tmp"))
+    assert not list(store_path.parent.glob(".store.gpkg.*.tmp.gpkg"))
 
 
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="gdal-bin (ogrinfo) not installed")

@@ -1,0 +1,202 @@
+"""``gis violations detect|list|show|flag|update``: violation cases for inspectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.table import Table
+
+from gis.cli.main import _handle_errors, _settings, cli, console
+
+DEFAULT_RULES = Path("layers/rules/violations.yaml")
+
+
+def _store():  # type: ignore[no-untyped-def]
+    from gis.store import GeoPackageStore
+
+    storage, _ = _settings()
+    return GeoPackageStore(storage.store_path)
+
+
+def _who(value: str | None) -> str:
+    if value:
+        return value
+    _, ingest = _settings()
+    return ingest.user or getpass.getuser()
+
+
+@cli.group()
+def violations() -> None:
+    """Land violations (vi phạm đất đai): detect by overlay, work cases through their lifecycle."""
+
+
+@violations.command("detect")
+@click.option("--rules", "rules_path", type=click.Path(dir_okay=False),
+              help="Rules YAML (default layers/rules/violations.yaml).")
+@_handle_errors
+def detect_cmd(rules_path: str | None) -> None:
+    """Overlay buildings × parcels; add a case for every new candidate (stable fingerprints)."""
+    from gis.violations import detect
+
+    path = Path(rules_path) if rules_path else DEFAULT_RULES
+    report = detect(_store(), rules=path)
+    console.print(f"{report.candidates} candidates ({', '.join(f'{k} {v}' for k, v in report.by_kind.items()) or 'none'}); "
+                  f"{len(report.added)} new cases, {report.already_known} already known")
+    for case_id in report.added[:30]:
+        console.print(f"  + {case_id}")
+
+
+def _since(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    from gis.core.clearance.values import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since")
+
+
+@violations.command("list")
+@click.option("--ward")
+@click.option("--kind")
+@click.option("--status")
+@click.option("--since", help="Cases created on or after this day (YYYY-MM-DD or dd/mm/yyyy).")
+@click.option("--format", "fmt", type=click.Choice(["table", "geojson", "csv"]), default="table",
+              show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False))
+@_handle_errors
+def list_cmd(ward, kind, status, since, fmt, out_path) -> None:  # type: ignore[no-untyped-def]
+    """Cases, filtered by ward, kind, status and date; GeoJSON (WGS 84) or CSV for other tools."""
+    from gis.io.write import reproject
+    from gis.violations import list_cases
+
+    cases = list_cases(_store(), ward=ward, kind=kind, status=status, since=_since(since))
+    if fmt == "geojson":
+        frame = reproject(cases, "EPSG:4326")
+        frame = frame.assign(parcel_keys=frame["parcel_keys"].fillna(""))
+        text = frame.to_json(na="null", show_bbox=False, drop_id=True, to_wgs84=False)
+        data = json.loads(text)
+        for feature in data["features"]:
+            keys = feature["properties"].get("parcel_keys") or ""
+            feature["properties"]["parcel_keys"] = [k for k in keys.split(",") if k]
+        text = json.dumps(data, ensure_ascii=False)
+        if out_path:
+            _write_text(out_path, text)
+            console.print(f"{len(frame)} cases written to {out_path} (GeoJSON, WGS 84)")
+        else:
+            click.echo(text)
+        return
+    if fmt == "csv":
+        text = cases.drop(columns="geometry").to_csv(index=False)
+        if out_path:
+            _write_text(out_path, text, bom=True)
+            console.print(f"{len(cases)} cases written to {out_path}")
+        else:
+            click.echo(text)
+        return
+    table = Table(title=f"Violation cases ({len(cases)})")
+    for col in ("case_id", "kind", "status", "source", "area_m2", "ward_code", "parcel_keys",
+                "overdue"):
+        table.add_column(col, overflow="fold")
+    for r in cases.itertuples():
+        table.add_row(r.case_id, r.kind, r.status, str(r.source), f"{float(r.area_m2 or 0):.1f}",
+                      str(r.ward_code), escape(str(r.parcel_keys or "")),
+                      escape(str(r.overdue or "")))
+    console.print(table)
+
+
+def _write_text(path: str, text: str, *, bom: bool = False) -> None:
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8-sig" if bom else "utf-8")
+    tmp.replace(target)
+
+
+@violations.command("show")
+@click.argument("case_id")
+@_handle_errors
+def show_cmd(case_id: str) -> None:
+    """A case with its history."""
+    from gis.violations import case_detail
+
+    case, history = case_detail(_store(), case_id)
+    table = Table(title=f"Case {case_id}", show_header=False)
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    for key, value in case.items():
+        if key == "geometry" or value is None or (isinstance(value, float) and value != value):
+            continue
+        table.add_row(key, escape(str(value)))
+    console.print(table)
+    hist = Table(title="History")
+    for col in ("at", "who", "field", "old", "new"):
+        hist.add_column(col, overflow="fold")
+    for r in history.itertuples():
+        hist.add_row(str(r.at), escape(str(r.who)), str(r.field), escape(str(r.old or "")),
+                     escape(str(r.new or "")))
+    console.print(hist)
+
+
+@violations.command("flag")
+@click.option("--kind", required=True, help="Decree 123/2024 category, e.g. encroachment_public_land.")
+@click.option("--wkt", help="Point or polygon as WKT.")
+@click.option("--point", nargs=2, type=float, help="X Y (easting northing, or lon lat with --crs EPSG:4326).")
+@click.option("--crs", help="CRS of the coordinates (default the store's VN-2000 zone).")
+@click.option("--source", type=click.Choice(["inspector", "citizen"]), default="inspector",
+              show_default=True)
+@click.option("--notes")
+@click.option("--owner", "owner_name")
+@click.option("--who", help="Inspector (default GIS_USER or login).")
+@_handle_errors
+def flag_cmd(kind, wkt, point, crs, source, notes, owner_name, who) -> None:  # type: ignore[no-untyped-def]
+    """Record a case drawn or typed by an inspector, or reported by a citizen."""
+    import shapely
+
+    from gis.errors import CaseError
+    from gis.violations import flag
+
+    if bool(wkt) == bool(point):
+        raise click.UsageError("give the place with exactly one of --wkt or --point X Y")
+    try:
+        geometry = shapely.from_wkt(wkt) if wkt else shapely.Point(*point)
+    except shapely.errors.GEOSException as exc:
+        raise CaseError(f"--wkt does not parse: {exc}", field="geometry") from None
+    case_id = flag(_store(), geometry, kind=kind, who=_who(who), crs=crs, source=source,
+                   notes=notes, owner_name=owner_name)
+    console.print(f"case {case_id} recorded")
+
+
+@violations.command("update")
+@click.argument("case_id")
+@click.option("--status", help="New status (only allowed transitions).")
+@click.option("--minutes-no", "minutes_no", help="e.g. 12/BB-VPHC")
+@click.option("--minutes-date", "minutes_date")
+@click.option("--decision-no", "decision_no", help="e.g. 45/QĐ-XPHC")
+@click.option("--decision-date", "decision_date")
+@click.option("--conclusion-no", "conclusion_no", help="e.g. 316/KL-STNMT-TTr")
+@click.option("--conclusion-date", "conclusion_date")
+@click.option("--remedy-deadline", "remedy_deadline")
+@click.option("--fine", "fine_vnd", type=int, help="Fine in VND.")
+@click.option("--reason", "closed_reason", help="Why the case is closed or dismissed.")
+@click.option("--inspector")
+@click.option("--notes")
+@click.option("--kind")
+@click.option("--who")
+@_handle_errors
+def update_cmd(case_id: str, who: str | None, **changes: object) -> None:
+    """Move a case through its lifecycle and record documents; every change goes to history."""
+    from gis.violations import update
+
+    given = {k: v for k, v in changes.items() if v is not None}
+    if not given:
+        raise click.UsageError("nothing to change: give --status or a field option")
+    for line in update(_store(), case_id, given, who=_who(who)):
+        console.print(f"{case_id}: {line['field']}: {escape(str(line['old'] or '—'))} → "
+                      f"{escape(str(line['new']))}")

@@ -1,0 +1,130 @@
+"""Detection by overlay: building footprints × parcels → violation candidates.
+
+For every footprint the parcels it overlaps are found (STRtree) and the overlap computed; its
+*home* parcel is the one holding most of it. Then, per the rules YAML:
+
+- overlap with an agricultural parcel of at least ``min_area_m2`` → construction on agricultural
+  land, area = the part on that parcel;
+- overlap with a public parcel other than the home one (or with a road, canal or river parcel
+  even when it is home) of at least ``min_area_m2`` → encroachment on public land;
+- overlap with any other neighbouring parcel beyond ``neighbour_tolerance_m2`` → encroachment on
+  a neighbouring parcel.
+
+Each candidate carries the overlap geometry, parcel keys, ward, area, rule, evidence and a stable
+fingerprint (rule, parcel, footprint id), so detection can run again and add only new cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from gis.core.overlay import _chunked
+from gis.core.violations.rules import RuleSet
+from gis.errors import CRSMismatchError
+
+__all__ = ["detect_candidates", "fingerprint", "CANDIDATE_COLUMNS"]
+
+CANDIDATE_COLUMNS = ["fingerprint", "kind", "rule", "building_id", "parcel_key", "home_parcel",
+                     "parcel_keys", "ward_code", "land_use", "area_m2", "building_area_m2",
+                     "evidence"]
+
+
+def fingerprint(rule: str, parcel_key: str, building_id: str) -> str:
+    """A stable id of a candidate: same rule, parcel and footprint → same fingerprint.
+
+    >>> fingerprint("encroachment_public_land", "09880-5-165", "NHA0000190")[:12]
+    '2dc38a20b3bb'
+    """
+    return hashlib.sha1(f"{rule}|{parcel_key}|{building_id}".encode()).hexdigest()
+
+
+def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, rules: RuleSet, *,
+                      workers: int | None = None) -> gpd.GeoDataFrame:
+    """Violation candidates (one per footprint × parcel × rule), with the overlap geometry.
+
+    ``buildings`` needs ``building_id``; ``parcels`` needs ``parcel_key``, ``ward_code``,
+    ``land_use`` and ``is_public``. Both in the same projected CRS (areas in m²).
+    """
+    if buildings.crs is not None and parcels.crs is not None and \
+            CRS.from_user_input(buildings.crs) != CRS.from_user_input(parcels.crs):
+        raise CRSMismatchError(f"buildings are in {buildings.crs.name} but parcels in "
+                               f"{parcels.crs.name}")
+    import os
+
+    workers = workers or os.cpu_count() or 1
+    bg = np.asarray(buildings.geometry.values, dtype=object)
+    pg = np.asarray(parcels.geometry.values, dtype=object)
+    tree = shapely.STRtree(pg)
+    hits = _chunked(lambda s: _query(tree, bg, s), len(bg), workers)
+    b_idx = np.concatenate([h[0] for h in hits]) if hits else np.array([], dtype=int)
+    p_idx = np.concatenate([h[1] for h in hits]) if hits else np.array([], dtype=int)
+    if len(b_idx) == 0:
+        return gpd.GeoDataFrame(columns=CANDIDATE_COLUMNS + ["geometry"], geometry="geometry",
+                                crs=parcels.crs)
+    pieces = np.concatenate(_chunked(lambda s: shapely.intersection(bg[b_idx[s]], pg[p_idx[s]]),
+                                     len(b_idx), workers))
+    area = shapely.area(pieces)
+    pairs = pd.DataFrame({"b": b_idx, "p": p_idx, "area": area})
+    pairs = pairs[pairs["area"] > 0]
+    home = pairs.sort_values(["b", "area"], ascending=[True, False]).drop_duplicates("b")
+    home_of = pd.Series(home["p"].to_numpy(), index=home["b"].to_numpy())
+    pairs["home"] = home_of.reindex(pairs["b"]).to_numpy()
+    pairs["is_home"] = pairs["p"] == pairs["home"]
+    land_use = parcels["land_use"].astype("string").to_numpy(dtype=object, na_value=None)
+    is_public = parcels["is_public"].fillna(False).to_numpy(dtype=bool)
+    lu = pd.Series(land_use[pairs["p"].to_numpy()], index=pairs.index)
+    public = pd.Series(is_public[pairs["p"].to_numpy()], index=pairs.index)
+    out = []
+    taken = pd.Series(False, index=pairs.index)
+    for rule in rules.rules:
+        minimum = rule.min_area_m2 if rule.min_area_m2 is not None else rules.min_area_m2
+        if rule.land_use:  # agricultural (or any listed use)
+            hit = lu.isin(rule.land_use) & (pairs["area"] >= minimum)
+        elif rule.public:
+            hit = ((public & ~pairs["is_home"]) | lu.isin(rule.never_built)) & \
+                (pairs["area"] >= minimum)
+        else:  # neighbour
+            hit = ~pairs["is_home"] & (pairs["area"] > rules.neighbour_tolerance_m2)
+        hit &= ~taken
+        taken |= hit
+        if hit.any():
+            out.append(pairs[hit].assign(rule=rule.id, kind=rule.kind))
+    if not out:
+        return gpd.GeoDataFrame(columns=CANDIDATE_COLUMNS + ["geometry"], geometry="geometry",
+                                crs=parcels.crs)
+    found = pd.concat(out)
+    keys = parcels["parcel_key"].astype(str).to_numpy()
+    wards = parcels["ward_code"].astype("string").to_numpy(dtype=object, na_value=None)
+    bids = buildings["building_id"].astype(str).to_numpy()
+    b_area = shapely.area(bg)
+    frame = pd.DataFrame({
+        "kind": found["kind"].to_numpy(), "rule": found["rule"].to_numpy(),
+        "building_id": bids[found["b"]], "parcel_key": keys[found["p"]],
+        "home_parcel": keys[found["home"]],
+        "ward_code": wards[found["home"]], "land_use": land_use[found["p"]],
+        "area_m2": found["area"].round(2).to_numpy(), "building_area_m2": b_area[found["b"]].round(2),
+    })
+    frame["parcel_keys"] = np.where(frame["parcel_key"] == frame["home_parcel"], frame["parcel_key"],
+                                    frame["home_parcel"] + "," + frame["parcel_key"])
+    frame["evidence"] = [
+        f"footprint {b} ({ba:.1f} m²) has {a:.1f} m² on parcel {k} ({u or '?'})"
+        + ("" if k == h else f", its own parcel being {h}")
+        for b, ba, a, k, u, h in zip(frame["building_id"], frame["building_area_m2"],
+                                     frame["area_m2"], frame["parcel_key"], frame["land_use"],
+                                     frame["home_parcel"])]
+    frame["fingerprint"] = [fingerprint(r, k, b) for r, k, b in
+                            zip(frame["rule"], frame["parcel_key"], frame["building_id"])]
+    # ``pairs`` kept the positional index of the intersection arrays through every filter
+    return gpd.GeoDataFrame(frame[CANDIDATE_COLUMNS], geometry=pieces[found.index.to_numpy()],
+                            crs=parcels.crs)
+
+
+def _query(tree: shapely.STRtree, geoms: np.ndarray, part: slice) -> tuple[np.ndarray, np.ndarray]:
+    b, p = tree.query(geoms[part], predicate="intersects")
+    return b + (part.start or 0), p

@@ -1,0 +1,241 @@
+"""Violations: detect candidates by overlay, keep cases an inspector can work.
+
+Orchestration over the store; the logic is in :mod:`gis.core.violations`. Every change to a case
+is made inside the store's lock (read-modify-write), recorded in ``violation_history`` (who,
+when, field, old → new), and cases are never deleted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from gis import crs as crsmod
+from gis.core.violations.cases import CaseStatus, apply_changes, overdue
+from gis.core.violations.detect import detect_candidates
+from gis.core.violations.rules import KINDS, RuleSet, load_rules
+from gis.errors import CaseError, StoreError
+from gis.store.geopackage import GeoPackageStore
+
+__all__ = ["DetectReport", "detect", "flag", "update", "list_cases", "CASES", "HISTORY",
+           "CASE_COLUMNS", "case_detail"]
+
+CASES, HISTORY = "violation_cases", "violation_history"
+CASE_COLUMNS = ["case_id", "fingerprint", "kind", "status", "source", "rule", "area_m2",
+                "parcel_keys", "ward_code", "building_id", "evidence", "inspector", "notes",
+                "owner_name", "minutes_no", "minutes_date", "decision_no", "decision_date",
+                "conclusion_no", "conclusion_date", "remedy_deadline", "fine_vnd",
+                "closed_reason", "created_at", "updated_at"]
+HISTORY_COLUMNS = ["case_id", "at", "who", "field", "old", "new"]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _cases(store: GeoPackageStore) -> gpd.GeoDataFrame:
+    if not store.has(CASES):
+        return gpd.GeoDataFrame({c: pd.Series([], dtype=object) for c in CASE_COLUMNS},
+                                geometry=gpd.GeoSeries([], crs=store.crs()), crs=store.crs())
+    frame = store.read(CASES)
+    for c in CASE_COLUMNS:
+        if c not in frame.columns:
+            frame[c] = None
+    return frame
+
+
+def _history(store: GeoPackageStore) -> pd.DataFrame:
+    frame = store.read_table(HISTORY)
+    return frame if len(frame) else pd.DataFrame(columns=HISTORY_COLUMNS)
+
+
+def _next_ids(existing: pd.Series, year: int, n: int) -> list[str]:
+    prefix = f"VP-{year}-"
+    used = [int(c[len(prefix):]) for c in existing.dropna().astype(str) if c.startswith(prefix)]
+    start = max(used, default=0) + 1
+    return [f"{prefix}{i:05d}" for i in range(start, start + n)]
+
+
+def _frame(rows: list[dict[str, object]], crs: object) -> gpd.GeoDataFrame:
+    frame = pd.DataFrame(rows)
+    return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=frame["geometry"].values,
+                            crs=crs)
+
+
+def _append(cases: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if len(cases) == 0:
+        return new
+    merged = pd.concat([cases, new], ignore_index=True)
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=cases.crs or new.crs)
+
+
+@dataclass
+class DetectReport:
+    """What a detection run found and added."""
+
+    candidates: int
+    added: list[str] = field(default_factory=list)
+    already_known: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+def detect(store: GeoPackageStore, *, rules: RuleSet | str | os.PathLike[str],
+           who: str = "detection") -> DetectReport:
+    """Overlay buildings × parcels with the rules; add a case for every new fingerprint."""
+    ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
+    for layer in ("parcels", "buildings"):
+        if not store.has(layer):
+            raise StoreError(f"the store has no {layer} layer yet; run `gis ingest {layer} PATH`",
+                             layer=layer)
+    candidates = detect_candidates(store.read("buildings"), store.read("parcels"), ruleset)
+    report = DetectReport(len(candidates),
+                          by_kind=candidates["kind"].value_counts().to_dict() if len(candidates) else {})
+
+    def change(working: GeoPackageStore) -> dict[str, pd.DataFrame]:
+        cases = _cases(working)
+        known = set(cases["fingerprint"].dropna())
+        new = candidates[~candidates["fingerprint"].isin(known)]
+        report.already_known = len(candidates) - len(new)
+        if new.empty:
+            return {}
+        at = _now()
+        ids = _next_ids(cases["case_id"], at.year, len(new))
+        rows = []
+        for case_id, c in zip(ids, new.itertuples()):
+            rows.append({"case_id": case_id, "fingerprint": c.fingerprint, "kind": c.kind,
+                         "status": CaseStatus.DETECTED.value, "source": "detection",
+                         "rule": c.rule, "area_m2": float(c.area_m2), "parcel_keys": c.parcel_keys,
+                         "ward_code": c.ward_code, "building_id": c.building_id,
+                         "evidence": c.evidence, "created_at": at.isoformat(),
+                         "updated_at": at.isoformat(), "geometry": c.geometry})
+        report.added = ids
+        history = _history(working)
+        lines = pd.DataFrame([{"case_id": r["case_id"], "at": at.isoformat(), "who": who,
+                               "field": "created", "old": None, "new": "detection"} for r in rows])
+        return {CASES: _append(cases, _frame(rows, candidates.crs)),
+                HISTORY: pd.concat([history, lines], ignore_index=True)}
+
+    store.modify(change)
+    return report
+
+
+def flag(store: GeoPackageStore, geometry: shapely.Geometry, *, kind: str, who: str,
+         crs: str | None = None, source: str = "inspector", notes: str | None = None,
+         owner_name: str | None = None) -> str:
+    """Record a case drawn or typed by an inspector (or a citizen report): point or polygon, in
+    VN-2000 or WGS 84 (``crs``, default the store's). Returns the case id."""
+    if kind not in KINDS:
+        raise CaseError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}", field="kind", value=kind)
+    if source not in ("inspector", "citizen"):
+        raise CaseError(f"unknown source {source!r}; valid: inspector, citizen", field="source")
+    if geometry is None or geometry.is_empty or not shapely.is_valid(geometry):
+        reason = shapely.is_valid_reason(geometry) if geometry is not None else "empty"
+        raise CaseError(f"the geometry is not valid ({reason}); draw it again", field="geometry")
+    if shapely.get_type_id(geometry) not in (0, 3, 6):
+        raise CaseError(f"a case is a point or a polygon, not a {geometry.geom_type}",
+                        field="geometry")
+    store_crs = store.crs()
+    if store_crs is None or not store.has("parcels"):
+        raise StoreError("the store has no parcels yet; ingest them before flagging cases")
+    if crs is not None:
+        geometry = crsmod.transform_geometries([geometry], crsmod.parse_crs(crs), store_crs)[0]
+    if not store.has("wards"):
+        raise StoreError("the store has no wards layer; run `gis ingest wards PATH` first")
+    wards = store.read("wards", columns=["ward_code"])
+    inside = wards[wards.intersects(geometry)]
+    if inside.empty:
+        raise CaseError("the geometry lies outside every ward of the store; check the "
+                        "coordinates and their CRS (--crs)", field="geometry")
+    ward = inside.iloc[int(np.argmax(inside.intersection(geometry).area.to_numpy()))
+                       if geometry.area > 0 else 0]["ward_code"]
+    parcels = store.read("parcels", bbox=tuple(geometry.buffer(0.01).bounds),
+                         columns=["parcel_key"])
+    parcels = parcels[parcels.intersects(geometry)]
+    result: dict[str, str] = {}
+
+    def change(working: GeoPackageStore) -> dict[str, pd.DataFrame]:
+        cases = _cases(working)
+        at = _now()
+        case_id = _next_ids(cases["case_id"], at.year, 1)[0]
+        row = {"case_id": case_id, "fingerprint": None, "kind": kind,
+               "status": CaseStatus.DETECTED.value, "source": source, "rule": None,
+               "area_m2": round(float(geometry.area), 2), "parcel_keys": ",".join(parcels["parcel_key"]),
+               "ward_code": ward, "inspector": who if source == "inspector" else None,
+               "notes": notes, "owner_name": owner_name, "created_at": at.isoformat(),
+               "updated_at": at.isoformat(), "geometry": geometry}
+        history = _history(working)
+        line = pd.DataFrame([{"case_id": case_id, "at": at.isoformat(), "who": who,
+                              "field": "created", "old": None, "new": source}])
+        result["id"] = case_id
+        return {CASES: _append(cases, _frame([row], store_crs)),
+                HISTORY: pd.concat([history, line], ignore_index=True)}
+
+    store.modify(change)
+    return result["id"]
+
+
+def update(store: GeoPackageStore, case_id: str, changes: Mapping[str, object], *,
+           who: str) -> list[dict[str, object]]:
+    """Change a case (status and fields) if the lifecycle allows; return the history lines."""
+    lines: list[dict[str, object]] = []
+
+    def change(working: GeoPackageStore) -> dict[str, pd.DataFrame]:
+        cases = _cases(working)
+        hit = np.flatnonzero(cases["case_id"].astype(str).to_numpy() == case_id)
+        if len(hit) == 0:
+            raise CaseError(f"no case {case_id!r}", field="case_id", value=case_id)
+        i = int(hit[0])
+        current = {k: (None if (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v)
+                   for k, v in cases.iloc[i].to_dict().items()}
+        new, history = apply_changes(current, changes, who=who, at=_now())
+        for key, value in new.items():
+            if key in cases.columns and key != "geometry":
+                if cases[key].dtype != object and not isinstance(value, (int, float)) and value is not None:
+                    cases[key] = cases[key].astype(object)
+                cases.at[cases.index[i], key] = value
+        lines.extend(history)
+        return {CASES: cases,
+                HISTORY: pd.concat([_history(working), pd.DataFrame(history)], ignore_index=True)}
+
+    store.modify(change)
+    return lines
+
+
+def list_cases(store: GeoPackageStore, *, ward: str | None = None, kind: str | None = None,
+               status: str | None = None, since: dt.date | None = None,
+               today: dt.date | None = None) -> gpd.GeoDataFrame:
+    """Cases filtered by ward, kind, status and creation date, with an ``overdue`` column."""
+    cases = _cases(store)
+    if ward:
+        cases = cases[cases["ward_code"] == ward]
+    if kind:
+        cases = cases[cases["kind"] == kind]
+    if status:
+        cases = cases[cases["status"] == CaseStatus.parse(status).value]
+    if since:
+        cases = cases[pd.to_datetime(cases["created_at"], utc=True).dt.date >= since]
+    today = today or dt.date.today()
+    cases = cases.copy()
+    cases["overdue"] = [overdue(r, today=today) for r in cases.drop(columns="geometry")
+                        .astype(object).where(cases.drop(columns="geometry").notna(), None)
+                        .to_dict("records")]
+    return cases
+
+
+def case_detail(store: GeoPackageStore, case_id: str) -> tuple[dict[str, object], pd.DataFrame]:
+    """One case and its history."""
+    cases = _cases(store)
+    hit = cases[cases["case_id"] == case_id]
+    if hit.empty:
+        raise CaseError(f"no case {case_id!r}", field="case_id", value=case_id)
+    history = _history(store)
+    return hit.iloc[0].to_dict(), history[history["case_id"] == case_id]

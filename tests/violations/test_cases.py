@@ -1,0 +1,183 @@
+"""Case lifecycle, document numbers, flags, history, CLI, concurrent writers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import multiprocessing as mp
+
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from gis.cli import cli
+from gis.core.violations.cases import (CaseStatus, TRANSITIONS, apply_changes, overdue,
+                                       parse_document_number)
+from gis.errors import CaseError
+from gis.ingest import ingest_layer
+from gis.store import GeoPackageStore
+from gis.violations import case_detail, flag, list_cases, update
+
+AT = dt.datetime(2024, 11, 1, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def _case(**kw):
+    return {"case_id": "VP-2024-00001", "status": "DETECTED", **kw}
+
+
+def test_document_numbers():
+    assert str(parse_document_number("Số: 12/BB-VPHC", field="minutes_no")) == "12/BB-VPHC"
+    assert str(parse_document_number("45/QĐ-XPHC", field="decision_no")) == "45/QĐ-XPHC"
+    doc = parse_document_number("316/KL-STNMT-TTr", field="conclusion_no")
+    assert (doc.number, doc.doc_type, doc.issuer, doc.unit) == (316, "KL", "STNMT", "TTr")
+    with pytest.raises(CaseError, match="does not parse"):
+        parse_document_number("mười hai", field="minutes_no")
+    with pytest.raises(CaseError, match="expected type BB"):
+        parse_document_number("45/QĐ-XPHC", field="minutes_no")
+
+
+def test_lifecycle_allows_only_listed_transitions():
+    new, hist = apply_changes(_case(), {"status": "VERIFYING"}, who="a", at=AT)
+    assert new["status"] == "VERIFYING" and hist[0]["old"] == "DETECTED"
+    with pytest.raises(CaseError, match="DETECTED → CLOSED is not allowed"):
+        apply_changes(_case(), {"status": "CLOSED", "closed_reason": "x"}, who="a", at=AT)
+    with pytest.raises(CaseError, match="minutes need their number"):
+        apply_changes(_case(status="VERIFYING"), {"status": "MINUTES_ISSUED"}, who="a", at=AT)
+    with pytest.raises(CaseError, match="a decision needs its number"):
+        apply_changes(_case(status="MINUTES_ISSUED", minutes_no="1/BB-VPHC"),
+                      {"status": "DECISION_ISSUED"}, who="a", at=AT)
+    with pytest.raises(CaseError, match="needs a reason"):
+        apply_changes(_case(status="VERIFYING"), {"status": "DISMISSED"}, who="a", at=AT)
+    for final in (CaseStatus.CLOSED, CaseStatus.DISMISSED):
+        assert TRANSITIONS[final] == frozenset()
+    case = _case()
+    for step, extra in [("VERIFYING", {}), ("MINUTES_ISSUED", {"minutes_no": "12/BB-VPHC",
+                                                                "minutes_date": "01/11/2024"}),
+                        ("DECISION_ISSUED", {"decision_no": "45/QĐ-XPHC", "decision_date": "05/11/2024",
+                                             "fine_vnd": 7_500_000}),
+                        ("REMEDY_PENDING", {"remedy_deadline": "05/01/2025"}),
+                        ("CLOSED", {"closed_reason": "đã khôi phục hiện trạng"})]:
+        case, _ = apply_changes(case, {"status": step, **extra}, who="a", at=AT)
+    assert case["status"] == "CLOSED" and case["fine_vnd"] == 7_500_000
+
+
+def test_overdue():
+    minutes = _case(status="MINUTES_ISSUED", minutes_no="1/BB-VPHC", minutes_date="2024-10-01")
+    assert "without a decision" in overdue(minutes, today=dt.date(2024, 11, 1))
+    assert overdue(minutes, today=dt.date(2024, 10, 10)) is None
+    remedy = _case(status="REMEDY_PENDING", remedy_deadline="2024-10-15")
+    assert "deadline 15/10/2024 passed" in overdue(remedy, today=dt.date(2024, 11, 1))
+
+
+@pytest.fixture
+def store(tmp_path, small_parcels):
+    src = tmp_path / "p.shp"
+    small_parcels.to_file(src)
+    wards = small_parcels[:1][["MaXa", "geometry"]].copy()
+    wards["geometry"] = [shapely.box(*small_parcels.total_bounds).buffer(5)]
+    wsrc = tmp_path / "w.gpkg"
+    wards.to_file(wsrc)
+    store = GeoPackageStore(tmp_path / "store.gpkg")
+    ingest_layer(store, src, "parcels")
+    ingest_layer(store, wsrc, "wards")
+    return store
+
+
+def _sha(store):
+    return hashlib.sha256(store.path.read_bytes()).hexdigest()
+
+
+def test_flag_update_history_and_bad_input_leaves_case_unchanged(store):
+    case_id = flag(store, shapely.Point(585_010, 2_330_015), kind="encroachment_public_land",
+                   who="tt.lan", notes="<script>alert(1)</script>")
+    case, history = case_detail(store, case_id)
+    assert case["ward_code"] == "09880" and case["parcel_keys"] == "09880-1-1"
+    assert case["notes"] == "<script>alert(1)</script>" and case["source"] == "inspector"
+    before = _sha(store)
+    for changes, message in [({"status": "CLOSED"}, "not allowed"),
+                             ({"minutes_no": "twelve"}, "does not parse"),
+                             ({"minutes_date": "31/02/2024"}, "not a date"),
+                             ({"kind": "flying"}, "unknown kind")]:
+        with pytest.raises(CaseError, match=message):
+            update(store, case_id, changes, who="tt.lan")
+        assert _sha(store) == before
+    update(store, case_id, {"status": "VERIFYING", "inspector": "tt.lan"}, who="tt.lan")
+    update(store, case_id, {"status": "MINUTES_ISSUED", "minutes_no": "12/BB-VPHC",
+                            "minutes_date": "2024-11-01"}, who="tt.lan")
+    case, history = case_detail(store, case_id)
+    assert case["status"] == "MINUTES_ISSUED" and case["minutes_no"] == "12/BB-VPHC"
+    # the inspector was already tt.lan (set by the flag), so no line for it
+    assert list(history["field"]) == ["created", "status", "status", "minutes_no", "minutes_date"]
+    wgs = flag(store, shapely.Point(*_to_wgs(585_030, 2_330_015)), kind="other", who="x",
+               crs="EPSG:4326", source="citizen")
+    assert case_detail(store, wgs)[0]["parcel_keys"] == "09880-1-2"
+
+
+def _to_wgs(x, y):
+    from gis import crs as crsmod
+
+    return crsmod.pinned_transformer(5897).transform(x, y)
+
+
+def test_flag_refusals(store):
+    with pytest.raises(CaseError, match="outside every ward"):
+        flag(store, shapely.Point(600_000, 2_340_000), kind="other", who="x")
+    bowtie = shapely.Polygon([(585_000, 2_330_000), (585_010, 2_330_010), (585_010, 2_330_000),
+                              (585_000, 2_330_010)])
+    with pytest.raises(CaseError, match="not valid"):
+        flag(store, bowtie, kind="other", who="x")
+    with pytest.raises(CaseError, match="unknown kind"):
+        flag(store, shapely.Point(585_010, 2_330_015), kind="parking", who="x")
+
+
+def _flag_and_update(args):
+    path, n = args
+    store = GeoPackageStore(path)
+    ids = []
+    for i in range(n):
+        ids.append(flag(store, shapely.Point(585_010 + i, 2_330_015), kind="other", who=f"p{n}"))
+    for case_id in ids:
+        update(store, case_id, {"status": "VERIFYING"}, who=f"p{n}")
+    return ids
+
+
+def test_concurrent_flagging_and_updating_loses_nothing(store):
+    jobs = [(store.path, 3), (store.path, 4), (store.path, 5)]
+    with mp.get_context("spawn").Pool(3) as pool:
+        results = pool.map(_flag_and_update, jobs)
+    ids = [i for r in results for i in r]
+    assert len(ids) == len(set(ids)) == 12
+    cases = list_cases(store)
+    assert len(cases) == 12 and set(cases["status"]) == {"VERIFYING"}
+    history = store.read_table("violation_history")
+    assert len(history) == 24  # one "created" and one status line per case
+    assert sorted(history["case_id"].unique()) == sorted(ids)
+
+
+def test_cli_flag_update_list_geojson(store, monkeypatch, tmp_path):
+    monkeypatch.setenv("GIS_STORE", str(store.path))
+    runner = CliRunner()
+    res = runner.invoke(cli, ["violations", "flag", "--kind", "encroachment_public_land",
+                              "--point", "585010", "2330015", "--who", "tt.lan"])
+    assert res.exit_code == 0, res.output
+    case_id = res.output.split()[1]
+    res = runner.invoke(cli, ["violations", "update", case_id, "--status", "DECISION_ISSUED"])
+    assert res.exit_code == 2 and "not allowed" in res.output
+    assert isinstance(res.exception, SystemExit)
+    res = runner.invoke(cli, ["violations", "update", case_id, "--status", "VERIFYING"])
+    assert res.exit_code == 0 and "DETECTED → VERIFYING" in res.output
+    out = tmp_path / "cases.geojson"
+    res = runner.invoke(cli, ["violations", "list", "--format", "geojson", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    props = data["features"][0]["properties"]
+    for key in ("case_id", "kind", "status", "area_m2", "parcel_keys", "ward_code", "source"):
+        assert key in props
+    assert props["parcel_keys"] == ["09880-1-1"]
+    lon, lat = data["features"][0]["geometry"]["coordinates"]
+    assert 105 < lon < 106 and 20 < lat < 22
+    res = runner.invoke(cli, ["violations", "show", case_id])
+    assert "VERIFYING" in res.output and "tt.lan" in res.output
+    res = runner.invoke(cli, ["violations", "list", "--status", "CLOSED"])
+    assert "(0)" in res.output
