@@ -140,7 +140,7 @@ def _resolve_crs(raw: gpd.GeoDataFrame, info: SourceInfo, *, crs: str | None, sp
     elif info.crs is not None:
         declared = info.crs
     elif spec is not None and spec.crs:
-        declared = crsmod.parse_crs(spec.crs, option=f"layer config crs")
+        declared = crsmod.parse_crs(spec.crs, option="layer config crs")
         notes.append(f"the source declares no CRS; layer config says {_describe(declared)}")
     else:
         declared = None

@@ -11,13 +11,11 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
 from gis import crs as crsmod
 from gis.core.violations.cases import CaseStatus, apply_changes, overdue

@@ -67,7 +67,7 @@ def _as_of(value: str | None) -> dt.date | None:
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise click.BadParameter(f"{exc}; use YYYY-MM-DD or dd/mm/yyyy", param_hint="--as-of")
+        raise click.BadParameter(f"{exc}; use YYYY-MM-DD or dd/mm/yyyy", param_hint="--as-of") from None
 
 
 def _overlay_options(func):  # type: ignore[no-untyped-def]

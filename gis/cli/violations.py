@@ -59,7 +59,7 @@ def _since(value: str | None) -> dt.date | None:
     try:
         return parse_date(value)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--since")
+        raise click.BadParameter(str(exc), param_hint="--since") from None
 
 
 @violations.command("list")
