@@ -237,3 +237,65 @@ def case_detail(store: GeoPackageStore, case_id: str) -> tuple[dict[str, object]
         raise CaseError(f"no case {case_id!r}", field="case_id", value=case_id)
     history = _history(store)
     return hit.iloc[0].to_dict(), history[history["case_id"] == case_id]
+
+
+ATTACHMENTS = "violation_attachments"
+
+
+def attachments_dir(store: GeoPackageStore) -> "os.PathLike[str]":
+    """Attachments live beside the store, content-addressed: ``<store>_attachments/<case>/``."""
+    from pathlib import Path
+
+    return Path(store.path).with_name(Path(store.path).stem + "_attachments")
+
+
+def attach(store: GeoPackageStore, case_id: str, path: "str | os.PathLike[str]", *, role: str,
+           who: str, note: str | None = None) -> dict[str, object]:
+    """Attach a photo or document: type checked by content, size limited, SHA-256 recorded,
+    the file copied (content-addressed) beside the store; the case history notes it."""
+    from pathlib import Path
+
+    from gis.core.violations.attachments import inspect_attachment
+
+    source = Path(path)
+    try:
+        data = source.read_bytes()
+    except OSError as exc:
+        raise CaseError(f"cannot read {source}: {exc.strerror}", field="attachment",
+                        value=str(source)) from None
+    info = inspect_attachment(source.name, data, role=role)
+    ext = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp",
+           "image/heic": ".heic", "application/pdf": ".pdf"}[info.mime]
+    folder = Path(attachments_dir(store)) / case_id
+    target = folder / f"{info.sha256}{ext}"
+    row: dict[str, object] = {}
+
+    def change(working: GeoPackageStore) -> dict[str, pd.DataFrame]:
+        cases = _cases(working)
+        if case_id not in set(cases["case_id"].astype(str)):
+            raise CaseError(f"no case {case_id!r}", field="case_id", value=case_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, target)
+        at = _now().isoformat()
+        row.update({"case_id": case_id, "filename": info.filename, "role": info.role,
+                    "mime": info.mime, "size": info.size, "sha256": info.sha256,
+                    "stored_as": str(target.relative_to(Path(attachments_dir(store)))),
+                    "note": note, "added_at": at, "who": who})
+        table = working.read_table(ATTACHMENTS)
+        table = pd.concat([table, pd.DataFrame([row])], ignore_index=True) if len(table) else \
+            pd.DataFrame([row])
+        line = pd.DataFrame([{"case_id": case_id, "at": at, "who": who, "field": f"{role} attached",
+                              "old": None, "new": f"{info.filename} ({info.sha256[:12]})"}])
+        return {ATTACHMENTS: table, HISTORY: pd.concat([_history(working), line], ignore_index=True)}
+
+    store.modify(change)
+    return row
+
+
+def case_attachments(store: GeoPackageStore, case_id: str) -> pd.DataFrame:
+    """The attachments of a case."""
+    table = store.read_table(ATTACHMENTS)
+    return table[table["case_id"] == case_id] if len(table) else table

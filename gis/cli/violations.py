@@ -200,3 +200,107 @@ def update_cmd(case_id: str, who: str | None, **changes: object) -> None:
     for line in update(_store(), case_id, given, who=_who(who)):
         console.print(f"{case_id}: {line['field']}: {escape(str(line['old'] or '—'))} → "
                       f"{escape(str(line['new']))}")
+
+
+@violations.command("attach")
+@click.argument("case_id")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--role", type=click.Choice(["photo", "document"]), default="photo", show_default=True)
+@click.option("--note")
+@click.option("--who")
+@_handle_errors
+def attach_cmd(case_id: str, path: str, role: str, note: str | None, who: str | None) -> None:
+    """Attach a photo (JPEG, PNG, WebP, HEIC) or document (also PDF), checked by content, with
+    its SHA-256; the file is kept beside the store."""
+    from gis.violations import attach
+
+    row = attach(_store(), case_id, path, role=role, who=_who(who), note=note)
+    console.print(f"{case_id}: {role} {escape(str(row['filename']))} attached "
+                  f"({row['mime']}, {int(row['size']):,} bytes, sha256 {str(row['sha256'])[:16]}…)")
+
+
+@violations.command("report")
+@click.option("--ward")
+@click.option("--kind")
+@click.option("--status")
+@click.option("--since", help="Only cases created on or after this day.")
+@click.option("--cell", type=float, default=250.0, show_default=True, help="Hotspot grid cell (m).")
+@click.option("--format", "fmt", type=click.Choice(["table", "xlsx", "csv", "json"]),
+              default="table", show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False))
+@_handle_errors
+def report_cmd(ward, kind, status, since, cell, fmt, out_path) -> None:  # type: ignore[no-untyped-def]
+    """Counts by kind, status and ward, area involved, overdue cases, hotspots; and a chart."""
+    from gis.core.violations.summary import counts, hotspots_by_ward, hotspots_on_grid
+    from gis.report.violations import write_report
+    from gis.violations import list_cases
+
+    store = _store()
+    cases = list_cases(store, ward=ward, kind=kind, status=status, since=_since(since))
+    summary = counts(cases)
+    wards = store.read("wards") if store.has("wards") else None
+    hot = hotspots_by_ward(cases, wards)
+    grid = hotspots_on_grid(cases, cell=cell)
+    if fmt != "table":
+        if not out_path:
+            raise click.UsageError(f"--format {fmt} needs --out FILE")
+        for p in write_report(cases, summary, hot, grid, out_path, fmt=fmt):
+            console.print(f"written {p}")
+        return
+    console.print(f"{summary['cases']} cases ({summary['open']} open, {summary['overdue']} overdue), "
+                  f"{summary['area_m2']:,.1f} m² involved")
+    for title, key in (("by kind", "by_kind"), ("by status", "by_status"), ("by ward", "by_ward"),
+                       ("by source", "by_source")):
+        console.print(f"  {title}: " + ", ".join(f"{k} {v}" for k, v in summary[key].items()))
+    if len(grid):
+        top = grid.iloc[0]
+        c = top.geometry.centroid
+        console.print(f"  hottest {cell:.0f} m cell: {int(top['cases'])} cases around "
+                      f"({c.x:.0f}, {c.y:.0f})")
+
+
+@violations.command("dossier")
+@click.argument("case_id")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True)
+@_handle_errors
+def dossier_cmd(case_id: str, out_path: str) -> None:
+    """The case dossier as PDF: map over its parcels, attributes, documents, photos, history."""
+    from pathlib import Path as _Path
+
+    from gis.report.violations import write_dossier
+    from gis.violations import attachments_dir, case_attachments, case_detail
+
+    store = _store()
+    case, history = case_detail(store, case_id)
+    geom = case["geometry"]
+    box = tuple(geom.buffer(max(25.0, (geom.area ** 0.5) * 2)).bounds)
+    parcels = store.read("parcels", bbox=box, columns=["parcel_key", "land_use"])
+    out = write_dossier(case, parcels, history, case_attachments(store, case_id),
+                        _Path(attachments_dir(store)), out_path)
+    console.print(f"dossier written to {out}")
+
+
+@violations.command("export")
+@click.option("--format", "fmt", type=click.Choice(["gpkg", "geojson", "shp", "csv"]), required=True)
+@click.option("--crs", help="Output CRS (default the store's; GeoJSON is always WGS 84).")
+@click.option("--ward")
+@click.option("--kind")
+@click.option("--status")
+@click.option("--since")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True)
+@_handle_errors
+def export_cmd(fmt, crs, ward, kind, status, since, out_path) -> None:  # type: ignore[no-untyped-def]
+    """Export cases (filtered) as GeoPackage, GeoJSON, Shapefile or CSV."""
+    from gis.io.write import reproject, write_layer
+    from gis.violations import list_cases
+
+    cases = list_cases(_store(), ward=ward, kind=kind, status=status, since=_since(since))
+    if fmt == "csv":
+        _write_text(out_path, cases.drop(columns="geometry").to_csv(index=False), bom=True)
+    else:
+        if fmt == "geojson":
+            crs = "EPSG:4326"
+        frame = reproject(cases, crs)
+        for note in write_layer(frame, out_path, fmt=fmt, layer="violations"):
+            console.print(f"  · {note}")
+    console.print(f"{len(cases)} cases written to {out_path}")

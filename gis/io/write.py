@@ -49,10 +49,14 @@ SHP_FIELD_NAMES = {
     "public_rule": "pub_rule", "geometry_repaired": "geom_fixed", "source_row": "src_row",
     "capital_source": "capital", "key_project": "key_proj", "planned_area_ha": "plan_ha",
     "start_year": "start_yr", "capital_plan_vnd": "cap_plan", "disbursed_vnd": "disbursed",
-    "building_id": "bldg_id", "year_built": "year_blt",
+    "building_id": "bldg_id", "year_built": "year_blt", "fingerprint": "fingerprnt",
+    "parcel_keys": "parcels", "minutes_no": "minutes", "minutes_date": "minutes_dt",
+    "decision_no": "decision", "decision_date": "decisn_dt", "conclusion_no": "conclusion",
+    "conclusion_date": "concl_dt", "remedy_deadline": "remedy_by", "closed_reason": "closed_why",
+    "created_at": "created", "updated_at": "updated", "owner_name": "owner",
 }
 # Text columns that can exceed the DBF's 254 characters: left out of shapefiles (and reported).
-SHP_DROPPED = ("geometry_original_wkt", "extra")
+SHP_DROPPED = ("geometry_original_wkt", "extra", "evidence")
 
 
 def reproject(frame: gpd.GeoDataFrame, crs: str | CRS | None) -> gpd.GeoDataFrame:

@@ -181,3 +181,51 @@ def test_cli_flag_update_list_geojson(store, monkeypatch, tmp_path):
     assert "VERIFYING" in res.output and "tt.lan" in res.output
     res = runner.invoke(cli, ["violations", "list", "--status", "CLOSED"])
     assert "(0)" in res.output
+
+
+def test_attach_report_dossier_export(store, monkeypatch, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setenv("GIS_STORE", str(store.path))
+    runner = CliRunner()
+    case_id = flag(store, shapely.Point(585_010, 2_330_015), kind="encroachment_public_land",
+                   who="tt.lan")
+    photo = tmp_path / "hien_truong.png"
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.text(0.1, 0.5, "Ảnh")
+    fig.savefig(photo)
+    plt.close(fig)
+    res = runner.invoke(cli, ["violations", "attach", case_id, str(photo), "--who", "tt.lan"])
+    assert res.exit_code == 0, res.output
+    table = store.read_table("violation_attachments")
+    assert table.iloc[0]["sha256"] == hashlib.sha256(photo.read_bytes()).hexdigest()
+    stored = store.path.with_name("store_attachments") / table.iloc[0]["stored_as"]
+    assert stored.read_bytes() == photo.read_bytes()
+    before = _sha(store)
+    fake = tmp_path / "anh.jpg"
+    fake.write_text("not a photo")
+    res = runner.invoke(cli, ["violations", "attach", case_id, str(fake)])
+    assert res.exit_code == 2 and "a photo must be an image" in res.output
+    pdf = tmp_path / "doc.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    assert runner.invoke(cli, ["violations", "attach", case_id, str(pdf), "--role", "photo"]).exit_code == 2
+    assert _sha(store) == before  # refused attachments change nothing
+    assert runner.invoke(cli, ["violations", "attach", case_id, str(pdf), "--role", "document"]).exit_code == 0
+    out = tmp_path / "dossier.pdf"
+    res = runner.invoke(cli, ["violations", "dossier", case_id, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes().startswith(b"%PDF") and out.stat().st_size > 10_000
+    res = runner.invoke(cli, ["violations", "report", "--format", "json", "--out", str(tmp_path / "r.json")])
+    assert res.exit_code == 0, res.output
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert report["summary"]["cases"] == 1 and report["summary"]["by_kind"] == {"encroachment_public_land": 1}
+    assert (tmp_path / "r_chart.png").stat().st_size > 1000
+    res = runner.invoke(cli, ["violations", "report", "--format", "xlsx", "--out", str(tmp_path / "r.xlsx")])
+    from openpyxl import load_workbook
+
+    assert "Theo loại" in load_workbook(tmp_path / "r.xlsx").sheetnames
+    res = runner.invoke(cli, ["violations", "export", "--format", "gpkg", "--out", str(tmp_path / "v.gpkg")])
+    assert res.exit_code == 0 and "1 cases written" in res.output
