@@ -155,7 +155,13 @@ def _resolve_crs(raw: gpd.GeoDataFrame, info: SourceInfo, *, crs: str | None, sp
         source = zone.crs
     # Areas are measured in the source's own zone (or the province's), even when the store keeps
     # another zone: the layer is moved into the store's CRS only after validation.
-    working = crsmod.working_crs(source, bounds, province=province)
+    own_zone = source.is_projected and (zone is not None or "mercator" not in (
+        source.coordinate_operation.method_name.lower() if source.coordinate_operation else "")
+        or "transverse" in source.coordinate_operation.method_name.lower())
+    if province is None and store_crs is not None and not own_zone:
+        working = store_crs  # lon/lat data with no province: the office's own zone
+    else:
+        working = crsmod.working_crs(source, bounds, province=province)
     if working != source:
         notes.append(f"transformed {_describe(source)} → {_describe(working)}"
                      + (" with EPSG:6960 pinned" if crsmod.zone_of_crs(working) or zone else ""))

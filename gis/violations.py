@@ -142,8 +142,8 @@ def flag(store: GeoPackageStore, geometry: shapely.Geometry, *, kind: str, who: 
         raise CaseError(f"a case is a point or a polygon, not a {geometry.geom_type}",
                         field="geometry")
     store_crs = store.crs()
-    if store_crs is None or not store.has("parcels"):
-        raise StoreError("the store has no parcels yet; ingest them before flagging cases")
+    if store_crs is None:
+        raise StoreError("the store is empty; ingest wards (and parcels) before flagging cases")
     if crs is not None:
         geometry = crsmod.transform_geometries([geometry], crsmod.parse_crs(crs), store_crs)[0]
     if not store.has("wards"):
@@ -155,9 +155,12 @@ def flag(store: GeoPackageStore, geometry: shapely.Geometry, *, kind: str, who: 
                         "coordinates and their CRS (--crs)", field="geometry")
     ward = inside.iloc[int(np.argmax(inside.intersection(geometry).area.to_numpy()))
                        if geometry.area > 0 else 0]["ward_code"]
-    parcels = store.read("parcels", bbox=tuple(geometry.buffer(0.01).bounds),
-                         columns=["parcel_key"])
-    parcels = parcels[parcels.intersects(geometry)]
+    if store.has("parcels"):
+        parcels = store.read("parcels", bbox=tuple(geometry.buffer(0.01).bounds),
+                             columns=["parcel_key"])
+        parcels = parcels[parcels.intersects(geometry)]
+    else:
+        parcels = pd.DataFrame({"parcel_key": pd.Series([], dtype=str)})
     result: dict[str, str] = {}
 
     def change(working: GeoPackageStore) -> dict[str, pd.DataFrame]:

@@ -132,3 +132,36 @@ def _plots_spec():
 
     return LayerSpec(id="plots", kind="parcels", title=Title(vi="Thửa", en="Plots"),
                      fields={"parcel_no": "ID"})
+
+
+def test_vnu_campus_buildings_over_hanoi_wards(tmp_path):
+    from gis.catalog import LayerSpec, Title
+    from gis.violations import case_detail, flag
+
+    all_wards = gpd.read_file(shared("vn-wards-mapmaker-kml/wards_hanoi_haiphong_bacninh.geojson"))
+    hanoi = all_wards[all_wards["province"].str.contains("Hà Nội")]  # kml_id is unique per province
+    wards_src = tmp_path / "hanoi_wards.geojson"
+    hanoi.to_file(wards_src)
+    osm = shared("osm-hanoi-vnu-campus/vnu_campus_cau_giay.osm")
+    store = GeoPackageStore(tmp_path / "hn.gpkg")
+    spec = LayerSpec(id="wards", kind="wards", title=Title(vi="Phường", en="Wards"),
+                     fields={"ward_code": "kml_id", "name": "ward", "district": "district"})
+    ingest_layer(store, wards_src, "wards", spec=spec, province="Hà Nội")
+    report = ingest_layer(store, osm, "buildings", layer="multipolygons")
+    assert store.crs().to_epsg() == 5897  # Hà Nội's TM-3 zone, areas in metres
+    buildings = store.read("buildings")
+    assert len(buildings) == report.source.features == 103
+    wards = store.read("wards")
+    joined = gpd.sjoin(buildings.set_geometry(buildings.representative_point()), wards,
+                       predicate="within")
+    names = set(joined["name"])
+    assert names <= {"Phường Dịch Vọng Hậu", "Phường Mai Dịch", "Phường Dịch Vọng",
+                     "Phường Quan Hoa", "Phường Nghĩa Tân", "Xã Mỹ Đình", "Xã Mễ Trì"}
+    assert len(joined) == len(buildings)
+    utm = gpd.read_file(osm, layer="multipolygons").to_crs(32648).area.to_numpy()
+    ratio = np.sort(buildings["area_m2"].to_numpy()) / np.sort(utm)
+    assert np.median(np.abs(ratio - 1)) < 2e-3  # TM-3 k0 0.9999 vs UTM k0 0.9996
+    case_id = flag(store, buildings.geometry.iloc[0], kind="other", who="tt")
+    case, _ = case_detail(store, case_id)
+    assert case["ward_code"] in set(joined["ward_code"])
+    assert case["area_m2"] == pytest.approx(buildings["area_m2"].iloc[0], abs=0.01)
