@@ -37,6 +37,7 @@ class ClearanceIngestReport:
     events_before: int = 0
     events_after: int = 0
     stored: bool = False
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, object]:
         """JSON-serialisable form, issues included."""
@@ -45,6 +46,7 @@ class ClearanceIngestReport:
                            "header_row": self.source.header_row, "sheets": list(self.source.sheets)},
                 "columns": self.parse.columns, "summary": self.parse.summary(),
                 "events": {"before": self.events_before, "after": self.events_after},
+                "notes": self.notes,
                 "issues": issues.to_dict("records"), "stored": self.stored}
 
     def write(self, path: str | os.PathLike[str]) -> Path:
@@ -64,20 +66,26 @@ class ClearanceIngestReport:
 def _keys(store: Store, layer: str, column: str) -> set[str] | None:
     if not store.has(layer):
         return None
-    frame = store.read_table(layer)
+    frame = store.read(layer, columns=[column])
     return set(frame[column].astype(str))
 
 
 def prepare_clearance(path: str | os.PathLike[str], *, store: Store | None = None,
-                      sheet: str | None = None, overrides: dict[str, str] | None = None
-                      ) -> ClearanceIngestReport:
+                      sheet: str | None = None, overrides: dict[str, str] | None = None,
+                      known_on: dt.date | None = None) -> ClearanceIngestReport:
     """Read and check a status sheet against the store's parcels and projects; write nothing."""
     frame, source = read_table(path, sheet=sheet)
+    parcel_keys = _keys(store, "parcels", "parcel_key") if store else None
+    project_ids = _keys(store, "projects", "project_id") if store else None
     parse = parse_sheet(frame, sheet=source.sheet, header_row=source.header_row,
-                        overrides=overrides, path=str(path),
-                        parcel_keys=_keys(store, "parcels", "parcel_key") if store else None,
-                        project_ids=_keys(store, "projects", "project_id") if store else None)
-    return ClearanceIngestReport(source, parse)
+                        overrides=overrides, path=str(path), parcel_keys=parcel_keys,
+                        project_ids=project_ids, known_on=known_on)
+    report = ClearanceIngestReport(source, parse)
+    if parcel_keys is None:
+        report.notes.append("the store has no parcels yet: parcel keys were not checked")
+    if project_ids is None:
+        report.notes.append("the store has no projects yet: project ids were not checked")
+    return report
 
 
 def _read_events(store: Store) -> pd.DataFrame:
@@ -91,11 +99,17 @@ def _read_events(store: Store) -> pd.DataFrame:
 
 def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str | None = None,
                      overrides: dict[str, str] | None = None, strict: bool = False,
-                     user: str = "unknown") -> ClearanceIngestReport:
-    """Load a status sheet: records replaced, dated events added to the history, bad rows kept
-    aside in ``clearance_rejected``. In ``strict`` mode any bad row refuses the whole sheet."""
+                     user: str = "unknown", known_on: dt.date | None = None
+                     ) -> ClearanceIngestReport:
+    """Load a status sheet describing the situation on ``known_on`` (default today).
+
+    The history grows: records are kept per ``known_on`` (households, complaints "as of"); for
+    the pairs in this sheet its milestone dates replace the earlier ones (corrections), while the
+    earlier sheets' undated statuses stay as what was known on their day. Bad rows are kept aside
+    in ``clearance_rejected`` (per sheet). In ``strict`` mode any bad row refuses the sheet."""
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    report = prepare_clearance(path, store=store, sheet=sheet, overrides=overrides)
+    report = prepare_clearance(path, store=store, sheet=sheet, overrides=overrides,
+                               known_on=known_on)
     parse = report.parse
     if strict and len(parse.rejected):
         first = parse.issues[parse.issues["severity"] == "error"].iloc[0]
@@ -104,12 +118,25 @@ def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str |
             f"{first['message']}; nothing was written", report=None, path=str(path),
             layer=report.source.sheet, row=int(first["row"]), field=str(first["column"]))
     old = _read_events(store)
-    merged = pd.concat([old, parse.events], ignore_index=True) if len(old) else parse.events
-    key = ["project_id", "parcel_key", "status", "date"]
+    if len(old):
+        pairs = set(zip(parse.events["project_id"], parse.events["parcel_key"]))
+        in_sheet = pd.Series([p in pairs for p in zip(old["project_id"], old["parcel_key"])],
+                             index=old.index)
+        snapshot = old["dated_by"].astype(str) == "known_on"
+        kept = old[~in_sheet | snapshot]
+        merged = pd.concat([kept, parse.events], ignore_index=True)
+    else:
+        merged = parse.events
     merged = merged.assign(_d=merged["date"].astype(str)).drop_duplicates(
         ["project_id", "parcel_key", "status", "_d"], keep="last").drop(columns="_d")
     report.events_before, report.events_after = len(old), len(merged)
-    del key
+    old_records = store.read_table("clearance_records")
+    records = parse.records
+    if len(old_records) and len(records):
+        day = str(records["known_on"].iloc[0])
+        old_records = old_records[old_records["known_on"].astype(str).str[:10] != day[:10]]
+        records = pd.concat([old_records, records], ignore_index=True)
+    old_rejected = store.read_table("clearance_rejected")
     from gis.ingest import source_checksum
 
     entry = IngestLogEntry(
@@ -120,9 +147,14 @@ def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str |
         rows_quarantined=len(parse.rejected), crs_source=None, crs_store="",
         engine="openpyxl" if str(path).lower().endswith(("xlsx", "xlsm")) else "csv",
         added=len(merged) - len(old), issues_json=json.dumps(parse.summary()["issues"]))
-    rejected = parse.rejected if len(parse.rejected) else pd.DataFrame(
-        {"sheet": pd.Series([], dtype="string"), "reason": pd.Series([], dtype="string")})
-    store.write_tables({"clearance_records": parse.records, "clearance_events": merged,
+    rejected = parse.rejected.assign(source_path=str(Path(path).resolve())) \
+        if len(parse.rejected) else pd.DataFrame({"sheet": pd.Series([], dtype="string"),
+                                                  "reason": pd.Series([], dtype="string"),
+                                                  "source_path": pd.Series([], dtype="string")})
+    if len(old_rejected) and "source_path" in old_rejected:
+        keep = old_rejected[old_rejected["source_path"] != str(Path(path).resolve())]
+        rejected = pd.concat([keep, rejected], ignore_index=True)
+    store.write_tables({"clearance_records": records, "clearance_events": merged,
                         "clearance_rejected": rejected}, log=entry)
     report.stored = True
     return report
@@ -155,7 +187,8 @@ class ClearanceRun:
 
 def run_clearance(store: Store, *, as_of: dt.date | None = None,
                   config: OverlayConfig = OverlayConfig(), write_back: bool = True) -> ClearanceRun:
-    """Join parcels × projects × statuses and roll up progress; store the results for maps."""
+    """Join parcels × projects × statuses and roll up progress. The current figures (no
+    ``as_of``) are stored for maps and the service; a past day's are not."""
     for layer in ("parcels", "projects"):
         if not store.has(layer):
             raise StoreError(f"the store has no {layer} layer yet; run `gis ingest {layer} PATH`",
@@ -174,8 +207,17 @@ def run_clearance(store: Store, *, as_of: dt.date | None = None,
         known = set(zip(overlay.pairs["project_id"], overlay.pairs["parcel_key"]))
         mask = [(p, k) not in known for p, k in zip(records["project_id"], records["parcel_key"])]
         outside = records.loc[mask, ["sheet", "sheet_row", "project_id", "parcel_key", "status"]]
+        outside = outside.drop_duplicates(["project_id", "parcel_key"], keep="last")
     run = ClearanceRun(progress, overlay, summary, outside.reset_index(drop=True))
-    if write_back:
+    if len(outside):
+        extra = pd.DataFrame({"kind": "row_outside_project", "project_id": outside["project_id"],
+                              "parcel_key": outside["parcel_key"],
+                              "detail": [f"sheet {s} row {r}: the parcel does not overlap the "
+                                         "project boundary (or only by a sliver); its figures are "
+                                         "not counted" for s, r in zip(outside["sheet"],
+                                                                       outside["sheet_row"])]})
+        progress.problems = pd.concat([progress.problems, extra], ignore_index=True)
+    if write_back and as_of is None:
         pairs = overlay.pairs.merge(
             progress.parcels.drop(columns=["ward_code", "overlap_m2"]),
             on=["project_id", "parcel_key"], how="left")

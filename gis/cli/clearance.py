@@ -17,7 +17,7 @@ __all__ = ["ingest_clearance_cmd"]
 
 def ingest_clearance_cmd(store, path: str, *, sheet: str | None, strict: bool,  # type: ignore[no-untyped-def]
                          user: str | None, report_path: str | None,
-                         config: str | None = None) -> None:
+                         config: str | None = None, known_on: str | None = None) -> None:
     """Body of ``gis ingest clearance``; ``config`` is a sheet YAML (``columns:``, ``sheet:``)."""
     import getpass
 
@@ -27,7 +27,10 @@ def ingest_clearance_cmd(store, path: str, *, sheet: str | None, strict: bool,  
     spec = load_sheet_spec(config) if config else None
     report = ingest_clearance(store, path, sheet=sheet or (spec.sheet if spec else None),
                               strict=strict, user=user or getpass.getuser(),
-                              overrides=dict(spec.columns) if spec else None)
+                              overrides=dict(spec.columns) if spec else None,
+                              known_on=_as_of(known_on))
+    for note in report.notes:
+        console.print(f"  · {escape(note)}")
     p = report.parse
     console.print(f"[bold]clearance[/] from [cyan]{escape(report.source.path)}[/] "
                   f"(sheet {escape(report.source.sheet)}, headers on row {report.source.header_row})")
@@ -79,14 +82,15 @@ def _overlay_options(func):  # type: ignore[no-untyped-def]
                         "(YYYY-MM-DD or dd/mm/yyyy; default today).")(func)
 
 
-def _run(as_of: str | None, min_area: float, min_share: float):  # type: ignore[no-untyped-def]
+def _run(as_of: str | None, min_area: float, min_share: float, *,  # type: ignore[no-untyped-def]
+         write_back: bool = True):
     from gis.clearance import run_clearance
     from gis.core.overlay import OverlayConfig
     from gis.store import open_store
 
     storage, _ = _settings()
     store = open_store(storage.store_path)
-    return run_clearance(store, as_of=_as_of(as_of),
+    return run_clearance(store, as_of=_as_of(as_of), write_back=write_back,
                          config=OverlayConfig(min_area_m2=min_area, min_share=min_share))
 
 
@@ -168,6 +172,6 @@ def chart_cmd(as_of: str | None, min_area: float, min_share: float, out_dir: str
     """Charts of progress per project and per ward (PNG and SVG)."""
     from gis.report.charts import write_charts
 
-    run = _run(as_of, min_area, min_share)
+    run = _run(as_of, min_area, min_share, write_back=False)
     for p in write_charts(run.progress, out_dir, lang=lang):
         console.print(f"written {p}")

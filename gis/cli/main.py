@@ -46,6 +46,11 @@ def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except ValueError as exc:  # bad option values from enums (engine, kind, format)
             err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
             sys.exit(2)
+        except OSError as exc:  # an output file that cannot be written (open in Excel, no folder)
+            name = getattr(exc, "filename", None) or ""
+            err_console.print(f"[bold red]Error:[/] cannot write or read {escape(str(name))}: "
+                              f"{escape(exc.strerror or str(exc))}")
+            sys.exit(2)
 
     return wrapper
 
@@ -130,11 +135,13 @@ def validate(path: str, kind: str, crs, layer_name, province, ward, engine, conf
 @click.option("--strict", is_flag=True, help="Refuse the whole file if any row fails validation.")
 @click.option("--user", help="Who is recorded in the ingest log (default: GIS_USER or login).")
 @click.option("--sheet", help="clearance: the XLSX sheet to read (default the first).")
+@click.option("--known-on", "known_on", help="clearance: the day the sheet describes "
+              "(dd/mm/yyyy; default today); undated statuses count from then.")
 @click.option("--replace-all", is_flag=True,
               help="parcels: replace every stored parcel, not only those of the wards in the file.")
 @_handle_errors
 def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config, catalog_dir,  # type: ignore[no-untyped-def]
-           report_path, strict: bool, user: str | None, sheet: str | None,
+           report_path, strict: bool, user: str | None, sheet: str | None, known_on: str | None,
            replace_all: bool) -> None:
     """Validate a layer and load it into the store, replacing the previous version atomically.
 
@@ -151,7 +158,8 @@ def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config
         from gis.cli.clearance import ingest_clearance_cmd
 
         ingest_clearance_cmd(store, path, sheet=sheet, strict=strict, config=config,
-                             user=user or ingest_settings.user, report_path=report_path)
+                             user=user or ingest_settings.user, report_path=report_path,
+                             known_on=known_on)
         return
     kwargs = _prepare_kwargs(kind, crs, layer_name, province, ward, engine, config, catalog_dir)
     with console.status(f"ingesting {kind} from {path} …"):

@@ -26,10 +26,13 @@ __all__ = ["OverlayConfig", "OverlayResult", "overlay_parcels_projects"]
 
 @dataclass(frozen=True)
 class OverlayConfig:
-    """Sliver thresholds: an overlap below ``min_area_m2`` or ``min_share`` of the parcel is ignored."""
+    """Sliver thresholds: an overlap below ``min_area_m2``, or below ``min_share`` of the parcel
+    while also under ``share_cap_m2`` (so a 90 m² cut through a 2 ha field still counts), is
+    ignored."""
 
     min_area_m2: float = 1.0
     min_share: float = 0.005
+    share_cap_m2: float = 10.0
 
 
 @dataclass
@@ -169,7 +172,8 @@ def overlay_parcels_projects(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFra
         "parcel_area_m2": parcel_area, "overlap_m2": overlap, "share": share, "inside": inside,
     })
     touching = overlap <= 0
-    sliver = ~touching & ((overlap < config.min_area_m2) | (share < config.min_share))
+    sliver = ~touching & ((overlap < config.min_area_m2)
+                          | ((share < config.min_share) & (overlap < config.share_cap_m2)))
     keep = ~touching & ~sliver
     slivers = frame.loc[sliver].reset_index(drop=True)
     slivers["reason"] = np.where(slivers["overlap_m2"] < config.min_area_m2,

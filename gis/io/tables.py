@@ -83,6 +83,24 @@ def _read_xlsx(p: Path, sheet: str | None) -> tuple[pd.DataFrame, TableSource]:
     return frame, TableSource(str(p), name, h + 1, names)
 
 
+def _delimiter(text: str) -> str:
+    """The separator that splits the first lines into the most, and equally many, fields (a
+    semicolon file with decimal commas must not be split on its commas)."""
+    lines = [line for line in text.splitlines()[:30] if line.strip()]
+    best, best_score = ",", -1.0
+    for candidate in (";", "\t", ","):
+        counts = [len(row) for row in csv.reader(lines, delimiter=candidate)]
+        if not counts:
+            continue
+        common = max(set(counts), key=counts.count)
+        if common < 3:
+            continue
+        score = counts.count(common) / len(counts) + (0.001 * common)
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
 def _read_csv(p: Path) -> tuple[pd.DataFrame, TableSource]:
     raw = p.read_bytes()
     for encoding in ("utf-8-sig", "cp1258"):
@@ -93,11 +111,7 @@ def _read_csv(p: Path) -> tuple[pd.DataFrame, TableSource]:
             continue
     else:  # pragma: no cover - cp1258 decodes almost anything
         raise DataSourceError("cannot decode the CSV as UTF-8 or cp1258", path=p)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _delimiter(text)
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     if not rows:
         raise DataSourceError("the CSV has no rows", path=p)

@@ -150,3 +150,59 @@ def test_briefing_from_figures_in_both_languages(progress_inputs):
     assert vi.startswith("Tính đến ngày 01/07/2024: 1 dự án") and "2/3 phương án" in vi
     assert "1,5 tỷ đồng" not in vi and "1,0 tỷ đồng" in vi  # paid, not approved
     assert "2 of 3 plans approved" in en and "1.0 billion VND paid" in en
+
+
+def test_a_parcel_in_two_overlapping_projects_counts_once_above_project_level():
+    parcels = gpd.GeoDataFrame({"parcel_key": ["00001-1-1"], "ward_code": ["00001"]},
+                               geometry=[shapely.box(0, 0, 10, 10)], crs="EPSG:5897")
+    projects = gpd.GeoDataFrame({"project_id": ["A", "B"], "capital_source": ["STATE_BUDGET"] * 2,
+                                 "start_type": ["NEW"] * 2},
+                                geometry=[shapely.box(0, 0, 6, 10), shapely.box(4, 0, 10, 10)],
+                                crs="EPSG:5897")
+    pairs = overlay_parcels_projects(parcels, projects).pairs
+    p = compute_progress(pairs, projects, pd.DataFrame(), pd.DataFrame(columns=["project_id",
+                         "parcel_key", "status", "rank", "date", "amount_vnd", "dated_by"]),
+                         as_of=dt.date(2024, 1, 1))
+    assert list(p.projects["area_affected_m2"]) == [60.0, 60.0]  # each project its own part
+    ward = p.wards.set_index("ward_code").loc["00001"]
+    assert ward["parcels_affected"] == 1 and ward["area_affected_m2"] == pytest.approx(100.0)
+    assert p.district["parcels_affected"] == 1
+    assert p.district["area_affected_m2"] == pytest.approx(100.0)  # union, not 120
+    assert ward["plans_total"] == 2  # one plan per project
+
+
+def test_amount_units_from_headers_and_silly_amounts():
+    headers = ["Mã dự án", "Mã xã", "Số tờ", "Số thửa", "Trạng thái", "Ngày phê duyệt PA",
+               "Số tiền phê duyệt (tỷ đồng)"]
+    parse = parse_sheet(_sheet([["P", "1", "1", "1", "Đã phê duyệt phương án", "01/03/2024", "1,05"],
+                                ["P", "1", "1", "2", "Đã phê duyệt phương án", "01/03/2024", "-5"]],
+                               headers))
+    assert parse.records.iloc[0]["compensation_approved_vnd"] == 1_050_000_000
+    assert parse.issues.set_index("row").loc[3, "rule"] == "bad_amount"
+    with pytest.raises(ValueError, match="too small"):
+        parse_vnd("1,05")
+    bad = parse_sheet(_sheet([["P", "1", "1", "44.5", "Đã kiểm đếm", None, None]], headers))
+    assert bad.issues["rule"].tolist()[-1] == "bad_number"
+
+
+def test_undated_statuses_are_known_from_the_sheet_day():
+    headers = ["Mã dự án", "Mã xã", "Số tờ", "Số thửa", "Trạng thái", "Ngày thông báo"]
+    parse = parse_sheet(_sheet([["P", "1", "1", "1", "Đã bàn giao mặt bằng", "01/02/2024"]], headers),
+                        known_on=dt.date(2024, 6, 30))
+    handed = parse.events[parse.events["status"] == "HANDED_OVER"].iloc[0]
+    assert handed["date"] == dt.date(2024, 6, 30) and handed["dated_by"] == "known_on"
+
+
+def test_semicolon_csv_with_decimal_commas_and_a_title_row(tmp_path):
+    from gis.io.tables import read_table
+
+    path = tmp_path / "s.csv"
+    path.write_text("BÁO CÁO TIẾN ĐỘ GPMB\n"
+                    "Mã dự án;Mã xã;Số tờ;Số thửa;Trạng thái;Số tiền đã chi trả (tỷ đồng)\n"
+                    "DA-1;00001;2;3;Đã chi trả;1,05\n", encoding="utf-8-sig")
+    frame, source = read_table(path)
+    assert source.header_row == 2 and list(frame.columns)[-1] == "Số tiền đã chi trả (tỷ đồng)"
+    parse = parse_sheet(frame, header_row=source.header_row, known_on=dt.date(2024, 12, 31))
+    assert parse.records.iloc[0]["compensation_paid_vnd"] == 1_050_000_000
+    paid = parse.events[parse.events["status"] == "PAID"].iloc[0]
+    assert paid["amount_vnd"] == 1_050_000_000 and paid["dated_by"] == "known_on"

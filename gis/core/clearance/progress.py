@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 
@@ -40,21 +41,20 @@ class Progress:
     problems: pd.DataFrame  # row per problem: kind, project, parcel, detail
 
 
-def _events_until(events: pd.DataFrame, as_of: dt.date, include_undated: bool) -> pd.DataFrame:
+def _events_until(events: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
     ev = events.copy()
     ev["date"] = pd.to_datetime(ev["date"], errors="coerce")
-    limit = pd.Timestamp(as_of)
-    dated = ev["date"].notna() & (ev["date"] <= limit)
-    if include_undated:
-        ev.loc[ev["date"].isna(), "date"] = limit
-        dated |= ev["date"] == limit
-    return ev.loc[dated]
+    return ev.loc[ev["date"].notna() & (ev["date"] <= pd.Timestamp(as_of))]
 
 
 def _last(ev: pd.DataFrame, status: str | None = None) -> pd.DataFrame:
+    """Per pair: the furthest step reached (the workflow only moves forward), or for one status
+    its latest event."""
     if status is not None:
-        ev = ev[ev["status"] == status]
-    ev = ev.sort_values(["project_id", "parcel_key", "date", "rank"], kind="stable")
+        ev = ev[ev["status"] == status].sort_values(["project_id", "parcel_key", "date"],
+                                                    kind="stable")
+    else:
+        ev = ev.sort_values(["project_id", "parcel_key", "rank", "date"], kind="stable")
     return ev.drop_duplicates(["project_id", "parcel_key"], keep="last").set_index(
         ["project_id", "parcel_key"])
 
@@ -63,14 +63,17 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
                      events: pd.DataFrame, *, as_of: dt.date | None = None) -> Progress:
     """Progress per pair, project, ward and district as known on ``as_of`` (default: today,
     undated statuses included)."""
-    include_undated = as_of is None
     as_of = as_of or dt.date.today()
-    ev = _events_until(events, as_of, include_undated) if len(events) else events
+    ev = _events_until(events, as_of) if len(events) else events
     base = pairs[["project_id", "parcel_key", "ward_code", "overlap_m2"]].copy()
+    geoms = (np.asarray(pairs.geometry.values, dtype=object)
+             if isinstance(pairs, gpd.GeoDataFrame) and pairs.geometry.name in pairs else None)
     base = base.set_index(["project_id", "parcel_key"])
     if len(ev):
         last = _last(ev)
         approved = _last(ev, Status.PLAN_APPROVED.value)
+        real_approval = _last(ev[ev["dated_by"] == "date_approved"], Status.PLAN_APPROVED.value) \
+            if "dated_by" in ev else approved
         paid = _last(ev, Status.PAID.value)
         cleared_ev = ev[ev["status"].isin(_CLEARED)].sort_values("date")
         cleared_first = cleared_ev.drop_duplicates(["project_id", "parcel_key"]).set_index(
@@ -79,17 +82,27 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
         base["status_date"] = last["date"].reindex(base.index)
         base["rank"] = last["rank"].reindex(base.index)
         base["approval_date"] = approved["date"].reindex(base.index)
+        base["approval_date_recorded"] = real_approval["date"].reindex(base.index)
         base["approved_vnd"] = approved["amount_vnd"].reindex(base.index)
         base["paid_date"] = paid["date"].reindex(base.index)
         base["paid_vnd"] = paid["amount_vnd"].reindex(base.index)
         base["cleared_date"] = cleared_first["date"].reindex(base.index)
     else:
         for col in ("status", "status_date", "rank", "approval_date", "approved_vnd", "paid_date",
-                    "paid_vnd", "cleared_date"):
+                    "paid_vnd", "cleared_date", "approval_date_recorded"):
             base[col] = np.nan
-    for col in ("status_date", "approval_date", "paid_date", "cleared_date"):
+    for col in ("status_date", "approval_date", "paid_date", "cleared_date",
+                "approval_date_recorded"):
         base[col] = pd.to_datetime(base[col], errors="coerce")
     base["status"] = base["status"].astype(object).where(base["status"].notna(), NOT_STARTED)
+    if len(records) and "known_on" in records:
+        # households and complaints: the latest sheet known on the day; a pair first reported
+        # later keeps its earliest sheet (a parcel's households do not appear from nowhere)
+        known = pd.to_datetime(records["known_on"], errors="coerce")
+        late = known.notna() & (known > pd.Timestamp(as_of))
+        records = records.assign(_late=late, _k=known).sort_values(
+            ["_late", "_k"], ascending=[False, True], kind="stable")
+        records = _pick_records(records)
     rec = records.drop_duplicates(["project_id", "parcel_key"], keep="last").set_index(
         ["project_id", "parcel_key"]) if len(records) else pd.DataFrame()
     base["households"] = (rec["households"].reindex(base.index) if len(rec) else np.nan)
@@ -101,7 +114,7 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
     base["overdue_payment"] = (base["approval_date"].notna()
                                & (base["approval_date"] < limit - pd.Timedelta(days=PAYMENT_DAYS))
                                & base["paid_date"].isna())
-    base["ahead_of_paperwork"] = base["handed_over"] & base["approval_date"].isna()
+    base["ahead_of_paperwork"] = base["handed_over"] & base["approval_date_recorded"].isna()
     year = as_of.year
     cleared_year = pd.to_datetime(base["cleared_date"]).dt.year
     base["recovered_this_year_m2"] = np.where(base["handed_over"] & (cleared_year == year),
@@ -110,6 +123,8 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
                                               base["overlap_m2"], 0.0)
     parcels = base.reset_index()
     by_project = _rollup(parcels, "project_id")
+    wards = _rollup(parcels, "ward_code")
+    _distinct(wards, parcels, "ward_code", geoms)
     proj = projects.drop(columns=[c for c in ("geometry",) if c in projects.columns]).copy()
     proj = proj.set_index("project_id")
     proj_out = proj.join(by_project, how="left")
@@ -123,12 +138,21 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
             proj_out["disbursement_pct"] = np.where(proj_out["capital_plan_vnd"] > 0,
                                                     100 * proj_out["disbursed_vnd"]
                                                     / proj_out["capital_plan_vnd"], np.nan)
-    wards = _rollup(parcels, "ward_code")
     wards["projects"] = parcels.groupby("ward_code")["project_id"].nunique()
     _ratios(wards)
-    district = _district(proj_out, parcels)
+    whole = _rollup(parcels.assign(_all="district"), "_all")
+    _distinct(whole, parcels.assign(_all="district"), "_all", geoms)
+    district = _district(proj_out, parcels, whole.iloc[0] if len(whole) else None)
     problems = _problems(parcels, proj_out)
     return Progress(as_of, parcels, proj_out.reset_index(), wards.reset_index(), district, problems)
+
+
+def _pick_records(records: pd.DataFrame) -> pd.DataFrame:
+    """Per pair: the latest record known on the day, else the earliest one known later."""
+    on_time = records[~records["_late"]].sort_values("_k", kind="stable")
+    later = records[records["_late"]].sort_values("_k", ascending=False, kind="stable")
+    # concatenated so that drop_duplicates(keep="last") picks on-time first, then earliest later
+    return pd.concat([later, on_time], ignore_index=True)
 
 
 def _rollup(parcels: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -168,9 +192,57 @@ def _ratios(frame: pd.DataFrame) -> None:
                                      0.0)
 
 
-def _district(projects: pd.DataFrame, parcels: pd.DataFrame) -> dict[str, object]:
+def _distinct(table: pd.DataFrame, parcels: pd.DataFrame, by: str,
+              geoms: np.ndarray | None) -> None:
+    """Above the project level a parcel counts once: distinct parcels, households once per
+    parcel, and the area as the union of its project parts (projects may overlap)."""
+    if parcels.empty:
+        return
+    g = parcels.groupby(by)
+    table["parcels_affected"] = g["parcel_key"].nunique()
+    table["parcels_handed_over"] = parcels[parcels["handed_over"]].groupby(by)["parcel_key"] \
+        .nunique().reindex(table.index).fillna(0).astype("int64")
+    table["parcels_not_started"] = parcels[parcels["status"] == NOT_STARTED].groupby(by)[
+        "parcel_key"].nunique().reindex(table.index).fillna(0).astype("int64")
+    per_parcel = parcels.groupby([by, "parcel_key"])["households"].max()
+    table["households"] = per_parcel.groupby(level=0).sum().reindex(table.index).fillna(0) \
+        .astype("int64")
+    for column, mask in (("area_affected_m2", np.ones(len(parcels), dtype=bool)),
+                         ("area_recovered_m2", parcels["handed_over"].to_numpy(dtype=bool))):
+        table[column] = _union_area(parcels, mask, by, geoms).reindex(table.index).fillna(0.0)
+
+
+def _union_area(parcels: pd.DataFrame, mask: np.ndarray, by: str,
+                geoms: np.ndarray | None) -> pd.Series:
+    sub = parcels.loc[mask]
+    if sub.empty:
+        return pd.Series(dtype=float)
+    dup = sub.duplicated("parcel_key", keep=False).to_numpy()
+    area = sub["overlap_m2"].to_numpy(dtype=float).copy()
+    if dup.any():
+        import shapely
+
+        rows = np.flatnonzero(mask)[dup]
+        for key, idx in pd.Series(rows, index=sub.loc[dup, "parcel_key"].to_numpy()).groupby(level=0):
+            positions = np.flatnonzero(sub["parcel_key"].to_numpy() == key)
+            if geoms is not None:
+                union = shapely.union_all(geoms[idx.to_numpy()]).area
+            else:
+                union = float(sub["overlap_m2"].to_numpy()[positions].max())
+            area[positions] = 0.0
+            area[positions[0]] = union
+    return pd.Series(area, index=sub.index).groupby(sub[by]).sum()
+
+
+def _district(projects: pd.DataFrame, parcels: pd.DataFrame,
+              whole: pd.Series | None = None) -> dict[str, object]:
     totals = {col: (int(projects[col].sum()) if not col.endswith("_m2")
                     else float(projects[col].sum())) for col in FIGURES}
+    if whole is not None:
+        for col in ("parcels_affected", "parcels_handed_over", "parcels_not_started", "households"):
+            totals[col] = int(whole[col])
+        for col in ("area_affected_m2", "area_recovered_m2"):
+            totals[col] = float(whole[col])
     capital = projects.get("capital_source", pd.Series(dtype=object))
     start = projects.get("start_type", pd.Series(dtype=object))
     key = projects.get("key_project", pd.Series(False, index=projects.index)).fillna(False)

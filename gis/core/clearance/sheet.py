@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from gis.core.clearance.status import Status, parse_status
-from gis.core.clearance.values import parse_date, parse_vnd
+from gis.core.clearance.values import column_unit, parse_date, parse_vnd
 from gis.core.model import normalise_ward_code
 from gis.errors import FieldMappingError
 from gis.fields import fold_name
@@ -101,17 +101,29 @@ class SheetParse:
 
 def parse_sheet(frame: pd.DataFrame, *, sheet: str = "", header_row: int = 1,
                 overrides: Mapping[str, str] | None = None, path: str | None = None,
-                parcel_keys: set[str] | None = None, project_ids: set[str] | None = None
-                ) -> SheetParse:
+                parcel_keys: set[str] | None = None, project_ids: set[str] | None = None,
+                known_on: dt.date | None = None) -> SheetParse:
     """Parse a status sheet (one row per parcel × project) read as text/values.
 
     ``header_row`` is the spreadsheet row of the headers, so issue rows are the numbers a user
     sees in Excel. ``parcel_keys``/``project_ids``, when given, are the keys known to the store:
-    rows that match none are kept aside.
+    rows that match none are kept aside. ``known_on`` is the day the sheet describes (default
+    today): a status or amount without its own date is known from that day.
     """
+    known_on = known_on or dt.date.today()
     columns = map_sheet_columns([str(c) for c in frame.columns], overrides=overrides, sheet=sheet,
                                 path=path)
+    units = {m: column_unit(columns[m]) for m in ("compensation_approved_vnd",
+                                                  "compensation_paid_vnd") if m in columns}
     issues: list[dict[str, object]] = []
+    for model in ("date_approved", "compensation_approved_vnd", "compensation_paid_vnd",
+                  "date_paid", "date_handed_over", "households"):
+        if model not in columns:
+            issues.append({"sheet": sheet, "row": header_row, "column": model, "value": None,
+                           "rule": "missing_column", "severity": "warning",
+                           "message": f"no column for {model} (looked for "
+                                      f"{' / '.join(SHEET_ALIASES[model])}); its figures will be "
+                                      "empty — map it in a sheet YAML"})
     records: list[dict[str, object]] = []
     events: list[dict[str, object]] = []
     rejected: list[dict[str, object]] = []
@@ -131,6 +143,7 @@ def parse_sheet(frame: pd.DataFrame, *, sheet: str = "", header_row: int = 1,
     for i, row in enumerate(frame.to_dict("records")):
         excel_row = header_row + 1 + i
         errors: list[str] = []
+        bad_models: set[str] = set()
 
         def issue(model: str, value: object, rule: str, message: str, severity: str = "error"
                   ) -> None:
@@ -139,6 +152,7 @@ def parse_sheet(frame: pd.DataFrame, *, sheet: str = "", header_row: int = 1,
                            "severity": severity, "message": message})
             if severity == "error":
                 errors.append(f"{columns.get(model, model)}: {message}")
+                bad_models.add(model)
 
         if all(v is None or (isinstance(v, float) and pd.isna(v)) or (isinstance(v, str) and not v.strip())
                for v in row.values()):
@@ -150,12 +164,15 @@ def parse_sheet(frame: pd.DataFrame, *, sheet: str = "", header_row: int = 1,
         for model in ("map_sheet", "parcel_no", "households"):
             value = cell(row, model)
             try:
-                rec[model] = int(float(str(value).strip())) if value is not None else None
+                number = float(str(value).strip().replace(",", ".")) if value is not None else None
+                if number is not None and not number.is_integer():
+                    raise ValueError
+                rec[model] = int(number) if number is not None else None
             except ValueError:
                 rec[model] = None
                 issue(model, value, "bad_number", f"not a whole number: {value!r}")
         for model in ("project_id", "ward_code", "map_sheet", "parcel_no"):
-            if rec.get(model) is None and not any(model in e for e in errors):
+            if rec.get(model) is None and model not in bad_models:
                 issue(model, None, "missing_key", "empty key cell")
         rec["parcel_key"] = (f"{rec['ward_code']}-{rec['map_sheet']}-{rec['parcel_no']}"
                              if None not in (rec["ward_code"], rec["map_sheet"], rec["parcel_no"])
@@ -174,7 +191,7 @@ def parse_sheet(frame: pd.DataFrame, *, sheet: str = "", header_row: int = 1,
         for model in ("compensation_approved_vnd", "compensation_paid_vnd"):
             value = cell(row, model)
             try:
-                rec[model] = parse_vnd(value)
+                rec[model] = parse_vnd(value, unit=units.get(model, 1))
             except ValueError as exc:
                 rec[model] = None
                 issue(model, value, "bad_amount", str(exc))
@@ -190,6 +207,7 @@ def parse_sheet(frame: pd.DataFrame, *, sheet: str = "", header_row: int = 1,
         complaint = cell(row, "complaint")
         rec["complaint"] = complaint is not None and fold_name(str(complaint)) in _TRUE
         rec["note"] = _text(cell(row, "note"))
+        rec["known_on"] = known_on
         if rec["parcel_key"] and parcel_keys is not None and rec["parcel_key"] not in parcel_keys:
             issue("parcel_no", rec["parcel_key"], "unknown_parcel",
                   f"parcel {rec['parcel_key']} (ward-sheet-number) is not in the parcels layer")
@@ -223,8 +241,8 @@ EVENT_COLUMNS = ["project_id", "parcel_key", "status", "rank", "date", "amount_v
 
 def _events(rec: Mapping[str, object], status: Status,
             dates: Mapping[str, dt.date | None]) -> list[dict[str, object]]:
-    """Dated steps of one row: each milestone date is an event; the current status is dated by
-    its own milestone, else by the latest date on the row (reached no earlier), else undated."""
+    """Dated steps of one row: each milestone date is an event; the current status without a
+    date of its own, and an amount without its date, are known from the sheet's ``known_on``."""
     out = []
     base = {"project_id": rec["project_id"], "parcel_key": rec["parcel_key"],
             "sheet": rec["sheet"], "sheet_row": rec["sheet_row"]}
@@ -236,21 +254,22 @@ def _events(rec: Mapping[str, object], status: Status,
                   rec.get("compensation_paid_vnd") if step is Status.PAID else None)
         out.append({**base, "status": step.value, "rank": step.rank, "date": date,
                     "amount_vnd": amount, "dated_by": model})
-    if (status.rank >= Status.PLAN_APPROVED.rank and dates.get("date_approved") is None
-            and rec.get("compensation_approved_vnd") is not None):
-        # the plan was approved (the row is past it, with an approved amount) but the date is
-        # missing: date it by the earliest later step, so the money counts from then on
-        later = [dates[m] for m in ("date_paid", "date_recovery_decided", "date_handed_over")
-                 if dates.get(m) is not None]
-        out.append({**base, "status": Status.PLAN_APPROVED.value,
-                    "rank": Status.PLAN_APPROVED.rank, "date": min(later) if later else None,
-                    "amount_vnd": rec.get("compensation_approved_vnd"),
-                    "dated_by": "inferred from the next step (no approval date)"})
+    later_steps = ("date_paid", "date_recovery_decided", "date_handed_over")
+    for step, date_field, amount_field, after in (
+            (Status.PLAN_APPROVED, "date_approved", "compensation_approved_vnd", later_steps),
+            (Status.PAID, "date_paid", "compensation_paid_vnd", later_steps[1:])):
+        if (status.rank >= step.rank and dates.get(date_field) is None
+                and rec.get(amount_field) is not None):
+            # past this step with an amount but no date: dated by the next step's date, else by
+            # the day the sheet describes, so the money is not lost from the totals
+            later = [dates[m] for m in after if dates.get(m) is not None]
+            out.append({**base, "status": step.value, "rank": step.rank,
+                        "date": min(later) if later else rec["known_on"],
+                        "amount_vnd": rec.get(amount_field),
+                        "dated_by": "inferred" if later else "known_on"})
     if not any(e["status"] == status.value for e in out):
-        known = [d for d in dates.values() if d is not None]
         out.append({**base, "status": status.value, "rank": status.rank,
-                    "date": max(known) if known else None, "amount_vnd": None,
-                    "dated_by": "latest date on the row" if known else "undated"})
+                    "date": rec["known_on"], "amount_vnd": None, "dated_by": "known_on"})
     return out
 
 

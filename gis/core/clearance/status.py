@@ -31,7 +31,7 @@ class Status(str, Enum):
     @property
     def rank(self) -> int:
         """Position in the workflow (0 = PLANNED)."""
-        return list(Status).index(self)
+        return _RANK[self]
 
     @property
     def cleared(self) -> bool:
@@ -45,6 +45,7 @@ class Status(str, Enum):
 
 
 CLEARED = frozenset({Status.HANDED_OVER, Status.ENFORCED, Status.LAND_BANKED})
+_RANK = {status: i for i, status in enumerate(Status)}
 
 LABELS_VI = {
     Status.PLANNED: "Đã có kế hoạch thu hồi", Status.CONSULTED: "Đã họp dân",

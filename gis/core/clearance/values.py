@@ -35,7 +35,23 @@ def _number(text: str, unit: int) -> float | None:
     return None
 
 
-def parse_vnd(value: object) -> int | None:
+def column_unit(header: str) -> int:
+    """The money unit a column header declares: "(tỷ đồng)" 10⁹, "(triệu đồng)" 10⁶, else 1.
+
+    >>> column_unit("Số tiền phê duyệt (tỷ đồng)"), column_unit("Đã chi trả (đồng)")
+    (1000000000, 1)
+    """
+    folded = _fold(header)
+    if re.search(r"\bty\b|\bti\b", folded):
+        return 1_000_000_000
+    if "trieu" in folded:
+        return 1_000_000
+    if "nghin" in folded or "ngan" in folded:
+        return 1_000
+    return 1
+
+
+def parse_vnd(value: object, *, unit: int = 1) -> int | None:
     """An amount in VND as an integer, or None when the cell is empty.
 
     Raises ValueError for text that is not an amount.
@@ -48,18 +64,25 @@ def parse_vnd(value: object) -> int | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(round(value))
-    text = str(value).strip()
-    if not text:
-        return None
-    match = _AMOUNT.match(_fold(text))
-    if not match or match.group(2) not in _UNITS:
-        raise ValueError(f"not an amount in VND: {text!r}")
-    unit = _UNITS[match.group(2)]
-    number = _number(match.group(1).strip(), unit)
-    if number is None:
-        raise ValueError(f"not an amount in VND: {text!r}")
-    return int(round(number * unit))
+        amount = int(round(value * unit))
+    else:
+        text = str(value).strip()
+        if not text:
+            return None
+        match = _AMOUNT.match(_fold(text))
+        if not match or match.group(2) not in _UNITS:
+            raise ValueError(f"not an amount in VND: {text!r}")
+        written = _UNITS[match.group(2)] if match.group(2) else unit
+        number = _number(match.group(1).strip(), written)
+        if number is None:
+            raise ValueError(f"not an amount in VND: {text!r}")
+        amount = int(round(number * written))
+    if amount < 0:
+        raise ValueError(f"a negative amount: {value!r}")
+    if 0 < amount < 1000:
+        raise ValueError(f"{value!r} read as {amount} đồng, too small for compensation; "
+                         "is the column in tỷ or triệu đồng? say so in its header")
+    return amount
 
 
 def parse_date(value: object) -> dt.date | None:
