@@ -67,8 +67,16 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
     if len(b_idx) == 0:
         return gpd.GeoDataFrame(columns=CANDIDATE_COLUMNS + ["geometry"], geometry="geometry",
                                 crs=parcels.crs)
-    pieces = np.concatenate(_chunked(lambda s: shapely.intersection(bg[b_idx[s]], pg[p_idx[s]]),
+    # most footprints lie wholly inside one parcel: the footprint is the piece, no overlay needed
+    shapely.prepare(pg)
+    inside = np.concatenate(_chunked(lambda s: shapely.contains(pg[p_idx[s]], bg[b_idx[s]]),
                                      len(b_idx), workers))
+    pieces = bg[b_idx].copy()
+    cut = np.flatnonzero(~inside)
+    if len(cut):
+        a, b = bg[b_idx[cut]], pg[p_idx[cut]]
+        pieces[cut] = np.concatenate(_chunked(lambda s: shapely.intersection(a[s], b[s]),
+                                              len(cut), workers))
     area = shapely.area(pieces)
     pairs = pd.DataFrame({"b": b_idx, "p": p_idx, "area": area})
     pairs = pairs[pairs["area"] > 0]
@@ -99,27 +107,26 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
         return gpd.GeoDataFrame(columns=CANDIDATE_COLUMNS + ["geometry"], geometry="geometry",
                                 crs=parcels.crs)
     found = pd.concat(out)
-    keys = parcels["parcel_key"].astype(str).to_numpy()
+    keys = parcels["parcel_key"].astype(str).to_numpy(dtype=object)
     wards = parcels["ward_code"].astype("string").to_numpy(dtype=object, na_value=None)
-    bids = buildings["building_id"].astype(str).to_numpy()
-    b_area = shapely.area(bg)
+    bids = buildings["building_id"].astype(str).to_numpy(dtype=object)
+    b_area = shapely.area(bg).round(2)
+    bi, pi, hi = found["b"].to_numpy(), found["p"].to_numpy(), found["home"].to_numpy()
+    kinds, rules_ = found["kind"].to_numpy(dtype=object), found["rule"].to_numpy(dtype=object)
+    areas = found["area"].to_numpy().round(2)
+    k, h, b_ids, uses = keys[pi], keys[hi], bids[bi], land_use[pi]
     frame = pd.DataFrame({
-        "kind": found["kind"].to_numpy(), "rule": found["rule"].to_numpy(),
-        "building_id": bids[found["b"]], "parcel_key": keys[found["p"]],
-        "home_parcel": keys[found["home"]],
-        "ward_code": wards[found["home"]], "land_use": land_use[found["p"]],
-        "area_m2": found["area"].round(2).to_numpy(), "building_area_m2": b_area[found["b"]].round(2),
+        "kind": kinds, "rule": rules_, "building_id": b_ids, "parcel_key": k, "home_parcel": h,
+        "ward_code": wards[hi], "land_use": uses, "area_m2": areas, "building_area_m2": b_area[bi],
     })
-    frame["parcel_keys"] = np.where(frame["parcel_key"] == frame["home_parcel"], frame["parcel_key"],
-                                    frame["home_parcel"] + "," + frame["parcel_key"])
+    frame["parcel_keys"] = np.where(k == h, k, h + "," + k)
     frame["evidence"] = [
-        f"footprint {b} ({ba:.1f} m²) has {a:.1f} m² on parcel {k} ({u or '?'})"
-        + ("" if k == h else f", its own parcel being {h}")
-        for b, ba, a, k, u, h in zip(frame["building_id"], frame["building_area_m2"],
-                                     frame["area_m2"], frame["parcel_key"], frame["land_use"],
-                                     frame["home_parcel"])]
-    frame["fingerprint"] = [fingerprint(r, k, b) for r, k, b in
-                            zip(frame["rule"], frame["parcel_key"], frame["building_id"])]
+        f"footprint {b} ({ba:.1f} m²) has {a:.1f} m² on parcel {key} ({u or '?'})"
+        + ("" if key == home else f", its own parcel being {home}")
+        for b, ba, a, key, u, home in zip(b_ids.tolist(), b_area[bi].tolist(), areas.tolist(),
+                                           k.tolist(), uses.tolist(), h.tolist())]
+    frame["fingerprint"] = [fingerprint(r, key, b) for r, key, b in
+                            zip(rules_.tolist(), k.tolist(), b_ids.tolist())]
     # ``pairs`` kept the positional index of the intersection arrays through every filter
     return gpd.GeoDataFrame(frame[CANDIDATE_COLUMNS], geometry=pieces[found.index.to_numpy()],
                             crs=parcels.crs)
