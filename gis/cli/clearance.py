@@ -135,7 +135,15 @@ def report_cmd(as_of: str | None, min_area: float, min_share: float, fmt: str,
     else:
         for level in ("projects", "wards"):
             frame, _ = report_table(progress, level, lang=lang)
-            keep = frame.columns[:12]
+            # the figures a briefing quotes; everything else is in --format xlsx/csv/json
+            wanted = ["project_id", "name", "capital_source", "ward_code", "parcels_affected",
+                      "parcels_handed_over", "area_affected_m2", "area_recovered_m2",
+                      "pct_area_recovered", "plans_total", "plans_approved",
+                      "compensation_paid_vnd", "pct_paid"]
+            from gis.report.clearance import column_title
+
+            titles = [column_title(c, lang) for c in wanted]
+            keep = [t for t in titles if t in frame.columns]
             table = Table(title=("Tiến độ theo " + ("dự án" if level == "projects" else "phường/xã"))
                           if lang == "vi" else f"Progress by {level[:-1]}")
             for col in keep:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from gis.core.clearance.progress import Progress
 
-__all__ = ["LEVELS", "report_table", "district_table", "write_xlsx", "write_csv"]
+__all__ = ["LEVELS", "report_table", "district_table", "write_xlsx", "write_csv", "column_title"]
 
 # column -> (vi, en, unit conversion, Excel number format)
 _COLUMNS: dict[str, tuple[str, str, float, str]] = {
@@ -72,6 +72,12 @@ _WARD_ORDER = ["ward_code", "projects", "parcels_affected", "parcels_handed_over
                "overdue_payments", "complaints"]
 
 
+def column_title(column: str, lang: str) -> str:
+    """The display title of a model column."""
+    vi, en, _, _ = _COLUMNS[column]
+    return vi if lang == "vi" else en
+
+
 def _lang_index(lang: str) -> int:
     if lang not in ("vi", "en"):
         raise ValueError(f"unknown language {lang!r}; valid: vi, en")
@@ -84,7 +90,16 @@ def report_table(progress: Progress, level: str, *, lang: str = "vi"
     the Excel number format of each column."""
     i = _lang_index(lang)
     if level == "problems":
-        frame = progress.problems.rename(columns={
+        kinds = {"ahead_of_paperwork": ("Bàn giao khi chưa có quyết định phê duyệt phương án",
+                                        "Handed over without plan approval"),
+                 "payment_overdue": ("Chậm chi trả quá 30 ngày sau phê duyệt",
+                                     "Payment overdue (30 days after approval)"),
+                 "complaints": ("Có khiếu nại", "Complaints"),
+                 "row_outside_project": ("Dòng bảng kê ngoài ranh dự án",
+                                         "Sheet row outside its project")}
+        problems = progress.problems.assign(kind=progress.problems["kind"].map(
+            lambda k: kinds.get(k, (k, k))[i]))
+        frame = problems.rename(columns={
             "kind": ("Loại vấn đề", "Problem")[i], "project_id": ("Mã dự án", "Project")[i],
             "parcel_key": ("Thửa (xã-tờ-thửa)", "Parcel (ward-sheet-no)")[i],
             "detail": ("Chi tiết", "Detail")[i]})
@@ -109,6 +124,16 @@ def district_table(progress: Progress, *, lang: str = "vi") -> pd.DataFrame:
     """The district totals as a two-column table (label, value)."""
     d = progress.district
     i = _lang_index(lang)
+    def grp(key: str, vi: str, en: str) -> list[tuple[str, object]]:
+        g = d[key]
+        return [((f"{vi}: số dự án", f"{en}: projects")[i], g["projects"]),
+                ((f"{vi}: diện tích đã thu hồi (ha)", f"{en}: area recovered (ha)")[i],
+                 round(g["area_recovered_m2"] / 1e4, 3)),
+                ((f"{vi}: phương án đã phê duyệt", f"{en}: plans approved")[i],
+                 f"{g['plans_approved']}/{g['plans_total']}"),
+                ((f"{vi}: đã chi trả (tỷ đồng)", f"{en}: paid (bn VND)")[i],
+                 round(g["compensation_paid_vnd"] / 1e9, 3))]
+
     rows = [(("Số dự án", "Projects")[i], d["projects_total"]),
             (("Dự án vốn ngân sách", "State-budget projects")[i], d["state_budget"]["projects"]),
             (("  trong đó chuyển tiếp", "  of which carried over")[i], d["state_budget"]["carried_over"]),
@@ -123,6 +148,11 @@ def district_table(progress: Progress, *, lang: str = "vi") -> pd.DataFrame:
                    "overdue_payments", "complaints"):
         vi, en, factor, _ = _COLUMNS[column]
         rows.append(((vi, en)[i], round(float(d[column]) * factor, 3) if factor != 1 else d[column]))
+    rows += grp("state_budget", "Vốn ngân sách", "State budget")
+    rows += grp("non_budget", "Vốn ngoài ngân sách", "Non-budget")
+    rows += grp("carried_over", "Chuyển tiếp", "Carried over")
+    rows += grp("new", "Khởi công mới", "New")
+    rows += grp("key_projects", "Dự án trọng điểm", "Key projects")
     return pd.DataFrame(rows, columns=[("Chỉ tiêu", "Figure")[i], ("Giá trị", "Value")[i]])
 
 

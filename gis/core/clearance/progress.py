@@ -247,11 +247,17 @@ def _district(projects: pd.DataFrame, parcels: pd.DataFrame,
     start = projects.get("start_type", pd.Series(dtype=object))
     key = projects.get("key_project", pd.Series(False, index=projects.index)).fillna(False)
 
-    def group(mask: pd.Series) -> dict[str, int]:
+    def group(mask: pd.Series) -> dict[str, object]:
         return {"projects": int(mask.sum()),
                 "carried_over": int((mask & (start == "CARRIED_OVER")).sum()),
                 "new": int((mask & (start == "NEW")).sum()),
-                "completed": int((mask & projects["completed"]).sum())}
+                "completed": int((mask & projects["completed"]).sum()),
+                "area_affected_m2": float(projects.loc[mask, "area_affected_m2"].sum()),
+                "area_recovered_m2": float(projects.loc[mask, "area_recovered_m2"].sum()),
+                "plans_total": int(projects.loc[mask, "plans_total"].sum()),
+                "plans_approved": int(projects.loc[mask, "plans_approved"].sum()),
+                "compensation_approved_vnd": int(projects.loc[mask, "compensation_approved_vnd"].sum()),
+                "compensation_paid_vnd": int(projects.loc[mask, "compensation_paid_vnd"].sum())}
 
     this_year, last_year = totals["area_recovered_this_year_m2"], totals["area_recovered_last_year_m2"]
     return {
@@ -261,6 +267,8 @@ def _district(projects: pd.DataFrame, parcels: pd.DataFrame,
         "state_budget": group(capital == "STATE_BUDGET"),
         "non_budget": group(capital == "NON_BUDGET"),
         "key_projects": group(key.astype(bool)),
+        "carried_over": group(start == "CARRIED_OVER"),
+        "new": group(start == "NEW"),
         "wards": int(parcels["ward_code"].nunique()),
         "recovered_ratio_this_vs_last_year": (this_year / last_year) if last_year > 0 else None,
     }

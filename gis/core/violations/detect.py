@@ -61,15 +61,19 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
     bg = np.asarray(buildings.geometry.values, dtype=object)
     pg = np.asarray(parcels.geometry.values, dtype=object)
     tree = shapely.STRtree(pg)
-    hits = _chunked(lambda s: _query(tree, bg, s), len(bg), workers)
+    # bounding-box candidates only: at this scale (small footprints, small parcels) almost every
+    # candidate is a real pair, and an unprepared covers/intersection per pair is cheaper than
+    # evaluating a prepared predicate in the tree and again afterwards
+    hits = _chunked(lambda s: _bbox_query(tree, bg, s), len(bg), workers)
     b_idx = np.concatenate([h[0] for h in hits]) if hits else np.array([], dtype=int)
     p_idx = np.concatenate([h[1] for h in hits]) if hits else np.array([], dtype=int)
     if len(b_idx) == 0:
         return gpd.GeoDataFrame(columns=CANDIDATE_COLUMNS + ["geometry"], geometry="geometry",
                                 crs=parcels.crs)
+    order = np.argsort(p_idx, kind="stable")  # parcel order: better memory locality
+    b_idx, p_idx = b_idx[order], p_idx[order]
     # most footprints lie wholly inside one parcel: the footprint is the piece, no overlay needed
-    shapely.prepare(pg)
-    inside = np.concatenate(_chunked(lambda s: shapely.contains(pg[p_idx[s]], bg[b_idx[s]]),
+    inside = np.concatenate(_chunked(lambda s: shapely.covers(pg[p_idx[s]], bg[b_idx[s]]),
                                      len(b_idx), workers))
     pieces = bg[b_idx].copy()
     cut = np.flatnonzero(~inside)
@@ -84,18 +88,24 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
     home_of = pd.Series(home["p"].to_numpy(), index=home["b"].to_numpy())
     pairs["home"] = home_of.reindex(pairs["b"]).to_numpy()
     pairs["is_home"] = pairs["p"] == pairs["home"]
-    land_use = parcels["land_use"].astype("string").to_numpy(dtype=object, na_value=None)
+    # land-use codes as integers (factorised once): no per-row string work on a million parcels
+    lu_codes, lu_values = pd.factorize(parcels["land_use"])
+    lu_values = np.asarray(lu_values, dtype=object)
     is_public = parcels["is_public"].fillna(False).to_numpy(dtype=bool)
-    lu = pd.Series(land_use[pairs["p"].to_numpy()], index=pairs.index)
+    lu = pd.Series(lu_codes[pairs["p"].to_numpy()], index=pairs.index)
+
+    def codes_of(wanted: tuple[str, ...]) -> list[int]:
+        return [i for i, v in enumerate(lu_values) if v in set(wanted)]
+
     public = pd.Series(is_public[pairs["p"].to_numpy()], index=pairs.index)
     out = []
     taken = pd.Series(False, index=pairs.index)
     for rule in rules.rules:
         minimum = rule.min_area_m2 if rule.min_area_m2 is not None else rules.min_area_m2
         if rule.land_use:  # agricultural (or any listed use)
-            hit = lu.isin(rule.land_use) & (pairs["area"] >= minimum)
+            hit = lu.isin(codes_of(rule.land_use)) & (pairs["area"] >= minimum)
         elif rule.public:
-            hit = ((public & ~pairs["is_home"]) | lu.isin(rule.never_built)) & \
+            hit = ((public & ~pairs["is_home"]) | lu.isin(codes_of(rule.never_built))) & \
                 (pairs["area"] >= minimum)
         else:  # neighbour
             hit = ~pairs["is_home"] & (pairs["area"] > rules.neighbour_tolerance_m2)
@@ -107,19 +117,28 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
         return gpd.GeoDataFrame(columns=CANDIDATE_COLUMNS + ["geometry"], geometry="geometry",
                                 crs=parcels.crs)
     found = pd.concat(out)
-    keys = parcels["parcel_key"].astype(str).to_numpy(dtype=object)
-    wards = parcels["ward_code"].astype("string").to_numpy(dtype=object, na_value=None)
-    bids = buildings["building_id"].astype(str).to_numpy(dtype=object)
     b_area = shapely.area(bg).round(2)
     bi, pi, hi = found["b"].to_numpy(), found["p"].to_numpy(), found["home"].to_numpy()
+
+    def take(column: pd.Series, rows: np.ndarray) -> np.ndarray:
+        # only the candidates' values become Python strings
+        return column.iloc[rows].astype(object).where(column.iloc[rows].notna(), None).to_numpy()
+
     kinds, rules_ = found["kind"].to_numpy(dtype=object), found["rule"].to_numpy(dtype=object)
     areas = found["area"].to_numpy().round(2)
-    k, h, b_ids, uses = keys[pi], keys[hi], bids[bi], land_use[pi]
+    k, h = take(parcels["parcel_key"], pi), take(parcels["parcel_key"], hi)
+    b_ids = take(buildings["building_id"].astype(str), bi)
+    uses = (np.where(lu_codes[pi] >= 0, lu_values[np.maximum(lu_codes[pi], 0)], None)
+            if len(lu_values) else np.full(len(pi), None, dtype=object))
+    obj = {"dtype": object}
     frame = pd.DataFrame({
-        "kind": kinds, "rule": rules_, "building_id": b_ids, "parcel_key": k, "home_parcel": h,
-        "ward_code": wards[hi], "land_use": uses, "area_m2": areas, "building_area_m2": b_area[bi],
+        "kind": pd.Series(kinds, **obj), "rule": pd.Series(rules_, **obj),
+        "building_id": pd.Series(b_ids, **obj), "parcel_key": pd.Series(k, **obj),
+        "home_parcel": pd.Series(h, **obj), "ward_code": pd.Series(take(parcels["ward_code"], hi), **obj),
+        "land_use": pd.Series(uses, **obj), "area_m2": areas, "building_area_m2": b_area[bi],
     })
-    frame["parcel_keys"] = np.where(k == h, k, h + "," + k)
+    frame["parcel_keys"] = pd.Series([a if a == b else f"{b},{a}" for a, b in zip(k.tolist(), h.tolist())],
+                                     dtype=object)
     frame["evidence"] = [
         f"footprint {b} ({ba:.1f} m²) has {a:.1f} m² on parcel {key} ({u or '?'})"
         + ("" if key == home else f", its own parcel being {home}")
@@ -132,6 +151,7 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
                             crs=parcels.crs)
 
 
-def _query(tree: shapely.STRtree, geoms: np.ndarray, part: slice) -> tuple[np.ndarray, np.ndarray]:
-    b, p = tree.query(geoms[part], predicate="intersects")
+def _bbox_query(tree: shapely.STRtree, geoms: np.ndarray, part: slice
+                ) -> tuple[np.ndarray, np.ndarray]:
+    b, p = tree.query(geoms[part])
     return b + (part.start or 0), p
