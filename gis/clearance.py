@@ -50,17 +50,10 @@ class ClearanceIngestReport:
                 "issues": issues.to_dict("records"), "stored": self.stored}
 
     def write(self, path: str | os.PathLike[str]) -> Path:
-        """Write as ``.json`` (everything) or ``.csv`` (one line per issue)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        if path.suffix.lower() == ".csv":
-            self.parse.issues.to_csv(tmp, index=False, encoding="utf-8-sig")
-        else:
-            tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1, default=str),
-                           encoding="utf-8")
-        os.replace(tmp, path)
-        return path
+        """Write the report: ``.json`` (everything) or ``.csv`` (one line per issue)."""
+        from gis.io.files import write_report
+
+        return write_report(path, self.to_dict(), self.parse.issues)
 
 
 def _keys(store: Store, layer: str, column: str) -> set[str] | None:

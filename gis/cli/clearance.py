@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import click
 from rich.markup import escape
@@ -118,12 +117,9 @@ def report_cmd(as_of: str | None, min_area: float, min_share: float, fmt: str,
     if fmt == "json":
         text = json.dumps(run.to_dict(), ensure_ascii=False, indent=1, default=str)
         if out_path:
-            path = Path(out_path)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
-            console.print(f"report written to {path}")
+            from gis.io.files import atomic_write_text
+
+            console.print(f"report written to {atomic_write_text(out_path, text)}")
         else:
             click.echo(text)
         return

@@ -112,11 +112,9 @@ def list_cmd(ward, kind, status, since, fmt, out_path) -> None:  # type: ignore[
 
 
 def _write_text(path: str, text: str, *, bom: bool = False) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8-sig" if bom else "utf-8")
-    tmp.replace(target)
+    from gis.io.files import atomic_write_text
+
+    atomic_write_text(path, text, bom=bom)
 
 
 @violations.command("show")
