@@ -172,7 +172,7 @@ def flag_cmd(kind, wkt, point, crs, source, notes, owner_name, who) -> None:  # 
 
 
 @violations.command("update")
-@click.argument("case_id")
+@click.argument("case_ids", nargs=-1, required=True)
 @click.option("--status", help="New status (only allowed transitions).")
 @click.option("--minutes-no", "minutes_no", help="e.g. 12/BB-VPHC")
 @click.option("--minutes-date", "minutes_date")
@@ -188,16 +188,23 @@ def flag_cmd(kind, wkt, point, crs, source, notes, owner_name, who) -> None:  # 
 @click.option("--kind")
 @click.option("--who")
 @_handle_errors
-def update_cmd(case_id: str, who: str | None, **changes: object) -> None:
-    """Move a case through its lifecycle and record documents; every change goes to history."""
+def update_cmd(case_ids: tuple[str, ...], who: str | None, **changes: object) -> None:
+    """Move cases through their lifecycle and record documents; every change goes to history.
+
+    Several CASE_IDS take the same change, e.g. one inspection conclusion
+    (--conclusion-no 316/KL-STNMT-TTr) linking many cases. Each case is changed on its own: a
+    refused change leaves that case as it was and stops.
+    """
     from gis.violations import update
 
     given = {k: v for k, v in changes.items() if v is not None}
     if not given:
         raise click.UsageError("nothing to change: give --status or a field option")
-    for line in update(_store(), case_id, given, who=_who(who)):
-        console.print(f"{case_id}: {line['field']}: {escape(str(line['old'] or '—'))} → "
-                      f"{escape(str(line['new']))}")
+    store = _store()
+    for case_id in case_ids:
+        for line in update(store, case_id, given, who=_who(who)):
+            console.print(f"{case_id}: {line['field']}: {escape(str(line['old'] or '—'))} → "
+                          f"{escape(str(line['new']))}")
 
 
 @violations.command("attach")

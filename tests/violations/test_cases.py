@@ -229,3 +229,17 @@ def test_attach_report_dossier_export(store, monkeypatch, tmp_path):
     assert "Theo loại" in load_workbook(tmp_path / "r.xlsx").sheetnames
     res = runner.invoke(cli, ["violations", "export", "--format", "gpkg", "--out", str(tmp_path / "v.gpkg")])
     assert res.exit_code == 0 and "1 cases written" in res.output
+
+
+def test_one_conclusion_links_many_cases_and_big_files_are_refused(store, monkeypatch, tmp_path):
+    from gis.core.violations.attachments import inspect_attachment
+
+    monkeypatch.setenv("GIS_STORE", str(store.path))
+    ids = [flag(store, shapely.Point(585_005 + i, 2_330_015), kind="other", who="x") for i in range(3)]
+    res = CliRunner().invoke(cli, ["violations", "update", *ids, "--conclusion-no",
+                                   "316/KL-STNMT-TTr", "--conclusion-date", "15/10/2024"])
+    assert res.exit_code == 0, res.output
+    cases = list_cases(store)
+    assert set(cases.loc[cases["case_id"].isin(ids), "conclusion_no"]) == {"316/KL-STNMT-TTr"}
+    with pytest.raises(CaseError, match="over the limit"):
+        inspect_attachment("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * 2048, role="photo", max_bytes=1024)
