@@ -69,7 +69,8 @@ ALIASES: dict[LayerKind, dict[str, tuple[str, ...]]] = {
         "disbursed_vnd": ("GiaiNgan", "DaGiaiNgan", "giai_ngan", "disbursed_vnd"),
     },
     LayerKind.BUILDINGS: {
-        "building_id": ("MaNha", "MaCongTrinh", "ma_nha", "building_id", "osm_id", "uID"),
+        "building_id": ("MaNha", "MaCongTrinh", "ma_nha", "building_id", "osm_way_id", "osm_id",
+                        "uID"),
         "floors": ("SoTang", "so_tang", "floors", "building_levels"),
         "year_built": ("NamXD", "nam_xd", "year_built"),
     },

@@ -24,7 +24,8 @@ from gis.core.violations.rules import KINDS, RuleSet, load_rules
 from gis.errors import CaseError, StoreError
 from gis.store.geopackage import GeoPackageStore
 
-__all__ = ["DetectReport", "detect", "flag", "update", "list_cases", "CASES", "HISTORY",
+__all__ = ["DetectReport", "detect", "flag", "update", "update_many", "list_cases", "CASES",
+           "HISTORY",
            "CASE_COLUMNS", "case_detail"]
 
 CASES, HISTORY = "violation_cases", "violation_history"
@@ -119,7 +120,7 @@ def detect(store: GeoPackageStore, *, rules: RuleSet | str | os.PathLike[str],
         history = _history(working)
         lines = pd.DataFrame([{"case_id": r["case_id"], "at": at.isoformat(), "who": who,
                                "field": "created", "old": None, "new": "detection"} for r in rows])
-        return {CASES: _append(cases, _frame(rows, candidates.crs)),
+        return {CASES: _typed(_append(cases, _frame(rows, candidates.crs))),
                 HISTORY: pd.concat([history, lines], ignore_index=True)}
 
     store.modify(change)
@@ -177,34 +178,61 @@ def flag(store: GeoPackageStore, geometry: shapely.Geometry, *, kind: str, who: 
         line = pd.DataFrame([{"case_id": case_id, "at": at.isoformat(), "who": who,
                               "field": "created", "old": None, "new": source}])
         result["id"] = case_id
-        return {CASES: _append(cases, _frame([row], store_crs)),
+        return {CASES: _typed(_append(cases, _frame([row], store_crs))),
                 HISTORY: pd.concat([history, line], ignore_index=True)}
 
     store.modify(change)
     return result["id"]
 
 
+NUMERIC = {"area_m2": "float64", "fine_vnd": "Int64"}
+
+
+def _typed(cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Give the case columns their types (a column that was all empty comes back as text)."""
+    out = cases.copy()
+    for column in CASE_COLUMNS:
+        if column not in out.columns:
+            out[column] = None
+        if column in NUMERIC:
+            out[column] = pd.to_numeric(out[column], errors="coerce").astype(NUMERIC[column])
+        else:
+            out[column] = out[column].astype(object).where(out[column].notna(), None)
+    return out
+
+
 def update(store: GeoPackageStore, case_id: str, changes: Mapping[str, object], *,
            who: str) -> list[dict[str, object]]:
     """Change a case (status and fields) if the lifecycle allows; return the history lines."""
+    return update_many(store, [case_id], changes, who=who)
+
+
+def update_many(store: GeoPackageStore, case_ids: list[str], changes: Mapping[str, object], *,
+                who: str) -> list[dict[str, object]]:
+    """The same change to several cases (e.g. one inspection conclusion linking many), all or
+    nothing: if any case refuses it, none is changed."""
     lines: list[dict[str, object]] = []
 
     def change(working: GeoPackageStore) -> dict[str, pd.DataFrame]:
-        cases = _cases(working)
-        hit = np.flatnonzero(cases["case_id"].astype(str).to_numpy() == case_id)
-        if len(hit) == 0:
-            raise CaseError(f"no case {case_id!r}", field="case_id", value=case_id)
-        i = int(hit[0])
-        current = {k: (None if (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v)
-                   for k, v in cases.iloc[i].to_dict().items()}
-        new, history = apply_changes(current, changes, who=who, at=_now())
-        for key, value in new.items():
-            if key in cases.columns and key != "geometry":
-                if cases[key].dtype != object and not isinstance(value, (int, float)) and value is not None:
-                    cases[key] = cases[key].astype(object)
-                cases.at[cases.index[i], key] = value
+        cases = _typed(_cases(working))
+        ids = cases["case_id"].astype(str).to_numpy()
+        at = _now()
+        history: list[dict[str, object]] = []
+        for case_id in case_ids:
+            hit = np.flatnonzero(ids == case_id)
+            if len(hit) == 0:
+                raise CaseError(f"no case {case_id!r}; nothing was changed", field="case_id",
+                                value=case_id)
+            i = int(hit[0])
+            current = {k: (None if (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v)
+                       for k, v in cases.iloc[i].to_dict().items()}
+            new, lines_ = apply_changes(current, changes, who=who, at=at)
+            for key, value in new.items():
+                if key in cases.columns and key != "geometry":
+                    cases.at[cases.index[i], key] = value
+            history.extend(lines_)
         lines.extend(history)
-        return {CASES: cases,
+        return {CASES: _typed(cases),
                 HISTORY: pd.concat([_history(working), pd.DataFrame(history)], ignore_index=True)}
 
     store.modify(change)

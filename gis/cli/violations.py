@@ -192,19 +192,16 @@ def update_cmd(case_ids: tuple[str, ...], who: str | None, **changes: object) ->
     """Move cases through their lifecycle and record documents; every change goes to history.
 
     Several CASE_IDS take the same change, e.g. one inspection conclusion
-    (--conclusion-no 316/KL-STNMT-TTr) linking many cases. Each case is changed on its own: a
-    refused change leaves that case as it was and stops.
+    (--conclusion-no 316/KL-STNMT-TTr) linking many cases: all or nothing.
     """
-    from gis.violations import update
+    from gis.violations import update_many
 
     given = {k: v for k, v in changes.items() if v is not None}
     if not given:
         raise click.UsageError("nothing to change: give --status or a field option")
-    store = _store()
-    for case_id in case_ids:
-        for line in update(store, case_id, given, who=_who(who)):
-            console.print(f"{case_id}: {line['field']}: {escape(str(line['old'] or '—'))} → "
-                          f"{escape(str(line['new']))}")
+    for line in update_many(_store(), list(case_ids), given, who=_who(who)):
+        console.print(f"{line['case_id']}: {line['field']}: {escape(str(line['old'] or '—'))} → "
+                      f"{escape(str(line['new']))}")
 
 
 @violations.command("attach")

@@ -101,6 +101,19 @@ def _vocab(series: pd.Series, table: Mapping[str, str]) -> pd.Series:
                       ).astype("string")
 
 
+def _geometry_ids(geometry: gpd.GeoSeries) -> pd.Series:
+    """Ids for footprints the source gives none: a hash of the outline rounded to 0.1 m, so the
+    same footprint keeps its id (and its violation fingerprint) when a file is re-extracted."""
+    import hashlib
+
+    import shapely
+
+    rounded = shapely.set_precision(np.asarray(geometry.values, dtype=object), 0.1)
+    wkb = shapely.to_wkb(shapely.normalize(rounded))
+    return pd.Series(["G" + hashlib.sha1(w).hexdigest()[:12] if w is not None else None
+                      for w in wkb], dtype="string")
+
+
 def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
                 defaults: Mapping[str, object] | None = None,
                 public_rules: tuple[PublicLandRule, ...] = DEFAULT_PUBLIC_RULES) -> gpd.GeoDataFrame:
@@ -160,8 +173,7 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         frame = pd.DataFrame(cols)
     elif kind is LayerKind.BUILDINGS:
         ids = _text(raw("building_id"))
-        fallback = pd.Series([f"B{i + 1}" for i in range(n)], dtype="string")
-        cols["building_id"] = ids.fillna(fallback)
+        cols["building_id"] = ids.fillna(_geometry_ids(geometry))
         cols["floors"] = _integer(raw("floors"))
         cols["year_built"] = _integer(raw("year_built"))
         cols["area_m2"] = area

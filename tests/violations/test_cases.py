@@ -243,3 +243,32 @@ def test_one_conclusion_links_many_cases_and_big_files_are_refused(store, monkey
     assert set(cases.loc[cases["case_id"].isin(ids), "conclusion_no"]) == {"316/KL-STNMT-TTr"}
     with pytest.raises(CaseError, match="over the limit"):
         inspect_attachment("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * 2048, role="photo", max_bytes=1024)
+
+
+def test_store_level_fines_documents_and_locks(store):
+    case_id = flag(store, shapely.Point(585_010, 2_330_015), kind="other", who="x")
+    other = flag(store, shapely.Point(585_030, 2_330_015), kind="other", who="x")
+    before = _sha(store)
+    for changes, message in [
+            ({"decision_no": "99/QĐ-XPHC", "decision_date": "01/01/2020"}, "belongs to DECISION_ISSUED"),
+            ({"fine_vnd": 7_500_000}, "belongs to DECISION_ISSUED")]:
+        with pytest.raises(CaseError, match=message):
+            update(store, case_id, changes, who="x")
+    with pytest.raises(CaseError, match="no case 'NOPE'; nothing was changed"):
+        from gis.violations import update_many
+
+        update_many(store, [case_id, "NOPE", other], {"notes": "x"}, who="x")
+    assert _sha(store) == before
+    update(store, case_id, {"status": "MINUTES_ISSUED", "minutes_no": "12/BB-VPHC",
+                            "minutes_date": "01/11/2024"}, who="x")
+    with pytest.raises(CaseError, match="before minutes_date"):
+        update(store, case_id, {"status": "DECISION_ISSUED", "decision_no": "45/QĐ-XPHC",
+                                "decision_date": "01/10/2024"}, who="x")
+    update(store, case_id, {"status": "DECISION_ISSUED", "decision_no": "45/QĐ-XPHC",
+                            "decision_date": "05/11/2024", "fine_vnd": 7_500_000}, who="x")
+    case, _ = case_detail(store, case_id)
+    assert case["fine_vnd"] == 7_500_000
+    update(store, case_id, {"status": "CLOSED", "closed_reason": "đã nộp phạt, khôi phục"}, who="x")
+    with pytest.raises(CaseError, match="only notes can change"):
+        update(store, case_id, {"closed_reason": "khác"}, who="x")
+    update(store, case_id, {"notes": "lưu hồ sơ"}, who="x")

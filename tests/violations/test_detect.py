@@ -165,3 +165,47 @@ def test_vnu_campus_buildings_over_hanoi_wards(tmp_path):
     case, _ = case_detail(store, case_id)
     assert case["ward_code"] in set(joined["ward_code"])
     assert case["area_m2"] == pytest.approx(buildings["area_m2"].iloc[0], abs=0.01)
+
+
+def _frames(parcel_rows, buildings):
+    parcels = gpd.GeoDataFrame(
+        {"parcel_key": [r[0] for r in parcel_rows], "ward_code": "00001",
+         "land_use": [r[1] for r in parcel_rows], "is_public": [r[2] for r in parcel_rows]},
+        geometry=[r[3] for r in parcel_rows], crs="EPSG:5897")
+    b = gpd.GeoDataFrame({"building_id": [f"H{i}" for i in range(len(buildings))]},
+                         geometry=buildings, crs="EPSG:5897")
+    return b, parcels
+
+
+def test_public_land_wholly_built_on_and_small_spills_are_not_neighbours():
+    rules = load_rules(RULES)
+    b, p = _frames([("k-park", "DKV", True, shapely.box(0, 0, 50, 50)),
+                    ("k-school", "DGD", True, shapely.box(50, 0, 100, 50)),
+                    ("k-home", "ODT", False, shapely.box(0, 50, 50, 100)),
+                    ("k-road", "DGT", True, shapely.box(0, 100, 50, 110))],
+                   [shapely.box(10, 10, 16, 16),  # house wholly in a park
+                    shapely.box(60, 10, 70, 20),  # the school's own building
+                    shapely.box(10, 60, 20, 101.3)])  # a house spilling 13 m² onto the road
+    found = detect_candidates(b, p, rules)
+    got = {(r.building_id, r.kind, r.parcel_key) for r in found.itertuples()}
+    assert ("H0", "encroachment_public_land", "k-park") in got
+    assert not any(bid == "H1" for bid, _, _ in got)
+    spill = [g for g in got if g[0] == "H2"]
+    assert spill == [("H2", "encroachment_public_land", "k-road")]  # 13 m², not a "neighbour"
+    tiny = shapely.box(10, 60, 20, 100.28)  # 2.8 m² on the road: under 5 m², nothing at all
+    b2 = gpd.GeoDataFrame({"building_id": ["H9"]}, geometry=[tiny], crs="EPSG:5897")
+    assert detect_candidates(b2, p, rules).empty
+
+
+def test_footprints_without_ids_get_stable_geometry_ids(tmp_path):
+    x, y = 585_000, 2_330_000
+    a = gpd.GeoDataFrame({"x": [1, 2]}, geometry=[shapely.box(x, y, x + 5, y + 5),
+                                                  shapely.box(x + 10, y, x + 15, y + 5)],
+                         crs="EPSG:5897")
+    a.to_file(tmp_path / "a.gpkg")
+    a.iloc[::-1].to_file(tmp_path / "b.gpkg")
+    from gis.ingest import prepare_layer
+
+    ids_a = prepare_layer(tmp_path / "a.gpkg", "buildings").validation.valid["building_id"]
+    ids_b = prepare_layer(tmp_path / "b.gpkg", "buildings").validation.valid["building_id"]
+    assert list(ids_a) == list(ids_b)[::-1] and ids_a.str.startswith("G").all()

@@ -147,6 +147,12 @@ def apply_changes(case: Mapping[str, object], changes: Mapping[str, object], *, 
                 raise CaseError(f"unknown kind {value!r}; valid: {', '.join(KINDS)}",
                                 field=key, value=value)
         new[key] = value
+    current_status = CaseStatus.parse(str(case["status"]))
+    if current_status in (S.CLOSED, S.DISMISSED):
+        locked = [k for k in changes if k not in ("notes",) and changes[k] is not None]
+        if locked:
+            raise CaseError(f"case {case.get('case_id')} is {current_status.value}: only notes can "
+                            f"change, not {', '.join(locked)}", field=locked[0])
     if changes.get("status") is not None:
         current = CaseStatus.parse(str(case["status"]))
         target = CaseStatus.parse(str(changes["status"]))
@@ -158,6 +164,7 @@ def apply_changes(case: Mapping[str, object], changes: Mapping[str, object], *, 
                                 field="status", value=target.value)
             _require(new, target)
             new["status"] = target.value
+    _check_documents(new)
     new["updated_at"] = at.isoformat(timespec="seconds")
     history = [{"case_id": case.get("case_id"), "at": new["updated_at"], "who": who,
                 "field": key, "old": None if case.get(key) is None else str(case.get(key)),
@@ -186,6 +193,36 @@ def _require(case: Mapping[str, object], target: CaseStatus) -> None:
         need("closed_reason", "closing or dismissing needs a reason")
 
 
+_AFTER = {  # a document may be recorded from this status on (or with the change to it)
+    "minutes_no": S.MINUTES_ISSUED, "minutes_date": S.MINUTES_ISSUED,
+    "decision_no": S.DECISION_ISSUED, "decision_date": S.DECISION_ISSUED,
+    "fine_vnd": S.DECISION_ISSUED, "remedy_deadline": S.DECISION_ISSUED,
+}
+_ORDER = list(S)
+
+
+def _check_documents(case: Mapping[str, object]) -> None:
+    """Documents belong to the steps that produce them, and their dates are in order."""
+    status = CaseStatus.parse(str(case["status"]))
+    reached = {S.MINUTES_ISSUED: status not in (S.DETECTED, S.VERIFYING),
+               S.DECISION_ISSUED: status in (S.DECISION_ISSUED, S.FINE_PAID, S.REMEDY_PENDING,
+                                             S.ENFORCEMENT, S.CLOSED, S.ESCALATED)}
+    for field, step in _AFTER.items():
+        if case.get(field) not in (None, "") and not reached[step]:
+            raise CaseError(f"case {case.get('case_id')}: {field} belongs to {step.value}, but the "
+                            f"case is {status.value}; record it with the change to {step.value}",
+                            field=field)
+    if case.get("decision_no") and not case.get("minutes_no"):
+        raise CaseError(f"case {case.get('case_id')}: a decision needs minutes first",
+                        field="decision_no")
+    dates = [(f, case.get(f)) for f in ("minutes_date", "decision_date", "remedy_deadline")]
+    known = [(f, str(v)[:10]) for f, v in dates if v not in (None, "")]
+    for (f1, d1), (f2, d2) in zip(known, known[1:]):
+        if d2 < d1:
+            raise CaseError(f"case {case.get('case_id')}: {f2} {d2} is before {f1} {d1}",
+                            field=f2)
+
+
 def overdue(case: Mapping[str, object], *, today: dt.date) -> str | None:
     """Why a case is overdue, or None: minutes without a decision after the legal period, or a
     remedy past its deadline."""
@@ -194,7 +231,8 @@ def overdue(case: Mapping[str, object], *, today: dt.date) -> str | None:
         days = (today - dt.date.fromisoformat(str(case["minutes_date"])[:10])).days
         if days > MINUTES_DAYS:
             return f"minutes {case.get('minutes_no')} without a decision for {days} days"
-    if status == S.REMEDY_PENDING.value and case.get("remedy_deadline"):
+    if status in (S.DECISION_ISSUED.value, S.FINE_PAID.value, S.REMEDY_PENDING.value) and \
+            case.get("remedy_deadline"):
         deadline = dt.date.fromisoformat(str(case["remedy_deadline"])[:10])
         if today > deadline:
             return f"remedy deadline {deadline:%d/%m/%Y} passed"

@@ -5,10 +5,11 @@ For every footprint the parcels it overlaps are found (STRtree) and the overlap 
 
 - overlap with an agricultural parcel of at least ``min_area_m2`` → construction on agricultural
   land, area = the part on that parcel;
-- overlap with a public parcel other than the home one (or with a road, canal or river parcel
-  even when it is home) of at least ``min_area_m2`` → encroachment on public land;
-- overlap with any other neighbouring parcel beyond ``neighbour_tolerance_m2`` → encroachment on
-  a neighbouring parcel.
+- overlap with a public parcel other than the home one, or with a public parcel whose use is not
+  meant for buildings even when it is home, of at least ``min_area_m2`` → encroachment on public
+  land;
+- overlap with any other private, non-agricultural neighbour beyond ``neighbour_tolerance_m2``
+  → encroachment on a neighbouring parcel.
 
 Each candidate carries the overlap geometry, parcel keys, ward, area, rule, evidence and a stable
 fingerprint (rule, parcel, footprint id), so detection can run again and add only new cases.
@@ -105,10 +106,12 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
         if rule.land_use:  # agricultural (or any listed use)
             hit = lu.isin(codes_of(rule.land_use)) & (pairs["area"] >= minimum)
         elif rule.public:
-            hit = ((public & ~pairs["is_home"]) | lu.isin(codes_of(rule.never_built))) & \
+            hit = public & (~pairs["is_home"] | ~lu.isin(codes_of(rule.buildings_allowed))) & \
                 (pairs["area"] >= minimum)
-        else:  # neighbour
-            hit = ~pairs["is_home"] & (pairs["area"] > rules.neighbour_tolerance_m2)
+        else:  # neighbour: a private neighbour (public and farm land have their own rules)
+            guarded = lu.isin(codes_of(tuple(c for r in rules.rules if r.land_use for c in r.land_use)))
+            hit = ~pairs["is_home"] & ~public & ~guarded & \
+                (pairs["area"] > rules.neighbour_tolerance_m2)
         hit &= ~taken
         taken |= hit
         if hit.any():

@@ -41,7 +41,7 @@ class Rule(BaseModel):
     legal_basis: str = ""
     land_use: tuple[str, ...] = ()
     public: bool = False
-    never_built: tuple[str, ...] = ()
+    buildings_allowed: tuple[str, ...] = ()
     min_area_m2: float | None = None
 
 
