@@ -40,6 +40,8 @@ class IngestSettings(BaseSettings):
 
     engine: Engine = Field(default=Engine.PYOGRIO, description="I/O engine: pyogrio or fiona")
     catalog: Path = Field(default=Path("layers"), description="layer catalog folder (layers/*.yaml)")
+    rules: Path | None = Field(default=None, description="violation rules YAML (default "
+                               "<catalog>/rules/violations.yaml)")
     area_tolerance: float = Field(
         default=0.05, description="relative difference recorded vs computed area before a warning"
     )

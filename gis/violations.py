@@ -33,7 +33,7 @@ CASE_COLUMNS = ["case_id", "fingerprint", "kind", "status", "source", "rule", "a
                 "parcel_keys", "ward_code", "building_id", "evidence", "inspector", "notes",
                 "owner_name", "minutes_no", "minutes_date", "decision_no", "decision_date",
                 "conclusion_no", "conclusion_date", "remedy_deadline", "fine_vnd",
-                "closed_reason", "created_at", "updated_at"]
+                "closed_reason", "occurred_on", "year_built", "created_at", "updated_at"]
 HISTORY_COLUMNS = ["case_id", "at", "who", "field", "old", "new"]
 
 
@@ -114,6 +114,7 @@ def detect(store: GeoPackageStore, *, rules: RuleSet | str | os.PathLike[str],
                          "status": CaseStatus.DETECTED.value, "source": "detection",
                          "rule": c.rule, "area_m2": float(c.area_m2), "parcel_keys": c.parcel_keys,
                          "ward_code": c.ward_code, "building_id": c.building_id,
+                         "year_built": getattr(c, "year_built", None),
                          "evidence": c.evidence, "created_at": at.isoformat(),
                          "updated_at": at.isoformat(), "geometry": c.geometry})
         report.added = ids
@@ -136,9 +137,11 @@ def flag(store: GeoPackageStore, geometry: shapely.Geometry, *, kind: str, who: 
         raise CaseError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}", field="kind", value=kind)
     if source not in ("inspector", "citizen"):
         raise CaseError(f"unknown source {source!r}; valid: inspector, citizen", field="source")
-    if geometry is None or geometry.is_empty or not shapely.is_valid(geometry):
-        reason = shapely.is_valid_reason(geometry) if geometry is not None else "empty"
-        raise CaseError(f"the geometry is not valid ({reason}); draw it again", field="geometry")
+    if geometry is None or geometry.is_empty:
+        raise CaseError("the geometry is empty; draw or type the place again", field="geometry")
+    if not shapely.is_valid(geometry):
+        raise CaseError(f"the geometry is not valid ({shapely.is_valid_reason(geometry)}); draw "
+                        "it again", field="geometry")
     if shapely.get_type_id(geometry) not in (0, 3, 6):
         raise CaseError(f"a case is a point or a polygon, not a {geometry.geom_type}",
                         field="geometry")
@@ -185,7 +188,7 @@ def flag(store: GeoPackageStore, geometry: shapely.Geometry, *, kind: str, who: 
     return result["id"]
 
 
-NUMERIC = {"area_m2": "float64", "fine_vnd": "Int64"}
+NUMERIC = {"area_m2": "float64", "fine_vnd": "Int64", "year_built": "Int64"}
 
 
 def _typed(cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -251,7 +254,7 @@ def list_cases(store: GeoPackageStore, *, ward: str | None = None, kind: str | N
     if status:
         cases = cases[cases["status"] == CaseStatus.parse(status).value]
     if since:
-        cases = cases[pd.to_datetime(cases["created_at"], utc=True).dt.date >= since]
+        cases = cases[arising_on(cases) >= pd.Timestamp(since)]
     today = today or dt.date.today()
     cases = cases.copy()
     cases["overdue"] = [overdue(r, today=today) for r in cases.drop(columns="geometry")
@@ -260,14 +263,35 @@ def list_cases(store: GeoPackageStore, *, ward: str | None = None, kind: str | N
     return cases
 
 
+def arising_on(cases: pd.DataFrame) -> pd.Series:
+    """When each violation arose: the date an inspector recorded (``occurred_on``), else 1 January
+    of the footprint's construction year, else the day the case was recorded (Vietnam time)."""
+    recorded = pd.to_datetime(cases["created_at"], utc=True).dt.tz_convert("Asia/Ho_Chi_Minh") \
+        .dt.tz_localize(None).dt.normalize()
+    year = pd.to_numeric(cases.get("year_built"), errors="coerce")
+    built = pd.to_datetime(year.astype("Int64").astype("string") + "-01-01", errors="coerce")
+    occurred = pd.to_datetime(cases.get("occurred_on"), errors="coerce")
+    return occurred.fillna(built).fillna(recorded)
+
+
 def case_detail(store: GeoPackageStore, case_id: str) -> tuple[dict[str, object], pd.DataFrame]:
-    """One case and its history."""
-    cases = _cases(store)
-    hit = cases[cases["case_id"] == case_id]
-    if hit.empty:
+    """One case and its history (read by key, not the whole table)."""
+    safe = case_id.replace("'", "''")
+    hit = store.read(CASES, where=f"case_id = '{safe}'") if store.has(CASES) else None
+    if hit is None or hit.empty:
         raise CaseError(f"no case {case_id!r}", field="case_id", value=case_id)
-    history = _history(store)
-    return hit.iloc[0].to_dict(), history[history["case_id"] == case_id]
+    history = store.read_table(HISTORY) if not store.has(HISTORY) else pyogrio_read(
+        store, HISTORY, f"case_id = '{safe}'")
+    case = {k: (None if (isinstance(v, float) and v != v) or v is pd.NA else v)
+            for k, v in hit.iloc[0].to_dict().items()}
+    return case, history
+
+
+def pyogrio_read(store: GeoPackageStore, table: str, where: str) -> pd.DataFrame:
+    """An attribute table filtered in SQLite."""
+    import pyogrio
+
+    return pyogrio.read_dataframe(store.path, layer=table, where=where, read_geometry=False)
 
 
 ATTACHMENTS = "violation_attachments"
@@ -288,8 +312,14 @@ def attach(store: GeoPackageStore, case_id: str, path: "str | os.PathLike[str]",
 
     from gis.core.violations.attachments import inspect_attachment
 
+    from gis.core.violations.attachments import MAX_BYTES
+
     source = Path(path)
     try:
+        size = source.stat().st_size
+        if size > MAX_BYTES:
+            raise CaseError(f"{source.name} is {size:,} bytes, over the limit of {MAX_BYTES:,}",
+                            field="attachment", value=str(source))
         data = source.read_bytes()
     except OSError as exc:
         raise CaseError(f"cannot read {source}: {exc.strerror}", field="attachment",
@@ -316,6 +346,9 @@ def attach(store: GeoPackageStore, case_id: str, path: "str | os.PathLike[str]",
                     "stored_as": str(target.relative_to(Path(attachments_dir(store)))),
                     "note": note, "added_at": at, "who": who})
         table = working.read_table(ATTACHMENTS)
+        if len(table) and ((table["case_id"] == case_id) & (table["sha256"] == info.sha256)).any():
+            raise CaseError(f"{info.filename} is already attached to {case_id} (same SHA-256)",
+                            field="attachment", value=info.filename)
         table = pd.concat([table, pd.DataFrame([row])], ignore_index=True) if len(table) else \
             pd.DataFrame([row])
         line = pd.DataFrame([{"case_id": case_id, "at": at, "who": who, "field": f"{role} attached",

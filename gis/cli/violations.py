@@ -13,7 +13,6 @@ from rich.table import Table
 
 from gis.cli.main import _handle_errors, _settings, cli, console
 
-DEFAULT_RULES = Path("layers/rules/violations.yaml")
 
 
 def _store():  # type: ignore[no-untyped-def]
@@ -37,14 +36,17 @@ def violations() -> None:
 
 @violations.command("detect")
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False),
-              help="Rules YAML (default layers/rules/violations.yaml).")
+              help="Rules YAML (default GIS_RULES, else <GIS_CATALOG>/rules/violations.yaml).")
+@click.option("--who", help="Who ran the detection (recorded in each new case's history).")
 @_handle_errors
-def detect_cmd(rules_path: str | None) -> None:
+def detect_cmd(rules_path: str | None, who: str | None) -> None:
     """Overlay buildings × parcels; add a case for every new candidate (stable fingerprints)."""
     from gis.violations import detect
 
-    path = Path(rules_path) if rules_path else DEFAULT_RULES
-    report = detect(_store(), rules=path)
+    _, settings = _settings()
+    path = Path(rules_path) if rules_path else (settings.rules or settings.catalog / "rules" /
+                                                "violations.yaml")
+    report = detect(_store(), rules=path, who=_who(who))
     console.print(f"{report.candidates} candidates ({', '.join(f'{k} {v}' for k, v in report.by_kind.items()) or 'none'}); "
                   f"{len(report.added)} new cases, {report.already_known} already known")
     for case_id in report.added[:30]:
@@ -62,11 +64,20 @@ def _since(value: str | None) -> dt.date | None:
         raise click.BadParameter(str(exc), param_hint="--since") from None
 
 
+def _kind(ctx, param, value):  # type: ignore[no-untyped-def]
+    from gis.core.violations.rules import KINDS
+
+    if value is not None and value not in KINDS:
+        raise click.BadParameter(f"{value!r}; valid: {', '.join(KINDS)}")
+    return value
+
+
 @violations.command("list")
 @click.option("--ward")
-@click.option("--kind")
+@click.option("--kind", callback=_kind)
 @click.option("--status")
-@click.option("--since", help="Cases created on or after this day (YYYY-MM-DD or dd/mm/yyyy).")
+@click.option("--since", help="Cases arising on or after this day (YYYY-MM-DD or dd/mm/yyyy): "
+              "the day the violation arose when known (building year), else the day recorded.")
 @click.option("--format", "fmt", type=click.Choice(["table", "geojson", "csv"]), default="table",
               show_default=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False))
@@ -137,8 +148,9 @@ def show_cmd(case_id: str) -> None:
     for col in ("at", "who", "field", "old", "new"):
         hist.add_column(col, overflow="fold")
     for r in history.itertuples():
-        hist.add_row(str(r.at), escape(str(r.who)), str(r.field), escape(str(r.old or "")),
-                     escape(str(r.new or "")))
+        old = r.old if isinstance(r.old, str) else ""
+        new = r.new if isinstance(r.new, str) else ""
+        hist.add_row(str(r.at), escape(str(r.who)), str(r.field), escape(old), escape(new))
     console.print(hist)
 
 
@@ -186,6 +198,7 @@ def flag_cmd(kind, wkt, point, crs, source, notes, owner_name, who) -> None:  # 
 @click.option("--inspector")
 @click.option("--notes")
 @click.option("--kind")
+@click.option("--occurred-on", "occurred_on", help="The day the violation arose.")
 @click.option("--who")
 @_handle_errors
 def update_cmd(case_ids: tuple[str, ...], who: str | None, **changes: object) -> None:
@@ -226,7 +239,8 @@ def attach_cmd(case_id: str, path: str, role: str, note: str | None, who: str | 
 @click.option("--kind")
 @click.option("--status")
 @click.option("--since", help="Only cases created on or after this day.")
-@click.option("--cell", type=float, default=250.0, show_default=True, help="Hotspot grid cell (m).")
+@click.option("--cell", type=click.FloatRange(min=1.0), default=250.0, show_default=True,
+              help="Hotspot grid cell (m).")
 @click.option("--format", "fmt", type=click.Choice(["table", "xlsx", "csv", "json"]),
               default="table", show_default=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False))
@@ -303,6 +317,16 @@ def export_cmd(fmt, crs, ward, kind, status, since, out_path) -> None:  # type: 
         if fmt == "geojson":
             crs = "EPSG:4326"
         frame = reproject(cases, crs)
-        for note in write_layer(frame, out_path, fmt=fmt, layer="violations"):
-            console.print(f"  · {note}")
+        points = frame.geom_type.isin(["Point", "MultiPoint"])
+        if fmt == "shp" and points.any() and (~points).any():
+            # a shapefile holds one geometry type: points and polygons go to two files
+            out = Path(out_path)
+            for part, mask in (("points", points), ("polygons", ~points)):
+                target = out.with_name(f"{out.stem}_{part}{out.suffix}")
+                for note in write_layer(frame[mask], target, fmt=fmt, layer="violations"):
+                    console.print(f"  · {note}")
+                console.print(f"  {int(mask.sum())} {part} in {target}")
+        else:
+            for note in write_layer(frame, out_path, fmt=fmt, layer="violations"):
+                console.print(f"  · {note}")
     console.print(f"{len(cases)} cases written to {out_path}")

@@ -123,6 +123,32 @@ _LABELS = [("case_id", "Mã vụ việc"), ("kind", "Loại vi phạm"), ("statu
            ("updated_at", "Cập nhật")]
 
 
+_FIELDS_VI = dict(_LABELS) | {"created": "Tạo vụ việc", "photo attached": "Đính kèm ảnh",
+                              "document attached": "Đính kèm tài liệu",
+                              "occurred_on": "Ngày phát sinh"}
+_VALUES_VI = STATUS_VI | {"detection": "phát hiện bằng chồng lớp bản đồ",
+                          "inspector": "cán bộ kiểm tra", "citizen": "người dân phản ánh"}
+
+
+def _field_vi(field: object) -> str:
+    return _FIELDS_VI.get(str(field), str(field))
+
+
+def _value_vi(value: object) -> str:
+    return _VALUES_VI.get(str(value), str(value))
+
+
+def _local(at: object) -> str:
+    """An ISO UTC timestamp as Vietnam local time, dd/mm/yyyy hh:mm."""
+    try:
+        stamp = pd.Timestamp(str(at))
+        if stamp.tzinfo is None:
+            stamp = stamp.tz_localize("UTC")
+        return stamp.tz_convert("Asia/Ho_Chi_Minh").strftime("%d/%m/%Y %H:%M")
+    except (ValueError, TypeError):
+        return str(at)
+
+
 def write_dossier(case: dict[str, object], parcels: gpd.GeoDataFrame, history: pd.DataFrame,
                   attachments: pd.DataFrame, attachment_root: Path,
                   out: str | os.PathLike[str]) -> Path:
@@ -147,12 +173,19 @@ def write_dossier(case: dict[str, object], parcels: gpd.GeoDataFrame, history: p
             parcels.plot(ax=ax, facecolor="#fff3e0", edgecolor="#5d4037", linewidth=0.6)
             for r in parcels.itertuples():
                 p = r.geometry.representative_point()
-                ax.annotate(f"{r.parcel_key}\n{r.land_use or ''}", (p.x, p.y), fontsize=6,
-                            ha="center", va="center", color="#3e2723")
+                use = r.land_use if isinstance(r.land_use, str) else ""
+                ax.annotate(f"{r.parcel_key}\n{use}", (p.x, p.y), fontsize=6,
+                            ha="center", va="center", color="#3e2723", clip_on=True)
         gpd.GeoSeries([geom], crs=parcels.crs).plot(ax=ax, facecolor="#e53935", alpha=0.6,
                                                     edgecolor="#b71c1c", linewidth=1.2,
                                                     markersize=60)
+        minx, miny, maxx, maxy = geom.bounds
+        pad = max(30.0, 2.0 * max(maxx - minx, maxy - miny))
+        ax.set_xlim(minx - pad, maxx + pad)
+        ax.set_ylim(miny - pad, maxy + pad)
         ax.set_aspect("equal")
+        ax.set_xlabel("Hoành độ Y (m)", fontsize=7)
+        ax.set_ylabel("Tung độ X (m)", fontsize=7)
         ax.set_title("Vị trí vụ việc trên bản đồ địa chính (VN-2000)", fontsize=9)
         ax.tick_params(labelsize=6)
         ax.ticklabel_format(useOffset=False, style="plain")
@@ -165,6 +198,10 @@ def write_dossier(case: dict[str, object], parcels: gpd.GeoDataFrame, history: p
                 value = f"{value} — {KINDS.get(str(value), ('',))[0]}"
             if key == "status":
                 value = f"{value} — {STATUS_VI.get(str(value), '')}"
+            if key == "source":
+                value = _value_vi(value)
+            if key in ("created_at", "updated_at"):
+                value = _local(value)
             text = textwrap.fill(f"{label}: {value}", 100)
             lines.append(text)
         fig.text(0.08, 0.48, "\n".join(lines), fontsize=7.5, va="top", family="DejaVu Sans")
@@ -172,9 +209,12 @@ def write_dossier(case: dict[str, object], parcels: gpd.GeoDataFrame, history: p
         plt.close(fig)
         fig = plt.figure(figsize=(8.27, 11.69))
         fig.suptitle(f"Tài liệu, hình ảnh và lịch sử xử lý — {case['case_id']}", fontsize=12, y=0.97)
-        docs = [f"• {r.role}: {r.filename} ({r.mime}, {int(r.size):,} byte, SHA-256 {r.sha256[:16]}…)"
+        roles = {"photo": "Ảnh", "document": "Tài liệu"}
+        docs = [f"• {roles.get(r.role, r.role)}: {r.filename} ({r.mime}, {int(r.size):,} byte, "
+                f"SHA-256 {r.sha256[:16]}…)"
                 for r in attachments.itertuples()] or ["(chưa có tài liệu đính kèm)"]
-        hist = [f"• {r.at}  {r.who}: {r.field}: {r.old if isinstance(r.old, str) else '—'} → {r.new}"
+        hist = [f"• {_local(r.at)}  {r.who}: {_field_vi(r.field)}: "
+                f"{_value_vi(r.old) if isinstance(r.old, str) else '—'} → {_value_vi(r.new)}"
                 for r in history.itertuples()]
         fig.text(0.06, 0.92, "Tài liệu đính kèm:\n" + "\n".join(docs) + "\n\nLịch sử:\n"
                  + "\n".join(textwrap.fill(h, 110) for h in hist), fontsize=7.5, va="top")

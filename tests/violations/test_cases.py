@@ -272,3 +272,12 @@ def test_store_level_fines_documents_and_locks(store):
     with pytest.raises(CaseError, match="only notes can change"):
         update(store, case_id, {"closed_reason": "khác"}, who="x")
     update(store, case_id, {"notes": "lưu hồ sơ"}, who="x")
+
+
+def test_arising_since_uses_occurred_on_or_the_building_year(store):
+    a = flag(store, shapely.Point(585_010, 2_330_015), kind="other", who="x")
+    b = flag(store, shapely.Point(585_030, 2_330_015), kind="other", who="x")
+    update(store, a, {"occurred_on": "15/03/2020"}, who="x")
+    update(store, b, {"occurred_on": "15/03/2019"}, who="x")
+    since_2020 = list_cases(store, since=dt.date(2020, 1, 1))
+    assert list(since_2020["case_id"]) == [a]

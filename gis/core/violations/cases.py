@@ -62,7 +62,7 @@ TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
 #: fields an update may set besides status
 EDITABLE = ("kind", "inspector", "notes", "minutes_no", "minutes_date", "decision_no",
             "decision_date", "conclusion_no", "conclusion_date", "remedy_deadline", "fine_vnd",
-            "closed_reason", "owner_name")
+            "closed_reason", "owner_name", "occurred_on")
 #: Law on Handling Administrative Violations, as summarised (DOMAIN.md §3.4): a decision within
 #: 7 working days of the minutes (10 with an explanation) — 14 calendar days is the alarm here.
 MINUTES_DAYS = 14
@@ -132,7 +132,7 @@ def apply_changes(case: Mapping[str, object], changes: Mapping[str, object], *, 
             continue
         if key in _DOC_TYPES:
             value = str(parse_document_number(str(value), field=key))
-        elif key.endswith(("_date", "_deadline")):
+        elif key.endswith(("_date", "_deadline", "_on")):
             value = _date(value, key)
         elif key == "fine_vnd":
             try:

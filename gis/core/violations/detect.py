@@ -33,7 +33,7 @@ __all__ = ["detect_candidates", "fingerprint", "CANDIDATE_COLUMNS"]
 
 CANDIDATE_COLUMNS = ["fingerprint", "kind", "rule", "building_id", "parcel_key", "home_parcel",
                      "parcel_keys", "ward_code", "land_use", "area_m2", "building_area_m2",
-                     "evidence"]
+                     "year_built", "evidence"]
 
 
 def fingerprint(rule: str, parcel_key: str, building_id: str) -> str:
@@ -139,12 +139,14 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
         "building_id": pd.Series(b_ids, **obj), "parcel_key": pd.Series(k, **obj),
         "home_parcel": pd.Series(h, **obj), "ward_code": pd.Series(take(parcels["ward_code"], hi), **obj),
         "land_use": pd.Series(uses, **obj), "area_m2": areas, "building_area_m2": b_area[bi],
+        "year_built": (pd.to_numeric(buildings["year_built"], errors="coerce").to_numpy()[bi]
+                       if "year_built" in buildings else np.full(len(bi), np.nan)),
     })
     frame["parcel_keys"] = pd.Series([a if a == b else f"{b},{a}" for a, b in zip(k.tolist(), h.tolist())],
                                      dtype=object)
-    frame["evidence"] = [
-        f"footprint {b} ({ba:.1f} m²) has {a:.1f} m² on parcel {key} ({u or '?'})"
-        + ("" if key == home else f", its own parcel being {home}")
+    frame["evidence"] = [  # Vietnamese, as it goes into minutes and dossiers
+        f"Công trình {b} ({_vn(ba)} m²) chiếm {_vn(a)} m² trên thửa {key} ({u or '?'})"
+        + ("" if key == home else f"; thửa của công trình: {home}")
         for b, ba, a, key, u, home in zip(b_ids.tolist(), b_area[bi].tolist(), areas.tolist(),
                                            k.tolist(), uses.tolist(), h.tolist())]
     frame["fingerprint"] = [fingerprint(r, key, b) for r, key, b in
@@ -152,6 +154,11 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
     # ``pairs`` kept the positional index of the intersection arrays through every filter
     return gpd.GeoDataFrame(frame[CANDIDATE_COLUMNS], geometry=pieces[found.index.to_numpy()],
                             crs=parcels.crs)
+
+
+def _vn(value: float) -> str:
+    """1 decimal, Vietnamese comma: 51,8."""
+    return f"{value:.1f}".replace(".", ",")
 
 
 def _bbox_query(tree: shapely.STRtree, geoms: np.ndarray, part: slice

@@ -13,22 +13,28 @@ __all__ = ["counts", "hotspots_by_ward", "hotspots_on_grid"]
 
 
 def counts(cases: pd.DataFrame) -> dict[str, object]:
-    """Counts by kind, status and ward; total area; overdue; new since a date if given."""
+    """Counts by kind, status and ward; area involved and overdue (dismissed cases, found not to
+    be violations, are counted apart and not in the area)."""
     open_ = ~cases["status"].isin(["CLOSED", "DISMISSED"])
+    dismissed = cases["status"] == "DISMISSED"
+    by_status = cases.groupby("status").size().astype(int).to_dict()
+    cases = cases[~dismissed]
     return {
         "cases": int(len(cases)),
+        "dismissed": int(dismissed.sum()),
         "open": int(open_.sum()),
         "area_m2": round(float(pd.to_numeric(cases["area_m2"], errors="coerce").fillna(0).sum()), 2),
         "overdue": int(cases["overdue"].notna().sum()) if "overdue" in cases else 0,
         "by_kind": cases.groupby("kind").size().astype(int).to_dict(),
-        "by_status": cases.groupby("status").size().astype(int).to_dict(),
+        "by_status": by_status,
         "by_ward": cases.groupby("ward_code").size().astype(int).to_dict(),
         "by_source": cases.groupby("source").size().astype(int).to_dict(),
     }
 
 
 def hotspots_by_ward(cases: pd.DataFrame, wards: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Cases, open cases, area and cases per km² of ward, most first."""
+    """Cases, open cases, area and cases per km² of ward, most first (dismissed left out)."""
+    cases = cases[cases["status"] != "DISMISSED"]
     g = cases.groupby("ward_code")
     out = pd.DataFrame({"cases": g.size(),
                         "open": g["status"].apply(lambda s: int((~s.isin(["CLOSED", "DISMISSED"])).sum())),
@@ -41,7 +47,9 @@ def hotspots_by_ward(cases: pd.DataFrame, wards: pd.DataFrame | None = None) -> 
 
 def hotspots_on_grid(cases: gpd.GeoDataFrame, *, cell: float = 250.0,
                      since: dt.date | None = None) -> gpd.GeoDataFrame:
-    """Cases counted on a square grid (``cell`` metres), cells with cases only, most first."""
+    """Cases counted on a square grid (``cell`` metres), cells with cases only, most first
+    (dismissed left out)."""
+    cases = cases[cases["status"] != "DISMISSED"]
     if since is not None:
         cases = cases[pd.to_datetime(cases["created_at"], utc=True).dt.date >= since]
     if cases.empty:
