@@ -19,7 +19,7 @@ import shapely
 
 from gis import crs as crsmod
 from gis.core.violations.cases import CaseStatus, apply_changes, overdue
-from gis.core.violations.detect import detect_candidates
+from gis.core.violations.detect import describe, detect_candidates
 from gis.core.violations.rules import KINDS, RuleSet, load_rules
 from gis.errors import CaseError, StoreError
 from gis.store.geopackage import GeoPackageStore
@@ -108,6 +108,7 @@ def detect(store: GeoPackageStore, *, rules: RuleSet | str | os.PathLike[str],
             return {}
         at = _now()
         ids = _next_ids(cases["case_id"], at.year, len(new))
+        new = new.assign(evidence=describe(new))
         rows = []
         for case_id, c in zip(ids, new.itertuples()):
             rows.append({"case_id": case_id, "fingerprint": c.fingerprint, "kind": c.kind,

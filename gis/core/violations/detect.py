@@ -29,11 +29,11 @@ from gis.core.overlay import _chunked
 from gis.core.violations.rules import RuleSet
 from gis.errors import CRSMismatchError
 
-__all__ = ["detect_candidates", "fingerprint", "CANDIDATE_COLUMNS"]
+__all__ = ["detect_candidates", "describe", "fingerprint", "CANDIDATE_COLUMNS"]
 
 CANDIDATE_COLUMNS = ["fingerprint", "kind", "rule", "building_id", "parcel_key", "home_parcel",
                      "parcel_keys", "ward_code", "land_use", "area_m2", "building_area_m2",
-                     "year_built", "evidence"]
+                     "year_built"]
 
 
 def fingerprint(rule: str, parcel_key: str, building_id: str) -> str:
@@ -144,16 +144,22 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
     })
     frame["parcel_keys"] = pd.Series([a if a == b else f"{b},{a}" for a, b in zip(k.tolist(), h.tolist())],
                                      dtype=object)
-    frame["evidence"] = [  # Vietnamese, as it goes into minutes and dossiers
-        f"Công trình {b} ({_vn(ba)} m²) chiếm {_vn(a)} m² trên thửa {key} ({u or '?'})"
-        + ("" if key == home else f"; thửa của công trình: {home}")
-        for b, ba, a, key, u, home in zip(b_ids.tolist(), b_area[bi].tolist(), areas.tolist(),
-                                           k.tolist(), uses.tolist(), h.tolist())]
     frame["fingerprint"] = [fingerprint(r, key, b) for r, key, b in
                             zip(rules_.tolist(), k.tolist(), b_ids.tolist())]
     # ``pairs`` kept the positional index of the intersection arrays through every filter
     return gpd.GeoDataFrame(frame[CANDIDATE_COLUMNS], geometry=pieces[found.index.to_numpy()],
                             crs=parcels.crs)
+
+
+def describe(candidates: pd.DataFrame) -> list[str]:
+    """The evidence line of each candidate, in Vietnamese as it goes into minutes and dossiers
+    (built only for the candidates that become cases)."""
+    return [f"Công trình {b} ({_vn(ba)} m²) chiếm {_vn(a)} m² trên thửa {key} ({u or '?'})"
+            + ("" if key == home else f"; thửa của công trình: {home}")
+            for b, ba, a, key, u, home in zip(
+                candidates["building_id"].tolist(), candidates["building_area_m2"].tolist(),
+                candidates["area_m2"].tolist(), candidates["parcel_key"].tolist(),
+                candidates["land_use"].tolist(), candidates["home_parcel"].tolist())]
 
 
 def _vn(value: float) -> str:
