@@ -25,7 +25,12 @@ from gis import crs as crsmod
 from gis.catalog import LayerSpec
 from gis.core.diff import LayerDiff, diff_layers
 from gis.core.model import build_frame
-from gis.core.validate import Severity, ValidationConfig, ValidationResult, validate_frame
+from gis.core.validate import (
+    Severity,
+    ValidationConfig,
+    ValidationResult,
+    validate_frame,
+)
 from gis.encoding import ColumnDecoding, decode_frame
 from gis.errors import CRSError, ParcelValidationError
 from gis.fields import FieldMapping, LayerKind, map_fields

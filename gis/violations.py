@@ -311,9 +311,7 @@ def attach(store: GeoPackageStore, case_id: str, path: "str | os.PathLike[str]",
     the file copied (content-addressed) beside the store; the case history notes it."""
     from pathlib import Path
 
-    from gis.core.violations.attachments import inspect_attachment
-
-    from gis.core.violations.attachments import MAX_BYTES
+    from gis.core.violations.attachments import MAX_BYTES, inspect_attachment
 
     source = Path(path)
     try:

@@ -14,7 +14,6 @@ from rich.table import Table
 from gis.cli.main import _handle_errors, _settings, cli, console
 
 
-
 def _store():  # type: ignore[no-untyped-def]
     from gis.store import GeoPackageStore
 

@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 
 from gis.fields import FieldMapping, LayerKind, fold_name
-from gis.landuse import DEFAULT_PUBLIC_RULES, PublicLandRule, classify_public, parse_land_use
+from gis.landuse import (
+    DEFAULT_PUBLIC_RULES,
+    PublicLandRule,
+    classify_public,
+    parse_land_use,
+)
 
 __all__ = ["build_frame", "normalise_ward_code", "map_unique", "MODEL_COLUMNS"]
 

@@ -21,7 +21,7 @@ from pyproj import CRS
 
 from gis.errors import CRSMismatchError
 
-__all__ = ["OverlayConfig", "OverlayResult", "overlay_parcels_projects"]
+__all__ = ["OverlayConfig", "OverlayResult", "overlay_parcels_projects", "check_same_crs"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,14 @@ class OverlayResult:
         return {"pairs": len(self.pairs), "parcels": int(self.pairs["parcel_key"].nunique()),
                 "slivers_ignored": len(self.slivers), "touching_only": self.touching,
                 "wholly_inside": int(self.pairs["inside"].sum())}
+
+
+def check_same_crs(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame, name_a: str, name_b: str) -> None:
+    """Layers combined in one overlay must share their CRS; never reproject silently."""
+    if a.crs is not None and b.crs is not None and \
+            CRS.from_user_input(a.crs) != CRS.from_user_input(b.crs):
+        raise CRSMismatchError(f"{name_a} are in {a.crs.name} but {name_b} in {b.crs.name}; "
+                               "transform one first")
 
 
 def _chunked(func: Callable[[slice], object], n: int, workers: int, *,
@@ -133,10 +141,7 @@ def overlay_parcels_projects(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFra
     >>> overlay_parcels_projects(p, j).pairs[["parcel_key", "overlap_m2", "inside"]].values.tolist()
     [['a', 50.0, False], ['b', 100.0, True]]
     """
-    if parcels.crs is not None and projects.crs is not None and \
-            CRS.from_user_input(parcels.crs) != CRS.from_user_input(projects.crs):
-        raise CRSMismatchError(f"parcels are in {parcels.crs.name} but projects in "
-                               f"{projects.crs.name}; transform one first")
+    check_same_crs(parcels, projects, "parcels", "projects")
     workers = workers or os.cpu_count() or 1
     pg = np.asarray(parcels.geometry.values, dtype=object)
     jg = np.asarray(projects.geometry.values, dtype=object)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["atomic_write_text", "write_report"]
+__all__ = ["atomic_write_text", "atomic_write_csv", "write_report"]
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, bom: bool = False) -> Path:
@@ -27,3 +27,8 @@ def write_report(path: str | os.PathLike[str], data: dict[str, object],
     if Path(path).suffix.lower() == ".csv":
         return atomic_write_text(path, issues.to_csv(index=False), bom=True)
     return atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1, default=str))
+
+
+def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """A table as CSV, UTF-8 with a BOM so that Excel shows Vietnamese text right."""
+    return atomic_write_text(path, frame.to_csv(index=False), bom=True)

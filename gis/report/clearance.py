@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from gis.core.clearance.progress import Progress
+from gis.io.files import atomic_write_csv
 
 __all__ = ["LEVELS", "report_table", "district_table", "write_xlsx", "write_csv", "column_title"]
 
@@ -210,8 +211,6 @@ def write_csv(progress: Progress, path: str | os.PathLike[str], *, lang: str = "
               "_problems": report_table(progress, "problems", lang=lang)[0]}
     for suffix, frame in tables.items():
         target = path.with_name(f"{path.stem}{suffix}{path.suffix or '.csv'}")
-        tmp = target.with_name(target.name + ".tmp")
-        frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        os.replace(tmp, target)
+        atomic_write_csv(frame, target)
         out.append(target)
     return out

@@ -12,6 +12,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gis.core.violations.rules import KINDS
+from gis.io.files import atomic_write_csv
 
 __all__ = ["write_report", "write_dossier", "STATUS_VI"]
 
@@ -60,9 +61,7 @@ def write_report(cases: gpd.GeoDataFrame, summary: dict[str, object], hot_wards:
                 "Quá hạn": "overdue", "Điểm nóng (lưới)": "grid", "Danh sách vụ việc": "cases"}
         for title, frame in tables.items():
             target = out.with_name(f"{out.stem}_{slug[title]}{out.suffix or '.csv'}")
-            tmp = target.with_name(target.name + ".tmp")
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-            os.replace(tmp, target)
+            atomic_write_csv(frame, target)
             written.append(target)
     else:
         from openpyxl import Workbook

@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 
 from gis.sample import names as N
-from gis.sample._layout import BLOCK, CEM, RIGHT_STRIP, TOP_STRIP, Layout, ParcelArrays, rng_for
+from gis.sample._layout import (
+    BLOCK,
+    CEM,
+    RIGHT_STRIP,
+    TOP_STRIP,
+    Layout,
+    ParcelArrays,
+    rng_for,
+)
 
 _CATEGORIES = ("person", "company") + N.NAME_CATEGORIES
 _CAT = {name: i for i, name in enumerate(_CATEGORIES)}

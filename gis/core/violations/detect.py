@@ -23,11 +23,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
-from gis.core.overlay import _chunked
+from gis.core.overlay import _chunked, check_same_crs
 from gis.core.violations.rules import RuleSet
-from gis.errors import CRSMismatchError
 
 __all__ = ["detect_candidates", "describe", "fingerprint", "CANDIDATE_COLUMNS"]
 
@@ -52,12 +50,9 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
     ``buildings`` needs ``building_id``; ``parcels`` needs ``parcel_key``, ``ward_code``,
     ``land_use`` and ``is_public``. Both in the same projected CRS (areas in m²).
     """
-    if buildings.crs is not None and parcels.crs is not None and \
-            CRS.from_user_input(buildings.crs) != CRS.from_user_input(parcels.crs):
-        raise CRSMismatchError(f"buildings are in {buildings.crs.name} but parcels in "
-                               f"{parcels.crs.name}")
     import os
 
+    check_same_crs(buildings, parcels, "buildings", "parcels")
     workers = workers or os.cpu_count() or 1
     bg = np.asarray(buildings.geometry.values, dtype=object)
     pg = np.asarray(parcels.geometry.values, dtype=object)
