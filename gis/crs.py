@@ -180,8 +180,9 @@ def zone_of_crs(crs: CRS | str | int | None) -> Zone | None:
     if crs is None:
         return None
     crs = CRS.from_user_input(crs)
-    if crs.is_bound:
+    if crs.is_bound and crs.source_crs is not None:
         crs = crs.source_crs
+    assert crs is not None
     epsg = crs.to_epsg(min_confidence=90)
     if epsg is not None:
         zone = zone_for_epsg(epsg)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, runtime_checkable
 
 import geopandas as gpd
 import pandas as pd
@@ -78,7 +79,7 @@ class Store(Protocol):
         """Replace several tables (and append ``log``), all or nothing."""
 
 
-    def modify(self, change: object) -> None:
+    def modify(self, change: Callable[[Any], Mapping[str, pd.DataFrame]]) -> None:
         """Read-modify-write under the store's lock: ``change(working_store)`` returns the
         tables to replace; all or nothing."""
 

@@ -19,6 +19,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -219,7 +220,7 @@ class GeoPackageStore:
             raise StoreError(f"cannot write tables {', '.join(tables)}: {exc}",
                              path=self.path) from exc
 
-    def modify(self, change: Callable[[GeoPackageStore], Mapping[str, pd.DataFrame]]) -> None:
+    def modify(self, change: Callable[[Any], Mapping[str, pd.DataFrame]]) -> None:
         """Read-modify-write under the lock: ``change`` reads from the working copy and returns
         the tables to replace; nothing is published if it raises."""
         try:
