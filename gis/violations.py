@@ -215,6 +215,9 @@ def update_many(store: GeoPackageStore, case_ids: list[str], changes: Mapping[st
                 who: str) -> list[dict[str, object]]:
     """The same change to several cases (e.g. one inspection conclusion linking many), all or
     nothing: if any case refuses it, none is changed."""
+    in_place = _update_in_place(store, case_ids, changes, who=who)
+    if in_place is not None:
+        return in_place
     lines: list[dict[str, object]] = []
 
     def change(working: GeoPackageStore) -> dict[str, pd.DataFrame]:
@@ -241,6 +244,42 @@ def update_many(store: GeoPackageStore, case_ids: list[str], changes: Mapping[st
 
     store.modify(change)
     return lines
+
+
+def _update_in_place(store: GeoPackageStore, case_ids: list[str], changes: Mapping[str, object],
+                     *, who: str) -> list[dict[str, object]] | None:
+    """Attribute-only updates as row-level SQL in one transaction (no copy of the store file).
+    None when the tables are not there or lack a column (then the copy-on-write path runs)."""
+    from gis.core.violations.cases import EDITABLE
+
+    if not (store.has(CASES) and store.has(HISTORY)):
+        return None
+    with store.sql_transaction() as con:
+        columns = [r[1] for r in con.execute(f'PRAGMA table_info("{CASES}")')]
+        history_columns = {r[1] for r in con.execute(f'PRAGMA table_info("{HISTORY}")')}
+        fields = ["case_id", "status", *EDITABLE, "updated_at"]
+        if not set(fields) <= set(columns) or not set(HISTORY_COLUMNS) <= history_columns:
+            return None
+        select = ", ".join(f'"{c}"' for c in columns if c not in ("geom", "geometry"))
+        at = _now()
+        lines: list[dict[str, object]] = []
+        for case_id in case_ids:
+            cursor = con.execute(f'SELECT {select} FROM "{CASES}" WHERE case_id = ?', (case_id,))
+            row = cursor.fetchone()
+            if row is None:
+                raise CaseError(f"no case {case_id!r}; nothing was changed", field="case_id",
+                                value=case_id)
+            current = dict(zip([d[0] for d in cursor.description], row))
+            new, history = apply_changes(current, changes, who=who, at=at)
+            assignments = ", ".join(f'"{f}" = ?' for f in fields[1:])
+            con.execute(f'UPDATE "{CASES}" SET {assignments} WHERE case_id = ?',
+                        [new.get(f) for f in fields[1:]] + [case_id])
+            con.executemany(f'INSERT INTO "{HISTORY}" (case_id, at, who, field, old, new) '
+                            "VALUES (?, ?, ?, ?, ?, ?)",
+                            [(h["case_id"], h["at"], h["who"], h["field"], h["old"], h["new"])
+                             for h in history])
+            lines.extend(history)
+        return lines
 
 
 def list_cases(store: GeoPackageStore, *, ward: str | None = None, kind: str | None = None,

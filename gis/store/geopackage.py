@@ -220,6 +220,24 @@ class GeoPackageStore:
             raise StoreError(f"cannot write tables {', '.join(tables)}: {exc}",
                              path=self.path) from exc
 
+    @contextlib.contextmanager
+    def sql_transaction(self) -> Iterator[sqlite3.Connection]:
+        """Row-level writes in place: the writers' lock, then one SQLite ``BEGIN IMMEDIATE``
+        transaction, rolled back if the block raises. For attribute changes only: geometry
+        columns keep their R-tree through GDAL's triggers, which plain SQLite cannot run."""
+        with self._lock():
+            con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            _register_gpkg_functions(con)
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
+
     def modify(self, change: Callable[[Any], Mapping[str, pd.DataFrame]]) -> None:
         """Read-modify-write under the lock: ``change`` reads from the working copy and returns
         the tables to replace; nothing is published if it raises."""
@@ -237,6 +255,35 @@ class GeoPackageStore:
         """Run SQLite's integrity check; True when the file is sound."""
         with sqlite3.connect(self.path) as con:
             return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _gpkg_geometry(blob: bytes | None):  # type: ignore[no-untyped-def]
+    """Decode a GeoPackage geometry blob (header + WKB); None for NULL or empty."""
+    import shapely
+
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    flags = blob[3]
+    if flags & 0x10:  # empty geometry flag
+        return None
+    envelope = (flags >> 1) & 0x07
+    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get(envelope, 0)
+    return shapely.from_wkb(bytes(blob[8 + size:]))
+
+
+def _register_gpkg_functions(con: sqlite3.Connection) -> None:
+    """The SQL functions GDAL's GeoPackage R-tree triggers call, so that plain SQLite can run
+    them (only ever reached when a geometry changes, which row-level writes do not do)."""
+    def bound(index: int):  # type: ignore[no-untyped-def]
+        def func(blob: bytes | None) -> float | None:
+            geom = _gpkg_geometry(blob)
+            return None if geom is None else float(geom.bounds[index])
+        return func
+
+    con.create_function("ST_IsEmpty", 1, lambda blob: 1 if _gpkg_geometry(blob) is None else 0,
+                        deterministic=True)
+    for name, index in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
+        con.create_function(name, 1, bound(index), deterministic=True)
 
 
 def _geometry_type(frame: gpd.GeoDataFrame) -> str:

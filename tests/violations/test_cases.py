@@ -281,3 +281,21 @@ def test_arising_since_uses_occurred_on_or_the_building_year(store):
     update(store, b, {"occurred_on": "15/03/2019"}, who="x")
     since_2020 = list_cases(store, since=dt.date(2020, 1, 1))
     assert list(since_2020["case_id"]) == [a]
+
+
+def test_updates_are_row_level_and_gdal_still_reads_the_store(store):
+    import os
+    import shutil
+    import subprocess
+
+    case_id = flag(store, shapely.Point(585_010, 2_330_015), kind="other", who="x")
+    inode = os.stat(store.path).st_ino
+    update(store, case_id, {"status": "VERIFYING", "notes": "row-level"}, who="x")
+    assert os.stat(store.path).st_ino == inode  # updated in place, not copied and replaced
+    case, history = case_detail(store, case_id)
+    assert case["status"] == "VERIFYING" and list(history["field"])[-2:] == ["status", "notes"]
+    assert store.vacuum_check()
+    if shutil.which("ogrinfo"):
+        out = subprocess.run(["ogrinfo", "-ro", "-al", "-q", str(store.path), "violation_cases"],
+                             capture_output=True, text=True, check=True).stdout
+        assert "VERIFYING" in out and "row-level" in out
