@@ -20,7 +20,7 @@ from gis.fields import ALIASES, LayerKind
 from gis.landuse import PublicLandRule
 
 __all__ = ["Title", "SourceSpec", "StyleSpec", "LayerSpec", "Catalog", "load_layer_spec",
-           "load_catalog", "SheetSpec", "load_sheet_spec"]
+           "load_catalog", "SheetSpec", "load_sheet_spec", "MapLayer", "MapSpec", "load_map_spec"]
 
 
 class _Model(BaseModel):
@@ -180,3 +180,38 @@ def load_catalog(folder: str | os.PathLike[str]) -> Catalog:
             raise LayerConfigError(f"duplicate layer id {spec.id!r}", path=path, field="id")
         layers[spec.id] = spec
     return Catalog(layers=layers)
+
+
+class MapLayer(_Model):
+    """A layer on a map: a catalog layer (``layer``) or a store table with its own style."""
+
+    layer: str | None = Field(default=None, description="id of a layers/*.yaml layer")
+    table: str | None = Field(default=None, description="store table (default the layer's kind)")
+    title: Title | None = None
+    style: StyleSpec | None = None
+    popup: tuple[str, ...] = ()
+    show: bool = True
+
+
+class MapSpec(_Model):
+    """A map (``maps/<id>.yaml``)."""
+
+    id: str
+    title: Title
+    layers: tuple[MapLayer, ...]
+    base_map: Literal["none", "osm"] | str = "none"
+    max_features: int = Field(default=60_000, ge=1,
+                              description="beyond this a static file is refused (use the service)")
+
+
+def load_map_spec(path: str | os.PathLike[str]) -> MapSpec:
+    """Load and check a map YAML."""
+    path = Path(path)
+    data = _load_yaml(path)
+    if not isinstance(data, dict):
+        raise LayerConfigError("expected a mapping at the top level", path=path)
+    try:
+        return MapSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise LayerConfigError(first["msg"], path=path, field=_key_path(first)) from None

@@ -1,0 +1,59 @@
+"""``gis map list`` and ``gis map build``: static offline web maps from ``maps/*.yaml``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from gis.cli.main import _handle_errors, _settings, cli, console
+
+
+@cli.group("map")
+def map_group() -> None:
+    """Web maps (folium/Leaflet) that open offline, from a file or a USB stick."""
+
+
+@map_group.command("list")
+@click.option("--folder", type=click.Path(file_okay=False), default="maps", show_default=True)
+@_handle_errors
+def list_cmd(folder: str) -> None:
+    """The maps defined in maps/*.yaml."""
+    from gis.catalog import load_map_spec
+
+    for path in sorted(Path(folder).glob("*.yaml")):
+        spec = load_map_spec(path)
+        console.print(f"{path}\t{spec.id}\t{spec.title.vi} / {spec.title.en}\t"
+                      f"{len(spec.layers)} layers")
+
+
+@map_group.command("build")
+@click.argument("map_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--ward", help="Only this ward (5-digit code).")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True)
+@_handle_errors
+def build_cmd(map_path: str, ward: str | None, lang: str, out_path: str) -> None:
+    """Write one self-contained HTML file (Leaflet inlined, no CDN, no server)."""
+    from gis.catalog import load_catalog, load_map_spec
+    from gis.io.files import atomic_write_text
+    from gis.render.build import build_map, render_html, resolve_layers
+    from gis.store import open_store
+
+    storage, settings = _settings()
+    store = open_store(storage.store_path)
+    spec = load_map_spec(map_path)
+    layers = resolve_layers(spec, load_catalog(settings.catalog))
+    frames = {}
+    for layer in layers:
+        if not store.has(layer.table):
+            console.print(f"  · no {layer.table} in the store: layer {layer.key} left out")
+            continue
+        frame = store.read(layer.table)
+        if ward and "ward_code" in frame.columns:
+            frame = frame[frame["ward_code"] == ward]
+        frames[layer.key] = frame
+    html = render_html(build_map(spec, layers, frames, lang=lang))
+    out = atomic_write_text(out_path, html)
+    console.print(f"map written to {out} ({len(html.encode()) / 1e6:.1f} MB, "
+                  f"{sum(len(f) for f in frames.values()):,} features)")

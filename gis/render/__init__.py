@@ -1,0 +1,1 @@
+"""Maps: folium/Leaflet HTML that works offline (assets inlined from installed packages)."""
