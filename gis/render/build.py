@@ -108,7 +108,9 @@ class _DataLayer(MacroElement):
         Object.keys(labels).forEach(function (key) {
           if (!(key in f.properties)) { return; }
           var row = table.insertRow();
-          row.insertCell().textContent = labels[key];
+          var name = row.insertCell();
+          name.textContent = labels[key];
+          name.style.cssText = "white-space:nowrap;color:#555;padding-right:8px;vertical-align:top";
           row.insertCell().textContent = window.gisFormat(f.properties[key]);
         });
         box.appendChild(table);

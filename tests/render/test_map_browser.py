@@ -1,0 +1,79 @@
+"""The static map in a real browser (Playwright driving Debian's Chromium), offline."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import shapely
+from click.testing import CliRunner
+
+from gis.cli import cli
+from tests.conftest import ROOT
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed")
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+
+
+@pytest.fixture
+def built_map(tmp_path, small_parcels, monkeypatch):
+    from gis.ingest import ingest_layer
+    from gis.store import GeoPackageStore
+    from gis.violations import flag
+
+    src = tmp_path / "p.shp"
+    small_parcels.to_file(src)
+    wards = small_parcels[:1][["MaXa", "geometry"]].copy()
+    wards["geometry"] = [shapely.box(*small_parcels.total_bounds).buffer(5)]
+    wards.to_file(tmp_path / "w.gpkg")
+    store = GeoPackageStore(tmp_path / "store.gpkg")
+    ingest_layer(store, src, "parcels")
+    ingest_layer(store, tmp_path / "w.gpkg", "wards")
+    flag(store, shapely.Point(585_010, 2_330_015), kind="encroachment_public_land", who="x",
+         notes="<script>window.pwned=1</script> lấn chiếm hành lang")
+    monkeypatch.setenv("GIS_STORE", str(store.path))
+    monkeypatch.setenv("GIS_CATALOG", str(ROOT / "layers"))
+    out = tmp_path / "map.html"
+    res = CliRunner().invoke(cli, ["map", "build", str(ROOT / "maps" / "district.yaml"),
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_map_loads_offline_with_legend_popups_and_no_errors(built_map, tmp_path):
+    outside: list[str] = []
+    errors: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+
+        def route(r):  # type: ignore[no-untyped-def]
+            url = r.request.url
+            if url.startswith(("file://", "data:", "blob:", "about:")):
+                return r.continue_()
+            outside.append(url)
+            return r.abort()
+
+        page.route("**/*", route)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(built_map.as_uri())
+        page.wait_for_function("window.gisLayers && Object.keys(window.gisLayers).length >= 3")
+        layers = page.evaluate("Object.keys(window.gisLayers)")
+        assert set(layers) >= {"wards", "parcels", "violation_cases"}
+        legend = page.inner_text(".gis-legend")
+        assert "Đất nông nghiệp" in legend and "Vụ việc vi phạm" in legend
+        control = page.inner_text(".leaflet-control-layers")
+        assert "Thửa đất" in control and "Phường, xã" in control
+        page.evaluate("""() => { var l = window.gisLayers['violation_cases'];
+                                 l.eachLayer(function (f) { f.openPopup(); }); }""")
+        popup = page.inner_text(".leaflet-popup-content")
+        assert "<script>window.pwned=1</script> lấn chiếm hành lang" in popup  # shown as text
+        assert page.evaluate("window.pwned === undefined")
+        page.screenshot(path=str(tmp_path / "map.png"))
+        browser.close()
+    assert outside == []  # nothing tried to leave the machine
+    assert errors == []
