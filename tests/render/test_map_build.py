@@ -51,9 +51,11 @@ def test_map_build_is_self_contained_and_escapes_values(store, tmp_path):
     assert "alert(1)<\\/script> lấn chiếm" in html
     assert "alert(1)</script>" not in html  # the note never closes the page's script element
     assert "textContent" in html
-    # coordinates quantised to 6 decimals (~0.1 m) in WGS 84
-    coords = re.findall(r"\[(105\.\d+), (21\.\d+)\]", html)
-    assert coords and all(len(x.split(".")[1]) <= 6 for x, _ in coords)
+    # coordinates as integers of 1e-6 degree (~0.1 m) in WGS 84: a ring starts at lon, lat
+    starts = re.findall(r"\[\[\[(\d+),(\d+),", html)
+    assert starts and all(105_000_000 < int(x) < 106_000_000 and 20_000_000 < int(y) < 22_000_000
+                          for x, y in starts)
+    assert '"columns":{' in html and '"geometries":[' in html
 
 
 def test_map_list_and_english(store, tmp_path):
