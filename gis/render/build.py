@@ -299,6 +299,9 @@ def build_map(spec: MapSpec, layers: list[ResolvedLayer], frames: dict[str, gpd.
         if frame is None:
             continue
         fmap.add_child(_DataLayer(layer, _display_payload(frame, layer), lang, labels))
+    from gis.render.tools import MapTools
+
+    fmap.add_child(MapTools(lang))
     if bounds is not None:
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return fmap

@@ -73,6 +73,19 @@ def test_map_loads_offline_with_legend_popups_and_no_errors(built_map, tmp_path)
         popup = page.inner_text(".leaflet-popup-content")
         assert "<script>window.pwned=1</script> lấn chiếm hành lang" in popup  # shown as text
         assert page.evaluate("window.pwned === undefined")
+        page.fill(".gis-search input", "09880-1-2")
+        page.press(".gis-search input", "Enter")
+        page.wait_for_function("document.querySelectorAll('.leaflet-popup-content').length === 1")
+        assert "09880-1-2" in page.locator(".leaflet-popup-content").last.inner_text()
+        page.fill(".gis-search input", "1/1")  # sheet/number
+        page.press(".gis-search input", "Enter")
+        page.wait_for_function("document.querySelectorAll('.leaflet-popup-content').length === 1")
+        assert "Số thửa" in page.locator(".leaflet-popup-content").last.inner_text()
+        page.fill(".gis-search input", "vp-2026-99999")
+        page.press(".gis-search input", "Enter")
+        assert page.inner_text(".gis-search-note") == "Không tìm thấy"
+        page.mouse.move(640, 400)
+        assert page.inner_text(".gis-coords").startswith("WGS 84: 21.")
         page.screenshot(path=str(tmp_path / "map.png"))
         browser.close()
     assert outside == []  # nothing tried to leave the machine
