@@ -79,7 +79,7 @@ class MapTools(MacroElement):
     var a = L.DomUtil.create("a", "gis-fullscreen leaflet-bar");
     a.href = "#";
     a.title = text.full;
-    a.textContent = "⛶";
+    a.textContent = "\u25A1";  // a square: available in every font, unlike ⛶
     a.style.cssText = "display:block;width:30px;height:30px;line-height:30px;text-align:center;background:#fff;font-size:18px";
     L.DomEvent.on(a, "click", function (e) {
       L.DomEvent.preventDefault(e);
