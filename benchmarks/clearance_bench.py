@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _bench import duckdb_spatial, peak_gb, run_methods  # noqa: E402
 
 
 def make_data(n_parcels: int, n_projects: int, work: Path) -> None:
@@ -84,12 +86,7 @@ def run_method(method: str, work: Path) -> dict[str, float]:
         seconds = time.perf_counter() - t
         pairs, area = int((areas > 0).sum()), float(areas.sum())
     else:
-        import duckdb
-        import duckdb_extension_spatial
-
-        ext = next(Path(duckdb_extension_spatial.__file__).parent.glob("extensions/*/spatial.duckdb_extension"))
-        con = duckdb.connect()
-        con.execute(f"LOAD '{ext}'")
+        con = duckdb_spatial()
         p = parcels.assign(wkb=parcels.geometry.to_wkb())[["parcel_key", "wkb"]]
         j = projects.assign(wkb=projects.geometry.to_wkb())[["project_id", "wkb"]]
         con.register("p_in", p)
@@ -103,15 +100,8 @@ def run_method(method: str, work: Path) -> dict[str, float]:
         seconds = time.perf_counter() - t
         pairs = sum(1 for r in rows if r[2] > 0)
         area = float(sum(r[2] for r in rows))
-    return {"seconds": seconds, "pairs": pairs, "overlap_m2": area, "peak_rss_gb": _peak_gb()}
+    return {"seconds": seconds, "pairs": pairs, "overlap_m2": area, "peak_rss_gb": peak_gb()}
 
-
-def _peak_gb() -> float:
-    """This process's own peak resident memory (VmHWM; ru_maxrss would include the parent's)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024**2
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
 def main() -> None:
@@ -135,14 +125,7 @@ def main() -> None:
                         str(work)], check=True, capture_output=True)
         print(f"{args.parcels:,} parcels × {args.projects:,} projects prepared in "
               f"{time.perf_counter() - t:.1f} s")
-        results = {}
-        for method in ("duckdb", "sjoin", "gis"):
-            out = subprocess.run([sys.executable, __file__, "--method", method, "--work", str(work)],
-                                 capture_output=True, text=True)
-            if out.returncode != 0:
-                print(f"{method}: failed\n{out.stderr[-2000:]}")
-                continue
-            results[method] = json.loads(out.stdout.strip().splitlines()[-1])
+        results = run_methods(__file__, ("duckdb", "sjoin", "gis"), work)
         base = results.get("duckdb", {}).get("seconds")
         for method, r in results.items():
             ratio = f"{base / r['seconds']:.2f}× faster than DuckDB" if base else ""

@@ -105,7 +105,7 @@ def main() -> None:
         }
         print(f"ogr2ogr SHP→GPKG (baseline)     {base:7.2f} s   1.00×")
         print(f"gis ingest (read, map, validate, write) {ingest:7.2f} s   {ingest / base:.2f}× ogr2ogr")
-        print(f"  stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items()))
+        print("  stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in report.timings.items()))
         print(f"gis ingest again into the loaded store     {reingest:7.2f} s   {reingest / base:.2f}× ogr2ogr")
         print(f"read, pyogrio + Arrow (baseline) {r_pyogrio:7.2f} s   1.00×")
         print(f"read, fiona                      {r_fiona:7.2f} s   {r_fiona / r_pyogrio:.1f}× pyogrio")

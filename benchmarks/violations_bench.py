@@ -23,6 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _bench import duckdb_spatial, peak_gb, run_methods  # noqa: E402
 
 
 def make_data(n_parcels: int, work: Path) -> None:
@@ -58,12 +61,6 @@ def make_data(n_parcels: int, work: Path) -> None:
     gpd.GeoDataFrame(buildings, geometry="geometry", crs=parcels.crs).to_parquet(work / "buildings.parquet")
 
 
-def _peak_gb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024**2
-    return float("nan")
-
 
 def run_method(method: str, work: Path) -> dict[str, float]:
     import geopandas as gpd
@@ -80,12 +77,7 @@ def run_method(method: str, work: Path) -> dict[str, float]:
         seconds = time.perf_counter() - t
         extra = {"candidates": len(found)}
     else:
-        import duckdb
-        import duckdb_extension_spatial
-
-        ext = next(Path(duckdb_extension_spatial.__file__).parent.glob("extensions/*/spatial.duckdb_extension"))
-        con = duckdb.connect()
-        con.execute(f"LOAD '{ext}'")
+        con = duckdb_spatial()
         con.register("p_in", parcels.assign(wkb=parcels.geometry.to_wkb())[["parcel_key", "wkb"]])
         con.register("b_in", buildings.assign(wkb=buildings.geometry.to_wkb())[["building_id", "wkb"]])
         con.execute("CREATE TABLE parcels AS SELECT parcel_key, ST_GeomFromWKB(wkb) AS geom FROM p_in")
@@ -96,7 +88,7 @@ def run_method(method: str, work: Path) -> dict[str, float]:
             FROM buildings b JOIN parcels p ON ST_Intersects(b.geom, p.geom)""").fetchall()
         seconds = time.perf_counter() - t
         extra = {"pairs": sum(1 for r in rows if r[2] > 0)}
-    return {"seconds": seconds, "peak_gb": _peak_gb(), "buildings": len(buildings), **extra}
+    return {"seconds": seconds, "peak_gb": peak_gb(), "buildings": len(buildings), **extra}
 
 
 def main() -> None:
@@ -116,14 +108,7 @@ def main() -> None:
                         "b.make_data(int(sys.argv[2]), Path(sys.argv[3]))",
                         str(Path(__file__).parent), str(args.parcels), str(work)], check=True)
         print(f"{args.parcels:,} parcels prepared in {time.perf_counter() - t:.1f} s")
-        results = {}
-        for method in ("duckdb", "gis"):
-            out = subprocess.run([sys.executable, __file__, "--method", method, "--work", str(work)],
-                                 capture_output=True, text=True)
-            if out.returncode != 0:
-                print(f"{method}: failed\n{out.stderr[-2000:]}")
-                continue
-            results[method] = json.loads(out.stdout.strip().splitlines()[-1])
+        results = run_methods(__file__, ("duckdb", "gis"), work)
         base = results.get("duckdb", {}).get("seconds")
         for method, r in results.items():
             ratio = f"{base / r['seconds']:.2f}× faster than DuckDB" if base else ""

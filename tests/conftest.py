@@ -44,3 +44,35 @@ def small_parcels() -> gpd.GeoDataFrame:
         "TenChu": ["Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung",
                    "UBND phường An Bình", None],
     }, geometry=geoms, crs="EPSG:5897")
+
+
+@pytest.fixture
+def parcels_shp(tmp_path: Path, small_parcels: gpd.GeoDataFrame) -> Path:
+    """``small_parcels`` written as a shapefile (names cut to 10 characters by the DBF)."""
+    path = tmp_path / "src" / "parcels.shp"
+    path.parent.mkdir()
+    small_parcels.to_file(path, engine="pyogrio")
+    return path
+
+
+def make_map_store(tmp_path: Path, small_parcels: gpd.GeoDataFrame, note: str,
+                   monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A store with the small parcels, one ward around them and one flagged case carrying
+    ``note``; GIS_STORE and GIS_CATALOG point at it and at the repository's layers."""
+    from gis.ingest import ingest_layer
+    from gis.store import GeoPackageStore
+    from gis.violations import flag
+
+    src = tmp_path / "p.shp"
+    small_parcels.to_file(src)
+    wards = small_parcels[:1][["MaXa", "geometry"]].copy()
+    wards["geometry"] = [shapely.box(*small_parcels.total_bounds).buffer(5)]
+    wards.to_file(tmp_path / "w.gpkg")
+    store = GeoPackageStore(tmp_path / "store.gpkg")
+    ingest_layer(store, src, "parcels")
+    ingest_layer(store, tmp_path / "w.gpkg", "wards")
+    flag(store, shapely.Point(585_010, 2_330_015), kind="encroachment_public_land", who="x",
+         notes=note)
+    monkeypatch.setenv("GIS_STORE", str(store.path))
+    monkeypatch.setenv("GIS_CATALOG", str(ROOT / "layers"))
+    return store

@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from gis.cli.main import _handle_errors, _settings, cli, console
+from gis.cli.main import _handle_errors, _settings, cli, console, parse_day
 
 __all__ = ["ingest_clearance_cmd"]
 
@@ -62,14 +62,7 @@ def clearance() -> None:
 
 
 def _as_of(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    from gis.core.clearance.values import parse_date
-
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{exc}; use YYYY-MM-DD or dd/mm/yyyy", param_hint="--as-of") from None
+    return parse_day(value, "--as-of")
 
 
 def _overlay_options(func):  # type: ignore[no-untyped-def]

@@ -55,6 +55,20 @@ def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def parse_day(value: str | None, option: str):  # type: ignore[no-untyped-def]
+    """A day given on the command line (YYYY-MM-DD or dd/mm/yyyy), or a usage error naming the
+    option."""
+    if value is None:
+        return None
+    from gis.core.clearance.values import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}; use YYYY-MM-DD or dd/mm/yyyy",
+                                 param_hint=option) from None
+
+
 def _settings():  # type: ignore[no-untyped-def]
     from gis.settings import IngestSettings, StorageSettings
 

@@ -11,7 +11,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from gis.cli.main import _handle_errors, _settings, cli, console
+from gis.cli.main import _handle_errors, _settings, cli, console, parse_day
 
 
 def _store():  # type: ignore[no-untyped-def]
@@ -53,14 +53,7 @@ def detect_cmd(rules_path: str | None, who: str | None) -> None:
 
 
 def _since(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
-    from gis.core.clearance.values import parse_date
-
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--since") from None
+    return parse_day(value, "--since")
 
 
 def _kind(ctx, param, value):  # type: ignore[no-untyped-def]

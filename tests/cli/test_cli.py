@@ -17,13 +17,6 @@ def runner():
     return CliRunner()
 
 
-@pytest.fixture
-def parcels_shp(tmp_path, small_parcels):
-    path = tmp_path / "src" / "parcels.shp"
-    path.parent.mkdir()
-    small_parcels.to_file(path, engine="pyogrio")
-    return path
-
 
 def test_validate_writes_nothing_but_the_report(runner, parcels_shp, store_path, tmp_path):
     out = tmp_path / "r.json"

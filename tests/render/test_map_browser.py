@@ -5,11 +5,10 @@ from __future__ import annotations
 import shutil
 
 import pytest
-import shapely
 from click.testing import CliRunner
 
 from gis.cli import cli
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_map_store
 
 CHROMIUM = shutil.which("chromium")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed")
@@ -18,22 +17,8 @@ playwright = pytest.importorskip("playwright.sync_api", reason="playwright not i
 
 @pytest.fixture
 def built_map(tmp_path, small_parcels, monkeypatch):
-    from gis.ingest import ingest_layer
-    from gis.store import GeoPackageStore
-    from gis.violations import flag
-
-    src = tmp_path / "p.shp"
-    small_parcels.to_file(src)
-    wards = small_parcels[:1][["MaXa", "geometry"]].copy()
-    wards["geometry"] = [shapely.box(*small_parcels.total_bounds).buffer(5)]
-    wards.to_file(tmp_path / "w.gpkg")
-    store = GeoPackageStore(tmp_path / "store.gpkg")
-    ingest_layer(store, src, "parcels")
-    ingest_layer(store, tmp_path / "w.gpkg", "wards")
-    flag(store, shapely.Point(585_010, 2_330_015), kind="encroachment_public_land", who="x",
-         notes="<script>window.pwned=1</script> lấn chiếm hành lang")
-    monkeypatch.setenv("GIS_STORE", str(store.path))
-    monkeypatch.setenv("GIS_CATALOG", str(ROOT / "layers"))
+    make_map_store(tmp_path, small_parcels, "<script>window.pwned=1</script> lấn chiếm hành lang",
+                   monkeypatch)
     out = tmp_path / "map.html"
     res = CliRunner().invoke(cli, ["map", "build", str(ROOT / "maps" / "district.yaml"),
                                    "--out", str(out)])

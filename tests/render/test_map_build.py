@@ -5,32 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
-import shapely
 from click.testing import CliRunner
 
 from gis.cli import cli
-from gis.ingest import ingest_layer
-from gis.store import GeoPackageStore
-from tests.conftest import ROOT
+from tests.conftest import ROOT, make_map_store
 
 
 @pytest.fixture
 def store(tmp_path, small_parcels, monkeypatch):
-    from gis.violations import flag
-
-    src = tmp_path / "p.shp"
-    small_parcels.to_file(src)
-    wards = small_parcels[:1][["MaXa", "geometry"]].copy()
-    wards["geometry"] = [shapely.box(*small_parcels.total_bounds).buffer(5)]
-    wards.to_file(tmp_path / "w.gpkg")
-    store = GeoPackageStore(tmp_path / "store.gpkg")
-    ingest_layer(store, src, "parcels")
-    ingest_layer(store, tmp_path / "w.gpkg", "wards")
-    flag(store, shapely.Point(585_010, 2_330_015), kind="encroachment_public_land", who="x",
-         notes="<script>alert(1)</script> lấn chiếm")
-    monkeypatch.setenv("GIS_STORE", str(store.path))
-    monkeypatch.setenv("GIS_CATALOG", str(ROOT / "layers"))
-    return store
+    return make_map_store(tmp_path, small_parcels, "<script>alert(1)</script> lấn chiếm",
+                          monkeypatch)
 
 
 def test_map_build_is_self_contained_and_escapes_values(store, tmp_path):

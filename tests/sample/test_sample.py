@@ -8,7 +8,6 @@ import json
 import re
 import unicodedata
 from datetime import date, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

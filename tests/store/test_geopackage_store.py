@@ -17,13 +17,6 @@ def _sha(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture
-def parcels_shp(tmp_path, small_parcels):
-    path = tmp_path / "src" / "parcels.shp"
-    path.parent.mkdir()
-    small_parcels.to_file(path, engine="pyogrio")
-    return path
-
 
 def test_ingest_writes_layer_quarantine_and_log(store_path, parcels_shp):
     store = GeoPackageStore(store_path)
