@@ -301,7 +301,8 @@ def build_map(spec: MapSpec, layers: list[ResolvedLayer], frames: dict[str, gpd.
         fmap.add_child(_DataLayer(layer, _display_payload(frame, layer), lang, labels))
     from gis.render.tools import MapTools
 
-    fmap.add_child(MapTools(lang))
+    crs = next((f.crs for f in frames.values() if f.crs is not None), None)
+    fmap.add_child(MapTools(lang, crs=crs))
     if bounds is not None:
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return fmap

@@ -103,7 +103,7 @@ class MapTools(MacroElement):
 {% endmacro %}
 """)
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, *, crs: object | None = None) -> None:
         super().__init__()
         self._name = "GisTools"
         self.text_json = json.dumps(_TEXT[lang], ensure_ascii=False)
