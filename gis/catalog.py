@@ -19,7 +19,7 @@ from gis.errors import LayerConfigError
 from gis.fields import ALIASES, LayerKind
 from gis.landuse import PublicLandRule
 
-__all__ = ["Title", "SourceSpec", "StyleSpec", "LayerSpec", "Catalog", "load_layer_spec",
+__all__ = ["Title", "SourceSpec", "StyleSpec", "StyleRule", "load_style", "LayerSpec", "Catalog", "load_layer_spec",
            "load_catalog", "SheetSpec", "load_sheet_spec", "MapLayer", "MapSpec", "load_map_spec"]
 
 
@@ -42,8 +42,21 @@ class SourceSpec(_Model):
     driver: str | None = None
 
 
+class StyleRule(_Model):
+    """A variant of a layer's style for features whose fields match ``when`` (all of them; each
+    field lists accepted values), e.g. candidates from detection dashed, key projects thicker.
+    The first matching rule wins; the legend shows each rule with its label."""
+
+    when: dict[str, tuple[str | int | bool, ...]]
+    label: Title
+    dash: str | None = Field(default=None, description="SVG dash pattern, e.g. '4 3'")
+    stroke_width: float | None = None
+    stroke_color: str | None = None
+    fill_opacity: float | None = None
+
+
 class StyleSpec(_Model):
-    """How a layer is drawn: a categorical colour per value of ``by``."""
+    """How a layer is drawn: a categorical colour per value of ``by``, and optional rules."""
 
     by: str | None = None
     colors: dict[str, str] = Field(default_factory=dict)
@@ -52,6 +65,18 @@ class StyleSpec(_Model):
     stroke_color: str = "#424242"
     stroke_width: float = 0.5
     fill_opacity: float = 0.6
+    rules: tuple[StyleRule, ...] = ()
+
+
+def load_style(path: str | os.PathLike[str]) -> StyleSpec:
+    """Load a style YAML (``layers/styles/*.yaml``); errors name the file and the key."""
+    path = Path(path)
+    data = _load_yaml(path)
+    try:
+        return StyleSpec.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise LayerConfigError(first["msg"], path=path, field=_key_path(first)) from None
 
 
 class LayerSpec(_Model):
@@ -122,6 +147,7 @@ class Catalog(_Model):
     """All layer specs of a folder, by id."""
 
     layers: dict[str, LayerSpec]
+    folder: Path | None = None
 
     def for_kind(self, kind: LayerKind | str) -> LayerSpec | None:
         """The spec whose id equals the kind, else the first of that kind."""
@@ -153,13 +179,7 @@ def load_layer_spec(path: str | os.PathLike[str]) -> LayerSpec:
         raise LayerConfigError("expected a mapping at the top level", path=path)
     style = data.get("style")
     if isinstance(style, str):
-        style_path = (path.parent / style).resolve()
-        style_data = _load_yaml(style_path)
-        try:
-            data = {**data, "style": StyleSpec.model_validate(style_data)}
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            raise LayerConfigError(first["msg"], path=style_path, field=_key_path(first)) from None
+        data = {**data, "style": load_style((path.parent / style).resolve())}
     try:
         return LayerSpec.model_validate(data)
     except ValidationError as exc:
@@ -179,17 +199,26 @@ def load_catalog(folder: str | os.PathLike[str]) -> Catalog:
         if spec.id in layers:
             raise LayerConfigError(f"duplicate layer id {spec.id!r}", path=path, field="id")
         layers[spec.id] = spec
-    return Catalog(layers=layers)
+    return Catalog(layers=layers, folder=folder)
 
 
 class MapLayer(_Model):
     """A layer on a map: a catalog layer (``layer``) or a store table with its own style."""
 
+    id: str | None = Field(default=None, description="key of the layer on the map (default the "
+                                                    "layer or table name)")
     layer: str | None = Field(default=None, description="id of a layers/*.yaml layer")
-    table: str | None = Field(default=None, description="store table (default the layer's kind)")
+    table: str | tuple[str, ...] | None = Field(
+        default=None, description="store table (default the layer's kind); a list means the "
+                                  "first one the store holds")
     title: Title | None = None
-    style: StyleSpec | None = None
+    style: StyleSpec | str | None = Field(
+        default=None, description="a style, or a style file relative to the catalog folder")
     popup: tuple[str, ...] = ()
+    where: dict[str, tuple[str | int | bool, ...]] = Field(
+        default_factory=dict, description="keep only features whose fields take these values")
+    progress: tuple[str, ...] = Field(
+        default=(), description="percentage fields shown as bars in the popup")
     show: bool = True
 
 
@@ -199,7 +228,10 @@ class MapSpec(_Model):
     id: str
     title: Title
     layers: tuple[MapLayer, ...]
-    base_map: Literal["none", "osm"] | str = "none"
+    base_map: Literal["none", "osm"] | str = Field(
+        default="none", description="none, osm, or a local tile URL such as "
+                                    "http://tiles.local/{z}/{x}/{y}.png")
+    base_map_attribution: str = "Bản đồ nền nội bộ"
     max_features: int = Field(default=60_000, ge=1,
                               description="beyond this a static file is refused (use the service)")
 

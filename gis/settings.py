@@ -7,13 +7,14 @@ application start, never at import.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gis.io.engines import Engine
 
-__all__ = ["StorageSettings", "IngestSettings"]
+__all__ = ["StorageSettings", "IngestSettings", "MapSettings"]
 
 
 class StorageSettings(BaseSettings):
@@ -46,3 +47,13 @@ class IngestSettings(BaseSettings):
         default=0.05, description="relative difference recorded vs computed area before a warning"
     )
     user: str | None = Field(default=None, description="who is recorded in the ingest log")
+
+
+class MapSettings(BaseSettings):
+    """How maps are written."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_MAP_", extra="ignore")
+
+    assets: Literal["inline", "cdn"] = Field(
+        default="inline", description="inline: Leaflet inside each HTML file (works offline); "
+                                      "cdn: loaded from unpkg.com (needs the internet)")

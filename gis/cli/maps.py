@@ -30,30 +30,36 @@ def list_cmd(folder: str) -> None:
 @map_group.command("build")
 @click.argument("map_path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--ward", help="Only this ward (5-digit code).")
+@click.option("--project", help="Only this project and what lies around it (project ID).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True)
 @_handle_errors
-def build_cmd(map_path: str, ward: str | None, lang: str, out_path: str) -> None:
+def build_cmd(map_path: str, ward: str | None, project: str | None, lang: str,
+              out_path: str) -> None:
     """Write one self-contained HTML file (Leaflet inlined, no CDN, no server)."""
     from gis.catalog import load_catalog, load_map_spec
     from gis.io.files import atomic_write_text
-    from gis.render.build import build_map, render_html, resolve_layers
+    from gis.render.build import build_map, layer_frames, render_html, resolve_layers
+    from gis.render.scope import PROJECT_TABLES, scope_tables
+    from gis.settings import MapSettings
     from gis.store import open_store
 
     storage, settings = _settings()
     store = open_store(storage.store_path)
     spec = load_map_spec(map_path)
     layers = resolve_layers(spec, load_catalog(settings.catalog))
-    frames = {}
+    wanted = {t for layer in layers for t in layer.tables}
+    if ward:
+        wanted.add("wards")
+    if project:
+        wanted.update(PROJECT_TABLES)
+    tables = {t: store.read(t) for t in sorted(wanted) if store.has(t)}
     for layer in layers:
-        if not store.has(layer.table):
-            console.print(f"  · no {layer.table} in the store: layer {layer.key} left out")
-            continue
-        frame = store.read(layer.table)
-        if ward and "ward_code" in frame.columns:
-            frame = frame[frame["ward_code"] == ward]
-        frames[layer.key] = frame
-    html = render_html(build_map(spec, layers, frames, lang=lang))
+        if not any(t in tables for t in layer.tables):
+            console.print(f"  · no {' or '.join(layer.tables)} in the store: layer {layer.key} "
+                          "left out")
+    frames = layer_frames(layers, scope_tables(tables, ward=ward, project=project))
+    html = render_html(build_map(spec, layers, frames, lang=lang), assets=MapSettings().assets)
     out = atomic_write_text(out_path, html)
     console.print(f"map written to {out} ({len(html.encode()) / 1e6:.1f} MB, "
                   f"{sum(len(f) for f in frames.values()):,} features)")

@@ -8,7 +8,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["leaflet_dir", "inline_assets", "LEAFLET_JS", "LEAFLET_CSS"]
+__all__ = ["leaflet_dir", "inline_assets", "cdn_assets", "LEAFLET_JS", "LEAFLET_CSS"]
 
 LEAFLET_JS = "leaflet.js"
 LEAFLET_CSS = "leaflet.css"
@@ -47,3 +47,14 @@ def inline_assets(html: str) -> str:
                         f"<script>{_leaflet_js()}</script>")
     return re.sub(rf'<link rel="stylesheet" href="{re.escape(LEAFLET_CSS)}"\s*/>',
                   lambda _: f"<style>{_leaflet_css()}</style>", html)
+
+
+def cdn_assets(html: str) -> str:
+    """Point the asset references at a CDN instead (same Leaflet version as the package)."""
+    import xstatic.pkg.leaflet as xleaflet
+
+    base = f"https://unpkg.com/leaflet@{xleaflet.VERSION}/dist"
+    html = html.replace(f'<script src="{LEAFLET_JS}"></script>',
+                        f'<script src="{base}/leaflet.js"></script>')
+    return re.sub(rf'<link rel="stylesheet" href="{re.escape(LEAFLET_CSS)}"\s*/>',
+                  lambda _: f'<link rel="stylesheet" href="{base}/leaflet.css"/>', html)

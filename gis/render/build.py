@@ -2,29 +2,29 @@
 
 Data goes to WGS 84 through the pinned EPSG:6960 transformation, is simplified for display only
 (never for exports), quantised to ~0.1 m (6 decimals) and trimmed to the properties the popups
-and styles use. Each layer is one Leaflet GeoJSON layer on a canvas renderer with one style
-function in JavaScript; popups and the legend are built with ``textContent``, so a note holding
-``<script>`` shows as text.
+and styles use (:mod:`gis.render.payload`). Each layer is one Leaflet GeoJSON layer on a canvas
+renderer with one style function in JavaScript (:mod:`gis.render.elements`); popups, tooltips
+and the legend are built with ``textContent``, so a note holding ``<script>`` shows as text.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
-from branca.element import MacroElement
-from jinja2 import Template
 
-from gis.catalog import Catalog, MapSpec, StyleSpec, Title
+from gis.catalog import Catalog, MapSpec, StyleSpec, Title, load_style
 from gis.errors import GisError
-from gis.render.assets import LEAFLET_CSS, LEAFLET_JS, inline_assets
+from gis.render.assets import LEAFLET_CSS, LEAFLET_JS, cdn_assets, inline_assets
+from gis.render.elements import DataLayer, Frame
+from gis.render.labels import field_formats, field_labels, value_labels, yes_no
+from gis.render.payload import display_payload
 
-__all__ = ["ResolvedLayer", "resolve_layers", "build_map", "render_html"]
+__all__ = ["ResolvedLayer", "resolve_layers", "layer_frames", "build_map", "render_html"]
 
 
 @dataclass(frozen=True)
@@ -32,16 +32,18 @@ class ResolvedLayer:
     """A map layer with everything needed to draw it."""
 
     key: str
-    table: str
+    tables: tuple[str, ...]
     title: Title
     style: StyleSpec
     popup: tuple[str, ...]
     show: bool
+    where: tuple[tuple[str, tuple[object, ...]], ...] = ()
+    progress: tuple[str, ...] = ()
 
 
 def resolve_layers(spec: MapSpec, catalog: Catalog) -> list[ResolvedLayer]:
-    """Combine the map's layer entries with the catalog's layer YAMLs."""
-    out = []
+    """Combine the map's layer entries with the catalog's layer YAMLs and style files."""
+    out: list[ResolvedLayer] = []
     for i, entry in enumerate(spec.layers):
         base = catalog.layers.get(entry.layer) if entry.layer else None
         if entry.layer and base is None:
@@ -52,255 +54,139 @@ def resolve_layers(spec: MapSpec, catalog: Catalog) -> list[ResolvedLayer]:
         if table is None or title is None:
             raise GisError(f"map {spec.id}: layer {i} needs `layer:` or `table:` and `title:`",
                            field=f"layers.{i}")
-        style = entry.style or (base.style if base and isinstance(base.style, StyleSpec) else None) \
+        tables = (table,) if isinstance(table, str) else tuple(table)
+        style = entry.style
+        if isinstance(style, str):
+            if catalog.folder is None:
+                raise GisError(f"map {spec.id}: style file {style!r} needs a catalog folder",
+                               field=f"layers.{i}.style")
+            style = load_style(catalog.folder / style)
+        style = style or (base.style if base and isinstance(base.style, StyleSpec) else None) \
             or StyleSpec()
         popup = entry.popup or (base.popup if base else ())
-        out.append(ResolvedLayer(entry.layer or table, table, title, style, tuple(popup), entry.show))
+        key = entry.id or entry.layer or tables[0]
+        if any(r.key == key for r in out):
+            raise GisError(f"map {spec.id}: two layers are called {key!r}; give one an `id:`",
+                           field=f"layers.{i}.id")
+        out.append(ResolvedLayer(key, tables, title, style, tuple(popup), entry.show,
+                                 tuple(entry.where.items()), tuple(entry.progress)))
     return out
 
 
-def _display_payload(frame: gpd.GeoDataFrame, layer: ResolvedLayer) -> dict[str, object]:
-    """A compact payload the page turns back into GeoJSON: properties as columns (names written
-    once), coordinates as integers of 1e-6 degree (~0.1 m), each ring's points as deltas from the
-    previous one, closing points dropped. About half the size of GeoJSON text."""
-    from gis.io.write import reproject
-
-    keep = [c for c in dict.fromkeys((*layer.popup, *([layer.style.by] if layer.style.by else ())))
-            if c in frame.columns]
-    geoms = np.asarray(frame.geometry.values, dtype=object)
-    geoms = shapely.simplify(geoms, 0.05, preserve_topology=True)  # display only
-    wgs = reproject(gpd.GeoDataFrame(geometry=geoms, crs=frame.crs), "EPSG:4326")
-    geoms = np.asarray(wgs.geometry.values, dtype=object)
-    columns: dict[str, list[object]] = {}
-    for column in keep:
-        values = frame[column]
-        if values.dtype.kind == "f":
-            values = values.round(2)
-        columns[column] = [None if v is None or (isinstance(v, float) and v != v) or v is pd.NA
-                           else (v.item() if hasattr(v, "item") else v)
-                           for v in values.astype(object).tolist()]
-    return {"columns": columns, "geometries": [_encode(g) for g in geoms]}
+def _age_days(values: pd.Series, today: dt.date) -> pd.Series:
+    stamps = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    local = stamps.dt.tz_convert("Asia/Ho_Chi_Minh").dt.tz_localize(None).dt.normalize()
+    return (pd.Timestamp(today) - local).dt.days  # calendar days in Vietnam's time zone
 
 
-def _encode(geom: shapely.Geometry | None) -> list[object] | None:
-    """[type, parts]: type 0 point, 1 polygon(s); a polygon is a list of rings, a ring a flat
-    list [x0, y0, dx1, dy1, …] of 1e-6 degree integers."""
-    if geom is None or geom.is_empty:
-        return None
-    kind = shapely.get_type_id(geom)
-    if kind == 0:
-        return [0, [int(round(geom.x * 1e6)), int(round(geom.y * 1e6))]]
-    polys = shapely.get_parts(geom) if kind == 6 else [geom]
-    out = []
-    for poly in polys:
-        rings = [poly.exterior, *poly.interiors]
-        encoded = []
-        for ring in rings:
-            xy = np.round(np.asarray(ring.coords)[:-1, :2] * 1e6).astype(np.int64)
-            if len(xy) < 3:
-                continue
-            deltas = np.vstack([xy[:1], np.diff(xy, axis=0)])
-            encoded.append(deltas.ravel().tolist())
-        if encoded:
-            out.append(encoded)
-    return [1, out] if out else None
+def layer_frames(layers: list[ResolvedLayer], tables: dict[str, gpd.GeoDataFrame], *,
+                 today: dt.date | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Each layer's rows: the first of its tables the store holds, filtered by ``where``; a case
+    layer gains ``age_days`` (days since it was recorded, on ``today``)."""
+    today = today or dt.date.today()
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for layer in layers:
+        name = next((t for t in layer.tables if t in tables), None)
+        if name is None:
+            continue
+        frame = tables[name]
+        for field, accepted in layer.where:
+            if field not in frame.columns:
+                raise GisError(f"layer {layer.key}: `where` names {field!r}, which table {name} "
+                               "does not have", field=f"{layer.key}.where")
+            values = frame[field].astype(object).map(
+                lambda v: int(v) if isinstance(v, (bool, np.bool_)) else v)
+            wanted = [int(a) if isinstance(a, bool) else a for a in accepted]
+            frame = frame[values.isin(wanted)]
+        if "age_days" in layer.popup and "created_at" in frame.columns:
+            frame = frame.assign(age_days=_age_days(frame["created_at"], today))
+        out[layer.key] = frame
+    return out
 
 
-class _DataLayer(MacroElement):
-    """One GeoJSON layer: canvas, one style function, escaped popups, in the layer control."""
-
-    _template = Template("""
-{% macro script(this, kwargs) %}
-(function () {
-  var map = {{ this._parent.get_name() }};
-  var style = {{ this.style_json }};
-  var labels = {{ this.labels_json }};
-  var data = window.gisDecode({{ this.data_json }});
-  var renderer = L.canvas({padding: 0.2});
-  var layer = L.geoJSON(data, {
-    renderer: renderer,
-    pointToLayer: function (f, latlng) {
-      return L.circleMarker(latlng, {renderer: renderer, radius: 6});
-    },
-    style: function (f) {
-      var value = style.by ? f.properties[style.by] : null;
-      var color = (value !== null && value !== undefined && style.colors[value]) || style.default_color;
-      return {color: style.stroke_color, weight: style.stroke_width, fillColor: color,
-              fillOpacity: style.fill_opacity};
-    },
-    onEachFeature: function (f, l) {
-      l.bindPopup(function () {
-        var box = document.createElement("div");
-        var title = document.createElement("b");
-        title.textContent = {{ this.title_json }};
-        box.appendChild(title);
-        var table = document.createElement("table");
-        Object.keys(labels).forEach(function (key) {
-          if (!(key in f.properties)) { return; }
-          var row = table.insertRow();
-          var name = row.insertCell();
-          name.textContent = labels[key];
-          name.style.cssText = "white-space:nowrap;color:#555;padding-right:8px;vertical-align:top";
-          row.insertCell().textContent = window.gisFormat(f.properties[key]);
-        });
-        box.appendChild(table);
-        return box;
-      });
-    }
-  });
-  layer.gisTitle = {{ this.title_json }};
-  {% if this.show %}layer.addTo(map);{% endif %}
-  window.gisLayers = window.gisLayers || {};
-  window.gisLayers[{{ this.key_json }}] = layer;
-  window.gisControl.addOverlay(layer, {{ this.title_json }});
-})();
-{% endmacro %}
-""")
-
-    def __init__(self, layer: ResolvedLayer, data: dict[str, object], lang: str,
-                 field_labels: dict[str, str]) -> None:
-        super().__init__()
-        self._name = "GisDataLayer"
-        title = layer.title.vi if lang == "vi" else layer.title.en
+def _legend(layers: list[ResolvedLayer], frames: dict[str, gpd.GeoDataFrame],
+            lang: str) -> list[dict[str, object]]:
+    """One group per layer the map shows: a swatch per category, then one per style rule."""
+    pick = (lambda t: t.vi) if lang == "vi" else (lambda t: t.en)
+    legend = []
+    for layer in layers:
+        if layer.key not in frames:
+            continue  # not in the store: no legend entry for a layer the map does not show
         style = layer.style
-        self.title_json = json.dumps(title, ensure_ascii=False)
-        self.key_json = json.dumps(layer.key)
-        self.show = layer.show
-        self.style_json = json.dumps({"by": style.by, "colors": style.colors,
-                                      "default_color": style.default_color,
-                                      "stroke_color": style.stroke_color,
-                                      "stroke_width": style.stroke_width,
-                                      "fill_opacity": style.fill_opacity})
-        self.labels_json = json.dumps({f: field_labels.get(f, f) for f in layer.popup},
-                                      ensure_ascii=False)
-        # "</" cannot close the script element: JSON escapes it as "<\\/"
-        self.data_json = json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace(
-            "</", "<\\/")
+        frame = frames[layer.key]
+        present = set(frame[style.by].dropna().astype(str)) if style.by in frame.columns else None
+        items: list[dict[str, object]] = [
+            {"color": color, "label": pick(style.labels[v]) if v in style.labels else v}
+            for v, color in style.colors.items() if present is None or v in present]
+        if frame.empty:
+            items = [{"color": None, "label": "(không có)" if lang == "vi" else "(none)"}]
+        else:
+            if not items:
+                items = [{"color": style.default_color, "label": pick(layer.title)}]
+            items += [{"color": None, "dash": bool(rule.dash),
+                       "stroke": rule.stroke_color or style.stroke_color, "label": pick(rule.label)}
+                      for rule in style.rules]
+        legend.append({"key": layer.key, "title": pick(layer.title), "items": items})
+    return legend
 
 
-class _Frame(MacroElement):
-    """Number formatting (Vietnamese), the layer control and the legend, before the layers."""
-
-    _template = Template("""
-{% macro script(this, kwargs) %}
-window.gisDecode = function (payload) {
-  // columns + delta-encoded integer rings (see gis/render/build.py) back into GeoJSON
-  var names = Object.keys(payload.columns), features = [];
-  function ring(flat) {
-    var x = 0, y = 0, out = [];
-    for (var i = 0; i < flat.length; i += 2) {
-      x += flat[i]; y += flat[i + 1];
-      out.push([x / 1e6, y / 1e6]);
+def _layer_config(layer: ResolvedLayer, lang: str) -> dict[str, object]:
+    style = layer.style
+    fields = tuple(dict.fromkeys((*layer.popup, *layer.progress)))
+    return {
+        "key": layer.key, "title": layer.title.vi if lang == "vi" else layer.title.en,
+        "popup": list(layer.popup), "progress": list(layer.progress),
+        "tooltip": layer.popup[0] if layer.popup else None,
+        "labels": field_labels(fields, lang), "formats": field_formats(fields, lang),
+        "values": value_labels(style, fields, lang),
+        "booleans": [f for f in fields if f in ("key_project", "handed_over", "is_public",
+                                                "complaint", "inside")],
+        "style": {"by": style.by, "colors": style.colors, "default_color": style.default_color,
+                  "stroke_color": style.stroke_color, "stroke_width": style.stroke_width,
+                  "fill_opacity": style.fill_opacity,
+                  "rules": [{"when": {k: list(v) for k, v in r.when.items()}, "dash": r.dash,
+                             "stroke_width": r.stroke_width, "stroke_color": r.stroke_color,
+                             "fill_opacity": r.fill_opacity} for r in style.rules]},
     }
-    out.push(out[0]);
-    return out;
-  }
-  payload.geometries.forEach(function (g, i) {
-    if (!g) { return; }
-    var props = {};
-    names.forEach(function (n) { props[n] = payload.columns[n][i]; });
-    var geometry = g[0] === 0
-      ? {type: "Point", coordinates: [g[1][0] / 1e6, g[1][1] / 1e6]}
-      : {type: "MultiPolygon", coordinates: g[1].map(function (p) { return p.map(ring); })};
-    features.push({type: "Feature", properties: props, geometry: geometry});
-  });
-  return {type: "FeatureCollection", features: features};
-};
-window.gisFormat = function (v) {
-  if (typeof v === "number") {
-    return v.toLocaleString({{ this.locale_json }}, {maximumFractionDigits: 2});
-  }
-  return v === null || v === undefined ? "" : String(v);
-};
-window.gisControl = L.control.layers(null, null, {collapsed: false}).addTo({{ this._parent.get_name() }});
-(function () {
-  var legend = L.control({position: "bottomright"});
-  var entries = {{ this.legend_json }};
-  legend.onAdd = function () {
-    var div = L.DomUtil.create("div", "gis-legend");
-    div.style.cssText = "background:#fff;padding:6px 8px;font:12px sans-serif;line-height:18px;" +
-      "max-height:60vh;overflow:auto;box-shadow:0 1px 4px rgba(0,0,0,.3)";
-    entries.forEach(function (group) {
-      var h = document.createElement("div");
-      h.style.fontWeight = "bold";
-      h.textContent = group.title;
-      div.appendChild(h);
-      group.items.forEach(function (item) {
-        var row = document.createElement("div");
-        var swatch = document.createElement("span");
-        swatch.style.cssText = "display:inline-block;width:12px;height:12px;margin-right:6px;" +
-          "vertical-align:middle;border:1px solid #555;background:" + item.color;
-        row.appendChild(swatch);
-        row.appendChild(document.createTextNode(item.label));
-        div.appendChild(row);
-      });
-    });
-    return div;
-  };
-  legend.addTo({{ this._parent.get_name() }});
-})();
-{% endmacro %}
-""")
-
-    def __init__(self, legend: list[dict[str, object]], lang: str) -> None:
-        super().__init__()
-        self._name = "GisFrame"
-        self.locale_json = json.dumps("vi-VN" if lang == "vi" else "en-GB")
-        self.legend_json = json.dumps(legend, ensure_ascii=False)
 
 
-FIELD_LABELS = {
-    "vi": {"parcel_key": "Thửa (xã-tờ-thửa)", "map_sheet": "Tờ bản đồ", "parcel_no": "Số thửa",
-           "land_use": "Loại đất", "area_m2": "Diện tích (m²)", "owner_name": "Chủ sử dụng",
-           "address": "Địa chỉ", "project_id": "Mã dự án", "name": "Tên", "investor": "Chủ đầu tư",
-           "capital_source": "Nguồn vốn", "start_type": "Khởi công",
-           "planned_area_ha": "Diện tích quy hoạch (ha)", "ward_code": "Mã phường/xã",
-           "district": "Quận/huyện", "building_id": "Công trình", "floors": "Số tầng",
-           "year_built": "Năm xây dựng", "case_id": "Mã vụ việc", "kind": "Loại vi phạm",
-           "status": "Trạng thái", "parcel_keys": "Thửa đất", "notes": "Ghi chú"},
-    "en": {},
-}
+def _style_fields(style: StyleSpec) -> list[str]:
+    return [*([style.by] if style.by else []), *(k for r in style.rules for k in r.when)]
 
 
 def build_map(spec: MapSpec, layers: list[ResolvedLayer], frames: dict[str, gpd.GeoDataFrame],
               *, lang: str = "vi") -> folium.Map:
     """The folium map (pure: frames in, map out; the caller saves it)."""
-    labels = FIELD_LABELS.get(lang, {})
+    from gis.io.write import reproject
+    from gis.render.tools import MapTools
+
     total = sum(len(f) for f in frames.values())
     if total > spec.max_features:
         raise GisError(f"{total:,} features are more than a static map file can carry "
                        f"({spec.max_features:,}); narrow it with --ward or --project, or open the "
                        "map in the web service (`gis serve`)", field="max_features")
     bounds = None
-    for frame in frames.values():
+    # fit to the content, not to the wards around it (a project map shows its whole ward)
+    content = [f for k, f in frames.items() if k != "wards" and len(f)] or list(frames.values())
+    for frame in content:
         if len(frame):
-            from gis.io.write import reproject
-
             b = reproject(frame[["geometry"]], "EPSG:4326").total_bounds
             bounds = b if bounds is None else np.r_[np.minimum(bounds[:2], b[:2]),
                                                      np.maximum(bounds[2:], b[2:])]
     tiles = None if spec.base_map == "none" else (
         "OpenStreetMap" if spec.base_map == "osm" else spec.base_map)
     fmap = _OfflineMap(location=[0, 0], zoom_start=2, tiles=tiles, control_scale=True,
-                       prefer_canvas=True, attr="local tiles" if tiles not in (None, "OpenStreetMap") else None)
-    legend = []
-    for layer in layers:
-        if layer.key not in frames:
-            continue  # not in the store: no legend entry for a layer the map does not show
-        style = layer.style
-        items = [{"color": color, "label": (style.labels[v].vi if lang == "vi" else style.labels[v].en)
-                  if v in style.labels else v} for v, color in style.colors.items()]
-        if not items:
-            items = [{"color": style.default_color, "label": layer.title.vi if lang == "vi" else layer.title.en}]
-        legend.append({"title": layer.title.vi if lang == "vi" else layer.title.en, "items": items})
-    fmap.add_child(_Frame(legend, lang))
+                       prefer_canvas=True, max_zoom=22,
+                       attr=None if tiles in (None, "OpenStreetMap") else spec.base_map_attribution)
+    fmap.add_child(Frame(_legend(layers, frames, lang), lang, yes_no(lang),
+                         collapsed=len(frames) > 6))
     for layer in layers:
         frame = frames.get(layer.key)
         if frame is None:
             continue
-        fmap.add_child(_DataLayer(layer, _display_payload(frame, layer), lang, labels))
-    from gis.render.tools import MapTools
-
+        keep = [*layer.popup, *layer.progress, *_style_fields(layer.style)]
+        fmap.add_child(DataLayer(_layer_config(layer, lang), display_payload(frame, keep),
+                                 layer.show))
     crs = next((f.crs for f in frames.values() if f.crs is not None), None)
     fmap.add_child(MapTools(lang, crs=crs))
     if bounds is not None:
@@ -315,6 +201,8 @@ class _OfflineMap(folium.Map):
     default_css = [("leaflet_css", LEAFLET_CSS)]
 
 
-def render_html(fmap: folium.Map) -> str:
-    """The self-contained HTML of a map."""
-    return inline_assets(fmap.get_root().render())
+def render_html(fmap: folium.Map, *, assets: str = "inline") -> str:
+    """The HTML of a map: self-contained (``assets="inline"``, the default) or loading Leaflet
+    from a CDN (``"cdn"``, for those who want a smaller file and have the internet)."""
+    html = fmap.get_root().render()
+    return cdn_assets(html) if assets == "cdn" else inline_assets(html)

@@ -50,7 +50,7 @@ def test_map_loads_offline_with_legend_popups_and_no_errors(built_map, tmp_path)
         layers = page.evaluate("Object.keys(window.gisLayers)")
         assert set(layers) >= {"wards", "parcels", "violation_cases"}
         legend = page.inner_text(".gis-legend")
-        assert "Đất nông nghiệp" in legend and "Vụ việc vi phạm" in legend
+        assert "Đất phi nông nghiệp" in legend and "Vụ việc vi phạm" in legend
         control = page.inner_text(".leaflet-control-layers")
         assert "Thửa đất" in control and "Phường, xã" in control
         page.evaluate("""() => { var l = window.gisLayers['violation_cases'];
