@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "GisError",
+    "NotFoundError",
     "DataSourceError",
     "UnsafeArchiveError",
     "LayerConfigError",
@@ -113,6 +114,10 @@ class ParcelValidationError(GisError, ValueError):
 
 class StoreError(GisError, OSError):
     """The store cannot be opened or written."""
+
+
+class NotFoundError(GisError, LookupError):
+    """A case, layer, project or file that does not exist."""
 
 
 class CaseError(GisError, ValueError):

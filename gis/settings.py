@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gis.io.engines import Engine
 
-__all__ = ["StorageSettings", "IngestSettings", "MapSettings"]
+__all__ = ["StorageSettings", "IngestSettings", "MapSettings", "ServiceSettings"]
 
 
 class StorageSettings(BaseSettings):
@@ -57,3 +57,24 @@ class MapSettings(BaseSettings):
     assets: Literal["inline", "cdn"] = Field(
         default="inline", description="inline: Leaflet inside each HTML file (works offline); "
                                       "cdn: loaded from unpkg.com (needs the internet)")
+
+
+class ServiceSettings(BaseSettings):
+    """The web service (``gis serve``)."""
+
+    model_config = SettingsConfigDict(env_prefix="GIS_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="address to listen on")
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=32)
+    public_read: bool = Field(default=False, description="let anyone read maps, tiles, OGC API")
+    residents_page: bool = Field(default=False, description="publish the residents' page "
+                                                            "(confirmed cases, project progress)")
+    session_hours: float = Field(default=12.0, gt=0)
+    max_upload_mb: int = Field(default=200, ge=1)
+    login_attempts: int = Field(default=5, ge=1, description="failed sign-ins per 15 minutes "
+                                                             "before an account/address waits")
+    secret_key: str | None = Field(default=None, description="session signing key (default: "
+                                   "generated on first run in <data_dir>/secret.key)")
+    maps: Path = Field(default=Path("maps"), description="folder of map YAMLs")
+    tile_cache_mb: int = Field(default=256, ge=0, description="memory for cached vector tiles")

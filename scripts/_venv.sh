@@ -14,5 +14,6 @@ if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
   "$VENV/bin/python" -m pip install --quiet -e "$ROOT[dev]" >&2
   touch "$stamp"
 fi
+"$ROOT/scripts/vendor"
 export PATH="$VENV/bin:$PATH"
 cd "$ROOT"

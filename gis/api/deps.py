@@ -1,0 +1,173 @@
+"""Who is asking, and may they: the service's FastAPI dependencies.
+
+A request is authenticated by, in this order: a bearer token (scripts), HTTP Basic (desktop GIS:
+QGIS 3.22 cannot send bearer tokens), or the browser session cookie. Unsafe requests made with
+the cookie must carry the session's CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form
+field). API requests without credentials get 401 with a Basic challenge; pages redirect to the
+sign-in form.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import Depends, HTTPException, Request
+from starlette.status import HTTP_303_SEE_OTHER
+
+from gis.api.security import Permission, Role, User, UserDB, csrf_token
+from gis.settings import IngestSettings, ServiceSettings, StorageSettings
+
+__all__ = ["Context", "context", "current_user", "require", "require_page", "store_of",
+           "PageRedirect", "SESSION_COOKIE", "PUBLIC"]
+
+SESSION_COOKIE = "gis_session"
+PUBLIC = User("public", Role.VIEWER)
+_BASIC_CACHE_SECONDS = 300.0
+
+
+@dataclass
+class Context:
+    """What the app was created with (one per process)."""
+
+    storage: StorageSettings
+    ingest: IngestSettings
+    service: ServiceSettings
+    users: UserDB
+    secret: bytes
+    root: Path
+    basic_cache: dict[str, tuple[User, float]]
+
+
+class PageRedirect(Exception):
+    """Raised by page dependencies to send the browser to the sign-in form."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+
+def context(request: Request) -> Context:
+    return request.app.state.gis
+
+
+def store_of(ctx: Context):  # type: ignore[no-untyped-def]
+    """The GeoPackage store (opened per request: cheap, and safe across workers)."""
+    from gis.store import open_store
+
+    return open_store(ctx.storage.store_path)
+
+
+def _basic_user(ctx: Context, header: str, client: str) -> User | None:
+    try:
+        name, _, password = base64.b64decode(header, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise HTTPException(400, "malformed Basic credentials") from None
+    key = hashlib.sha256(f"{name}\0{password}".encode()).hexdigest()
+    hit = ctx.basic_cache.get(key)
+    if hit and hit[1] > time.monotonic():  # QGIS sends Basic on every page: argon2 once
+        return hit[0]
+    limit_key = f"basic:{client}:{name}"
+    if ctx.users.failures(limit_key) >= ctx.service.login_attempts:
+        raise HTTPException(429, "too many failed sign-ins; wait 15 minutes")
+    user = ctx.users.verify(name, password)
+    if user is None:
+        ctx.users.record_failure(limit_key)
+        return None
+    ctx.basic_cache[key] = (user, time.monotonic() + _BASIC_CACHE_SECONDS)
+    return user
+
+
+def _check_csrf(request: Request, ctx: Context, sid: str, form_token: str | None) -> None:
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.headers.get("x-csrf-token") or form_token or ""
+    if not hmac.compare_digest(sent, csrf_token(ctx.secret, sid)):
+        raise HTTPException(403, "missing or wrong CSRF token; reload the page and try again")
+
+
+async def current_user(request: Request) -> User | None:
+    """The authenticated user, or None. Sets ``request.state.via`` to how."""
+    ctx = context(request)
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    client = request.client.host if request.client else "?"
+    if scheme.lower() == "bearer" and value:
+        request.state.via = "token"
+        user = ctx.users.token_user(value.strip())
+        if user is None:
+            raise HTTPException(401, "unknown or revoked token",
+                                headers={"WWW-Authenticate": "Bearer"})
+        return user
+    if scheme.lower() == "basic" and value:
+        request.state.via = "basic"
+        user = _basic_user(ctx, value.strip(), client)
+        if user is None:
+            raise HTTPException(401, "wrong user name or password",
+                                headers={"WWW-Authenticate": 'Basic realm="gis"'})
+        return user
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        user = ctx.users.session_user(sid)
+        if user is not None:
+            request.state.via = "session"
+            form_token = None
+            if request.method not in ("GET", "HEAD", "OPTIONS") and \
+                    request.headers.get("content-type", "").startswith(
+                        ("application/x-www-form-urlencoded", "multipart/form-data")):
+                form = await request.form()
+                value_ = form.get("csrf_token")
+                form_token = value_ if isinstance(value_, str) else None
+            _check_csrf(request, ctx, sid, form_token)
+            request.state.csrf = csrf_token(ctx.secret, sid)
+            return user
+    request.state.via = None
+    return None
+
+
+def require(permission: Permission) -> Callable[..., User]:
+    """API dependency: the user if they hold ``permission``; 401 or 403 otherwise. Reads are
+    open to everyone when the ``public_read`` setting is on."""
+
+    async def dependency(request: Request, user: User | None = Depends(current_user)) -> User:
+        if user is None:
+            if permission is Permission.READ and context(request).service.public_read:
+                return PUBLIC
+            raise HTTPException(401, "sign in first (session, bearer token or HTTP Basic)",
+                                headers={"WWW-Authenticate": 'Basic realm="gis"'})
+        if not user.can(permission):
+            raise HTTPException(403, f"the {user.role.value} role may not do this "
+                                     f"(needs {permission.value})")
+        return user
+
+    return dependency
+
+
+def require_page(permission: Permission) -> Callable[..., User]:
+    """Page dependency: like :func:`require`, but a browser without a session is sent to the
+    sign-in form and comes back afterwards."""
+
+    async def dependency(request: Request, user: User | None = Depends(current_user)) -> User:
+        if user is None:
+            if permission is Permission.READ and context(request).service.public_read:
+                return PUBLIC
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise PageRedirect(f"/login?next={quote(target, safe='')}")
+        if not user.can(permission):
+            raise HTTPException(403, f"the {user.role.value} role may not do this "
+                                     f"(needs {permission.value})")
+        return user
+
+    return dependency
+
+
+def see_other(url: str):  # type: ignore[no-untyped-def]
+    from starlette.responses import RedirectResponse
+
+    return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)

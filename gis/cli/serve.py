@@ -1,0 +1,101 @@
+"""``gis serve`` and ``gis users``: the web service and its accounts."""
+
+from __future__ import annotations
+
+import click
+
+from gis.cli.main import _handle_errors, cli, console
+
+
+def _userdb():  # type: ignore[no-untyped-def]
+    from gis.api.security import UserDB
+    from gis.settings import StorageSettings
+
+    return UserDB(StorageSettings().store_path.parent / "service.db")
+
+
+@cli.command("serve")
+@click.option("--host", help="Address to listen on (default GIS_HOST or 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default GIS_PORT or 8000).")
+@click.option("--workers", type=int, help="Worker processes (default GIS_WORKERS or 1).")
+@_handle_errors
+def serve_cmd(host: str | None, port: int | None, workers: int | None) -> None:
+    """Run the web service (maps, cases, exports, OGC API, vector tiles) with uvicorn."""
+    import os
+
+    import uvicorn
+
+    from gis.settings import ServiceSettings, StorageSettings
+
+    settings = ServiceSettings()
+    storage = StorageSettings()
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.workers
+    if not storage.store_path.exists():
+        console.print(f"[yellow]no store at {storage.store_path}; load data with `gis ingest` "
+                      "or run `scripts/demo` for the sample district[/]")
+    # the workers build the app from the same settings (environment), so pass them on
+    os.environ.setdefault("GIS_STORE", str(storage.store_path.resolve()))
+    console.print(f"serving {storage.store_path} on http://{host}:{port}/ ({workers} worker"
+                  f"{'s' if workers > 1 else ''})")
+    uvicorn.run("gis.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=False)
+
+
+@cli.group("users")
+def users_group() -> None:
+    """Accounts of the web service: roles viewer, inspector, planner, admin."""
+
+
+def _password(password: str | None) -> str:
+    if password:
+        return password
+    return click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+@users_group.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["viewer", "inspector", "planner", "admin"]))
+@click.option("--password", help="Password (asked for when left out).")
+@_handle_errors
+def users_add(name: str, role: str, password: str | None) -> None:
+    """Add an account."""
+    user = _userdb().add(name, role, _password(password))
+    console.print(f"user {user.name} added with role {user.role.value}")
+
+
+@users_group.command("passwd")
+@click.argument("name")
+@click.option("--password", help="New password (asked for when left out).")
+@_handle_errors
+def users_passwd(name: str, password: str | None) -> None:
+    """Change a password (ends the user's sessions and tokens)."""
+    _userdb().set_password(name, _password(password))
+    console.print(f"password of {name} changed; their sessions and tokens are ended")
+
+
+@users_group.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["viewer", "inspector", "planner", "admin"]))
+@_handle_errors
+def users_role(name: str, role: str) -> None:
+    """Change a user's role."""
+    _userdb().set_role(name, role)
+    console.print(f"{name} is now {role}")
+
+
+@users_group.command("token")
+@click.argument("name")
+@_handle_errors
+def users_token(name: str) -> None:
+    """Print a new bearer token for scripts (shown once; stored only as a hash)."""
+    click.echo(_userdb().new_token(name))
+
+
+@users_group.command("list")
+@_handle_errors
+def users_list() -> None:
+    """The accounts and their roles."""
+    for user in _userdb().list():
+        console.print(f"{user.name}\t{user.role.value}")

@@ -1,0 +1,81 @@
+"""Sign-in, sessions with CSRF, bearer tokens, HTTP Basic, rate limits, users CLI, secret key."""
+
+from __future__ import annotations
+
+import base64
+import re
+import stat
+
+from click.testing import CliRunner
+
+from tests.api.conftest import PASSWORD, make_service
+
+
+def _csrf(client) -> str:  # type: ignore[no-untyped-def]
+    return re.search(r'name="csrf-token" content="([^"]+)"', client.get("/").text).group(1)
+
+
+def test_sign_in_session_csrf_and_sign_out(service):
+    c = service.client
+    res = c.get("/", follow_redirects=False)
+    assert res.status_code == 303 and res.headers["location"] == "/login?next=%2F"
+    res = c.post("/login", data={"name": "viewer", "password": "wrong-password", "next": "/"})
+    assert res.status_code == 401 and "Sai tên đăng nhập hoặc mật khẩu" in res.text
+    res = c.post("/login", data={"name": "viewer", "password": PASSWORD.format(role="viewer"),
+                                 "next": "https://evil.example/"}, follow_redirects=False)
+    assert res.status_code == 303 and res.headers["location"] == "/"  # no open redirect
+    cookie = res.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("samesite", "SameSite")
+    assert "Bản đồ quản lý đất đai" in c.get("/").text
+    assert c.post("/logout", follow_redirects=False).status_code == 403  # no CSRF token
+    assert c.post("/logout", data={"csrf_token": _csrf(c)},
+                  follow_redirects=False).status_code == 303
+    assert c.get("/", follow_redirects=False).status_code == 303  # the session ended
+
+
+def test_sign_in_attempts_are_limited(service):
+    c = service.client
+    for _ in range(5):
+        assert c.post("/login", data={"name": "admin", "password": "x" * 9}).status_code == 401
+    res = c.post("/login", data={"name": "admin", "password": PASSWORD.format(role="admin")})
+    assert res.status_code == 429 and "15 phút" in res.text
+
+
+def test_tokens_and_basic_credentials(service):
+    c = service.client
+    assert c.get("/", headers=service.auth("viewer")).status_code == 200
+    res = c.get("/", headers={"Authorization": "Bearer nope"})
+    assert res.status_code == 401 and res.json()["message"] == "unknown or revoked token"
+    basic = base64.b64encode(f"planner:{PASSWORD.format(role='planner')}".encode()).decode()
+    assert c.get("/", headers={"Authorization": f"Basic {basic}"}).status_code == 200
+    bad = base64.b64encode(b"planner:wrong-one").decode()
+    res = c.get("/", headers={"Authorization": f"Basic {bad}"})
+    assert res.status_code == 401 and res.headers["www-authenticate"].startswith("Basic")
+
+
+def test_public_read_setting(tmp_path, sample_store, monkeypatch):
+    svc = make_service(tmp_path, sample_store, monkeypatch, public_read=True)
+    assert svc.client.get("/").status_code == 200
+
+
+def test_users_cli_and_secret_key(service, monkeypatch):
+    from gis.cli import cli
+
+    runner = CliRunner()
+    res = runner.invoke(cli, ["users", "add", "lan", "--role", "inspector",
+                              "--password", "đủ-dài-rồi"])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["users", "add", "lan", "--role", "inspector", "--password", "x" * 8])
+    assert res.exit_code == 2 and "exists" in res.output
+    res = runner.invoke(cli, ["users", "add", "hoa", "--role", "boss", "--password", "x" * 8])
+    assert res.exit_code == 2
+    token = runner.invoke(cli, ["users", "token", "lan"]).output.strip()
+    assert token.startswith("gis_")
+    assert service.client.get("/", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    res = runner.invoke(cli, ["users", "passwd", "lan", "--password", "mật-khẩu-mới-1"])
+    assert res.exit_code == 0
+    assert service.client.get("/", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert re.search(r"lan\s+inspector", runner.invoke(cli, ["users", "list"]).output)
+    key = service.data_dir / "secret.key"
+    assert key.exists() and stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert len(key.read_bytes().strip()) == 64
