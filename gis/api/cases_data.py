@@ -1,0 +1,488 @@
+"""What the case API (``/api/violations``) and the case pages (``/cases``) share: case rows as
+JSON, filters, labels in Vietnamese and English, the fields each transition asks for, uploads
+and the dossier. The work itself is :mod:`gis.violations`'s; nothing here changes a case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import sqlite3
+import tempfile
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from gis import crs as crsmod
+from gis.core.violations.cases import EDITABLE, TRANSITIONS, CaseStatus
+from gis.core.violations.rules import KINDS
+from gis.errors import GisError, NotFoundError
+from gis.fields import fold_name
+from gis.report.violations import STATUS_VI
+from gis.violations import (ATTACHMENTS, CASES, attachments_dir, case_attachments, case_detail,
+                            list_cases)
+
+__all__ = ["LOCAL", "STATUS_EN", "FIELD_LABELS", "TRANSITION_FIELDS", "CaseFilter",
+           "kind_label", "status_label", "check_case_id", "require_case", "today_local",
+           "local_time", "filtered_cases", "case_record", "case_geojson", "history_records",
+           "attachment_records", "attachment_file", "feature_collection", "safe_filename",
+           "dossier_pdf", "nearby_parcels", "allowed_transitions", "parse_status", "parse_kind",
+           "case_payload", "transition_changes", "editable_changes", "ward_names", "field_label",
+           "source_label", "local_date", "with_note"]
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+
+STATUS_EN = {"DETECTED": "Detected", "VERIFYING": "Verifying", "MINUTES_ISSUED": "Minutes issued",
+             "EXPLANATION": "Explanation", "DECISION_ISSUED": "Penalty decision issued",
+             "FINE_PAID": "Fine paid", "REMEDY_PENDING": "Remedy pending",
+             "ENFORCEMENT": "Enforcement", "CLOSED": "Closed",
+             "ESCALATED": "Escalated / land recovery", "DISMISSED": "Not a violation"}
+
+#: labels of the case fields and of history lines (Vietnamese, English)
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "case_id": ("Mã vụ việc", "Case"), "kind": ("Loại vi phạm", "Kind"),
+    "status": ("Trạng thái", "Status"), "source": ("Nguồn", "Source"),
+    "area_m2": ("Diện tích (m²)", "Area (m²)"), "ward_code": ("Phường/xã", "Ward"),
+    "parcel_keys": ("Thửa đất (xã-tờ-thửa)", "Parcels (ward-sheet-number)"),
+    "building_id": ("Công trình", "Building"), "owner_name": ("Người vi phạm", "Offender"),
+    "inspector": ("Cán bộ thụ lý", "Inspector"),
+    "minutes_no": ("Số biên bản VPHC", "Minutes no."),
+    "minutes_date": ("Ngày lập biên bản", "Minutes date"),
+    "decision_no": ("Số quyết định xử phạt", "Decision no."),
+    "decision_date": ("Ngày quyết định", "Decision date"),
+    "conclusion_no": ("Số kết luận thanh tra", "Inspection conclusion no."),
+    "conclusion_date": ("Ngày kết luận", "Conclusion date"),
+    "remedy_deadline": ("Hạn khắc phục hậu quả", "Remedy deadline"),
+    "fine_vnd": ("Tiền phạt (đồng)", "Fine (VND)"),
+    "closed_reason": ("Lý do kết thúc / không vi phạm", "Reason for closing"),
+    "occurred_on": ("Ngày phát sinh", "Arose on"), "year_built": ("Năm xây dựng", "Year built"),
+    "evidence": ("Căn cứ phát hiện", "Evidence"), "notes": ("Ghi chú", "Notes"),
+    "created_at": ("Ngày ghi nhận", "Recorded"), "updated_at": ("Cập nhật", "Updated"),
+    "overdue": ("Quá hạn", "Overdue"), "age_days": ("Số ngày", "Age (days)"),
+    "created": ("Tạo vụ việc", "Case recorded"), "photo attached": ("Đính kèm ảnh", "Photo attached"),
+    "document attached": ("Đính kèm tài liệu", "Document attached"),
+}
+SOURCE_LABELS = {"detection": ("Chồng lớp bản đồ", "Map overlay"),
+                 "inspector": ("Cán bộ kiểm tra", "Inspector"),
+                 "citizen": ("Người dân phản ánh", "Citizen report")}
+
+#: What the form of each transition shows: (field, required). Display only: the lifecycle rules
+#: (gis.core.violations.cases) decide, and a test keeps this table in step with them.
+TRANSITION_FIELDS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "VERIFYING": (("inspector", False),),
+    "MINUTES_ISSUED": (("minutes_no", True), ("minutes_date", True), ("owner_name", False)),
+    "EXPLANATION": (),
+    "DECISION_ISSUED": (("decision_no", True), ("decision_date", True), ("fine_vnd", False),
+                        ("remedy_deadline", False)),
+    "FINE_PAID": (),
+    "REMEDY_PENDING": (("remedy_deadline", True),),
+    "ENFORCEMENT": (),
+    "CLOSED": (("closed_reason", True),),
+    "ESCALATED": (("conclusion_no", False), ("conclusion_date", False)),
+    "DISMISSED": (("closed_reason", True),),
+}
+DATE_FIELDS = frozenset({"minutes_date", "decision_date", "conclusion_date", "remedy_deadline",
+                         "occurred_on"})
+_CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _lang_index(lang: str) -> int:
+    return 1 if lang == "en" else 0
+
+
+def kind_label(kind: object, lang: str = "vi") -> str:
+    """``encroachment_public_land`` → "Lấn, chiếm đất công" (or the English words)."""
+    if lang == "en":
+        return str(kind).replace("_", " ").capitalize() if kind else ""
+    return KINDS.get(str(kind), (str(kind),))[0]
+
+
+def status_label(status: object, lang: str = "vi") -> str:
+    return (STATUS_EN if lang == "en" else STATUS_VI).get(str(status), str(status))
+
+
+def field_label(field: object, lang: str = "vi") -> str:
+    pair = FIELD_LABELS.get(str(field))
+    return pair[_lang_index(lang)] if pair else str(field)
+
+
+def source_label(source: object, lang: str = "vi") -> str:
+    pair = SOURCE_LABELS.get(str(source))
+    return pair[_lang_index(lang)] if pair else str(source or "")
+
+
+def parse_status(value: str, *, field: str = "status") -> str:
+    """A status name, or a 422 error listing the valid ones."""
+    try:
+        return CaseStatus(str(value).strip().upper()).value
+    except ValueError:
+        raise GisError(f"unknown status {value!r}; valid: "
+                       f"{', '.join(s.value for s in CaseStatus)}", field=field,
+                       value=value) from None
+
+
+def parse_kind(value: str, *, field: str = "kind") -> str:
+    if value not in KINDS:
+        raise GisError(f"unknown kind {value!r}; valid: {', '.join(KINDS)}", field=field,
+                       value=value)
+    return value
+
+
+def allowed_transitions(status: object) -> list[str]:
+    """The statuses a case may move to next, in lifecycle order."""
+    try:
+        current = CaseStatus(str(status))
+    except ValueError:
+        return []
+    order = list(CaseStatus)
+    return [s.value for s in sorted(TRANSITIONS[current], key=order.index)]
+
+
+def check_case_id(case_id: str) -> str:
+    """A case id as the API accepts it (no quotes, slashes or spaces): else 404."""
+    if not _CASE_ID.match(case_id):
+        raise NotFoundError(f"no case {case_id!r}", field="case_id", value=case_id)
+    return case_id
+
+
+def require_case(store: Any, case_id: str) -> None:
+    """404 unless the case exists (one indexed look-up, parameterised)."""
+    check_case_id(case_id)
+    path = Path(store.path)
+    found = False
+    if path.exists():
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            found = con.execute(f'SELECT 1 FROM "{CASES}" WHERE case_id = ? LIMIT 1',
+                                (case_id,)).fetchone() is not None
+        except sqlite3.OperationalError:  # no cases table yet
+            found = False
+        finally:
+            con.close()
+    if not found:
+        raise NotFoundError(f"no case {case_id!r}", field="case_id", value=case_id)
+
+
+def today_local() -> dt.date:
+    return dt.datetime.now(LOCAL).date()
+
+
+def _stamp(value: object) -> pd.Timestamp | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    try:
+        stamp = pd.Timestamp(str(value))
+    except (ValueError, TypeError):
+        return None
+    if pd.isna(stamp):
+        return None
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+
+
+def local_time(value: object) -> str:
+    """An ISO UTC timestamp as Vietnam local time, dd/mm/yyyy hh:mm."""
+    stamp = _stamp(value)
+    return stamp.tz_convert(LOCAL).strftime("%d/%m/%Y %H:%M") if stamp is not None else ""
+
+
+def local_date(value: object) -> str:
+    """A date (or timestamp) as dd/mm/yyyy."""
+    if value in (None, ""):
+        return ""
+    text = str(value)
+    if len(text) == 10:
+        try:
+            return dt.date.fromisoformat(text).strftime("%d/%m/%Y")
+        except ValueError:
+            return text
+    stamp = _stamp(value)
+    return stamp.tz_convert(LOCAL).strftime("%d/%m/%Y") if stamp is not None else text
+
+
+def _clean(value: object) -> object:
+    """A JSON value from what pandas/numpy hold."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(float(value)) else float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, (pd.Timestamp, dt.datetime, dt.date)):
+        return value.isoformat()
+    return value
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """The filters of the case list (API and page)."""
+
+    ward: str | None = None
+    kind: str | None = None
+    status: str | None = None
+    source: str | None = None
+    overdue: bool | None = None
+    q: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    bbox_crs: str = "EPSG:4326"
+
+
+def filtered_cases(store: Any, f: CaseFilter, *, today: dt.date | None = None) -> gpd.GeoDataFrame:
+    """Cases matching the filter, newest first, with ``overdue`` (reason or None)."""
+    today = today or today_local()
+    if not store.has(CASES):
+        return list_cases(store, today=today)
+    cases = list_cases(store, ward=f.ward or None, kind=f.kind or None,
+                       status=f.status or None, today=today)
+    if f.source:
+        cases = cases[cases["source"] == f.source]
+    if f.overdue is not None:
+        cases = cases[cases["overdue"].notna() == f.overdue]
+    if f.q:
+        needle = fold_name(f.q)
+        if needle:
+            columns = ["case_id", "parcel_keys", "building_id", "notes", "owner_name", "evidence",
+                       "minutes_no", "decision_no", "conclusion_no", "inspector", "kind"]
+            hay = cases[columns].astype(object).where(cases[columns].notna(), "") \
+                .astype(str).agg(" ".join, axis=1)
+            labels = cases["kind"].map(lambda k: KINDS.get(str(k), ("",))[0])
+            hay = (hay + " " + labels).map(fold_name)
+            cases = cases[hay.str.contains(needle, regex=False)]
+    if f.bbox is not None:
+        minx, miny, maxx, maxy = f.bbox
+        box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy),
+                                 max((maxx - minx), (maxy - miny)) / 16 or 1.0)
+        area = crsmod.transform_geometries([box], crsmod.parse_crs(f.bbox_crs, option="bbox-crs"),
+                                           store.crs())[0]
+        cases = cases[cases.intersects(area)]
+    created = pd.to_datetime(cases["created_at"], utc=True, errors="coerce")
+    order = pd.DataFrame({"c": created, "id": cases["case_id"].astype(str)}, index=cases.index)
+    order = order.sort_values(["c", "id"], ascending=False, na_position="last")
+    return cases.loc[order.index]
+
+
+def _age(created_at: object, today: dt.date) -> int | None:
+    stamp = _stamp(created_at)
+    return (today - stamp.tz_convert(LOCAL).date()).days if stamp is not None else None
+
+
+def case_record(row: Mapping[str, object], *, today: dt.date | None = None,
+                lang: str = "vi") -> dict[str, object]:
+    """One case as JSON (no geometry): its columns, parcel keys as a list, labels, age,
+    overdue reason, the transitions it allows, and links."""
+    from gis.violations import CASE_COLUMNS
+
+    today = today or today_local()
+    out: dict[str, object] = {c: _clean(row.get(c)) for c in CASE_COLUMNS}
+    keys = out.get("parcel_keys") or ""
+    out["parcel_keys"] = [k for k in str(keys).split(",") if k]
+    if out.get("fine_vnd") is not None:
+        out["fine_vnd"] = int(out["fine_vnd"])  # type: ignore[arg-type]
+    if out.get("year_built") is not None:
+        out["year_built"] = int(out["year_built"])  # type: ignore[arg-type]
+    out["overdue"] = _clean(row.get("overdue"))
+    out["kind_label"] = kind_label(out["kind"], lang)
+    out["status_label"] = status_label(out["status"], lang)
+    out["age_days"] = _age(out.get("created_at"), today)
+    out["transitions"] = allowed_transitions(out["status"])
+    case_id = out["case_id"]
+    out["links"] = {"self": f"/api/violations/{case_id}", "page": f"/cases/{case_id}",
+                    "attachments": f"/api/violations/{case_id}/attachments",
+                    "dossier": f"/api/violations/{case_id}/dossier.pdf"}
+    return out
+
+
+def to_wgs84(geometries: Any, crs: object) -> np.ndarray:
+    """Geometries in WGS 84 through the pinned VN-2000 transformation."""
+    return crsmod.transform_geometries(np.asarray(geometries, dtype=object), crs, crsmod.WGS84)
+
+
+def _rounded(geom: shapely.Geometry) -> dict[str, object]:
+    return shapely.geometry.mapping(shapely.set_precision(geom, 1e-7))  # ~1 cm
+
+
+def case_geojson(case: Mapping[str, object], crs: object) -> dict[str, object] | None:
+    geom = case.get("geometry")
+    if geom is None or getattr(geom, "is_empty", True):
+        return None
+    return _rounded(to_wgs84([geom], crs)[0])
+
+
+def feature_collection(cases: gpd.GeoDataFrame, *, today: dt.date | None = None,
+                       lang: str = "vi") -> dict[str, object]:
+    """Cases as a GeoJSON FeatureCollection in WGS 84."""
+    today = today or today_local()
+    geoms = to_wgs84(cases.geometry.values, cases.crs) if len(cases) else []
+    records = cases.drop(columns="geometry").to_dict("records")
+    features = [{"type": "Feature", "id": r["case_id"],
+                 "geometry": _rounded(g) if g is not None and not g.is_empty else None,
+                 "properties": case_record(r, today=today, lang=lang)}
+                for r, g in zip(records, geoms)]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def history_records(history: pd.DataFrame, lang: str = "vi") -> list[dict[str, object]]:
+    """History lines, oldest first, with Vietnam local time and a field label."""
+    if history is None or len(history) == 0:
+        return []
+    frame = history.copy()
+    frame["_t"] = pd.to_datetime(frame["at"], utc=True, errors="coerce")
+    frame = frame.sort_values("_t", kind="stable")
+    out = []
+    for r in frame.drop(columns="_t").to_dict("records"):
+        row = {k: _clean(r.get(k)) for k in ("at", "who", "field", "old", "new")}
+        row["at_local"] = local_time(row["at"])
+        row["field_label"] = field_label(row["field"], lang)
+        for key in ("old", "new"):
+            value = row[key]
+            if row["field"] == "status" and value:
+                row[f"{key}_label"] = status_label(value, lang)
+            elif row["field"] == "kind" and value:
+                row[f"{key}_label"] = kind_label(value, lang)
+            elif row["field"] == "created" and value:
+                row[f"{key}_label"] = source_label(value, lang)
+            else:
+                row[f"{key}_label"] = value
+        out.append(row)
+    return out
+
+
+def _attachments(store: Any, case_id: str) -> pd.DataFrame:
+    if not store.has(ATTACHMENTS):
+        return pd.DataFrame()
+    table = case_attachments(store, case_id)
+    if len(table) == 0:
+        return table
+    order = pd.to_datetime(table["added_at"], utc=True, errors="coerce")
+    return table.assign(_t=order).sort_values(["_t"], kind="stable").drop(columns="_t") \
+        .reset_index(drop=True)
+
+
+def attachment_records(store: Any, case_id: str) -> list[dict[str, object]]:
+    """A case's attachments, numbered from 1 in the order they were added."""
+    out = []
+    for n, r in enumerate(_attachments(store, case_id).to_dict("records"), start=1):
+        row = {k: _clean(r.get(k)) for k in ("filename", "role", "mime", "size", "sha256", "note",
+                                             "added_at", "who")}
+        row["n"] = n
+        row["added_local"] = local_time(row["added_at"])
+        row["url"] = f"/api/violations/{case_id}/attachments/{n}"
+        row["image"] = row["mime"] in ("image/jpeg", "image/png", "image/webp")
+        out.append(row)
+    return out
+
+
+def attachment_file(store: Any, case_id: str, n: int) -> tuple[Path, dict[str, object]]:
+    """The stored file of attachment ``n`` (1-based) and its row; the path comes from the
+    table (the library's content-addressed name) and must stay under the attachments folder."""
+    table = _attachments(store, case_id)
+    if n < 1 or n > len(table):
+        raise NotFoundError(f"case {case_id} has no attachment {n} (it has {len(table)})",
+                            field="n", value=n)
+    row = table.iloc[n - 1].to_dict()
+    root = Path(attachments_dir(store)).resolve()
+    path = (root / str(row["stored_as"])).resolve()
+    if root not in path.parents or not path.is_file():
+        raise NotFoundError(f"the file of attachment {n} of {case_id} is missing",
+                            field="n", value=n)
+    return path, row
+
+
+def safe_filename(name: str | None, *, default: str = "upload") -> str:
+    """A client's file name reduced to a harmless base name (kept only as a label: files are
+    stored under their SHA-256 by the library)."""
+    base = re.split(r"[\\/]", unicodedata.normalize("NFC", name or ""))[-1]
+    base = "".join(c if (c.isalnum() or c in "._- ()") else "_" for c in base).strip(" .")
+    if not base:
+        base = default
+    stem, dot, ext = base.rpartition(".")
+    if dot and len(ext) <= 8:
+        return stem[:100] + "." + ext if stem else default + "." + ext
+    return base[:100]
+
+
+def nearby_parcels(store: Any, geom: shapely.Geometry, *, limit: int = 200) -> gpd.GeoDataFrame:
+    """Parcels around a case (store CRS), for the small map and the dossier."""
+    if not store.has("parcels"):
+        return gpd.GeoDataFrame({"parcel_key": [], "land_use": []}, geometry=[], crs=store.crs())
+    box = tuple(geom.buffer(max(25.0, (geom.area ** 0.5) * 2)).bounds)
+    parcels = store.read("parcels", bbox=box, columns=["parcel_key", "land_use"])
+    return parcels.iloc[:limit]
+
+
+def dossier_pdf(store: Any, case_id: str) -> bytes:
+    """The library's case dossier (PDF, Vietnamese) as bytes."""
+    from gis.report.violations import write_dossier
+
+    case, history = case_detail(store, case_id)
+    parcels = nearby_parcels(store, case["geometry"], limit=10_000)
+    with tempfile.TemporaryDirectory(prefix="gis-dossier-") as tmp:
+        out = write_dossier(case, parcels, history, case_attachments(store, case_id),
+                            Path(attachments_dir(store)), Path(tmp) / "dossier.pdf")
+        return out.read_bytes()
+
+
+def editable_changes(body: Mapping[str, object], *, allow: tuple[str, ...] = EDITABLE
+                     ) -> dict[str, object]:
+    """Check the keys of a change (422 naming the first unknown one)."""
+    unknown = [k for k in body if k not in allow]
+    if unknown:
+        raise GisError(f"cannot change {', '.join(map(str, unknown))}; editable: "
+                       f"{', '.join(allow)}", field=str(unknown[0]))
+    return dict(body)
+
+
+def case_payload(store: Any, case_id: str, lang: str) -> dict[str, object]:
+    """A case with its geometry (WGS 84), history and attachments."""
+    case, history = case_detail(store, case_id)
+    record = case_record({**case, "overdue": _overdue(case)}, lang=lang)
+    record["geometry"] = case_geojson(case, store.crs())
+    record["history"] = history_records(history, lang)
+    record["attachments"] = attachment_records(store, case_id)
+    return record
+
+
+def _overdue(case: dict[str, object]) -> str | None:
+    from gis.core.violations.cases import overdue
+
+    return overdue(case, today=today_local())
+
+
+def transition_changes(body: dict[str, Any], current_notes: object, who: str) -> dict[str, Any]:
+    """The change a transition asks for: ``to`` becomes the status, ``note`` is added to the
+    case's notes (dated and signed), other keys must be editable fields."""
+    if not isinstance(body, dict) or not body.get("to"):
+        raise GisError('say where the case goes: {"to": "VERIFYING", ...}', field="to")
+    fields = {k: v for k, v in body.items() if k not in ("to", "note") and v not in (None, "")}
+    changes = editable_changes(fields, allow=tuple(f for f in EDITABLE if f != "notes"))
+    changes["status"] = parse_status(str(body["to"]), field="to")
+    note = str(body.get("note") or "").strip()
+    if note:
+        changes["notes"] = with_note(current_notes, note, who)
+    return changes
+
+
+def with_note(current_notes: object, note: str, who: str) -> str:
+    """The case's notes with one more dated, signed line."""
+    line = f"[{today_local():%d/%m/%Y} {who}] {note.strip()[:2000]}"
+    old = str(current_notes).strip() if current_notes else ""
+    return f"{old}\n{line}" if old else line
+
+
+def ward_names(store: Any) -> dict[str, str]:
+    """Ward code → name (for filters and labels)."""
+    if not store.has("wards"):
+        return {}
+    wards = store.read("wards", columns=["ward_code", "name"])
+    names = wards["name"] if "name" in wards.columns else wards["ward_code"]
+    return {str(c): str(n) for c, n in sorted(zip(wards["ward_code"], names))}

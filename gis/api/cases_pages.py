@@ -1,0 +1,278 @@
+"""The inspectors' case pages: ``/cases`` (list with filters and paging) and ``/cases/{id}``
+(fields, a small map, history, attachments, the allowed transitions as forms, upload from the
+phone's camera, the dossier). Vietnamese by default, English with ``?lang=en``.
+
+Forms post back here with the session's CSRF token; a refused change shows the page again with
+the library's message (and the status the API would answer).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from gis.api import cases_data as data
+from gis.api.cases_upload import body_limit, read_upload, store_upload, upload_limit
+from gis.api.deps import context, require_page, see_other, store_of
+from gis.api.i18n import lang_of
+from gis.api.pages import render
+from gis.api.security import Permission, User
+from gis.core.clearance.values import format_number_vi
+from gis.core.violations.rules import KINDS
+from gis.errors import GisError
+from gis.violations import case_detail, update
+
+__all__ = ["router", "TEXTS", "PAGE_SIZE"]
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+TEXTS: dict[str, tuple[str, str]] = {
+    "cases_title": ("Vụ việc vi phạm đất đai", "Land violation cases"),
+    "filter": ("Lọc", "Filter"), "all": ("Tất cả", "All"), "search": ("Tìm kiếm", "Search"),
+    "search_hint": ("Mã vụ việc, thửa, ghi chú, số văn bản…", "Case no., parcel, notes, document…"),
+    "ward": ("Phường/xã", "Ward"), "kind": ("Loại vi phạm", "Kind"),
+    "status": ("Trạng thái", "Status"), "overdue": ("Quá hạn", "Overdue"),
+    "overdue_only": ("Chỉ vụ việc quá hạn", "Overdue only"),
+    "case": ("Mã vụ việc", "Case"), "area": ("Diện tích (m²)", "Area (m²)"),
+    "age": ("Số ngày", "Days"), "source": ("Nguồn", "Source"),
+    "found": ("vụ việc", "cases"), "none_found": ("Không có vụ việc nào phù hợp",
+                                                  "No case matches"),
+    "prev": ("‹ Trang trước", "‹ Previous"), "next": ("Trang sau ›", "Next ›"),
+    "page": ("Trang", "Page"), "of": ("/", "of"), "clear_filters": ("Bỏ lọc", "Clear"),
+    "details": ("Thông tin vụ việc", "Case details"), "map": ("Vị trí", "Location"),
+    "history": ("Lịch sử xử lý", "History"), "when": ("Thời gian", "When"),
+    "who": ("Người thực hiện", "Who"), "field": ("Nội dung", "Field"),
+    "old": ("Trước", "Before"), "new": ("Sau", "After"),
+    "attachments": ("Ảnh và tài liệu", "Photos and documents"),
+    "no_attachments": ("Chưa có ảnh hoặc tài liệu", "No photos or documents yet"),
+    "upload": ("Thêm ảnh / tài liệu", "Add a photo / document"),
+    "take_photo": ("Chụp ảnh", "Take a photo"), "choose_file": ("Hoặc chọn tệp (ảnh, PDF)",
+                                                               "Or choose a file (image, PDF)"),
+    "role": ("Loại", "Type"), "role_auto": ("Tự nhận biết", "Automatic"),
+    "photo": ("Ảnh hiện trường", "Site photo"), "document": ("Tài liệu", "Document"),
+    "note": ("Ghi chú", "Note"), "send": ("Tải lên", "Upload"),
+    "actions": ("Chuyển bước xử lý", "Next steps"),
+    "no_actions": ("Vụ việc đã kết thúc: chỉ có thể thêm ghi chú.",
+                   "The case is closed: only notes can be added."),
+    "to": ("Chuyển sang", "Move to"), "required": ("bắt buộc", "required"),
+    "confirm": ("Xác nhận", "Confirm"), "add_note": ("Thêm ghi chú", "Add a note"),
+    "save": ("Lưu", "Save"), "dossier": ("Tải hồ sơ vụ việc (PDF)", "Download the dossier (PDF)"),
+    "done_transition": ("Đã chuyển bước xử lý.", "The case moved on."),
+    "done_upload": ("Đã đính kèm tệp.", "The file is attached."),
+    "done_note": ("Đã lưu ghi chú.", "The note is saved."),
+    "read_only": ("Chỉ cán bộ kiểm tra (thanh tra) mới cập nhật được vụ việc.",
+                  "Only inspectors can change cases."),
+    "size_limit": ("tối đa", "up to"), "days": ("ngày", "days"),
+    "list": ("Danh sách vụ việc", "All cases"),
+}
+
+_INPUT_TYPES = {"minutes_date": "date", "decision_date": "date", "conclusion_date": "date",
+                "remedy_deadline": "date", "occurred_on": "date", "fine_vnd": "number"}
+_PLACEHOLDERS = {"minutes_no": "12/BB-VPHC", "decision_no": "45/QĐ-XPHC",
+                 "conclusion_no": "316/KL-STNMT-TTr"}
+_SHOWN = ("kind", "status", "source", "area_m2", "ward_code", "parcel_keys", "building_id",
+          "year_built", "owner_name", "inspector", "minutes_no", "minutes_date", "decision_no",
+          "decision_date", "conclusion_no", "conclusion_date", "fine_vnd", "remedy_deadline",
+          "closed_reason", "occurred_on", "evidence", "notes", "overdue", "created_at",
+          "updated_at")
+
+
+def _opt(value: str | None) -> str | None:
+    return value.strip() if value and value.strip() else None
+
+
+def _status_of(exc: Exception) -> int:
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    from gis.api.errors import STATUS
+
+    return next(code for kind, code in STATUS if isinstance(exc, kind))
+
+
+def _message(exc: Exception) -> str:
+    return str(exc.detail) if isinstance(exc, HTTPException) else str(exc)
+
+
+@router.get("/cases", response_class=HTMLResponse)
+def cases_page(request: Request, user: Annotated[User, Depends(require_page(Permission.READ))],
+               ward: str = "", kind: str = "", status: str = "", overdue: str = "",
+               q: Annotated[str, Query(max_length=200)] = "",
+               page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+    lang = lang_of(request)
+    store = store_of(context(request))
+    filt = data.CaseFilter(ward=_opt(ward), kind=data.parse_kind(kind) if _opt(kind) else None,
+                           status=data.parse_status(status) if _opt(status) else None,
+                           overdue=True if overdue else None, q=_opt(q))
+    cases = data.filtered_cases(store, filt)
+    pages = max(1, math.ceil(len(cases) / PAGE_SIZE))
+    page = min(page, pages)
+    shown = cases.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].drop(columns="geometry")
+    wards = data.ward_names(store)
+    rows = []
+    for r in shown.to_dict("records"):
+        rec = data.case_record(r, lang=lang)
+        rows.append({**rec, "ward_name": wards.get(str(rec["ward_code"]), rec["ward_code"]),
+                     "area": _number(rec["area_m2"], lang, 1),
+                     "source_label": data.source_label(rec["source"], lang)})
+    params = {k: v for k, v in (("ward", ward), ("kind", kind), ("status", status),
+                                ("overdue", overdue), ("q", q)) if v}
+
+    def link(n: int) -> str:
+        return "/cases?" + urlencode({**params, "page": n})
+
+    return render(request, "cases.html", user=user, extra_texts=TEXTS, rows=rows,
+                  total=len(cases), page=page, pages=pages,
+                  prev_url=link(page - 1) if page > 1 else None,
+                  next_url=link(page + 1) if page < pages else None,
+                  wards=wards, kinds=[(k, data.kind_label(k, lang)) for k in KINDS],
+                  statuses=[(s, data.status_label(s, lang)) for s in data.STATUS_EN],
+                  f={"ward": ward, "kind": kind, "status": status, "overdue": overdue, "q": q})
+
+
+def _number(value: object, lang: str, decimals: int = 0) -> str:
+    if value is None:
+        return ""
+    number = float(value)  # type: ignore[arg-type]
+    return format_number_vi(number, decimals) if lang == "vi" else f"{number:,.{decimals}f}"
+
+
+def _display(key: str, record: dict[str, Any], lang: str, wards: dict[str, str]) -> str | None:
+    value = record.get(key)
+    if value in (None, "", []):
+        return None
+    if key == "kind":
+        return f"{data.kind_label(value, lang)} ({value})"
+    if key == "status":
+        return data.status_label(value, lang)
+    if key == "source":
+        return data.source_label(value, lang)
+    if key == "ward_code":
+        return f"{wards.get(str(value), value)} ({value})"
+    if key == "parcel_keys":
+        return ", ".join(value)
+    if key == "area_m2":
+        return _number(value, lang, 1)
+    if key == "fine_vnd":
+        return _number(value, lang)
+    if key in ("created_at", "updated_at"):
+        return data.local_time(value)
+    if key in data.DATE_FIELDS:
+        return data.local_date(value)
+    return str(value)
+
+
+def _detail(store: Any, case_id: str, lang: str) -> dict[str, Any]:
+    """Everything the case page shows (read in a worker thread)."""
+    data.require_case(store, case_id)
+    record = data.case_payload(store, case_id, lang)
+    wards = data.ward_names(store)
+    fields = [(key, data.field_label(key, lang), _display(key, record, lang, wards))
+              for key in _SHOWN]
+    case, _ = case_detail(store, case_id)
+    parcels = data.nearby_parcels(store, case["geometry"])
+    geoms = data.to_wgs84(parcels.geometry.values, parcels.crs) if len(parcels) else []
+    parcel_features = [{"type": "Feature", "geometry": data._rounded(g),
+                        "properties": {"parcel_key": k, "land_use": u if isinstance(u, str)
+                                       else None}}
+                       for g, k, u in zip(geoms, parcels["parcel_key"], parcels["land_use"])
+                       if g is not None]
+    transitions = [{"to": to, "label": data.status_label(to, lang),
+                    "fields": [{"name": f, "label": data.field_label(f, lang), "required": req,
+                                "type": _INPUT_TYPES.get(f, "text"),
+                                "placeholder": _PLACEHOLDERS.get(f, "")}
+                               for f, req in data.TRANSITION_FIELDS.get(to, ())]}
+                   for to in record["transitions"]]
+    return {"case": record, "fields": [f for f in fields if f[2] is not None],
+            "transitions": transitions,
+            "map_data": {"case": record["geometry"],
+                         "parcels": {"type": "FeatureCollection", "features": parcel_features}}}
+
+
+def _render_detail(request: Request, user: User, values: dict[str, Any], *,
+                   error: str | None = None, status_code: int = 200) -> HTMLResponse:
+    done = request.query_params.get("done")
+    limit_mb = upload_limit(request) / (1024 * 1024)
+    return render(request, "case.html", user=user, extra_texts=TEXTS, error=error,
+                  done=f"done_{done}" if done in ("transition", "upload", "note") else None,
+                  can_write=user.can(Permission.WRITE), limit_mb=f"{limit_mb:g}",
+                  status_code=status_code, **values)
+
+
+@router.get("/cases/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: str,
+              user: Annotated[User, Depends(require_page(Permission.READ))]) -> HTMLResponse:
+    values = _detail(store_of(context(request)), case_id, lang_of(request))
+    return _render_detail(request, user, values)
+
+
+async def _after_write(request: Request, user: User, case_id: str, work: Any,
+                       done: str) -> Response:
+    """Run a change; on success back to the page (303), else the page with the message."""
+    store = store_of(context(request))
+    lang = lang_of(request)
+    await run_in_threadpool(data.require_case, store, case_id)
+    try:
+        await work(store)
+    except (GisError, HTTPException) as exc:
+        if isinstance(exc, HTTPException) and exc.status_code in (401, 403):
+            raise
+        values = await run_in_threadpool(_detail, store, case_id, lang)
+        return _render_detail(request, user, values, error=_message(exc),
+                              status_code=_status_of(exc))
+    return see_other(f"/cases/{case_id}?done={done}")
+
+
+def _form_body(form: Any) -> dict[str, Any]:
+    return {k: v.strip() for k, v in form.items()
+            if k != "csrf_token" and isinstance(v, str) and v.strip()}
+
+
+@router.post("/cases/{case_id}/transition")
+async def transition_form(request: Request, case_id: str,
+                          user: Annotated[User, Depends(require_page(Permission.WRITE))]
+                          ) -> Response:
+    form = await request.form()
+
+    async def work(store: Any) -> None:
+        def run() -> None:
+            case, _ = case_detail(store, case_id)
+            changes = data.transition_changes(_form_body(form), case.get("notes"), user.name)
+            update(store, case_id, changes, who=user.name)
+        await run_in_threadpool(run)
+
+    return await _after_write(request, user, case_id, work, "transition")
+
+
+@router.post("/cases/{case_id}/note")
+async def note_form(request: Request, case_id: str,
+                    user: Annotated[User, Depends(require_page(Permission.WRITE))]) -> Response:
+    form = await request.form()
+
+    async def work(store: Any) -> None:
+        def run() -> None:
+            note = str(form.get("note") or "").strip()
+            if not note:
+                raise GisError("write the note first", field="note")
+            case, _ = case_detail(store, case_id)
+            update(store, case_id, {"notes": data.with_note(case.get("notes"), note, user.name)},
+                   who=user.name)
+        await run_in_threadpool(run)
+
+    return await _after_write(request, user, case_id, work, "note")
+
+
+@router.post("/cases/{case_id}/attachments", dependencies=[Depends(body_limit)])
+async def upload_form(request: Request, case_id: str,
+                      user: Annotated[User, Depends(require_page(Permission.WRITE))]) -> Response:
+    async def work(store: Any) -> None:
+        upload = await read_upload(request)
+        await run_in_threadpool(store_upload, store, case_id, upload, who=user.name,
+                                limit=upload_limit(request))
+
+    return await _after_write(request, user, case_id, work, "upload")
