@@ -1,0 +1,143 @@
+"""Clearance figures for the service: :func:`gis.clearance.run_clearance` as the CLI runs it,
+cached per store version, and scoped to one project on request.
+
+A GET never writes: the runs here never write back (``gis clearance report`` does that). The
+cache lives on the app (``app.state``), keyed by the store file's identity (inode, size,
+modification time), the day asked for and today's date (the default day), so a new sheet, a
+re-ingest or a new day gives new figures and nothing stale is served.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import geopandas as gpd
+import pandas as pd
+
+from gis.errors import GisError, NotFoundError
+
+__all__ = ["store_version", "cached", "clearance_run", "clearance_pairs", "parse_day",
+           "project_ids"]
+
+T = TypeVar("T")
+_MAX_ENTRIES = 16
+
+
+def store_version(path: Path) -> tuple[int, ...]:
+    """What identifies one version of the store file (copy-on-write writes replace the inode;
+    row-level writes change the size or modification time; a WAL file counts too)."""
+    out: list[int] = []
+    for p in (path, path.with_name(path.name + "-wal")):
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            continue
+        out += [st.st_ino, st.st_size, st.st_mtime_ns]
+    return tuple(out)
+
+
+def cached(state: Any, key: tuple[object, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` once per key, kept on ``state`` (the app's state), the latest
+    ``_MAX_ENTRIES`` keys only. Concurrent requests for the same key wait for one computation."""
+    lock: threading.Lock | None = getattr(state, "gis_api_cache_lock", None)
+    if lock is None:
+        lock = threading.Lock()
+        state.gis_api_cache_lock = lock
+        state.gis_api_cache = OrderedDict()
+        state.gis_api_cache_keys = {}
+    with lock:
+        store: OrderedDict = state.gis_api_cache
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+        key_lock = state.gis_api_cache_keys.setdefault(key, threading.Lock())
+    with key_lock:
+        with lock:
+            if key in store:
+                return store[key]
+        value = compute()
+        with lock:
+            store[key] = value
+            while len(store) > _MAX_ENTRIES:
+                old, _ = store.popitem(last=False)
+                state.gis_api_cache_keys.pop(old, None)
+            state.gis_api_cache_keys.pop(key, None)
+        return value
+
+
+def parse_day(value: str | None, name: str = "as_of") -> dt.date | None:
+    """A day from a query (YYYY-MM-DD or dd/mm/yyyy), or an error naming the parameter."""
+    if value is None or not value.strip():
+        return None
+    from gis.core.clearance.values import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise GisError(f"{exc}; use YYYY-MM-DD or dd/mm/yyyy", field=name, value=value) from None
+
+
+class _OneProject:
+    """A read-only view of a store as if it held one project (its boundary, sheet rows and
+    status history): the district report of that view is the project's report, wards included."""
+
+    def __init__(self, store: Any, project_id: str) -> None:
+        self._store = store
+        self._project = project_id
+
+    def has(self, kind: str) -> bool:
+        return bool(self._store.has(kind))
+
+    def read(self, kind: str, **kwargs: Any) -> gpd.GeoDataFrame:
+        frame = self._store.read(kind, **kwargs)
+        if kind == "projects":
+            frame = frame[frame["project_id"].astype(str) == self._project].reset_index(drop=True)
+        return frame
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        frame = self._store.read_table(name)
+        if name in ("clearance_records", "clearance_events") and "project_id" in frame:
+            frame = frame[frame["project_id"].astype(str) == self._project].reset_index(drop=True)
+        return frame
+
+
+def project_ids(store: Any) -> list[str]:
+    """The project ids of the store (empty without a projects layer)."""
+    if not store.has("projects"):
+        return []
+    return sorted(store.read("projects", columns=["project_id"])["project_id"].astype(str))
+
+
+def clearance_run(state: Any, store: Any, *, as_of: dt.date | None = None,
+                  project: str | None = None):  # type: ignore[no-untyped-def]
+    """The clearance run (progress, overlay, summary) as ``gis clearance report`` computes it,
+    without writing back; for one project when ``project`` is given (404 if unknown)."""
+    from gis.clearance import run_clearance
+
+    if project is not None and project not in project_ids(store):
+        raise NotFoundError(f"no project {project!r}; known: {', '.join(project_ids(store))}",
+                            field="project", value=project)
+    key = ("clearance", str(store.path), store_version(Path(store.path)),
+           as_of.isoformat() if as_of else None, dt.date.today().isoformat(), project)
+    view = store if project is None else _OneProject(store, project)
+    return cached(state, key, lambda: run_clearance(view, as_of=as_of, write_back=False))
+
+
+def clearance_pairs(state: Any, store: Any) -> gpd.GeoDataFrame:
+    """Every parcel × project pair with its project part (geometry) and today's status: what
+    ``gis clearance report`` writes to ``project_parcels``, computed fresh (dates as ISO text)."""
+    run = clearance_run(state, store)
+    overlay = run.overlay.pairs
+    pairs = overlay.merge(run.progress.parcels.drop(columns=["ward_code", "overlap_m2"]),
+                          on=["project_id", "parcel_key"], how="left")
+    pairs["as_of"] = run.progress.as_of.isoformat()
+    for column in pairs.columns:
+        if pd.api.types.is_datetime64_any_dtype(pairs[column]):
+            pairs[column] = pairs[column].dt.strftime("%Y-%m-%d").astype("string")
+    return gpd.GeoDataFrame(pairs, geometry="geometry", crs=overlay.crs or store.crs())

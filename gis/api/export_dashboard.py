@@ -1,0 +1,228 @@
+"""What the dashboard shows and lets people download: clearance tables (the report's own tables,
+:mod:`gis.report.clearance`), violation counts (:mod:`gis.core.violations.summary`), charts
+(:mod:`gis.report.charts`) and one Excel workbook per table.
+
+Numbers are formatted the Vietnamese way (1.052,19; ha and tỷ đồng) from each column's Excel
+number format, so the page and the workbook show the same precision.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gis.core.clearance.values import format_number_vi
+
+__all__ = ["Table", "clearance_tables", "violation_tables", "format_cell", "CLEARANCE_TABLES",
+           "VIOLATION_TABLES", "TABLES", "chart_png", "CHARTS", "table_xlsx", "PLOT_LOCK"]
+
+#: pyplot keeps global state: one figure at a time per process (requests run on threads).
+PLOT_LOCK = threading.Lock()
+
+CLEARANCE_TABLES = {"projects": ("Tiến độ GPMB theo dự án", "Clearance progress by project"),
+                    "wards": ("Tiến độ GPMB theo phường/xã", "Clearance progress by ward"),
+                    "district": ("Tổng hợp toàn huyện", "District totals"),
+                    "problems": ("Vướng mắc cần xử lý", "Problems to follow up")}
+VIOLATION_TABLES = {"violations_kind": ("Vụ việc vi phạm theo loại", "Violation cases by kind"),
+                    "violations_status": ("Vụ việc vi phạm theo trạng thái",
+                                          "Violation cases by status"),
+                    "violations_ward": ("Vụ việc vi phạm theo phường/xã",
+                                        "Violation cases by ward")}
+TABLES = {**CLEARANCE_TABLES, **VIOLATION_TABLES}
+CHARTS = ("projects", "wards", "violations")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as shown: its name (URL), title, column titles, Excel formats and rows."""
+
+    name: str
+    title: str
+    frame: pd.DataFrame
+    formats: list[str]
+
+    def rows(self, lang: str) -> list[list[tuple[str, bool]]]:
+        """Each cell as (text, is_number), formatted for ``lang``."""
+        out = []
+        for row in self.frame.itertuples(index=False):
+            out.append([format_cell(v, f, lang) for v, f in zip(row, self.formats)])
+        return out
+
+
+def _decimals(fmt: str) -> int:
+    return len(fmt.split(".", 1)[1]) if "." in fmt else 0
+
+
+def format_cell(value: object, fmt: str, lang: str) -> tuple[str, bool]:
+    """A cell's text and whether it is a number: ``#,##0.00`` → ``1.052,19`` in Vietnamese,
+    ``1,052.19`` in English; ``@`` is text; booleans read Có/Không."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "", False
+    if isinstance(value, bool):
+        return (("Có", "Không") if lang == "vi" else ("yes", "no"))[0 if value else 1], False
+    if fmt != "@" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        places = _decimals(fmt)
+        number = float(value)
+        if lang == "vi":
+            return format_number_vi(number, places), True
+        return f"{number:,.{places}f}", True
+    if hasattr(value, "item"):
+        value = value.item()  # type: ignore[union-attr]
+    return str(value), False
+
+
+def _district_formats(frame: pd.DataFrame) -> list[str]:
+    """The district table holds counts, ha (2 decimals) and tỷ đồng (3) in one column."""
+    label = frame.columns[0]
+    formats = []
+    for text in frame[label].astype(str):
+        if "(ha)" in text:
+            formats.append("#,##0.00")
+        elif "tỷ" in text or "bn VND" in text:
+            formats.append("#,##0.000")
+        else:
+            formats.append("#,##0")
+    return formats
+
+
+def clearance_tables(progress: Any, lang: str) -> list[Table]:
+    """Projects, wards, district and problems, as the XLSX report has them."""
+    from gis.report.clearance import district_table, report_table
+
+    i = 0 if lang == "vi" else 1
+    tables = []
+    for name in ("projects", "wards"):
+        frame, formats = report_table(progress, name, lang=lang)
+        tables.append(Table(name, CLEARANCE_TABLES[name][i], frame, formats))
+    district = district_table(progress, lang=lang)
+    tables.append(_DistrictTable("district", CLEARANCE_TABLES["district"][i], district,
+                                 ["@", "#,##0"], _district_formats(district)))
+    problems, formats = report_table(progress, "problems", lang=lang)
+    tables.append(Table("problems", CLEARANCE_TABLES["problems"][i], problems, formats))
+    return tables
+
+
+@dataclass(frozen=True)
+class _DistrictTable(Table):
+    """Label/value rows whose value format depends on the row."""
+
+    row_formats: list[str] | None = None
+
+    def rows(self, lang: str) -> list[list[tuple[str, bool]]]:
+        out = []
+        for (label, value), fmt in zip(self.frame.itertuples(index=False),
+                                       self.row_formats or []):
+            out.append([format_cell(label, "@", lang), format_cell(value, fmt, lang)])
+        return out
+
+
+def violation_tables(cases: pd.DataFrame, wards: pd.DataFrame | None, lang: str) -> list[Table]:
+    """Counts by kind, status and ward (dismissed cases are counted by status only: they were
+    found not to be violations)."""
+    from gis.core.violations.rules import KINDS
+    from gis.core.violations.summary import hotspots_by_ward
+    from gis.report.violations import STATUS_VI
+
+    i = 0 if lang == "vi" else 1
+    head = {"kind": ("Loại vi phạm", "Kind"), "name": ("Tên", "Name"),
+            "status": ("Trạng thái", "Status"), "cases": ("Số vụ việc", "Cases"),
+            "area": ("Diện tích (m²)", "Area (m²)"), "ward": ("Mã phường/xã", "Ward code"),
+            "ward_name": ("Phường/xã", "Ward"), "open": ("Chưa kết thúc", "Open"),
+            "per_km2": ("Số vụ/km²", "Cases per km²")}
+    h = {k: v[i] for k, v in head.items()}
+    area = pd.to_numeric(cases["area_m2"], errors="coerce").fillna(0.0)
+    live = cases.assign(_area=area)[cases["status"] != "DISMISSED"]
+    by_kind = live.groupby("kind").agg(n=("_area", "size"), a=("_area", "sum")).reset_index()
+    kind = pd.DataFrame({h["kind"]: by_kind["kind"],
+                         h["name"]: by_kind["kind"].map(lambda k: KINDS.get(k, (k,))[0]),
+                         h["cases"]: by_kind["n"].astype(int), h["area"]: by_kind["a"]})
+    by_status = cases.assign(_area=area).groupby("status").agg(
+        n=("_area", "size"), a=("_area", "sum")).reset_index()
+    status = pd.DataFrame({h["status"]: by_status["status"],
+                           h["name"]: by_status["status"].map(lambda s: STATUS_VI.get(s, s)),
+                           h["cases"]: by_status["n"].astype(int), h["area"]: by_status["a"]})
+    hot = hotspots_by_ward(cases, wards)
+    names = {}
+    if wards is not None and len(wards) and "name" in wards:
+        names = dict(zip(wards["ward_code"].astype(str), wards["name"].astype(str)))
+    ward = pd.DataFrame({h["ward"]: hot["ward_code"].astype(str),
+                         h["ward_name"]: hot["ward_code"].astype(str).map(names).fillna(""),
+                         h["cases"]: hot["cases"].astype(int), h["open"]: hot["open"].astype(int),
+                         h["area"]: pd.to_numeric(hot["area_m2"], errors="coerce")})
+    formats_ward = ["@", "@", "#,##0", "#,##0", "#,##0.00"]
+    if "per_km2" in hot:
+        ward[h["per_km2"]] = pd.to_numeric(hot["per_km2"], errors="coerce")
+        formats_ward.append("#,##0.0")
+    return [Table("violations_kind", VIOLATION_TABLES["violations_kind"][i], kind,
+                  ["@", "@", "#,##0", "#,##0.00"]),
+            Table("violations_status", VIOLATION_TABLES["violations_status"][i], status,
+                  ["@", "@", "#,##0", "#,##0.00"]),
+            Table("violations_ward", VIOLATION_TABLES["violations_ward"][i], ward, formats_ward)]
+
+
+def table_xlsx(table: Table, out: Path, *, progress: Any = None, summary: str = "",
+               lang: str = "vi") -> Path:
+    """One table as a workbook. Clearance tables come from the report's own workbook
+    (:func:`gis.report.clearance.write_xlsx`, the other sheets removed); violation tables are
+    written with the same header style, number formats and frozen header row."""
+    from openpyxl import Workbook, load_workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    if table.name in CLEARANCE_TABLES and progress is not None:
+        from gis.report.clearance import LEVELS, write_xlsx
+
+        with tempfile.TemporaryDirectory(dir=out.parent, prefix=".xlsx-") as tmp:
+            full = write_xlsx(progress, Path(tmp) / "report.xlsx", lang=lang, summary=summary)
+            wb = load_workbook(full)
+            keep = LEVELS[table.name][0 if lang == "vi" else 1]
+            for ws in list(wb.worksheets):
+                if ws.title != keep:
+                    wb.remove(ws)
+            wb.save(out)
+        return out
+    wb = Workbook()
+    ws = wb.active
+    ws.title = table.title[:31]
+    ws.append([str(c) for c in table.frame.columns])
+    for row in table.frame.astype(object).where(table.frame.notna(), None).itertuples(index=False):
+        ws.append([v.item() if hasattr(v, "item") else v for v in row])
+    for j, fmt in enumerate(table.formats, start=1):
+        cell = ws.cell(row=1, column=j)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1F4E78")
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        ws.column_dimensions[get_column_letter(j)].width = max(12, min(45, len(str(cell.value)) + 2))
+        for r in range(2, ws.max_row + 1):
+            ws.cell(row=r, column=j).number_format = fmt
+    ws.freeze_panes = "A2"
+    wb.save(out)
+    return out
+
+
+def chart_png(name: str, *, progress: Any = None, cases: pd.DataFrame | None = None,
+              lang: str = "vi") -> bytes:
+    """One chart as PNG bytes: ``projects`` and ``wards`` from :func:`gis.report.charts.
+    write_charts`, ``violations`` (cases by kind and status) from the violations report."""
+    with tempfile.TemporaryDirectory(prefix="gis-chart-") as tmp, PLOT_LOCK:
+        folder = Path(tmp)
+        if name in ("projects", "wards"):
+            from gis.report.charts import write_charts
+
+            write_charts(progress, folder, lang=lang)
+            return (folder / f"{name}.png").read_bytes()
+        import geopandas as gpd
+
+        from gis.core.violations.summary import counts
+        from gis.report.violations import write_report
+
+        assert cases is not None
+        empty = gpd.GeoDataFrame({"cases": []}, geometry=[])
+        write_report(cases, counts(cases), pd.DataFrame(), empty, folder / "v.json", fmt="json")
+        return (folder / "v_chart.png").read_bytes()

@@ -1,0 +1,186 @@
+"""Files planners download: GeoPackage, GeoJSON and zipped Shapefile through the library's
+writer (:func:`gis.io.write.write_layer`: atomic, UTF-8 ``.cpg``, a ``.prj`` with TOWGS84,
+10-character field names), and KML, CSV and XLSX through GDAL's own drivers.
+
+Everything is written into a private temporary folder; the caller streams the finished file and
+removes the folder afterwards, so a client never receives half a file.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+import zipfile
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+from gis.errors import DataSourceError, GisError
+from gis.io.write import SHP_DROPPED, SHP_FIELD_NAMES, write_layer
+
+__all__ = ["Format", "SHP_EXTRA_NAMES", "shp_field_names", "ExportFile", "write_export"]
+
+#: Shapefile names for the clearance pairs' columns (``project_parcels``), beside the library's
+#: :data:`gis.io.write.SHP_FIELD_NAMES`; both are shown on the /exports page.
+SHP_EXTRA_NAMES = {
+    "parcel_area_m2": "parcel_m2", "status_date": "status_dt", "approval_date": "approvl_dt",
+    "approval_date_recorded": "approvl_rc", "approved_vnd": "apprvd_vnd",
+    "cleared_date": "cleared_dt", "handed_over": "handed_ovr", "plan_approved": "plan_apprv",
+    "overdue_payment": "overdue_py", "ahead_of_paperwork": "ahead_papr",
+    "recovered_this_year_m2": "rec_this_y", "recovered_last_year_m2": "rec_last_y",
+    "occurred_on": "occurred",
+}
+_XLSX_CELL = 32767  # Excel's limit on the text of one cell
+
+
+def shp_field_names() -> dict[str, str]:
+    """Every model field → its shapefile name (10 characters at most)."""
+    return {**SHP_FIELD_NAMES, **SHP_EXTRA_NAMES}
+
+
+class Format(str, Enum):
+    """Export formats, with their file suffix, media type and default CRS (VN-2000 or WGS 84)."""
+
+    SHP = "shp"
+    GPKG = "gpkg"
+    GEOJSON = "geojson"
+    KML = "kml"
+    CSV = "csv"
+    XLSX = "xlsx"
+
+    @classmethod
+    def parse(cls, value: str | None) -> Format:
+        """The format named ``value`` (``shapefile`` and ``json`` accepted); the error lists the
+        valid ones."""
+        text = (value or "").strip().lower()
+        text = {"shapefile": "shp", "zip": "shp", "json": "geojson", "geopackage": "gpkg",
+                "excel": "xlsx"}.get(text, text)
+        try:
+            return cls(text)
+        except ValueError:
+            raise GisError(f"unknown format {value!r}; valid: {', '.join(f.value for f in cls)}",
+                           field="format", value=value) from None
+
+    @property
+    def suffix(self) -> str:
+        return {"shp": ".shp.zip"}.get(self.value, f".{self.value}")
+
+    @property
+    def media_type(self) -> str:
+        return {"shp": "application/zip", "gpkg": "application/geopackage+sqlite3",
+                "geojson": "application/geo+json", "kml": "application/vnd.google-earth.kml+xml",
+                "csv": "text/csv; charset=utf-8",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                }[self.value]
+
+    @property
+    def wgs84_only(self) -> bool:
+        """KML is WGS 84 by definition."""
+        return self is Format.KML
+
+    @property
+    def default_wgs84(self) -> bool:
+        """GeoJSON (RFC 7946) and KML default to WGS 84; the others to the layer's zone."""
+        return self in (Format.GEOJSON, Format.KML)
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path
+    features: int
+    notes: tuple[str, ...]
+
+
+def _plain(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Attributes as GDAL's table drivers want them: booleans and nullable types as objects,
+    dates as ISO text."""
+    out = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out[column] = series.dt.strftime("%Y-%m-%d")
+    return out
+
+
+def _shapefile(frame: gpd.GeoDataFrame, folder: Path, base: str) -> tuple[Path, list[str]]:
+    """A zip of one shapefile (or two, ``_points`` and ``_polygons``, when the layer mixes
+    them: a shapefile holds one geometry type) with a ``_fields.txt`` naming the fields."""
+    present = set(frame.columns)
+    frame = frame.rename(columns=SHP_EXTRA_NAMES)
+    sets = folder / "shp"
+    notes: list[str] = []
+    points = frame.geom_type.isin(["Point", "MultiPoint"])
+    parts = [(base, frame)]
+    if points.any() and (~points).any():
+        parts = [(f"{base}_points", frame[points]), (f"{base}_polygons", frame[~points])]
+    for stem, part in parts:
+        for note in write_layer(part, sets / f"{stem}.shp", fmt="shp", layer=stem):
+            if note not in notes:
+                notes.append(note)
+    names = shp_field_names()
+    lines = ["Shapefile field names (10 characters) / Tên trường trong shapefile", "",
+             "model field -> shapefile field"]
+    lines += [f"{model} -> {short}" for model, short in names.items() if model in present]
+    dropped = [c for c in SHP_DROPPED if c in present]
+    if dropped:
+        lines += ["", "left out (text over 254 characters; in GeoPackage and GeoJSON): "
+                  + ", ".join(dropped)]
+    (sets / f"{base}_fields.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    target = folder / f"{base}.shp.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(sets.iterdir()):
+            zf.write(f, f.name)
+    return target, notes
+
+
+def _gdal(frame: pd.DataFrame, target: Path, driver: str, layer: str, **kwargs: object) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pyogrio.write_dataframe(frame, target, layer=layer, driver=driver, **kwargs)
+    except Exception as exc:  # GDAL's message, without our paths
+        raise DataSourceError(f"cannot write {driver}: {exc}".replace(str(target.parent), ""),
+                              layer=layer) from None
+
+
+def write_export(frame: gpd.GeoDataFrame, fmt: Format, folder: Path, base: str, *,
+                 layer: str, key: str) -> ExportFile:
+    """Write ``frame`` (already in the output CRS) as ``fmt`` into ``folder``; ``base`` is the
+    file stem, ``layer`` the layer name inside the file, ``key`` the feature name (KML)."""
+    notes: list[str] = []
+    if fmt is Format.SHP:
+        path, notes = _shapefile(frame, folder, base)
+    elif fmt in (Format.GPKG, Format.GEOJSON):
+        path = folder / f"{base}{fmt.suffix}"
+        notes = write_layer(frame, path, fmt=fmt.value, layer=layer)
+    elif fmt is Format.KML:
+        if frame.crs is not None and CRS.from_user_input(frame.crs).to_epsg() != 4326:
+            raise GisError("KML is always WGS 84; reproject first", field="crs")
+        path = folder / f"{base}.kml"
+        kml = frame[[key, *[c for c in frame.columns if c != key]]]
+        _gdal(kml, path, "KML", layer, dataset_options={"NameField": key})
+    elif fmt is Format.CSV:
+        # geometry as WKT in the first column; a BOM so that Excel reads the UTF-8 text
+        path = folder / f"{base}.csv"
+        _gdal(frame, path, "CSV", layer, layer_options={"GEOMETRY": "AS_WKT", "WRITE_BOM": "YES"})
+    else:
+        path = folder / f"{base}.xlsx"
+        table = _plain(frame)
+        table["wkt"] = frame.geometry.to_wkt()
+        too_long = 0
+        for column in table.columns:
+            if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):
+                long_ = table[column].astype("string").str.len() > _XLSX_CELL
+                if long_.any():
+                    too_long += int(long_.sum())
+                    table.loc[long_.fillna(False).to_numpy(), column] = None
+        if too_long:
+            notes.append(f"{too_long} cells over Excel's {_XLSX_CELL:,} characters left empty "
+                         "(use GeoPackage for these geometries)")
+        _gdal(table, path, "XLSX", re.sub(r"[\[\]:*?/\\]", "_", layer)[:31])
+    return ExportFile(path, len(frame), tuple(notes))

@@ -1,0 +1,295 @@
+"""The layers planners export and how a selection (ward, project, status, bounding box) is read.
+
+Each layer says how each filter applies to it (:class:`LayerDef`): a ``ward_code`` column, the
+``ward_codes`` list of a project, or the ward polygon in space; a ``project_id`` column, the
+parcel × project pairs of the clearance overlay, or the project boundary in space; and which
+statuses it has. Attribute filters are evaluated on a few key columns read with parameterised
+SQL; only the selected features are then read (by feature id) or, for spatial filters, those in
+the filter's box through the store's R-tree, and kept when their interiors meet every spatial
+filter (touching a boundary is not enough).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from gis import crs as crsmod
+from gis.core.clearance.progress import NOT_STARTED
+from gis.core.clearance.status import Status
+from gis.core.violations.cases import CaseStatus
+from gis.errors import CRSError, GisError, NotFoundError
+
+__all__ = ["LayerDef", "LAYERS", "Selection", "layer_def", "parse_selection", "select",
+           "CLEARANCE_STATUSES", "CASE_STATUSES"]
+
+CLEARANCE_STATUSES = tuple(s.value for s in Status) + (NOT_STARTED,)
+CASE_STATUSES = tuple(s.value for s in CaseStatus)
+_WARD = re.compile(r"^\d{5}$")
+_PROJECT = re.compile(r"^[\w.\-/]{1,64}$")
+
+
+@dataclass(frozen=True)
+class LayerDef:
+    """A layer planners can export.
+
+    ``ward``: ``column`` (its ``ward_code``), ``codes`` (a comma list in ``ward_codes``) or
+    ``spatial`` (the ward polygon); ``project``: ``column`` (``project_id``), ``pairs`` (parcels
+    of the clearance overlay) or ``spatial`` (the project boundary); ``statuses``: the values
+    ``status=`` takes, None when the layer has no status.
+    """
+
+    name: str
+    table: str
+    title_vi: str
+    title_en: str
+    key: str
+    ward: str
+    project: str
+    statuses: tuple[str, ...] | None = None
+    computed: bool = False  # built in memory (clearance pairs, cases with their overdue reason)
+
+
+LAYERS: dict[str, LayerDef] = {d.name: d for d in (
+    LayerDef("parcels", "parcels", "Thửa đất", "Parcels", "parcel_key", "column", "pairs",
+             CLEARANCE_STATUSES),
+    LayerDef("projects", "projects", "Ranh giới dự án", "Project boundaries", "project_id",
+             "codes", "column"),
+    LayerDef("clearance", "project_parcels", "Phần thửa đất trong dự án (GPMB)",
+             "Parcel parts in projects (clearance)", "parcel_key", "column", "column",
+             CLEARANCE_STATUSES, computed=True),
+    LayerDef("violations", "violation_cases", "Vụ việc vi phạm", "Violation cases", "case_id",
+             "column", "spatial", CASE_STATUSES, computed=True),
+    LayerDef("buildings", "buildings", "Công trình xây dựng", "Buildings", "building_id",
+             "spatial", "spatial"),
+    LayerDef("wards", "wards", "Ranh giới phường/xã", "Ward boundaries", "ward_code", "column",
+             "spatial"),
+)}
+
+
+def layer_def(name: str) -> LayerDef:
+    """The layer called ``name``, or a 404 listing the layers."""
+    try:
+        return LAYERS[name]
+    except KeyError:
+        raise NotFoundError(f"no layer {name!r} to export; layers: {', '.join(LAYERS)}",
+                            field="layer", value=name) from None
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What to export of a layer: filters as given (validated) and the box in the store CRS."""
+
+    ward: str | None = None
+    project: str | None = None
+    status: str | None = None
+    bbox: tuple[float, float, float, float] | None = None  # as given
+    bbox_crs: CRS | None = None
+    box: shapely.Geometry | None = None  # the bbox as a polygon in the store CRS
+
+    def tags(self) -> list[str]:
+        """Short words for the file name (ward, project, status, "bbox")."""
+        return [t for t in (self.ward, self.project, self.status and self.status.lower(),
+                            "bbox" if self.bbox else None) if t]
+
+
+def _parse_bbox(text: str) -> tuple[float, float, float, float]:
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        values = [float(p) for p in parts]
+    except ValueError:
+        values = []
+    if len(values) != 4 or not all(math.isfinite(v) for v in values):
+        raise GisError(f"bbox {text!r} is not four numbers minx,miny,maxx,maxy", field="bbox",
+                       value=text)
+    minx, miny, maxx, maxy = values
+    if minx >= maxx or miny >= maxy:
+        raise GisError(f"bbox {text!r}: min must be below max (minx,miny,maxx,maxy)",
+                       field="bbox", value=text)
+    return minx, miny, maxx, maxy
+
+
+def parse_output_crs(value: str | None, store_crs: CRS, *, name: str = "crs") -> CRS:
+    """``vn2000`` (or the store's EPSG code) → the layer's VN-2000 zone; ``wgs84``/``EPSG:4326``
+    → WGS 84. Anything else is refused with the valid choices."""
+    epsg = store_crs.to_epsg()
+    text = (value or "").strip()
+    if text.lower() in ("vn2000", "vn-2000", "native", "") or \
+            (epsg is not None and text.upper() in (f"EPSG:{epsg}", str(epsg))):
+        return store_crs
+    if text.lower() in ("wgs84", "wgs 84", "epsg:4326", "4326", "crs84", "ogc:crs84") or \
+            text == "http://www.opengis.net/def/crs/OGC/1.3/CRS84":
+        return CRS.from_epsg(4326)
+    raise CRSError(f"{name} {value!r} is not offered; use vn2000 (the layer's zone, "
+                   f"EPSG:{epsg}, {store_crs.name}) or wgs84 (EPSG:4326)", field=name,
+                   value=value)
+
+
+def parse_selection(layer: LayerDef, store: Any, *, ward: str | None, project: str | None,
+                    status: str | None, bbox: str | None, bbox_crs: str | None) -> Selection:
+    """Check the filters against the layer and the store; every refusal names the parameter."""
+    ward = (ward or "").strip() or None
+    project = (project or "").strip() or None
+    status = (status or "").strip() or None
+    if ward is not None:
+        if not _WARD.match(ward):
+            raise GisError(f"ward {ward!r} is not a 5-digit ward code (e.g. 09880)",
+                           field="ward", value=ward)
+        if store.has("wards"):
+            known = set(store.read("wards", columns=["ward_code"])["ward_code"].astype(str))
+            if ward not in known:
+                raise NotFoundError(f"no ward {ward!r}; wards: {', '.join(sorted(known))}",
+                                    field="ward", value=ward)
+        elif layer.ward == "spatial":
+            raise GisError(f"the store has no wards layer, so {layer.name} cannot be filtered "
+                           "by ward", field="ward", value=ward)
+    if project is not None:
+        from gis.api.export_clearance import project_ids
+
+        if not _PROJECT.match(project):
+            raise GisError(f"project {project!r} is not a project id", field="project",
+                           value=project)
+        known_projects = project_ids(store)
+        if project not in known_projects:
+            raise NotFoundError(f"no project {project!r}; projects: "
+                                f"{', '.join(known_projects) or 'none yet'}", field="project",
+                                value=project)
+    if status is not None:
+        if layer.statuses is None:
+            with_status = [d.name for d in LAYERS.values() if d.statuses]
+            raise GisError(f"{layer.name} has no status; status= filters "
+                           f"{', '.join(with_status)}", field="status", value=status)
+        if status.upper() not in layer.statuses:
+            raise GisError(f"status {status!r} is not a {layer.name} status; valid: "
+                           f"{', '.join(layer.statuses)}", field="status", value=status)
+        status = status.upper()
+    box = bbox_tuple = src = None
+    store_crs = store.crs()
+    if bbox is not None and bbox.strip():
+        bbox_tuple = _parse_bbox(bbox)
+        src = parse_output_crs(bbox_crs or "wgs84", store_crs, name="bbox-crs")
+        ring = shapely.segmentize(shapely.box(*bbox_tuple),
+                                  max(bbox_tuple[2] - bbox_tuple[0],
+                                      bbox_tuple[3] - bbox_tuple[1]) / 16)
+        box = crsmod.transform_geometries(np.array([ring], dtype=object), src, store_crs)[0]
+    return Selection(ward, project, status, bbox_tuple, src, box)
+
+
+def _key_columns(path: Path, table: str, columns: list[str]) -> pd.DataFrame:
+    """``fid`` and a few columns of a store table, read with plain SQLite (names come from the
+    layer registry, never from the client)."""
+    quoted = ", ".join(f'"{c}"' for c in ["fid", *columns])
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        return pd.read_sql_query(f'SELECT {quoted} FROM "{table}"', con)
+    finally:
+        con.close()
+
+
+def _shape(store: Any, table: str, column: str, value: str) -> shapely.Geometry:
+    frame = _key_columns(Path(store.path), table, [column])
+    fids = frame.loc[frame[column].astype(str) == value, "fid"].tolist()
+    geoms = pyogrio.read_dataframe(store.path, layer=table, fids=fids).geometry
+    return shapely.union_all(np.asarray(geoms.values, dtype=object))
+
+
+def _spatial_filters(layer: LayerDef, store: Any, sel: Selection) -> list[shapely.Geometry]:
+    shapes = []
+    if sel.ward and layer.ward == "spatial":
+        shapes.append(_shape(store, "wards", "ward_code", sel.ward))
+    if sel.project and layer.project == "spatial":
+        shapes.append(_shape(store, "projects", "project_id", sel.project))
+    if sel.box is not None:
+        shapes.append(sel.box)
+    return shapes
+
+
+def _keep_meeting(frame: gpd.GeoDataFrame, shapes: list[shapely.Geometry]) -> gpd.GeoDataFrame:
+    """Features whose interiors meet every shape (not merely touching it)."""
+    if not shapes or frame.empty:
+        return frame
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    keep = np.ones(len(frame), dtype=bool)
+    for shape in shapes:
+        shapely.prepare(shape)
+        keep &= shapely.intersects(shape, geoms) & ~shapely.touches(shape, geoms)
+    return frame[keep].reset_index(drop=True)
+
+
+def _attribute_mask(layer: LayerDef, frame: pd.DataFrame, sel: Selection,
+                    pairs: Callable[[], pd.DataFrame]) -> np.ndarray:
+    keep = np.ones(len(frame), dtype=bool)
+    if sel.ward and layer.ward == "column":
+        keep &= (frame["ward_code"].astype(str) == sel.ward).to_numpy()
+    if sel.ward and layer.ward == "codes":
+        codes = frame["ward_codes"].fillna("").astype(str).str.split(r"\s*[,;]\s*", regex=True)
+        keep &= np.array([sel.ward in c for c in codes], dtype=bool)
+    if sel.project and layer.project == "column":
+        keep &= (frame["project_id"].astype(str) == sel.project).to_numpy()
+    if layer.project == "pairs" and (sel.project or sel.status):
+        p = pairs()
+        if sel.project:
+            p = p[p["project_id"].astype(str) == sel.project]
+        if sel.status:
+            p = p[p["status"].astype(str) == sel.status]
+        keep &= frame[layer.key].astype(str).isin(set(p["parcel_key"].astype(str))).to_numpy()
+    elif sel.status:
+        keep &= (frame["status"].astype(str) == sel.status).to_numpy()
+    return keep
+
+
+def _needs_attributes(layer: LayerDef, sel: Selection) -> list[str]:
+    columns: list[str] = []
+    if sel.ward and layer.ward in ("column", "codes"):
+        columns.append("ward_code" if layer.ward == "column" else "ward_codes")
+    if sel.project and layer.project == "column":
+        columns.append("project_id")
+    if (sel.project or sel.status) and layer.project == "pairs":
+        columns.append(layer.key)
+    elif sel.status:
+        columns.append("status")
+    return list(dict.fromkeys(columns))
+
+
+def select(layer: LayerDef, store: Any, sel: Selection, *,
+           computed: Callable[[], gpd.GeoDataFrame],
+           pairs: Callable[[], pd.DataFrame]) -> gpd.GeoDataFrame:
+    """The selected features of ``layer`` in the store CRS. ``computed()`` gives the whole
+    frame of a computed layer; ``pairs()`` the clearance pairs (project_id, parcel_key, status)."""
+    shapes = _spatial_filters(layer, store, sel)
+    if layer.computed:
+        frame = computed()
+        frame = frame[_attribute_mask(layer, frame, sel, pairs)].reset_index(drop=True)
+        return _keep_meeting(frame, shapes)
+    if not store.has(layer.table):
+        raise NotFoundError(f"the store has no {layer.name} layer yet; load it with "
+                            f"`gis ingest {layer.name} PATH`", field="layer", value=layer.name)
+    columns = _needs_attributes(layer, sel)
+    if columns:
+        keys = _key_columns(Path(store.path), layer.table, columns)
+        fids = keys.loc[_attribute_mask(layer, keys, sel, pairs), "fid"].tolist()
+        frame = pyogrio.read_dataframe(store.path, layer=layer.table, fids=fids)
+    elif shapes:
+        bounds = shapely.intersection_all(shapely.box(*np.array([s.bounds for s in shapes]).T))
+        if bounds.is_empty:
+            frame = pyogrio.read_dataframe(store.path, layer=layer.table, fids=[])
+        else:
+            frame = pyogrio.read_dataframe(store.path, layer=layer.table,
+                                           bbox=tuple(bounds.bounds), use_arrow=True)
+    else:
+        frame = pyogrio.read_dataframe(store.path, layer=layer.table, use_arrow=True)
+    if frame.crs is None:
+        frame = frame.set_crs(store.crs())
+    return _keep_meeting(frame, shapes)
