@@ -37,7 +37,8 @@ __all__ = ["LOCAL", "STATUS_EN", "FIELD_LABELS", "TRANSITION_FIELDS", "CaseFilte
            "attachment_records", "attachment_file", "feature_collection", "safe_filename",
            "dossier_pdf", "nearby_parcels", "allowed_transitions", "parse_status", "parse_kind",
            "case_payload", "transition_changes", "editable_changes", "ward_names", "field_label",
-           "source_label", "local_date", "with_note"]
+           "source_label", "local_date", "with_note", "json_value", "rounded_geometry",
+           "to_wgs84"]
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -208,7 +209,7 @@ def local_date(value: object) -> str:
     return stamp.tz_convert(LOCAL).strftime("%d/%m/%Y") if stamp is not None else text
 
 
-def _clean(value: object) -> object:
+def json_value(value: object) -> object:
     """A JSON value from what pandas/numpy hold."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
@@ -283,14 +284,14 @@ def case_record(row: Mapping[str, object], *, today: dt.date | None = None,
     from gis.violations import CASE_COLUMNS
 
     today = today or today_local()
-    out: dict[str, object] = {c: _clean(row.get(c)) for c in CASE_COLUMNS}
+    out: dict[str, object] = {c: json_value(row.get(c)) for c in CASE_COLUMNS}
     keys = out.get("parcel_keys") or ""
     out["parcel_keys"] = [k for k in str(keys).split(",") if k]
     if out.get("fine_vnd") is not None:
         out["fine_vnd"] = int(out["fine_vnd"])  # type: ignore[arg-type]
     if out.get("year_built") is not None:
         out["year_built"] = int(out["year_built"])  # type: ignore[arg-type]
-    out["overdue"] = _clean(row.get("overdue"))
+    out["overdue"] = json_value(row.get("overdue"))
     out["kind_label"] = kind_label(out["kind"], lang)
     out["status_label"] = status_label(out["status"], lang)
     out["age_days"] = _age(out.get("created_at"), today)
@@ -307,7 +308,7 @@ def to_wgs84(geometries: Any, crs: object) -> np.ndarray:
     return crsmod.transform_geometries(np.asarray(geometries, dtype=object), crs, crsmod.WGS84)
 
 
-def _rounded(geom: shapely.Geometry) -> dict[str, object]:
+def rounded_geometry(geom: shapely.Geometry) -> dict[str, object]:
     return shapely.geometry.mapping(shapely.set_precision(geom, 1e-7))  # ~1 cm
 
 
@@ -315,7 +316,7 @@ def case_geojson(case: Mapping[str, object], crs: object) -> dict[str, object] |
     geom = case.get("geometry")
     if geom is None or getattr(geom, "is_empty", True):
         return None
-    return _rounded(to_wgs84([geom], crs)[0])
+    return rounded_geometry(to_wgs84([geom], crs)[0])
 
 
 def feature_collection(cases: gpd.GeoDataFrame, *, today: dt.date | None = None,
@@ -325,7 +326,7 @@ def feature_collection(cases: gpd.GeoDataFrame, *, today: dt.date | None = None,
     geoms = to_wgs84(cases.geometry.values, cases.crs) if len(cases) else []
     records = cases.drop(columns="geometry").to_dict("records")
     features = [{"type": "Feature", "id": r["case_id"],
-                 "geometry": _rounded(g) if g is not None and not g.is_empty else None,
+                 "geometry": rounded_geometry(g) if g is not None and not g.is_empty else None,
                  "properties": case_record(r, today=today, lang=lang)}
                 for r, g in zip(records, geoms)]
     return {"type": "FeatureCollection", "features": features}
@@ -340,7 +341,7 @@ def history_records(history: pd.DataFrame, lang: str = "vi") -> list[dict[str, o
     frame = frame.sort_values("_t", kind="stable")
     out = []
     for r in frame.drop(columns="_t").to_dict("records"):
-        row = {k: _clean(r.get(k)) for k in ("at", "who", "field", "old", "new")}
+        row = {k: json_value(r.get(k)) for k in ("at", "who", "field", "old", "new")}
         row["at_local"] = local_time(row["at"])
         row["field_label"] = field_label(row["field"], lang)
         for key in ("old", "new"):
@@ -351,6 +352,8 @@ def history_records(history: pd.DataFrame, lang: str = "vi") -> list[dict[str, o
                 row[f"{key}_label"] = kind_label(value, lang)
             elif row["field"] == "created" and value:
                 row[f"{key}_label"] = source_label(value, lang)
+            elif row["field"] in DATE_FIELDS and value:
+                row[f"{key}_label"] = local_date(value)
             else:
                 row[f"{key}_label"] = value
         out.append(row)
@@ -372,7 +375,7 @@ def attachment_records(store: Any, case_id: str) -> list[dict[str, object]]:
     """A case's attachments, numbered from 1 in the order they were added."""
     out = []
     for n, r in enumerate(_attachments(store, case_id).to_dict("records"), start=1):
-        row = {k: _clean(r.get(k)) for k in ("filename", "role", "mime", "size", "sha256", "note",
+        row = {k: json_value(r.get(k)) for k in ("filename", "role", "mime", "size", "sha256", "note",
                                              "added_at", "who")}
         row["n"] = n
         row["added_local"] = local_time(row["added_at"])

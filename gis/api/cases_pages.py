@@ -177,7 +177,7 @@ def _detail(store: Any, case_id: str, lang: str) -> dict[str, Any]:
     case, _ = case_detail(store, case_id)
     parcels = data.nearby_parcels(store, case["geometry"])
     geoms = data.to_wgs84(parcels.geometry.values, parcels.crs) if len(parcels) else []
-    parcel_features = [{"type": "Feature", "geometry": data._rounded(g),
+    parcel_features = [{"type": "Feature", "geometry": data.rounded_geometry(g),
                         "properties": {"parcel_key": k, "land_use": u if isinstance(u, str)
                                        else None}}
                        for g, k, u in zip(geoms, parcels["parcel_key"], parcels["land_use"])
