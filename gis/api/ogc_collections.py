@@ -1,0 +1,210 @@
+"""What the OGC API – Features end point publishes: the collections and their CRSs.
+
+A collection is a store table seen by planners' software: which table (the first one present of
+its candidates), its title in Vietnamese and English, the column that identifies a feature, and
+the columns left out (internal ones always; personal ones for anonymous readers when the
+``public_read`` setting opens reading to everyone).
+
+CRSs are named by OGC URIs. Output is CRS84 (longitude, latitude) by default, through the pinned
+EPSG:6960 VN-2000 → WGS 84 transformation; EPSG:4326 is the same datum with latitude first (its
+official axis order); the store's VN-2000 zone (``EPSG/0/<code>``) gives the stored coordinates
+untransformed.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+import shapely
+from pyproj import CRS
+
+from gis import crs as crsmod
+from gis.errors import GisError
+
+__all__ = ["Collection", "COLLECTIONS", "OgcParameterError", "OutputCrs", "CRS84", "EPSG4326",
+           "crs_uri", "parse_crs", "supported_crs", "to_output", "bbox_area"]
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
+_EPSG_PREFIX = "http://www.opengis.net/def/crs/EPSG/0/"
+
+
+class OgcParameterError(GisError, ValueError):
+    """A query parameter of the OGC API that cannot be used (answered with 400)."""
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One published collection."""
+
+    id: str
+    tables: tuple[str, ...]            # candidates, first present wins
+    title: tuple[str, str]             # (vi, en)
+    description: tuple[str, str]       # (vi, en)
+    id_columns: tuple[str, ...]        # joined with ":" to make the feature id
+    hidden: frozenset[str] = frozenset()     # never published
+    personal: frozenset[str] = frozenset()   # not for anonymous readers
+    filters: tuple[str, ...] = ()      # columns offered in the HTML filter form
+
+    def text(self, lang: str) -> tuple[str, str]:
+        """(title, description) in ``lang``."""
+        i = 0 if lang == "vi" else 1
+        return self.title[i], self.description[i]
+
+
+_INTERNAL = frozenset({"geometry_original_wkt", "extra", "source_row"})
+
+COLLECTIONS: tuple[Collection, ...] = (
+    Collection("parcels", ("parcels",), ("Thửa đất", "Parcels"),
+               ("Thửa đất địa chính: khóa xã-tờ-thửa, loại đất, diện tích, chủ sử dụng, đất công.",
+                "Cadastral parcels: ward-sheet-number key, land use, area, land user, public "
+                "land."),
+               ("parcel_key",), _INTERNAL, frozenset({"owner_name"}),
+               ("ward_code", "map_sheet", "land_use", "land_group", "is_public")),
+    Collection("projects", ("clearance_projects", "projects"),
+               ("Dự án thu hồi đất", "Land clearance projects"),
+               ("Ranh giới dự án và tiến độ giải phóng mặt bằng (số thửa, diện tích, bồi "
+                "thường, giải ngân).",
+                "Project boundaries with land clearance progress (parcels, area, compensation, "
+                "disbursement)."),
+               ("project_id",), _INTERNAL, frozenset(),
+               ("capital_source", "start_type", "key_project", "completed")),
+    Collection("clearance", ("project_parcels",),
+               ("Phần thửa đất trong dự án (tình trạng GPMB)",
+                "Parcel parts in projects (clearance status)"),
+               ("Phần của mỗi thửa nằm trong ranh giới dự án, với tình trạng giải phóng mặt bằng, "
+                "bồi thường và bàn giao; mã = mã dự án:thửa.",
+                "The part of each parcel inside a project boundary, with its clearance status, "
+                "compensation and handover; id = project id:parcel key."),
+               ("project_id", "parcel_key"), _INTERNAL | {"rank"}, frozenset(),
+               ("project_id", "ward_code", "status", "handed_over", "overdue_payment")),
+    Collection("violations", ("violation_cases",),
+               ("Vụ việc vi phạm đất đai", "Land violation cases"),
+               ("Vụ việc vi phạm: xây dựng trên đất nông nghiệp, lấn chiếm đất công, lấn sang "
+                "thửa liền kề; trạng thái xử lý theo Nghị định 123/2024.",
+                "Violation cases: construction on agricultural land, encroachment on public land "
+                "or a neighbouring parcel; handling status under Decree 123/2024."),
+               ("case_id",), _INTERNAL | {"fingerprint"},
+               frozenset({"owner_name", "notes", "inspector"}),
+               ("ward_code", "kind", "status", "source")),
+    Collection("wards", ("wards",), ("Phường, xã", "Wards"),
+               ("Ranh giới hành chính phường, xã.", "Ward and commune boundaries."),
+               ("ward_code",), _INTERNAL, frozenset(), ("district",)),
+    Collection("buildings", ("buildings",), ("Công trình xây dựng", "Buildings"),
+               ("Hình công trình xây dựng (dùng để phát hiện vi phạm).",
+                "Building footprints (used to detect violations)."),
+               ("building_id",), _INTERNAL, frozenset(), ("floors", "year_built")),
+)
+
+
+# --- CRS ------------------------------------------------------------------------------------
+class Axis(str, Enum):
+    """How coordinates are written in the output."""
+
+    LONLAT = "lonlat"      # CRS84
+    LATLON = "latlon"      # EPSG:4326 (latitude first, as EPSG defines it)
+    STORE = "store"        # the store's projected zone (easting, northing)
+
+
+@dataclass(frozen=True)
+class OutputCrs:
+    """A CRS the API accepts, with its URI and how coordinates are ordered."""
+
+    uri: str
+    axis: Axis
+
+    @property
+    def geographic(self) -> bool:
+        return self.axis is not Axis.STORE
+
+
+def crs_uri(crs: CRS) -> str:
+    """The OGC URI of a CRS with an EPSG code."""
+    epsg = crs.to_epsg()
+    if epsg is None:
+        raise GisError(f"the store CRS {crs.name} has no EPSG code to publish")
+    return f"{_EPSG_PREFIX}{epsg}"
+
+
+def supported_crs(store_crs: CRS) -> list[str]:
+    """URIs of the CRSs the API serves, CRS84 first."""
+    return [CRS84, EPSG4326, crs_uri(store_crs)]
+
+
+def parse_crs(value: str | None, store_crs: CRS, *, parameter: str) -> OutputCrs:
+    """The CRS named by ``crs``/``bbox-crs``: an OGC URI, or the shorthands ``CRS84`` and
+    ``EPSG:<code>``; anything else is refused with the list of supported URIs."""
+    if value is None or value == "":
+        return OutputCrs(CRS84, Axis.LONLAT)
+    text = value.strip().strip("[]")
+    store_uri = crs_uri(store_crs)
+    key = text.rstrip("/")
+    if key in (CRS84, "CRS84", "OGC:CRS84", "http://www.opengis.net/def/crs/OGC/0/CRS84"):
+        return OutputCrs(CRS84, Axis.LONLAT)
+    if key.upper().startswith("EPSG:"):
+        key = _EPSG_PREFIX + key[5:]
+    if key == EPSG4326:
+        return OutputCrs(EPSG4326, Axis.LATLON)
+    if key == store_uri:
+        return OutputCrs(store_uri, Axis.STORE)
+    raise OgcParameterError(
+        f"{parameter} {value!r} is not supported; use one of {', '.join(supported_crs(store_crs))}", value=value)
+
+
+def to_output(geoms: np.ndarray, store_crs: CRS, out: OutputCrs) -> np.ndarray:
+    """Geometries (store CRS) in the output CRS and axis order, rounded to about a millimetre
+    (1e-8 degree, 1e-3 metre)."""
+    if len(geoms) == 0:
+        return geoms
+    if out.axis is Axis.STORE:
+        return shapely.transform(geoms, lambda c: np.round(c, 3))
+    lonlat = crsmod.transform_geometries(geoms, store_crs, "EPSG:4326")
+    if out.axis is Axis.LATLON:
+        return shapely.transform(lonlat, lambda c: np.round(c[:, ::-1], 8))
+    return shapely.transform(lonlat, lambda c: np.round(c, 8))
+
+
+def to_lonlat_bounds(bounds: tuple[float, float, float, float],
+                     store_crs: CRS) -> list[float]:
+    """A store-CRS box as a CRS84 bbox (densified, so the curved edges are covered)."""
+    box = shapely.segmentize(shapely.box(*bounds), max(bounds[2] - bounds[0],
+                                                       bounds[3] - bounds[1]) / 32 or 1.0)
+    lonlat = crsmod.transform_geometries(np.array([box]), store_crs, "EPSG:4326")[0]
+    return [round(v, 8) for v in lonlat.bounds]
+
+
+def bbox_area(text: str, bbox_crs: OutputCrs, store_crs: CRS) -> shapely.Polygon:
+    """The area of a ``bbox`` parameter (4 or 6 numbers, in ``bbox_crs`` axis order) as a
+    polygon in the store CRS: a lon/lat box is densified before it is transformed, so that its
+    edges stay where the client meant them."""
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise OgcParameterError(f"bbox {text!r} must be 4 numbers: minx,miny,maxx,maxy", value=text) from None
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        raise OgcParameterError(f"bbox {text!r} must be 4 numbers: minx,miny,maxx,maxy", value=text)
+    x1, y1, x2, y2 = numbers
+    if bbox_crs.axis is Axis.LATLON:  # EPSG:4326 boxes are lat,lon,lat,lon
+        x1, y1, x2, y2 = y1, x1, y2, x2
+    if x1 > x2 or y1 > y2:
+        raise OgcParameterError(f"bbox {text!r}: the lower corner must come first "
+                                "(boxes over the antimeridian are not supported)", value=text)
+    if bbox_crs.axis is Axis.STORE:
+        return shapely.box(x1, y1, x2, y2)
+    if not (-180 <= x1 <= x2 <= 180 and -90 <= y1 <= y2 <= 90):
+        raise OgcParameterError(f"bbox {text!r} is outside longitude -180..180 / latitude "
+                                "-90..90", value=text)
+    # clamp to the zone's neighbourhood: a world-wide box would not transform into TM-3
+    lon0, lat0, lon1, lat1 = crsmod.VIETNAM_LONLAT
+    cx1, cy1, cx2, cy2 = max(x1, lon0 - 5), max(y1, lat0 - 5), min(x2, lon1 + 5), min(y2, lat1 + 5)
+    if cx1 > cx2 or cy1 > cy2:
+        return shapely.Polygon()  # nowhere near the data
+    box = shapely.segmentize(shapely.box(cx1, cy1, cx2, cy2), 0.01)
+    area = crsmod.transform_geometries(np.array([box]), "EPSG:4326", store_crs)[0]
+    return area if area.is_valid else shapely.make_valid(area)

@@ -1,0 +1,242 @@
+"""The HTML face of ``/ogc``: what a planner sees in the browser (Vietnamese by default).
+
+Every page extends ``base.html``; values are escaped by Jinja2 and, on the map, set with
+``textContent`` by ``static/ogc.js``, which draws the page's features from the same URL with
+``f=json`` (no data in the page's script, no network beyond this server).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from gis.api.ogc_format import display
+from gis.api.ogc_query import Column, GeoPackageReader, Page
+from gis.api.pages import render
+from gis.api.security import User
+
+if TYPE_CHECKING:
+    from gis.api.ogc import ItemsRequest, Published
+
+__all__ = ["PAGE_TEXTS", "html_landing", "html_conformance", "html_collections",
+           "html_collection", "html_items", "html_item", "labels"]
+
+PAGE_TEXTS: dict[str, tuple[str, str]] = {
+    "ogc_title": ("Dịch vụ dữ liệu OGC API – Features", "OGC API – Features data service"),
+    "ogc_about": ("Thửa đất, dự án thu hồi đất, giải phóng mặt bằng, vi phạm đất đai và ranh giới "
+                  "phường, xã theo chuẩn OGC API – Features: mở thẳng trong QGIS, ArcGIS Pro hoặc "
+                  "GDAL/ogr2ogr, hệ tọa độ WGS 84 hoặc VN-2000.",
+                  "Parcels, land clearance projects and progress, land violations and ward "
+                  "boundaries as OGC API – Features: open them directly in QGIS, ArcGIS Pro or "
+                  "GDAL/ogr2ogr, in WGS 84 or VN-2000."),
+    "collections": ("Các lớp dữ liệu", "Collections"),
+    "collection": ("Lớp dữ liệu", "Collection"),
+    "n_features": ("Số đối tượng", "Features"),
+    "conformance": ("Các chuẩn tuân thủ", "Conformance classes"),
+    "openapi": ("Tài liệu API (OpenAPI)", "API document (OpenAPI)"),
+    "formats": ("Định dạng", "Formats"),
+    "in_qgis": ("Mở trong QGIS", "Open in QGIS"),
+    "qgis_steps": ("Lớp → Thêm lớp → Thêm lớp WFS / OGC API – Features → Mới; nhập URL dưới đây; "
+                   "Xác thực: chọn Cơ bản (Basic) với tên đăng nhập và mật khẩu của bạn.",
+                   "Layer → Add Layer → Add WFS / OGC API – Features Layer → New; enter the URL "
+                   "below; Authentication: Basic, with your user name and password."),
+    "in_gdal": ("Dùng với GDAL/ogr2ogr", "With GDAL/ogr2ogr"),
+    "ogc_items": ("Danh sách đối tượng", "Features"),
+    "showing": ("Đối tượng", "Features"), "of": ("trên", "of"),
+    "prev": ("‹ Trang trước", "‹ Previous"), "next": ("Trang sau ›", "Next ›"),
+    "filter": ("Lọc", "Filter"), "all": ("(tất cả)", "(all)"), "ogc_clear": ("Bỏ lọc", "Clear"),
+    "per_page": ("Số dòng mỗi trang", "Per page"),
+    "extent": ("Phạm vi (kinh độ, vĩ độ WGS 84)", "Extent (WGS 84 lon, lat)"),
+    "crs_list": ("Hệ tọa độ hỗ trợ (tham số crs)", "Supported CRS (crs parameter)"),
+    "storage_crs": ("Hệ tọa độ lưu trữ", "Storage CRS"),
+    "queryables": ("Trường dùng để lọc (?tên_trường=giá_trị)", "Filterable fields (?field=value)"),
+    "geojson_page": ("Tải trang này (GeoJSON)", "This page as GeoJSON"),
+    "none_found": ("Không có đối tượng nào khớp với điều kiện lọc.", "No feature matches."),
+    "attribute": ("Thuộc tính", "Attribute"), "value": ("Giá trị", "Value"),
+    "feature_id": ("Mã đối tượng", "Feature ID"),
+    "back_to_list": ("Về danh sách", "Back to the list"),
+    "map_failed": ("Không tải được bản đồ", "The map could not be loaded"),
+    "field": ("Trường", "Field"), "type": ("Kiểu", "Type"),
+    "in_bbox": ("Trong khung (bbox)", "In box (bbox)"),
+}
+
+_MORE_LABELS: dict[str, tuple[str, str]] = {
+    "land_use_codes": ("Mã loại đất (đủ)", "Land-use codes"),
+    "land_use_source": ("Loại đất (theo nguồn)", "Land use (as found)"),
+    "land_use_system": ("Hệ thống mã", "Code system"),
+    "owner_code": ("Đối tượng sử dụng", "User type"), "origin_code": ("Nguồn gốc", "Origin"),
+    "area_recorded_m2": ("Diện tích ghi nhận (m²)", "Recorded area (m²)"),
+    "legal_area_m2": ("Diện tích pháp lý (m²)", "Legal area (m²)"),
+    "geometry_repaired": ("Đã sửa hình", "Geometry repaired"),
+    "province": ("Tỉnh/thành phố", "Province"), "ward_codes": ("Các phường/xã", "Wards"),
+    "start_year": ("Năm khởi công", "Start year"),
+    "parcels_not_started": ("Số thửa chưa triển khai", "Parcels not started"),
+    "area_affected_m2": ("Diện tích bị thu hồi (m²)", "Area affected (m²)"),
+    "area_recovered_m2": ("Diện tích đã thu hồi (m²)", "Area recovered (m²)"),
+    "plans_total": ("Số phương án", "Plans"), "plans_approved": ("Phương án đã duyệt",
+                                                                "Plans approved"),
+    "overdue_payments": ("Chậm chi trả", "Overdue payments"),
+    "complaints": ("Khiếu nại", "Complaints"), "completed": ("Đã hoàn thành", "Completed"),
+    "area_recovered_this_year_m2": ("Thu hồi năm nay (m²)", "Recovered this year (m²)"),
+    "area_recovered_last_year_m2": ("Thu hồi năm trước (m²)", "Recovered last year (m²)"),
+    "disbursement_pct": ("Tỷ lệ giải ngân (%)", "Disbursed (%)"),
+    "as_of": ("Số liệu đến ngày", "As of"),
+    "parcel_area_m2": ("Diện tích thửa (m²)", "Parcel area (m²)"),
+    "overlap_m2": ("Diện tích trong dự án (m²)", "Area in project (m²)"),
+    "inside": ("Nằm trọn trong dự án", "Wholly inside"),
+    "approval_date": ("Ngày phê duyệt phương án", "Plan approved on"),
+    "approval_date_recorded": ("Ngày phê duyệt (ghi nhận)", "Approval date (recorded)"),
+    "paid_date": ("Ngày chi trả", "Paid on"), "cleared_date": ("Ngày bàn giao", "Handed over on"),
+    "complaint": ("Có khiếu nại", "Complaint"), "plan_approved": ("Đã duyệt phương án",
+                                                                  "Plan approved"),
+    "overdue_payment": ("Chậm chi trả", "Payment overdue"),
+    "ahead_of_paperwork": ("Bàn giao trước thủ tục", "Ahead of paperwork"),
+    "recovered_this_year_m2": ("Thu hồi năm nay (m²)", "Recovered this year (m²)"),
+    "recovered_last_year_m2": ("Thu hồi năm trước (m²)", "Recovered last year (m²)"),
+    "rule": ("Quy tắc phát hiện", "Rule"), "evidence": ("Căn cứ", "Evidence"),
+    "created_at": ("Ngày tạo", "Created"), "updated_at": ("Cập nhật", "Updated"),
+    "inspector": ("Cán bộ thanh tra", "Inspector"), "minutes_date": ("Ngày lập biên bản",
+                                                                    "Minutes date"),
+    "decision_date": ("Ngày quyết định", "Decision date"),
+    "conclusion_no": ("Kết luận thanh tra số", "Conclusion no."),
+    "conclusion_date": ("Ngày kết luận", "Conclusion date"),
+    "remedy_deadline": ("Hạn khắc phục", "Remedy deadline"), "fine_vnd": ("Tiền phạt (đồng)",
+                                                                         "Fine (VND)"),
+    "closed_reason": ("Lý do kết thúc", "Closing reason"),
+    "occurred_on": ("Ngày xảy ra", "Occurred on"), "floors": ("Số tầng", "Floors"),
+}
+
+#: Long texts shown on a feature's own page, not in the list.
+_LIST_HIDDEN = frozenset({"evidence", "notes", "land_use_source"})
+
+
+def labels(columns: list[str], lang: str) -> dict[str, str]:
+    """Column labels for people (the column name when none is known)."""
+    from gis.render.labels import field_labels
+
+    i = 0 if lang == "vi" else 1
+    out = field_labels(columns, lang)
+    for name in columns:
+        if name in _MORE_LABELS:
+            out[name] = _MORE_LABELS[name][i]
+    return out
+
+
+def _value_labels(collection: str, lang: str) -> dict[str, dict[str, str]]:
+    """Labels of coded values (statuses, violation kinds) in Vietnamese."""
+    if lang != "vi":
+        return {}
+    if collection == "violations":
+        from gis.core.violations.rules import KINDS
+        from gis.report.violations import STATUS_VI
+
+        return {"status": dict(STATUS_VI), "kind": {k: v[0] for k, v in KINDS.items()}}
+    if collection == "clearance":
+        from gis.core.clearance.status import LABELS_VI, Status
+
+        return {"status": {s.value: LABELS_VI[s] for s in Status}}
+    return {}
+
+
+def _yes_no(lang: str) -> tuple[str, str]:
+    return ("Có", "Không") if lang == "vi" else ("Yes", "No")
+
+
+def _cell(column: Column, value: Any, lang: str, coded: dict[str, dict[str, str]]) -> str:
+    if column.name in coded and value in coded[column.name]:
+        return coded[column.name][value]
+    return display(column, value, lang, _yes_no(lang))
+
+
+def _page(request: Request, template: str, user: User, **values: Any) -> HTMLResponse:
+    from gis.api.i18n import lang_of
+
+    return render(request, template, user=user, extra_texts=PAGE_TEXTS,
+                  ogc=f"{str(request.base_url).rstrip('/')}/ogc", lang_code=lang_of(request),
+                  **values)
+
+
+def html_landing(request: Request, user: User, title: str, description: str,
+                 pubs: list[Published], counts: dict[str, int]) -> HTMLResponse:
+    from gis.api.i18n import lang_of
+
+    lang = lang_of(request)
+    rows = [(p.spec.id, p.spec.text(lang)[0], counts[p.spec.id]) for p in pubs]
+    return _page(request, "ogc_landing.html", user, title=title, description=description,
+                 rows=rows, fmt=lambda n: display(Column("n", "integer"), n, lang, ("", "")))
+
+
+def html_conformance(request: Request, user: User, classes: list[str]) -> HTMLResponse:
+    return _page(request, "ogc_conformance.html", user, classes=classes)
+
+
+def html_collections(request: Request, user: User, pubs: list[Published],
+                     docs: list[dict[str, Any]], counts: dict[str, int]) -> HTMLResponse:
+    return _page(request, "ogc_collections.html", user, docs=docs,
+                 counts=[counts[p.spec.id] for p in pubs])
+
+
+def html_collection(request: Request, user: User, pub: Published, doc: dict[str, Any],
+                    count: int) -> HTMLResponse:
+    from gis.api.i18n import lang_of
+
+    lang = lang_of(request)
+    names = labels([c.name for c in pub.columns], lang)
+    fields = [(c.name, names[c.name], c.type) for c in pub.columns]
+    return _page(request, "ogc_collection.html", user, doc=doc, count=count, fields=fields)
+
+
+def html_items(request: Request, user: User, pub: Published, page: Page, ask: ItemsRequest,
+               r: GeoPackageReader, paging: dict[str, str]) -> HTMLResponse:
+    from gis.api.i18n import lang_of
+
+    lang = lang_of(request)
+    coded = _value_labels(pub.spec.id, lang)
+    shown = [c for c in page.columns if c.name not in _LIST_HIDDEN]
+    names = labels([c.name for c in shown], lang)
+    index = [page.columns.index(c) for c in shown]
+    rows = [(pub.feature_id(fid, row), [_cell(c, row[i], lang, coded) for c, i in zip(shown, index)])
+            for fid, row in zip(page.fids, page.rows)]
+    # the id column itself carries the link when the id is one column's value
+    ids = pub.spec.id_columns
+    link = next((k for k, c in enumerate(shown) if len(ids) == 1 and c.name == ids[0]), None)
+    if link is not None and any(fid.startswith("fid-") for fid, _ in rows):
+        link = None
+    filters = []
+    current = dict(ask.query.equals)
+    for name in pub.spec.filters:
+        column = next((c for c in pub.columns if c.name == name), None)
+        if column is None:
+            continue
+        values = r.distinct(pub.layer, column)
+        options = None if len(values) > 200 else [
+            (str(int(v) if column.type == "boolean" else v),
+             _cell(column, v, lang, coded)) for v in values]
+        chosen = current.get(name)
+        filters.append({"name": name, "label": labels([name], lang)[name], "options": options,
+                        "value": "" if chosen is None else str(chosen)})
+    base = f"/ogc/collections/{pub.spec.id}/items"
+    json_href = request.url.include_query_params(f="json")
+    return _page(request, "ogc_items.html", user, pub=pub, title=pub.spec.text(lang)[0],
+                 columns=[(c.name, names[c.name], c.type) for c in shown], rows=rows, link=link,
+                 matched=page.matched, first=ask.offset + 1 if page.fids else 0,
+                 last=ask.offset + len(page.fids), paging=paging, filters=filters,
+                 limit=ask.limit, bbox=request.query_params.get("bbox", ""),
+                 base=base, json_href=str(json_href), limits=(10, 100, 1000, 10000))
+
+
+def html_item(request: Request, user: User, pub: Published, page: Page,
+              feature_id: str) -> HTMLResponse:
+    from gis.api.i18n import lang_of
+
+    lang = lang_of(request)
+    coded = _value_labels(pub.spec.id, lang)
+    names = labels([c.name for c in page.columns], lang)
+    row = page.rows[0]
+    attributes = [(c.name, names[c.name], _cell(c, v, lang, coded))
+                  for c, v in zip(page.columns, row)]
+    json_href = request.url.include_query_params(f="json")
+    return _page(request, "ogc_item.html", user, pub=pub, title=pub.spec.text(lang)[0],
+                 feature_id=feature_id, attributes=attributes, json_href=str(json_href))
