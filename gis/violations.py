@@ -151,42 +151,84 @@ def flag(store: GeoPackageStore, geometry: shapely.Geometry, *, kind: str, who: 
         raise StoreError("the store is empty; ingest wards (and parcels) before flagging cases")
     if crs is not None:
         geometry = crsmod.transform_geometries([geometry], crsmod.parse_crs(crs), store_crs)[0]
-    if not store.has("wards"):
-        raise StoreError("the store has no wards layer; run `gis ingest wards PATH` first")
-    wards = store.read("wards", columns=["ward_code"])
+    try:  # read first, ask why only on failure: each question opens the file again
+        wards = store.read("wards", columns=["ward_code"])
+    except StoreError:
+        if not store.has("wards"):
+            raise StoreError("the store has no wards layer; run `gis ingest wards PATH` "
+                             "first") from None
+        raise
     inside = wards[wards.intersects(geometry)]
     if inside.empty:
         raise CaseError("the geometry lies outside every ward of the store; check the "
                         "coordinates and their CRS (--crs)", field="geometry")
     ward = inside.iloc[int(np.argmax(inside.intersection(geometry).area.to_numpy()))
                        if geometry.area > 0 else 0]["ward_code"]
-    if store.has("parcels"):
+    try:
         parcels = store.read("parcels", bbox=tuple(geometry.buffer(0.01).bounds),
                              columns=["parcel_key"])
         parcels = parcels[parcels.intersects(geometry)]
-    else:
+    except StoreError:
+        if store.has("parcels"):
+            raise
         parcels = pd.DataFrame({"parcel_key": pd.Series([], dtype=str)})
+    at = _now()
+    row = {"fingerprint": None, "kind": kind, "status": CaseStatus.DETECTED.value,
+           "source": source, "rule": None, "area_m2": round(float(geometry.area), 2),
+           "parcel_keys": ",".join(parcels["parcel_key"]), "ward_code": ward,
+           "inspector": who if source == "inspector" else None, "notes": notes,
+           "owner_name": owner_name, "created_at": at.isoformat(), "updated_at": at.isoformat()}
+    line = {"at": at.isoformat(), "who": who, "field": "created", "old": None, "new": source}
+    case_id = _insert_case(store, row, geometry, line, year=at.year)
+    if case_id is not None:
+        return case_id
     result: dict[str, str] = {}
 
     def change(working: GeoPackageStore) -> dict[str, pd.DataFrame]:
         cases = _cases(working)
-        at = _now()
         case_id = _next_ids(cases["case_id"], at.year, 1)[0]
-        row = {"case_id": case_id, "fingerprint": None, "kind": kind,
-               "status": CaseStatus.DETECTED.value, "source": source, "rule": None,
-               "area_m2": round(float(geometry.area), 2), "parcel_keys": ",".join(parcels["parcel_key"]),
-               "ward_code": ward, "inspector": who if source == "inspector" else None,
-               "notes": notes, "owner_name": owner_name, "created_at": at.isoformat(),
-               "updated_at": at.isoformat(), "geometry": geometry}
         history = _history(working)
-        line = pd.DataFrame([{"case_id": case_id, "at": at.isoformat(), "who": who,
-                              "field": "created", "old": None, "new": source}])
         result["id"] = case_id
-        return {CASES: _typed(_append(cases, _frame([row], store_crs))),
-                HISTORY: pd.concat([history, line], ignore_index=True)}
+        return {CASES: _typed(_append(cases, _frame([{**row, "case_id": case_id,
+                                                       "geometry": geometry}], store_crs))),
+                HISTORY: pd.concat([history, pd.DataFrame([{**line, "case_id": case_id}])],
+                                   ignore_index=True)}
 
-    store.modify(change)
+    store.modify(change)  # the first case creates the tables
     return result["id"]
+
+
+def _insert_case(store: GeoPackageStore, row: Mapping[str, object], geometry: shapely.Geometry,
+                 line: Mapping[str, object], *, year: int) -> str | None:
+    """A new case as one SQLite transaction in place: the id allocated (``BEGIN IMMEDIATE``
+    under the writers' lock, so two processes never take the same), the feature inserted with
+    its GeoPackage geometry blob (the R-tree follows by GDAL's triggers) and the history line.
+    None when the tables are not there yet, lack a column, or declare a geometry type that does
+    not take this one (then the copy-on-write path runs, once)."""
+    from gis.store.geopackage import insert_features, layer_admits
+
+    if not store.path.exists():
+        return None
+    with store.sql_transaction() as con:
+        tables = {r[0] for r in con.execute(
+            "SELECT table_name FROM gpkg_contents WHERE table_name IN (?, ?)", (CASES, HISTORY))}
+        if tables != {CASES, HISTORY}:
+            return None
+        columns = {r[1] for r in con.execute(f'PRAGMA table_info("{CASES}")')}
+        history_columns = {r[1] for r in con.execute(f'PRAGMA table_info("{HISTORY}")')}
+        if not {"case_id", *row} <= columns or not set(HISTORY_COLUMNS) <= history_columns \
+                or not layer_admits(con, CASES, [geometry]):
+            return None  # e.g. the first point in a layer of polygons: rewritten as GEOMETRY
+        prefix = f"VP-{year}-"
+        last = con.execute(f'SELECT max(CAST(substr(case_id, ?) AS INTEGER)) FROM "{CASES}" '
+                           "WHERE substr(case_id, 1, ?) = ?",
+                           (len(prefix) + 1, len(prefix), prefix)).fetchone()[0]
+        case_id = f"{prefix}{int(last or 0) + 1:05d}"
+        insert_features(con, CASES, [{**row, "case_id": case_id}], [geometry])
+        con.execute(f'INSERT INTO "{HISTORY}" (case_id, at, who, field, old, new) '
+                    "VALUES (?, ?, ?, ?, ?, ?)", (case_id, line["at"], line["who"],
+                                                  line["field"], line["old"], line["new"]))
+        return case_id
 
 
 NUMERIC = {"area_m2": "float64", "fine_vnd": "Int64", "year_built": "Int64"}
@@ -331,7 +373,8 @@ def pyogrio_read(store: GeoPackageStore, table: str, where: str) -> pd.DataFrame
     """An attribute table filtered in SQLite."""
     import pyogrio
 
-    return pyogrio.read_dataframe(store.path, layer=table, where=where, read_geometry=False)
+    with store.reading():  # see gis.store.geopackage: GDAL beside in-place writers
+        return pyogrio.read_dataframe(store.path, layer=table, where=where, read_geometry=False)
 
 
 ATTACHMENTS = "violation_attachments"

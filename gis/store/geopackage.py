@@ -6,18 +6,32 @@ untouched; readers that opened the old file keep reading it. Writers take an exc
 ``fcntl`` lock on ``<store>.lock``, so concurrent writers wait rather than fail. The cost is one
 file copy per write, which is small next to the write itself at district scale; a PostGIS store
 is the answer for larger, multi-user offices (DESIGN.md).
+
+Row-level writes (case updates, new cases) change the file in place in one SQLite transaction
+(:meth:`GeoPackageStore.sql_transaction`, rollback journal, ``synchronous=FULL``): a crash rolls
+the transaction back on the next open. Two SQLite libraries live in one process here: Python's
+``sqlite3`` (system SQLite) and GDAL's own inside pyogrio. SQLite's locks are POSIX record locks,
+which belong to the process and are all dropped when *any* descriptor of the file is closed, so
+a GDAL read that ends while ``sqlite3`` is committing would silently release the writer's locks
+and let another process take its journal for a hot one. Hence one reader/writer lock per store
+file and process (:func:`_process_lock`): reads share it, an in-place transaction holds it alone.
+Code that opens the store with GDAL directly should do it inside :meth:`GeoPackageStore.reading`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import os
 import shutil
 import sqlite3
+import struct
+import threading
 import uuid
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +43,7 @@ from pyproj import CRS
 from gis.errors import GisError, StoreError
 from gis.store.base import IngestLogEntry
 
-__all__ = ["GeoPackageStore"]
+__all__ = ["GeoPackageStore", "gpkg_blob", "insert_features", "layer_admits"]
 
 LOG_TABLE = "ingest_log"
 META_TABLE = "gis_meta"
@@ -43,16 +57,29 @@ class GeoPackageStore:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
+        self.recover()  # one stat, unless a killed writer left its journal
 
     def __repr__(self) -> str:
         return f"GeoPackageStore({str(self.path)!r})"
 
     # -- reading -------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[None]:
+        """Hold this for any GDAL (or ``sqlite3``) access to the store file from this process:
+        in-place writers of the same process wait for it (see the module notes). A journal left
+        by a writer that was killed is rolled back first, so read-only openers can read."""
+        lock = _process_lock(self.path)
+        if not lock.held():
+            self.recover()
+        with lock.shared():
+            yield
+
     def _layer_names(self) -> dict[str, str | None]:
         if not self.path.exists():
             return {}
         try:
-            return {str(n): g for n, g in pyogrio.list_layers(self.path)}
+            with self.reading():
+                return {str(n): g for n, g in pyogrio.list_layers(self.path)}
         except Exception as exc:
             raise StoreError(f"cannot open the store: {exc}", path=self.path) from None
 
@@ -63,16 +90,23 @@ class GeoPackageStore:
     def layers(self) -> dict[str, int]:
         """Layer name → feature count."""
         out = {}
-        for name in self._layer_names():
-            info = pyogrio.read_info(self.path, layer=name)
-            out[name] = int(info["features"])
+        with self.reading():
+            for name in self._layer_names():
+                info = pyogrio.read_info(self.path, layer=name)
+                out[name] = int(info["features"])
         return out
 
     def meta(self) -> dict[str, str]:
         """Key/value metadata (CRS, schema version)."""
-        if META_TABLE not in self._layer_names():
+        if not self.path.exists():
             return {}
-        frame = pyogrio.read_dataframe(self.path, layer=META_TABLE, read_geometry=False)
+        try:
+            with self.reading():
+                frame = pyogrio.read_dataframe(self.path, layer=META_TABLE, read_geometry=False)
+        except Exception:
+            if META_TABLE not in self._layer_names():  # a new store: no metadata yet
+                return {}
+            raise
         return dict(zip(frame["key"], frame["value"]))
 
     def crs(self) -> CRS | None:
@@ -83,14 +117,15 @@ class GeoPackageStore:
     def read(self, kind: str, *, bbox: tuple[float, float, float, float] | None = None,
              where: str | None = None, columns: list[str] | None = None) -> gpd.GeoDataFrame:
         """Read a layer; ``bbox`` is in the store CRS."""
-        if not self.has(kind):
-            raise StoreError(f"the store has no layer {kind!r}; it has: "
-                             f"{', '.join(self._layer_names()) or 'nothing yet'}",
-                             path=self.path, layer=kind)
         try:
-            return pyogrio.read_dataframe(self.path, layer=kind, bbox=bbox, where=where,
-                                          columns=columns, use_arrow=True)
+            with self.reading():
+                return pyogrio.read_dataframe(self.path, layer=kind, bbox=bbox, where=where,
+                                              columns=columns, use_arrow=True)
         except Exception as exc:
+            if not self.has(kind):  # asked only on failure: listing layers opens the file again
+                raise StoreError(f"the store has no layer {kind!r}; it has: "
+                                 f"{', '.join(self._layer_names()) or 'nothing yet'}",
+                                 path=self.path, layer=kind) from None
             raise StoreError(f"cannot read: {exc}", path=self.path, layer=kind) from None
 
     def quarantine(self, kind: str | None = None) -> gpd.GeoDataFrame:
@@ -104,7 +139,8 @@ class GeoPackageStore:
         """The ingest log, oldest first."""
         if not self.has(LOG_TABLE):
             return pd.DataFrame(columns=list(IngestLogEntry.__dataclass_fields__))
-        return pyogrio.read_dataframe(self.path, layer=LOG_TABLE, read_geometry=False)
+        with self.reading():
+            return pyogrio.read_dataframe(self.path, layer=LOG_TABLE, read_geometry=False)
 
     # -- writing -------------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -118,10 +154,39 @@ class GeoPackageStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def recover(self) -> None:
+        """Roll back the journal of an in-place writer that died (SIGKILL, power cut), if one
+        is there and no writer is at work: GDAL and ``mode=ro`` readers open the store read-only
+        and cannot. Opening the store (and every :meth:`reading`) does it."""
+        if not _journal(self.path).exists() or _process_lock(self.path).held():
+            return
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        with open(lock_path, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a writer is at work: its journal is live, or it recovers it first
+            try:
+                self._rollback_hot_journal()
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _rollback_hot_journal(self) -> None:
+        """Under the writers' lock: let SQLite roll back a hot journal (any read does)."""
+        if not _journal(self.path).exists():
+            return
+        with _process_lock(self.path).exclusive():
+            con = sqlite3.connect(self.path, timeout=60)
+            try:
+                con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            finally:
+                con.close()
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Path]:
         """Copy-on-write: yield a working copy, publish it atomically if the block succeeds."""
         with self._lock():
+            self._rollback_hot_journal()  # never copy a half-committed file without its journal
             # the working copy keeps the .gpkg extension so that GDAL opens it without warnings
             tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
             try:
@@ -197,8 +262,9 @@ class GeoPackageStore:
             return pd.DataFrame()
         try:
             if self._layer_names()[name] is None:
-                return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False,
-                                              use_arrow=True)
+                with self.reading():
+                    return pyogrio.read_dataframe(self.path, layer=name, read_geometry=False,
+                                                  use_arrow=True)
             return self.read(name)
         except StoreError:
             raise
@@ -222,18 +288,22 @@ class GeoPackageStore:
 
     @contextlib.contextmanager
     def sql_transaction(self) -> Iterator[sqlite3.Connection]:
-        """Row-level writes in place: the writers' lock, then one SQLite ``BEGIN IMMEDIATE``
-        transaction, rolled back if the block raises. For attribute changes only: geometry
-        columns keep their R-tree through GDAL's triggers, which plain SQLite cannot run."""
-        with self._lock():
+        """Row-level writes in place: the writers' lock, this process's readers kept out, then
+        one SQLite ``BEGIN IMMEDIATE`` transaction (durable on ``COMMIT``: rollback journal,
+        ``synchronous=FULL``), rolled back if the block raises. GDAL's R-tree triggers get the
+        SQL functions they call (:func:`_register_gpkg_functions`), so inserting a geometry blob
+        (:func:`insert_features`) keeps the spatial index right."""
+        with self._lock(), _process_lock(self.path).exclusive():
             con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             _register_gpkg_functions(con)
             try:
+                con.execute("PRAGMA synchronous=FULL")
                 con.execute("BEGIN IMMEDIATE")
                 yield con
                 con.execute("COMMIT")
             except BaseException:
-                con.execute("ROLLBACK")
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
                 raise
             finally:
                 con.close()
@@ -253,8 +323,90 @@ class GeoPackageStore:
 
     def vacuum_check(self) -> bool:
         """Run SQLite's integrity check; True when the file is sound."""
-        with sqlite3.connect(self.path) as con:
-            return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        with self.reading():
+            con = sqlite3.connect(self.path, timeout=60)
+            try:
+                return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            finally:
+                con.close()
+
+
+def _journal(path: Path) -> Path:
+    return path.with_name(path.name + "-journal")
+
+
+class _ReadWriteLock:
+    """Many readers or one writer, within one process; re-entrant for readers, and a thread
+    that writes may also read. Waiting writers go first, so a stream of reads cannot starve a
+    flag."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writer: int | None = None
+        self._waiting = 0
+        self._local = threading.local()
+
+    def held(self) -> bool:
+        return getattr(self._local, "depth", 0) > 0 or self._writer == threading.get_ident()
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        if self.held():
+            self._local.depth = getattr(self._local, "depth", 0) + 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        with self._cond:
+            while self._writer is not None or self._waiting:
+                self._cond.wait()
+            self._readers += 1
+        self._local.depth = 1
+        try:
+            yield
+        finally:
+            self._local.depth = 0
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        me = threading.get_ident()
+        if getattr(self._local, "depth", 0) > 0 or self._writer == me:
+            raise RuntimeError("an in-place write of the store cannot start inside a read of it "
+                               "(or inside another write) on the same thread")
+        with self._cond:
+            self._waiting += 1
+            try:
+                while self._writer is not None or self._readers:
+                    self._cond.wait()
+            finally:
+                self._waiting -= 1
+            self._writer = me
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writer = None
+                self._cond.notify_all()
+
+
+# One lock per store file and process (a process-wide fact: see the module notes); a lock
+# nobody holds is dropped, so working copies leave nothing behind.
+_PROCESS_LOCKS: weakref.WeakValueDictionary[str, _ReadWriteLock] = weakref.WeakValueDictionary()
+_PROCESS_LOCKS_GUARD = threading.Lock()
+
+
+def _process_lock(path: Path) -> _ReadWriteLock:
+    key = os.path.realpath(path)
+    with _PROCESS_LOCKS_GUARD:
+        lock = _PROCESS_LOCKS.get(key)
+        if lock is None:
+            lock = _PROCESS_LOCKS[key] = _ReadWriteLock()
+        return lock
 
 
 def _gpkg_geometry(blob: bytes | None):  # type: ignore[no-untyped-def]
@@ -273,7 +425,7 @@ def _gpkg_geometry(blob: bytes | None):  # type: ignore[no-untyped-def]
 
 def _register_gpkg_functions(con: sqlite3.Connection) -> None:
     """The SQL functions GDAL's GeoPackage R-tree triggers call, so that plain SQLite can run
-    them (only ever reached when a geometry changes, which row-level writes do not do)."""
+    them when a row-level write inserts or changes a geometry."""
     def bound(index: int):  # type: ignore[no-untyped-def]
         def func(blob: bytes | None) -> float | None:
             geom = _gpkg_geometry(blob)
@@ -284,6 +436,111 @@ def _register_gpkg_functions(con: sqlite3.Connection) -> None:
                         deterministic=True)
     for name, index in (("ST_MinX", 0), ("ST_MinY", 1), ("ST_MaxX", 2), ("ST_MaxY", 3)):
         con.create_function(name, 1, bound(index), deterministic=True)
+
+
+def gpkg_blob(geometry: Any, srs_id: int) -> bytes:
+    """A geometry as a GeoPackage binary blob, the way GDAL writes it: ``GP``, version 0,
+    flags (little-endian; an XY envelope except for points; the empty bit), ``srs_id``, the
+    envelope ``minx, maxx, miny, maxy``, then ISO WKB in 2D.
+
+    >>> import shapely
+    >>> gpkg_blob(shapely.Point(1, 2), 5897)[:8].hex()
+    '4750000109170000'
+    """
+    import shapely
+
+    geom = shapely.force_2d(geometry)
+    wkb = shapely.to_wkb(geom, byte_order=1, flavor="iso")
+    if geom.is_empty:
+        return b"GP\x00" + bytes([0x01 | 0x10]) + struct.pack("<i", srs_id) + wkb
+    if shapely.get_type_id(geom) == 0:  # a point is its own envelope
+        return b"GP\x00\x01" + struct.pack("<i", srs_id) + wkb
+    minx, miny, maxx, maxy = geom.bounds
+    return (b"GP\x00" + bytes([0x01 | 0x02]) + struct.pack("<i", srs_id)
+            + struct.pack("<4d", minx, maxx, miny, maxy) + wkb)
+
+
+_TYPE_NAMES = {0: "POINT", 1: "LINESTRING", 3: "POLYGON", 4: "MULTIPOINT", 5: "MULTILINESTRING",
+               6: "MULTIPOLYGON", 7: "GEOMETRYCOLLECTION"}
+
+
+def _geometry_column(con: sqlite3.Connection, table: str) -> tuple[str, str, int]:
+    found = con.execute("SELECT column_name, geometry_type_name, srs_id FROM "
+                        "gpkg_geometry_columns WHERE lower(table_name) = lower(?)",
+                        (table,)).fetchone()
+    if found is None:
+        raise StoreError(f"{table} is not a feature table of the store", layer=table)
+    return str(found[0]), str(found[1]).upper(), int(found[2])
+
+
+def layer_admits(con: sqlite3.Connection, table: str, geometries: Sequence[Any]) -> bool:
+    """True when the layer's declared geometry type takes these geometries as they are (or, for
+    a polygon in a multipolygon layer, as a multipolygon). Widening the declared type means
+    changing the table's own SQL as well, so that is left to a copy-on-write rewrite."""
+    import shapely
+
+    declared = _geometry_column(con, table)[1]
+    for geometry in geometries:
+        if geometry is None or declared == "GEOMETRY":
+            continue
+        kind = _TYPE_NAMES.get(int(shapely.get_type_id(geometry)), "GEOMETRY")
+        if kind != declared and not (declared == "MULTIPOLYGON" and kind == "POLYGON"):
+            return False
+    return True
+
+
+def insert_features(con: sqlite3.Connection, table: str, rows: Sequence[Mapping[str, object]],
+                    geometries: Sequence[Any]) -> list[int]:
+    """Insert features into a GeoPackage feature table inside an open :meth:`sql_transaction`;
+    return their fids.
+
+    The geometry is encoded with the layer's ``srs_id`` (:func:`gpkg_blob`); GDAL's triggers
+    keep the R-tree and the feature count; the layer's extent and last change in
+    ``gpkg_contents`` follow. A polygon in a multipolygon layer is stored as a multipolygon, as
+    GDAL would; ask :func:`layer_admits` first for anything else.
+
+    Raises
+    ------
+    StoreError
+        The table is not a feature table, a row names a column it does not have, or a
+        geometry is of a type the layer does not declare.
+    """
+    import shapely
+
+    column, type_name, srs_id = _geometry_column(con, table)
+    have = {r[1] for r in con.execute(f'PRAGMA table_info("{table}")')}
+    fids: list[int] = []
+    bounds: list[tuple[float, float, float, float]] = []
+    for row, geometry in zip(rows, geometries, strict=True):
+        unknown = set(row) - have
+        if unknown:
+            raise StoreError(f"{table} has no column(s) {', '.join(sorted(unknown))}",
+                             layer=table)
+        if geometry is not None:
+            if not layer_admits(con, table, [geometry]):
+                raise StoreError(f"{table} holds {type_name} geometries, not "
+                                 f"{geometry.geom_type}", layer=table)
+            if type_name == "MULTIPOLYGON" and shapely.get_type_id(geometry) == 3:
+                geometry = shapely.multipolygons([geometry])
+            if not geometry.is_empty:
+                bounds.append(geometry.bounds)
+        names = ", ".join(f'"{n}"' for n in [column, *row])
+        values = [None if geometry is None else gpkg_blob(geometry, srs_id), *row.values()]
+        cursor = con.execute(f'INSERT INTO "{table}" ({names}) '
+                             f"VALUES ({', '.join('?' * len(values))})", values)
+        fids.append(int(cursor.lastrowid or 0))
+    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    if bounds:
+        minx, miny = min(b[0] for b in bounds), min(b[1] for b in bounds)
+        maxx, maxy = max(b[2] for b in bounds), max(b[3] for b in bounds)
+        con.execute("UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?1), ?1), "
+                    "min_y = min(coalesce(min_y, ?2), ?2), max_x = max(coalesce(max_x, ?3), ?3), "
+                    "max_y = max(coalesce(max_y, ?4), ?4), last_change = ?5 "
+                    "WHERE lower(table_name) = lower(?6)", (minx, miny, maxx, maxy, now, table))
+    else:
+        con.execute("UPDATE gpkg_contents SET last_change = ? WHERE lower(table_name) = lower(?)",
+                    (now, table))
+    return fids
 
 
 def _geometry_type(frame: gpd.GeoDataFrame) -> str:
