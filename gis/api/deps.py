@@ -146,6 +146,8 @@ def require(permission: Permission) -> Callable[..., User]:
                                      f"(needs {permission.value})")
         return user
 
+    dependency.permission = permission  # type: ignore[attr-defined]  (read by the role matrix test)
+    dependency.page = False  # type: ignore[attr-defined]
     return dependency
 
 
@@ -164,6 +166,8 @@ def require_page(permission: Permission) -> Callable[..., User]:
                                      f"(needs {permission.value})")
         return user
 
+    dependency.permission = permission  # type: ignore[attr-defined]
+    dependency.page = True  # type: ignore[attr-defined]
     return dependency
 
 

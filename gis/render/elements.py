@@ -30,7 +30,9 @@ class DataLayer(MacroElement):
   var map = {{ this._parent.get_name() }};
   var cfg = {{ this.config_json }};
   var data = window.gisDecode({{ this.data_json }});
-  var renderer = L.canvas({padding: 0.2});
+  // one canvas for every layer: separate canvases would each swallow the clicks meant for
+  // the layers under them
+  var renderer = window.gisRenderer = window.gisRenderer || L.canvas({padding: 0.2});
   var layer = L.geoJSON(data, {
     renderer: renderer,
     pointToLayer: function (f, latlng) {

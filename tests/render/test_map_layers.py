@@ -192,6 +192,18 @@ def test_popups_progress_and_legend_in_chromium(tables, tmp_path):
             return out; }""")
         assert styles["VP-2026-00001"] == ["5 4", 0.25] and styles["VP-2026-00002"] == [None, 0.7]
         assert styles["DA-001"] == 5 and styles["DA-002"] == 2
+        # a real click reaches a parcel under the layers drawn above it (one shared canvas)
+        page.evaluate("window.gisLayers.parcels._map.closePopup()")
+        point = page.evaluate("""() => { var map = window.gisLayers.parcels._map, hit = null;
+            window.gisLayers.parcels.eachLayer(function (f) {
+              if (f.feature.properties.parcel_key === '09880-1-5') {
+                map.fitBounds(f.getBounds(), {animate: false, maxZoom: 19});
+                hit = map.latLngToContainerPoint(f.getBounds().getCenter()); } });
+            var box = map.getContainer().getBoundingClientRect();
+            return [hit.x + box.left, hit.y + box.top]; }""")
+        page.mouse.click(point[0], point[1])
+        page.wait_for_selector(".leaflet-popup-content")
+        assert "09880-1-5" in page.inner_text(".leaflet-popup-content")
         # the legend follows the layer control: hidden layers have no entry until switched on
         legend = page.inner_text(".gis-legend")
         assert "Tiến độ GPMB theo thửa" in legend and "Đất công" not in legend
