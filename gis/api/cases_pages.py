@@ -118,7 +118,7 @@ def cases_page(request: Request, user: Annotated[User, Depends(require_page(Perm
     for r in shown.to_dict("records"):
         rec = data.case_record(r, lang=lang)
         rows.append({**rec, "ward_name": wards.get(str(rec["ward_code"]), rec["ward_code"]),
-                     "area": _number(rec["area_m2"], lang, 1),
+                     "area": _number(rec["area_m2"], lang, 1) if rec["area_m2"] else "",
                      "source_label": data.source_label(rec["source"], lang)})
     params = {k: v for k, v in (("ward", ward), ("kind", kind), ("status", status),
                                 ("overdue", overdue), ("q", q)) if v}
@@ -147,7 +147,7 @@ def _display(key: str, record: dict[str, Any], lang: str, wards: dict[str, str])
     if value in (None, "", []):
         return None
     if key == "kind":
-        return f"{data.kind_label(value, lang)} ({value})"
+        return data.kind_label(value, lang)
     if key == "status":
         return data.status_label(value, lang)
     if key == "source":
@@ -157,7 +157,7 @@ def _display(key: str, record: dict[str, Any], lang: str, wards: dict[str, str])
     if key == "parcel_keys":
         return ", ".join(value)
     if key == "area_m2":
-        return _number(value, lang, 1)
+        return _number(value, lang, 1) if value else None  # a point has no area
     if key == "fine_vnd":
         return _number(value, lang)
     if key in ("created_at", "updated_at"):
