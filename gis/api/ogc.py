@@ -267,25 +267,28 @@ def _fail_html(request: Request, user: User, exc: GisError | HTTPException) -> R
                   status_code=status)
 
 
+def _landing_links(request: Request) -> list[dict[str, str]]:
+    return [*_self_links(request, ""),
+            _link(f"{_root(request)}/openapi.json", "service-desc", OPENAPI, "OpenAPI 3"),
+            _link(f"{_root(request)}/docs", "service-doc", HTML, "API"),
+            _link(_url(request, "/conformance"), "conformance", JSON, "Conformance"),
+            _link(_url(request, "/conformance"),
+                  "http://www.opengis.net/def/rel/ogc/1.0/conformance", JSON, "Conformance"),
+            _link(_url(request, "/collections"), "data", JSON, "Collections"),
+            _link(_url(request, "/collections"), "http://www.opengis.net/def/rel/ogc/1.0/data",
+                  JSON, "Collections")]
+
+
 @router.get("", summary="Landing page", response_model=None)
 async def landing(request: Request, user: User = Depends(reader)) -> Response:
     lang = _lang(request)
     title, description = PAGE_TEXTS["ogc_title"][lang == "en"], PAGE_TEXTS["ogc_about"][lang == "en"]
-    links = [*_self_links(request, ""),
-             _link(f"{_root(request)}/openapi.json", "service-desc", OPENAPI, "OpenAPI 3"),
-             _link(f"{_root(request)}/docs", "service-doc", HTML, "API"),
-             _link(_url(request, "/conformance"), "conformance", JSON, "Conformance"),
-             _link(_url(request, "/conformance"),
-                   "http://www.opengis.net/def/rel/ogc/1.0/conformance", JSON, "Conformance"),
-             _link(_url(request, "/collections"), "data", JSON, "Collections"),
-             _link(_url(request, "/collections"), "http://www.opengis.net/def/rel/ogc/1.0/data",
-                   JSON, "Collections")]
     if _wants_html(request):
         with _store(request) as r:
             pubs = _all(r, user)
             counts = {p.spec.id: r.count(p.layer, Query()) for p in pubs}
         return html_landing(request, user, title, description, pubs, counts)
-    return _json({"title": title, "description": description, "links": links})
+    return _json({"title": title, "description": description, "links": _landing_links(request)})
 
 
 @router.get("/conformance", summary="Conformance classes", response_model=None)
