@@ -19,8 +19,14 @@ from starlette.concurrency import run_in_threadpool
 
 from gis.api import cases_data as data
 from gis.api.cases_pages import router as pages_router
-from gis.api.cases_upload import (UPLOAD_OPENAPI, body_limit, read_upload, store_upload,
-                                  thumbnail, upload_limit)
+from gis.api.cases_upload import (
+    UPLOAD_OPENAPI,
+    body_limit,
+    read_upload,
+    store_upload,
+    thumbnail,
+    upload_limit,
+)
 from gis.api.deps import context, require, store_of
 from gis.api.i18n import lang_of
 from gis.api.security import Permission, User

@@ -28,8 +28,14 @@ from gis.core.violations.rules import KINDS
 from gis.errors import GisError, NotFoundError
 from gis.fields import fold_name
 from gis.report.violations import STATUS_VI
-from gis.violations import (ATTACHMENTS, CASES, attachments_dir, case_attachments, case_detail,
-                            list_cases)
+from gis.violations import (
+    ATTACHMENTS,
+    CASES,
+    attachments_dir,
+    case_attachments,
+    case_detail,
+    list_cases,
+)
 
 __all__ = ["LOCAL", "STATUS_EN", "FIELD_LABELS", "TRANSITION_FIELDS", "CaseFilter",
            "kind_label", "status_label", "check_case_id", "require_case", "today_local",
@@ -287,10 +293,10 @@ def case_record(row: Mapping[str, object], *, today: dt.date | None = None,
     out: dict[str, object] = {c: json_value(row.get(c)) for c in CASE_COLUMNS}
     keys = out.get("parcel_keys") or ""
     out["parcel_keys"] = [k for k in str(keys).split(",") if k]
-    if out.get("fine_vnd") is not None:
-        out["fine_vnd"] = int(out["fine_vnd"])  # type: ignore[arg-type]
-    if out.get("year_built") is not None:
-        out["year_built"] = int(out["year_built"])  # type: ignore[arg-type]
+    for key in ("fine_vnd", "year_built"):
+        value = out.get(key)
+        if isinstance(value, (int, float)):
+            out[key] = int(value)
     out["overdue"] = json_value(row.get("overdue"))
     out["kind_label"] = kind_label(out["kind"], lang)
     out["status_label"] = status_label(out["status"], lang)
@@ -303,7 +309,7 @@ def case_record(row: Mapping[str, object], *, today: dt.date | None = None,
     return out
 
 
-def to_wgs84(geometries: Any, crs: object) -> np.ndarray:
+def to_wgs84(geometries: Any, crs: Any) -> np.ndarray:
     """Geometries in WGS 84 through the pinned VN-2000 transformation."""
     return crsmod.transform_geometries(np.asarray(geometries, dtype=object), crs, crsmod.WGS84)
 
@@ -323,7 +329,7 @@ def feature_collection(cases: gpd.GeoDataFrame, *, today: dt.date | None = None,
                        lang: str = "vi") -> dict[str, object]:
     """Cases as a GeoJSON FeatureCollection in WGS 84."""
     today = today or today_local()
-    geoms = to_wgs84(cases.geometry.values, cases.crs) if len(cases) else []
+    geoms = to_wgs84(cases.geometry.values, cases.crs) if len(cases) else np.array([])
     records = cases.drop(columns="geometry").to_dict("records")
     features = [{"type": "Feature", "id": r["case_id"],
                  "geometry": rounded_geometry(g) if g is not None and not g.is_empty else None,

@@ -12,6 +12,7 @@ import math
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -176,7 +177,8 @@ def _detail(store: Any, case_id: str, lang: str) -> dict[str, Any]:
               for key in _SHOWN]
     case, _ = case_detail(store, case_id)
     parcels = data.nearby_parcels(store, case["geometry"])
-    geoms = data.to_wgs84(parcels.geometry.values, parcels.crs) if len(parcels) else []
+    geoms = data.to_wgs84(parcels.geometry.values, parcels.crs) if len(parcels) else \
+        np.array([])
     parcel_features = [{"type": "Feature", "geometry": data.rounded_geometry(g),
                         "properties": {"parcel_key": k, "land_use": u if isinstance(u, str)
                                        else None}}
@@ -187,7 +189,7 @@ def _detail(store: Any, case_id: str, lang: str) -> dict[str, Any]:
                                 "type": _INPUT_TYPES.get(f, "text"),
                                 "placeholder": _PLACEHOLDERS.get(f, "")}
                                for f, req in data.TRANSITION_FIELDS.get(to, ())]}
-                   for to in record["transitions"]]
+                   for to in data.allowed_transitions(record["status"])]
     return {"case": record, "fields": [f for f in fields if f[2] is not None],
             "transitions": transitions,
             "map_data": {"case": record["geometry"],

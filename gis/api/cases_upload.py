@@ -118,9 +118,9 @@ def thumbnail(path: Path, *, size: int = 480) -> bytes | None:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     try:
-        with Image.open(path) as image:
-            image.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale
-            image = ImageOps.exif_transpose(image)
+        with Image.open(path) as source:
+            source.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale
+            image = ImageOps.exif_transpose(source)
             image.thumbnail((size, size))
             out = io.BytesIO()
             image.convert("RGB").save(out, "JPEG", quality=80)

@@ -45,12 +45,12 @@ _CACHE = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nos
 
 TEXTS: dict[str, tuple[str, str]] = {
     "public_title": ("Thông tin công khai về đất đai", "Public land information"),
-    "public_intro": ("Các vụ vi phạm đất đai đã được xác minh và tiến độ giải phóng mặt bằng các "
+    "public_intro": (("Các vụ vi phạm đất đai đã được xác minh và tiến độ giải phóng mặt bằng các "
                      "dự án trên địa bàn, để người dân theo dõi việc xử lý của chính quyền. Trang "
-                     "không công bố thông tin cá nhân.",
-                     "Verified land violations and the clearance progress of the projects in the "
+                     "không công bố thông tin cá nhân."),
+                     ("Verified land violations and the clearance progress of the projects in the "
                      "area, so that residents can follow what the authorities are doing. No "
-                     "personal data is published."),
+                     "personal data is published.")),
     "confirmed": ("Vi phạm đã xác minh", "Verified violations"),
     "projects": ("Tiến độ giải phóng mặt bằng", "Land clearance progress"),
     "case": ("Mã vụ việc", "Case"), "kind": ("Loại vi phạm", "Kind"),
@@ -199,7 +199,7 @@ def public_page(request: Request, ward: Annotated[str, Query(max_length=10)] = "
 
 
 def _number(value: object, lang: str, decimals: int) -> str:
-    if value is None:
+    if not isinstance(value, (int, float)):
         return ""
     return format_number_vi(float(value), decimals) if lang == "vi" else \
-        f"{float(value):,.{decimals}f}"  # type: ignore[arg-type]
+        f"{float(value):,.{decimals}f}"

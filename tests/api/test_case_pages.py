@@ -87,7 +87,7 @@ def test_case_page_shows_fields_history_and_escapes_text(service):
     assert f'href="/api/violations/{case_id}/dossier.pdf"' in text
     assert 'id="case-map-data"' in text and "/static/leaflet/leaflet.js" in text
     # the map data is JSON that cannot close its script element
-    data = re.search(r'id="case-map-data">(.*?)</script>', text, re.S).group(1)
+    data = re.search(r'id="case-map-data">(.*?)</script>', text, re.DOTALL).group(1)
     assert "<" not in data
     # a viewer sees no forms that change the case
     assert "/transition" not in text and 'type="file"' not in text

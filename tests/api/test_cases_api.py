@@ -221,8 +221,8 @@ def test_patch_editable_fields_only(service):
 
 
 def test_attachments_upload_list_download(service):
-    from gis.violations import attachments_dir
     from gis.store import open_store
+    from gis.violations import attachments_dir
 
     c, h = service.client, service.auth("inspector")
     case_id = _first(service)["case_id"]
@@ -354,7 +354,7 @@ def test_transition_form_fields_agree_with_the_lifecycle():
                "remedy_deadline": "2026-03-01", "closed_reason": "Đã khắc phục",
                "conclusion_no": "316/KL-STNMT-TTr", "conclusion_date": "2026-01-12",
                "fine_vnd": 5_000_000, "owner_name": "A", "inspector": "B"}
-    at = dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc)
+    at = dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
     for source, targets in TRANSITIONS.items():
         for target in targets:
             base = {"case_id": "T", "status": source.value}

@@ -4,7 +4,6 @@ households, money)."""
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
