@@ -19,8 +19,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from gis.api.deps import context, require, require_page, store_of
 from gis.api.export_clearance import cached, clearance_run, parse_day, store_version
-from gis.api.export_dashboard import (CHARTS, CLEARANCE_TABLES, TABLES, chart_png,
-                                      clearance_tables, table_xlsx, violation_tables)
+from gis.api.export_dashboard import (
+    CHARTS,
+    CLEARANCE_TABLES,
+    TABLES,
+    chart_png,
+    clearance_tables,
+    table_xlsx,
+    violation_tables,
+)
 from gis.api.i18n import lang_of
 from gis.api.security import Permission, User
 from gis.errors import NotFoundError

@@ -24,14 +24,26 @@ from starlette.background import BackgroundTask
 
 from gis.api.deps import Context, context, require, require_page, store_of
 from gis.api.export_clearance import clearance_pairs
-from gis.api.export_formats import SHP_EXTRA_NAMES, Format, shp_field_names, write_export
-from gis.api.export_layers import (LAYERS, LayerDef, Selection, layer_def, parse_output_crs,
-                                   parse_selection, select)
+from gis.api.export_formats import (
+    SHP_EXTRA_NAMES,
+    Format,
+    shp_field_names,
+    write_export,
+)
+from gis.api.export_layers import (
+    LAYERS,
+    LayerDef,
+    Selection,
+    layer_def,
+    parse_output_crs,
+    parse_selection,
+    select,
+)
 from gis.api.security import Permission, User
 from gis.errors import CRSError, NotFoundError
 from gis.io.write import SHP_DROPPED, reproject
 
-__all__ = ["router", "export_url", "file_base"]
+__all__ = ["export_url", "file_base", "router"]
 
 router = APIRouter()
 _STALE_SECONDS = 6 * 3600
@@ -140,10 +152,10 @@ def export_layer(
 
 _TEXTS = {
     "exports_title": ("Xuất dữ liệu cho quy hoạch", "Exports for planners"),
-    "exports_intro": ("Chọn lớp, định dạng, hệ tọa độ và bộ lọc; đường dẫn tải về được tạo bên "
-                      "dưới (có thể dùng trong script với token).",
-                      "Pick a layer, format, CRS and filters; the download link below is built "
-                      "from them (scripts can use it with a token)."),
+    "exports_intro": (("Chọn lớp, định dạng, hệ tọa độ và bộ lọc; đường dẫn tải về được tạo "
+                       "bên dưới (có thể dùng trong script với token)."),
+                      ("Pick a layer, format, CRS and filters; the download link below is built "
+                       "from them (scripts can use it with a token).")),
     "layer": ("Lớp dữ liệu", "Layer"), "format": ("Định dạng", "Format"),
     "crs": ("Hệ tọa độ", "CRS"), "ward": ("Phường/xã", "Ward"), "project": ("Dự án", "Project"),
     "status": ("Trạng thái", "Status"), "bbox": ("Khung (minx,miny,maxx,maxy, WGS 84)",
@@ -155,19 +167,20 @@ _TEXTS = {
     "default_crs": ("mặc định theo định dạng", "format's default"),
     "shp_fields": ("Tên trường trong Shapefile (tối đa 10 ký tự)",
                    "Shapefile field names (10 characters at most)"),
-    "shp_fields_note": ("Shapefile chỉ cho phép tên trường 10 ký tự; các trường dài được đổi tên "
-                        "như bảng dưới (tệp _fields.txt trong gói zip ghi lại bảng này). Các "
-                        "trường văn bản dài bị bỏ khỏi Shapefile (GeoPackage và GeoJSON giữ "
-                        "nguyên):",
-                        "Shapefiles allow 10-character field names; long names are mapped as "
-                        "below (the _fields.txt in the zip repeats the table). Long text fields "
-                        "are left out of shapefiles (GeoPackage and GeoJSON keep them):"),
+    "shp_fields_note": (("Shapefile chỉ cho phép tên trường 10 ký tự; các trường dài được đổi "
+                         "tên như bảng dưới (tệp _fields.txt trong gói zip ghi lại bảng này). "
+                         "Các trường văn bản dài bị bỏ khỏi Shapefile (GeoPackage và GeoJSON "
+                         "giữ nguyên):"),
+                        ("Shapefiles allow 10-character field names; long names are mapped as "
+                         "below (the _fields.txt in the zip repeats the table). Long text "
+                         "fields are left out of shapefiles (GeoPackage and GeoJSON keep "
+                         "them):")),
     "model_field": ("Trường dữ liệu", "Model field"),
     "shp_field": ("Tên trong Shapefile", "Shapefile name"),
-    "formats_note": ("Shapefile: gói .shp.zip có .prj (VN-2000 kèm TOWGS84) và .cpg UTF-8. KML "
-                     "luôn là WGS 84. CSV và XLSX: hình học dạng WKT.",
-                     "Shapefile: a .shp.zip with a .prj (VN-2000 with TOWGS84) and a UTF-8 .cpg. "
-                     "KML is always WGS 84. CSV and XLSX carry the geometry as WKT."),
+    "formats_note": (("Shapefile: gói .shp.zip có .prj (VN-2000 kèm TOWGS84) và .cpg UTF-8. "
+                      "KML luôn là WGS 84. CSV và XLSX: hình học dạng WKT."),
+                     ("Shapefile: a .shp.zip with a .prj (VN-2000 with TOWGS84) and a UTF-8 "
+                      ".cpg. KML is always WGS 84. CSV and XLSX carry the geometry as WKT.")),
 }
 _FORMAT_LABELS = {"shp": "Shapefile (.shp.zip)", "gpkg": "GeoPackage (.gpkg)",
                   "geojson": "GeoJSON", "kml": "KML (Google Earth)", "csv": "CSV (WKT)",

@@ -22,8 +22,14 @@ import pandas as pd
 
 from gis.errors import GisError, NotFoundError
 
-__all__ = ["store_version", "cached", "clearance_run", "clearance_pairs", "parse_day",
-           "project_ids"]
+__all__ = [
+    "cached",
+    "clearance_pairs",
+    "clearance_run",
+    "parse_day",
+    "project_ids",
+    "store_version",
+]
 
 T = TypeVar("T")
 _MAX_ENTRIES = 16

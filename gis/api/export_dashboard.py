@@ -19,8 +19,19 @@ import pandas as pd
 
 from gis.core.clearance.values import format_number_vi
 
-__all__ = ["Table", "clearance_tables", "violation_tables", "format_cell", "CLEARANCE_TABLES",
-           "VIOLATION_TABLES", "TABLES", "chart_png", "CHARTS", "table_xlsx", "PLOT_LOCK"]
+__all__ = [
+    "CHARTS",
+    "CLEARANCE_TABLES",
+    "PLOT_LOCK",
+    "TABLES",
+    "VIOLATION_TABLES",
+    "Table",
+    "chart_png",
+    "clearance_tables",
+    "format_cell",
+    "table_xlsx",
+    "violation_tables",
+]
 
 #: pyplot keeps global state: one figure at a time per process (requests run on threads).
 PLOT_LOCK = threading.Lock()

@@ -23,7 +23,7 @@ from pyproj import CRS
 from gis.errors import DataSourceError, GisError
 from gis.io.write import SHP_DROPPED, SHP_FIELD_NAMES, write_layer
 
-__all__ = ["Format", "SHP_EXTRA_NAMES", "shp_field_names", "ExportFile", "write_export"]
+__all__ = ["SHP_EXTRA_NAMES", "ExportFile", "Format", "shp_field_names", "write_export"]
 
 #: Shapefile names for the clearance pairs' columns (``project_parcels``), beside the library's
 #: :data:`gis.io.write.SHP_FIELD_NAMES`; both are shown on the /exports page.
@@ -143,7 +143,7 @@ def _gdal(frame: pd.DataFrame, target: Path, driver: str, layer: str, **kwargs: 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             pyogrio.write_dataframe(frame, target, layer=layer, driver=driver, **kwargs)
-    except Exception as exc:  # GDAL's message, without our paths
+    except Exception as exc:  # noqa: BLE001 - any GDAL failure: its message, without our paths
         raise DataSourceError(f"cannot write {driver}: {exc}".replace(str(target.parent), ""),
                               layer=layer) from None
 
@@ -162,8 +162,10 @@ def write_export(frame: gpd.GeoDataFrame, fmt: Format, folder: Path, base: str, 
         if frame.crs is not None and CRS.from_user_input(frame.crs).to_epsg() != 4326:
             raise GisError("KML is always WGS 84; reproject first", field="crs")
         path = folder / f"{base}.kml"
-        kml = frame[[key, *[c for c in frame.columns if c != key]]]
-        _gdal(kml, path, "KML", layer, dataset_options={"NameField": key})
+        # the key names each placemark and stays an attribute too
+        kml = frame.drop(columns=[c for c in ("Name", "name") if c in frame and c != key])
+        kml.insert(0, "Name", frame[key].astype("string"))
+        _gdal(kml, path, "KML", layer, dataset_options={"NameField": "Name"})
     elif fmt is Format.CSV:
         # geometry as WKT in the first column; a BOM so that Excel reads the UTF-8 text
         path = folder / f"{base}.csv"

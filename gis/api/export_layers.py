@@ -32,8 +32,16 @@ from gis.core.clearance.status import Status
 from gis.core.violations.cases import CaseStatus
 from gis.errors import CRSError, GisError, NotFoundError
 
-__all__ = ["LayerDef", "LAYERS", "Selection", "layer_def", "parse_selection", "select",
-           "CLEARANCE_STATUSES", "CASE_STATUSES"]
+__all__ = [
+    "CASE_STATUSES",
+    "CLEARANCE_STATUSES",
+    "LAYERS",
+    "LayerDef",
+    "Selection",
+    "layer_def",
+    "parse_selection",
+    "select",
+]
 
 CLEARANCE_STATUSES = tuple(s.value for s in Status) + (NOT_STARTED,)
 CASE_STATUSES = tuple(s.value for s in CaseStatus)

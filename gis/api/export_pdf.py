@@ -24,7 +24,7 @@ from gis.core.clearance.values import format_number_vi
 if TYPE_CHECKING:
     from gis.api.extract import ParcelExtract
 
-__all__ = ["extent_for", "write_extract", "vertices", "SCALES"]
+__all__ = ["SCALES", "extent_for", "vertices", "write_extract"]
 
 SCALES = (200, 500, 1000, 2000, 5000, 10000, 25000)
 _PAGE = (8.27, 11.69)  # A4 portrait, inches
@@ -282,8 +282,9 @@ def _attributes(ex: ParcelExtract, *, hide_owner: bool) -> list[tuple[str, str]]
         if p.get("is_public") else "Không"
     w = ex.ward
     place = ", ".join(str(v) for v in (w.get("name"), w.get("district"), w.get("province")) if v)
-    return [("Thửa đất số", f"{_value(p.get('parcel_no'))}    Tờ bản đồ số: "
-                            f"{_value(p.get('map_sheet'))}    Mã thửa: {ex.key}"),
+    number = (f"{_value(p.get('parcel_no'))}    Tờ bản đồ số: {_value(p.get('map_sheet'))}    "
+              f"Mã thửa: {ex.key}")
+    return [("Thửa đất số", number),
             ("Diện tích", area),
             ("Mục đích sử dụng", use_text),
             ("Người sử dụng đất", owner),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -28,7 +27,7 @@ from gis.api.deps import PUBLIC, context, require, store_of
 from gis.api.security import Permission, User
 from gis.errors import NotFoundError
 
-__all__ = ["router", "ParcelExtract", "parcel_extract"]
+__all__ = ["ParcelExtract", "parcel_extract", "router"]
 
 router = APIRouter()
 _PERSONAL = ("owner_name", "owner_code")
