@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from gis import crs as crsmod
 from gis.api import cases_data as data
 from gis.api.cases_pages import router as pages_router
 from gis.api.cases_upload import (
@@ -142,6 +143,8 @@ def _links(request: Request, total: int, limit: int, offset: int) -> list[dict[s
 @api.post("", status_code=201, summary="Flag a case (point or polygon); the inspector is you")
 def create_violation(request: Request, body: NewCase, user: Writer) -> JSONResponse:
     geom = parse_geometry(body.geometry, body.crs)
+    if body.crs is not None:
+        crsmod.parse_crs(body.crs, option="crs")  # the error names the API's field
     store = store_of(context(request))
     case_id = flag(store, geom, kind=body.kind, who=user.name, crs=body.crs or "EPSG:4326",
                    source=body.source, notes=body.notes, owner_name=body.owner_name)

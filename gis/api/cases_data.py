@@ -167,7 +167,7 @@ def require_case(store: Any, case_id: str) -> None:
     path = Path(store.path)
     found = False
     if path.exists():
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
         try:
             found = con.execute(f'SELECT 1 FROM "{CASES}" WHERE case_id = ? LIMIT 1',
                                 (case_id,)).fetchone() is not None
@@ -474,6 +474,8 @@ def transition_changes(body: dict[str, Any], current_notes: object, who: str) ->
         raise GisError('say where the case goes: {"to": "VERIFYING", ...}', field="to")
     fields = {k: v for k, v in body.items() if k not in ("to", "note") and v not in (None, "")}
     changes = editable_changes(fields, allow=tuple(f for f in EDITABLE if f != "notes"))
+    if isinstance(changes.get("fine_vnd"), str):  # "5.000.000" as officers write amounts
+        changes["fine_vnd"] = re.sub(r"[.,\s]", "", changes["fine_vnd"])
     changes["status"] = parse_status(str(body["to"]), field="to")
     note = str(body.get("note") or "").strip()
     if note:

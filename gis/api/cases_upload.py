@@ -24,6 +24,7 @@ __all__ = ["Upload", "upload_limit", "body_limit", "read_upload", "store_upload"
 
 _MB = 1024 * 1024
 _FORM_OVERHEAD = 256 * 1024  # multipart boundaries, the role and note fields
+_MAX_PIXELS = 60_000_000  # thumbnails of photos up to 60 megapixels
 
 #: the multipart body, for the OpenAPI document (the handler parses it itself, after the
 #: length check, so that an oversized upload is refused before it is read)
@@ -119,6 +120,9 @@ def thumbnail(path: Path, *, size: int = 480) -> bytes | None:
 
     try:
         with Image.open(path) as source:
+            width, height = source.size
+            if width * height > _MAX_PIXELS:  # a small file can unpack to gigabytes
+                return None
             source.draft("RGB", (size * 2, size * 2))  # JPEG: decode at a reduced scale
             image = ImageOps.exif_transpose(source)
             image.thumbnail((size, size))
