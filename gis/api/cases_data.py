@@ -257,7 +257,7 @@ def filtered_cases(store: Any, f: CaseFilter, *, today: dt.date | None = None) -
         cases = cases[cases["overdue"].notna() == f.overdue]
     if f.q:
         needle = fold_name(f.q)
-        if needle:
+        if needle and len(cases):
             columns = ["case_id", "parcel_keys", "building_id", "notes", "owner_name", "evidence",
                        "minutes_no", "decision_no", "conclusion_no", "inspector", "kind"]
             hay = cases[columns].astype(object).where(cases[columns].notna(), "") \
