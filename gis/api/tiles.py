@@ -1,5 +1,141 @@
-"""(to be written)"""
+"""Map data for the service's maps: Mapbox vector tiles and GeoJSON by bounding box.
 
-from fastapi import APIRouter
+- ``GET /tiles/{layer}/{z}/{x}/{y}.mvt`` — one map layer (its key in ``maps/*.yaml``: parcels,
+  project_parcels, violation_cases, …) as a Mapbox vector tile: Web Mercator XYZ, extent 4096,
+  a 128-unit buffer, the tile layer named after the map layer, properties = the layer's popup,
+  progress and style fields (``?properties=style``: the style fields only, what the web map
+  needs, since its popups ask ``/api/maps/{id}/at``). Empty tiles are ``204``. ``?map=`` picks
+  the map when several define the key.
+- ``GET /api/layers/{layer}.geojson?bbox=minlon,minlat,maxlon,maxlat`` — the same layer as
+  GeoJSON in WGS 84 (the web map loads small layers this way, whole).
 
-router = APIRouter()
+Both need the viewer role (or ``public_read``); answers carry an ETag (the layer's data
+version) with ``Cache-Control: private, no-cache``, so browsers revalidate and a change in the
+store (a new case) is on the next request.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from gis.api import mvt
+from gis.api.deps import context, require, store_of
+from gis.api.security import Permission, User
+from gis.api.tilecache import MapRegistry, ServedLayer, TileCache, geojson
+
+__all__ = ["CACHE_CONTROL", "MVT_TYPE", "MapServices", "router", "services"]
+
+MVT_TYPE = "application/vnd.mapbox-vector-tile"
+CACHE_CONTROL = "private, no-cache"
+_CREATE = threading.Lock()
+
+router = APIRouter(tags=["map data"])
+Reader = Annotated[User, Depends(require(Permission.READ))]
+
+
+@dataclass(frozen=True)
+class MapServices:
+    """The map registry and the tile cache of one app (built on first use, kept in
+    ``app.state``; one per worker process)."""
+
+    registry: MapRegistry
+    cache: TileCache
+
+
+def services(request: Request) -> MapServices:
+    state = request.app.state
+    found = getattr(state, "gis_maps", None)
+    if found is None:
+        with _CREATE:
+            found = getattr(state, "gis_maps", None)
+            if found is None:
+                ctx = context(request)
+                found = MapServices(
+                    MapRegistry(ctx.root / ctx.service.maps, ctx.root / ctx.ingest.catalog),
+                    TileCache(ctx.service.tile_cache_mb * 1024 * 1024))
+                state.gis_maps = found
+    return found
+
+
+def _tile_numbers(z: str, x: str, y: str) -> tuple[int, int, int]:
+    try:
+        zi, xi, yi = int(z), int(x), int(y)
+    except ValueError:
+        raise HTTPException(400, f"z, x and y are whole numbers; got {z}/{x}/{y}") from None
+    if not 0 <= zi <= mvt.MAX_ZOOM or not (0 <= xi < 1 << zi and 0 <= yi < 1 << zi):
+        raise HTTPException(404, f"no tile {zi}/{xi}/{yi} (zoom 0-{mvt.MAX_ZOOM}, x and y "
+                                 f"0 to 2^z-1)")
+    return zi, xi, yi
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    sent = request.headers.get("if-none-match", "")
+    return etag in {t.strip() for t in sent.split(",")} or sent.strip() == "*"
+
+
+def _headers(etag: str) -> dict[str, str]:
+    return {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+
+
+@router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", response_class=Response,
+            summary="A map layer as a Mapbox vector tile",
+            responses={200: {"content": {MVT_TYPE: {}}}, 204: {"description": "empty tile"},
+                       304: {"description": "not modified (ETag)"}})
+def tile(request: Request, user: Reader, layer: str, z: str, x: str, y: str,
+         map_id: Annotated[str | None, Query(alias="map", description="map id (maps/*.yaml) "
+                                             "when several maps define the layer")] = None,
+         properties: Annotated[Literal["all", "style"], Query(
+             description="all: popup, progress and style fields; style: style fields only")
+         ] = "all") -> Response:
+    zi, xi, yi = _tile_numbers(z, x, y)
+    svc = services(request)
+    served = svc.registry.layer(layer, map_id)
+    store = store_of(context(request))
+    data = svc.cache.layer(store, served)
+    fields = served.style_fields if properties == "style" else served.fields
+    etag = svc.cache.etag(data.signature, served.map_id, served.key, fields, zi, xi, yi)
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=_headers(etag))
+    body = svc.cache.tile(data, served, zi, xi, yi, fields)
+    if not body:
+        return Response(status_code=204, headers=_headers(etag))
+    return Response(body, media_type=MVT_TYPE, headers=_headers(etag))
+
+
+def bbox_query(bbox: Annotated[str | None, Query(
+        description="minlon,minlat,maxlon,maxlat in WGS 84")] = None
+        ) -> tuple[float, float, float, float] | None:
+    """A lon/lat bounding box, or None."""
+    if bbox is None or not bbox.strip():
+        return None
+    try:
+        values = tuple(float(v) for v in bbox.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 4 or not (values[0] < values[2] and values[1] < values[3]) or \
+            not all(-180 <= v <= 180 for v in values[::2]) or \
+            not all(-90 <= v <= 90 for v in values[1::2]):
+        raise HTTPException(400, f"bbox is minlon,minlat,maxlon,maxlat in WGS 84 with min < "
+                                 f"max; got {bbox!r}")
+    return values  # type: ignore[return-value]
+
+
+@router.get("/api/layers/{layer}.geojson", response_class=Response,
+            summary="A map layer as GeoJSON (WGS 84), optionally within a bounding box",
+            responses={200: {"content": {"application/geo+json": {}}}})
+def layer_geojson(request: Request, user: Reader, layer: str,
+                  bbox: Annotated[tuple[float, float, float, float] | None, Depends(bbox_query)],
+                  map_id: Annotated[str | None, Query(alias="map")] = None) -> Response:
+    svc = services(request)
+    served: ServedLayer = svc.registry.layer(layer, map_id)
+    data = svc.cache.layer(store_of(context(request)), served)
+    etag = svc.cache.etag(data.signature, served.map_id, served.key, "geojson", bbox)
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=_headers(etag))
+    return Response(geojson(data, served.fields, bbox), media_type="application/geo+json",
+                    headers=_headers(etag))
