@@ -9,6 +9,7 @@ number format, so the page and the workbook show the same precision.
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 import threading
 from dataclasses import dataclass
@@ -200,7 +201,7 @@ def table_xlsx(table: Table, out: Path, *, progress: Any = None, summary: str = 
         return out
     wb = Workbook()
     ws = wb.active
-    ws.title = table.title[:31]
+    ws.title = re.sub(r"[\\/?*\[\]:]", "-", table.title)[:31]  # what Excel allows
     ws.append([str(c) for c in table.frame.columns])
     for row in table.frame.astype(object).where(table.frame.notna(), None).itertuples(index=False):
         ws.append([v.item() if hasattr(v, "item") else v for v in row])
