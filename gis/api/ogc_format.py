@@ -79,13 +79,20 @@ _GEOMETRY_SCHEMA = {"Point": "https://geojson.org/schema/Point.json",
                     "MultiPolygon": "https://geojson.org/schema/MultiPolygon.json"}
 
 
+def _schema_type(column: Column) -> dict[str, str]:
+    """The JSON Schema type of a column. Amounts in đồng are "number": GDAL 3.6 and QGIS make a
+    32-bit field of an "integer", and 2 363 158 000 đồng does not fit in one."""
+    if column.type == "integer" and column.name.endswith("_vnd"):
+        return {"type": "number"}
+    return _SCHEMA_TYPES[column.type]
+
+
 def json_schema(uri: str, title: str, columns: Sequence[Column], labels: dict[str, str], *,
                 geometry_type: str, feature: bool) -> dict[str, Any]:
     """The JSON Schema of a collection: its queryables (``feature=False``, OGC API – Features
     Part 3) or the schema of its features (``feature=True``, linked as ``describedby`` so that
     GDAL gives each field its type)."""
-    props = {c.name: {"title": labels.get(c.name, c.name), **_SCHEMA_TYPES[c.type]}
-             for c in columns}
+    props = {c.name: {"title": labels.get(c.name, c.name), **_schema_type(c)} for c in columns}
     geom_type = geometry_type.title().replace("polygon", "Polygon")
     geometry = {"$ref": _GEOMETRY_SCHEMA[geom_type]} if geom_type in _GEOMETRY_SCHEMA else \
         {"type": "object"}

@@ -1,10 +1,11 @@
 """Run with Debian python3 (QGIS 3.22 bindings): load OGC API – Features collections as QGIS
-layers (provider "OAPIF") with HTTP Basic credentials from an authcfg, and print for each
-collection its validity, feature count (numberMatched), features read and CRS, one line each.
+layers (provider "OAPIF") with HTTP Basic credentials from an authcfg, and print one line per
+collection: validity, feature count (numberMatched), features read, CRS and, for COLLECTION:FIELD,
+the first feature's id and FIELD value.
 
-Usage: python3 qgis_oapif.py URL USER PASSWORD COLLECTION [COLLECTION ...]
-The QGIS profile and its authentication database go under $HOME (the test gives a temporary one).
-QGIS 3.22 crashes on exit, hence os._exit after the answer.
+Usage: python3 qgis_oapif.py URL USER PASSWORD COLLECTION[:FIELD] [COLLECTION[:FIELD] ...]
+The QGIS profile and its authentication database go under $HOME (the test gives a fresh one).
+QGIS 3.22 crashes on exit (and on a 401 answer), hence os._exit after the answer.
 """
 import os
 import sys
@@ -27,17 +28,22 @@ config.setConfig("password", password)
 stored = auth.storeAuthenticationConfig(config)
 print(f"authcfg stored={bool(stored)} id={config.id()}", flush=True)
 out = []
-for name in names:
+for arg in names:
+    name, _, field = arg.partition(":")
     uri = QgsDataSourceUri()
     uri.setParam("url", url)
     uri.setParam("typename", name)
     uri.setAuthConfigId(config.id())
     layer = QgsVectorLayer(uri.uri(False), name, "OAPIF")
-    count = layer.featureCount() if layer.isValid() else -1
-    read = sum(1 for _ in layer.getFeatures()) if layer.isValid() else -1
-    out.append(f"{name} valid={layer.isValid()} count={count} read={read} "
-               f"crs={layer.crs().authid()}")
     if not layer.isValid():
-        out.append(f"  error: {layer.error().summary()}")
+        out.append(f"{name} valid=False error={layer.error().summary()}")
+        continue
+    count = layer.featureCount()
+    features = list(layer.getFeatures())
+    line = (f"{name} valid=True count={count} read={len(features)} "
+            f"crs={layer.crs().authid()}")
+    if field and features:
+        line += f" first={features[0]['id']}|{features[0][field]}"
+    out.append(line)
 print("\n".join(out), flush=True)
 os._exit(0)
