@@ -1,5 +1,329 @@
-"""(to be written)"""
+"""Administrators: upload a zipped shapefile, GeoPackage or clearance sheet, read the validation
+report, then commit it to the store or discard it; the ingest log says who loaded what.
 
-from fastapi import APIRouter
+Pages under ``/admin/uploads``, the same for scripts under ``/api/uploads`` (multipart field
+``file`` with ``kind`` and the ``gis ingest`` options). Everything needs the admin role. The
+upload's own files are handled by :mod:`gis.api.admin_uploads`, validation and commit by
+:mod:`gis.api.admin_ingest` (the library's ``prepare_*``/``ingest_*``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from gis.api import admin_ingest
+from gis.api.admin_uploads import KINDS, Upload, UploadOptions, UploadRefused, Uploads
+from gis.api.deps import context, require, require_page, see_other, store_of
+from gis.api.i18n import lang_of
+from gis.api.security import Permission, User
+from gis.errors import GisError
+
+__all__ = ["router"]
 
 router = APIRouter()
+pages = APIRouter(prefix="/admin/uploads", include_in_schema=False)
+api = APIRouter(prefix="/api/uploads", tags=["uploads"])
+
+Admin = Annotated[User, Depends(require(Permission.ADMIN))]
+AdminPage = Annotated[User, Depends(require_page(Permission.ADMIN))]
+UploadId = Annotated[str, Path(description="upload id (16 hex digits)")]
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+_MULTIPART_SLACK = 64 * 1024  # boundaries and the option fields around the file
+
+KIND_TEXTS = {"parcels": ("Thửa đất", "Parcels"), "projects": ("Ranh giới dự án", "Projects"),
+              "buildings": ("Công trình, nhà", "Buildings"),
+              "wards": ("Ranh giới xã, phường", "Wards"),
+              "clearance": ("Bảng tiến độ GPMB", "Clearance sheet")}
+TEXTS: dict[str, tuple[str, str]] = {
+    "up_title": ("Tải dữ liệu lên", "Uploads"),
+    "up_intro": ("Tải lên tệp shapefile nén (.zip), GeoPackage (.gpkg) hoặc bảng tiến độ giải "
+                 "phóng mặt bằng (.xlsx, .csv). Hệ thống kiểm tra và hiện báo cáo trước; dữ liệu "
+                 "chỉ vào kho khi bạn bấm Nạp.",
+                 "Upload a zipped shapefile (.zip), a GeoPackage (.gpkg) or a land-clearance "
+                 "sheet (.xlsx, .csv). It is checked and the report shown first; nothing enters "
+                 "the store until you commit it."),
+    "up_kind": ("Loại dữ liệu", "Kind"), "up_file": ("Tệp", "File"),
+    "up_options": ("Tuỳ chọn (như lệnh gis ingest)", "Options (as gis ingest)"),
+    "up_crs": ("Hệ toạ độ khi tệp không ghi (vd. EPSG:5897)",
+               "CRS when the file declares none (e.g. EPSG:5897)"),
+    "up_layer": ("Lớp (GeoPackage hoặc zip có nhiều lớp)", "Layer (GeoPackage or zip with several)"),
+    "up_province": ("Tỉnh/thành (để chọn múi VN-2000)", "Province (to pick the VN-2000 zone)"),
+    "up_ward": ("Mã xã cho mọi thửa (khi thiếu cột MaXa)",
+                "Ward code for every parcel (no MaXa field)"),
+    "up_replace_all": ("Thay toàn bộ thửa đất (không chỉ các xã có trong tệp)",
+                       "Replace every parcel (not only the wards in the file)"),
+    "up_strict": ("Từ chối cả tệp nếu có dòng lỗi", "Refuse the whole file if any row fails"),
+    "up_sheet": ("Trang tính (mặc định trang đầu)", "Sheet (default the first)"),
+    "up_known_on": ("Ngày số liệu của bảng (mặc định hôm nay)",
+                    "Day the sheet describes (default today)"),
+    "up_send": ("Tải lên và kiểm tra", "Upload and check"),
+    "up_limit": ("Tối đa", "At most"),
+    "up_pending": ("Đang chờ nạp", "Waiting to be committed"),
+    "up_none_pending": ("Không có tệp nào đang chờ.", "Nothing waiting."),
+    "up_log": ("Nhật ký nạp dữ liệu", "Ingest log"),
+    "up_log_empty": ("Chưa nạp dữ liệu nào.", "Nothing loaded yet."),
+    "up_when": ("Thời gian", "When"), "up_who": ("Người nạp", "Who"),
+    "up_what": ("Dữ liệu", "What"), "up_by": ("Người tải lên", "Uploaded by"),
+    "up_size": ("Dung lượng", "Size"), "up_view": ("Xem báo cáo", "View report"),
+    "up_rows_read": ("Số dòng đọc", "Rows read"), "up_rows_ok": ("Hợp lệ", "Valid"),
+    "up_rows_out": ("Cách ly (không nạp)", "Kept out"),
+    "up_changes": ("Thêm / bớt / sửa", "Added / removed / changed"),
+    "up_report": ("Báo cáo kiểm tra", "Validation report"),
+    "up_pending_note": ("Chưa nạp vào kho dữ liệu. Đọc báo cáo rồi bấm Nạp hoặc Huỷ.",
+                        "Not in the store yet. Read the report, then commit or discard."),
+    "up_committed": ("Đã nạp vào kho dữ liệu", "Committed to the store"),
+    "up_commit": ("Nạp vào kho dữ liệu", "Commit to the store"),
+    "up_discard": ("Huỷ tải lên", "Discard"),
+    "up_source": ("Tệp nguồn", "Source"), "up_driver": ("Định dạng", "Format"),
+    "up_encoding": ("Bảng mã", "Encoding"), "up_features": ("Số đối tượng", "Features"),
+    "up_crs_title": ("Hệ toạ độ", "Coordinate reference system"),
+    "up_crs_source": ("Của tệp", "Of the file"), "up_crs_store": ("Lưu trong kho", "Stored in"),
+    "up_fields": ("Ánh xạ trường", "Field mapping"), "up_model": ("Trường", "Field"),
+    "up_from": ("Lấy từ cột", "From column"), "up_how": ("Cách nhận", "How"),
+    "up_unmapped": ("Cột không dùng (giữ trong extra)", "Unused columns (kept in extra)"),
+    "up_missing": ("Trường không có trong tệp", "Fields the file lacks"),
+    "up_text": ("Chuyển mã tiếng Việt", "Vietnamese text conversion"),
+    "up_column": ("Cột", "Column"), "up_converted": ("Giá trị đã chuyển", "Values converted"),
+    "up_ambiguous": ("không chắc chắn, giữ nguyên", "ambiguous, left as is"),
+    "up_preview": ("Nếu nạp, kho dữ liệu sẽ thay đổi", "Committing would change the store"),
+    "up_added": ("Thêm", "Added"), "up_removed": ("Bớt", "Removed"),
+    "up_changed": ("Sửa", "Changed"), "up_unchanged": ("Giữ nguyên", "Unchanged"),
+    "up_wards_replaced": ("Thay thửa đất của xã", "Replaces the parcels of wards"),
+    "up_kept_other": ("Giữ thửa đất các xã khác", "Keeps parcels of other wards"),
+    "up_counts": ("Kết quả kiểm tra theo quy tắc", "Findings by rule"),
+    "up_rule": ("Quy tắc", "Rule"), "up_severity": ("Mức", "Severity"),
+    "up_rows": ("Số dòng", "Rows"), "up_quarantine": ("Các dòng bị cách ly", "Rows kept out"),
+    "up_row": ("Dòng", "Row"), "up_key": ("Mã", "Key"), "up_reason": ("Lý do", "Reason"),
+    "up_issues": ("Chi tiết", "Details"), "up_value": ("Giá trị", "Value"),
+    "up_message": ("Nội dung", "Message"), "up_field": ("Trường/cột", "Field/column"),
+    "up_first": ("hiện", "showing"), "up_of": ("trên", "of"),
+    "up_unmatched": ("Dòng không khớp kho dữ liệu (thửa hoặc dự án không có)",
+                     "Rows that match nothing in the store (unknown parcel or project)"),
+    "up_sheet_title": ("Bảng tính", "Sheet"), "up_header_row": ("Dòng tiêu đề", "Header row"),
+    "up_columns": ("Cột của bảng", "Sheet columns"), "up_events": ("Mốc tiến độ", "Dated events"),
+    "up_notes": ("Ghi chú", "Notes"), "up_options_used": ("Tuỳ chọn", "Options"),
+    "up_json": ("Báo cáo dạng JSON", "Report as JSON"),
+    "up_refresh": ("Đã tính lại tiến độ GPMB", "Clearance progress recomputed"),
+    "up_back": ("Về trang tải dữ liệu", "Back to uploads"),
+    "up_loaded": ("Đã nạp", "Loaded"),
+}
+
+
+# -- shared steps ----------------------------------------------------------------------------
+def _uploads(request: Request) -> Uploads:
+    return Uploads(context(request).storage.store_path.parent / "uploads")
+
+
+def _limit_bytes(request: Request) -> int:
+    return context(request).service.max_upload_mb * 2**20
+
+
+async def body_limit(request: Request) -> None:
+    """413 before anything is read when the declared body is over the limit."""
+    declared = request.headers.get("content-length")
+    limit = _limit_bytes(request)
+    if declared and declared.isdigit() and int(declared) > limit + _MULTIPART_SLACK:
+        raise HTTPException(413, f"the upload is {int(declared) / 2**20:.1f} MB, over the limit "
+                                 f"of {limit // 2**20} MB (GIS_MAX_UPLOAD_MB)")
+
+
+def _status(exc: GisError) -> int:
+    if isinstance(exc, UploadRefused):
+        return exc.status
+    from gis.api.errors import STATUS
+
+    return next(code for kind, code in STATUS if isinstance(exc, kind))
+
+
+async def _receive(request: Request, user: User) -> Upload:
+    """Store the posted file, validate it against the store, keep the report. Refusals delete
+    the upload and raise HTTPException with a message free of server paths."""
+    form = await request.form(max_files=1, max_fields=40)
+    file = form.get("file")
+    kind = str(form.get("kind") or "").strip()
+    if not isinstance(file, UploadFile):
+        raise HTTPException(422, "choose a file to upload (multipart field 'file')")
+    if kind not in KINDS:
+        raise HTTPException(422, f"kind: {kind!r} is not one of {', '.join(KINDS)}")
+    uploads = _uploads(request)
+    try:
+        options = UploadOptions.parse(kind, {k: form.get(k) for k in
+                                             UploadOptions.__dataclass_fields__})
+        upload = await run_in_threadpool(uploads.receive, file.file, file.filename, kind,
+                                         options, who=user.name, limit_bytes=_limit_bytes(request))
+    except GisError as exc:
+        raise HTTPException(_status(exc), str(exc)) from None
+    ctx = context(request)
+    try:
+        report = await run_in_threadpool(admin_ingest.prepare, ctx, store_of(ctx), uploads,
+                                         upload)
+    except GisError as exc:
+        message = uploads.scrub(str(exc), upload)
+        uploads.discard(upload.id)
+        raise HTTPException(_status(exc), message) from None
+    uploads.save_report(upload, report)
+    return upload
+
+
+async def _commit(request: Request, upload_id: str, user: User) -> Upload:
+    uploads = _uploads(request)
+    ctx = context(request)
+    known = _get(request, upload_id)
+    try:
+        with uploads.claim(upload_id) as upload:
+            result = await run_in_threadpool(admin_ingest.commit, ctx, store_of(ctx), uploads,
+                                             upload, who=user.name)
+            upload.state, upload.committed_by = "committed", user.name
+            upload.committed_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            upload.result = result
+            uploads.save(upload)
+            return upload
+    except GisError as exc:
+        raise HTTPException(_status(exc), uploads.scrub(str(exc), known)) from None
+
+
+def _discard(request: Request, upload_id: str) -> Upload:
+    try:
+        return _uploads(request).discard(upload_id)
+    except GisError as exc:
+        raise HTTPException(_status(exc), str(exc)) from None
+
+
+def _get(request: Request, upload_id: str) -> Upload:
+    try:
+        return _uploads(request).get(upload_id)
+    except GisError as exc:
+        raise HTTPException(_status(exc), str(exc)) from None
+
+
+# -- JSON for scripts ------------------------------------------------------------------------
+@api.get("/log", summary="The ingest log, newest first: who loaded what, when, with counts")
+def ingest_log(request: Request, user: Admin) -> list[dict[str, Any]]:
+    return admin_ingest.log_rows(store_of(context(request)), _uploads(request), limit=1000)
+
+
+@api.get("", summary="Uploads, newest first (pending and committed)")
+def list_uploads(request: Request, user: Admin) -> list[dict[str, Any]]:
+    return [u.public() for u in _uploads(request).list()]
+
+
+@api.post("", status_code=201, dependencies=[Depends(body_limit)],
+          summary="Upload a file (multipart: file, kind, options); answers the validation report",
+          openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
+              "type": "object", "required": ["file", "kind"], "properties": {
+                  "file": {"type": "string", "format": "binary"},
+                  "kind": {"type": "string", "enum": list(KINDS)},
+                  **{name: {"type": "boolean" if name in ("replace_all", "strict") else "string"}
+                     for name in UploadOptions.__dataclass_fields__}}}}}}})
+async def create_upload(request: Request, user: Admin) -> JSONResponse:
+    upload = await _receive(request, user)
+    body = {**upload.public(), "report": _uploads(request).report(upload)}
+    return JSONResponse(body, status_code=201,
+                        headers={"Location": f"/api/uploads/{upload.id}"})
+
+
+@api.get("/{upload_id}", summary="An upload and its validation report")
+def get_upload(request: Request, upload_id: UploadId, user: Admin) -> dict[str, Any]:
+    upload = _get(request, upload_id)
+    return {**upload.public(), "report": _uploads(request).report(upload)}
+
+
+@api.post("/{upload_id}/commit", summary="Load the upload into the store (ingest log: you)")
+async def commit_upload(request: Request, upload_id: UploadId, user: Admin) -> dict[str, Any]:
+    upload = await _commit(request, upload_id, user)
+    return upload.public()
+
+
+@api.delete("/{upload_id}", status_code=204, summary="Discard a pending upload (its files go)")
+def delete_upload(request: Request, upload_id: UploadId, user: Admin) -> Response:
+    _discard(request, upload_id)
+    return Response(status_code=204)
+
+
+# -- pages -----------------------------------------------------------------------------------
+def local_time(value: object) -> str:
+    """An ISO time as dd/mm/yyyy HH:MM in Vietnam."""
+    try:
+        stamp = dt.datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return str(value or "")
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=dt.timezone.utc)
+    return stamp.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
+
+
+def size_text(n: int, lang: str) -> str:
+    text = f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
+    return text.replace(".", ",") if lang == "vi" else text
+
+
+def _render(request: Request, template: str, user: User, status_code: int = 200,
+            **values: Any) -> HTMLResponse:
+    from gis.api.pages import render
+
+    i = 0 if lang_of(request) == "vi" else 1
+    labels = {"kinds": {k: v[i] for k, v in KIND_TEXTS.items()},
+              "rules": {k: v[i] for k, v in admin_ingest.RULES.items()},
+              "severities": {k: v[i] for k, v in admin_ingest.SEVERITIES.items()},
+              "how": {k: v[i] for k, v in admin_ingest.HOW.items()}}
+    return render(request, template, user=user, extra_texts=TEXTS, status_code=status_code,
+                  labels=labels, local_time=local_time,
+                  size_text=lambda n: size_text(int(n), lang_of(request)), **values)
+
+
+def _uploads_page(request: Request, user: User, *, error: str | None = None,
+                  status_code: int = 200, kind: str = "parcels") -> HTMLResponse:
+    uploads = _uploads(request)
+    ctx = context(request)
+    return _render(request, "uploads.html", user, status_code=status_code, error=error,
+                   pending=[u for u in uploads.list() if u.state == "pending"],
+                   log=admin_ingest.log_rows(store_of(ctx), uploads), kinds=KINDS, kind=kind,
+                   limit_mb=ctx.service.max_upload_mb)
+
+
+@pages.get("", response_class=HTMLResponse)
+def uploads_page(request: Request, user: AdminPage) -> HTMLResponse:
+    return _uploads_page(request, user)
+
+
+@pages.post("", dependencies=[Depends(body_limit)], response_class=HTMLResponse)
+async def upload_form(request: Request, user: AdminPage) -> Response:
+    try:
+        upload = await _receive(request, user)
+    except HTTPException as exc:
+        form = await request.form()
+        kind = str(form.get("kind") or "parcels")
+        return await run_in_threadpool(_uploads_page, request, user, error=str(exc.detail),
+                                       status_code=exc.status_code,
+                                       kind=kind if kind in KINDS else "parcels")
+    return see_other(f"/admin/uploads/{upload.id}")
+
+
+@pages.get("/{upload_id}", response_class=HTMLResponse)
+def upload_page(request: Request, upload_id: UploadId, user: AdminPage) -> HTMLResponse:
+    upload = _get(request, upload_id)
+    return _render(request, "upload.html", user, upload=upload,
+                   report=_uploads(request).report(upload))
+
+
+@pages.post("/{upload_id}/commit")
+async def commit_form(request: Request, upload_id: UploadId, user: AdminPage) -> Response:
+    await _commit(request, upload_id, user)
+    return see_other(f"/admin/uploads/{upload_id}")
+
+
+@pages.post("/{upload_id}/discard")
+def discard_form(request: Request, upload_id: UploadId, user: AdminPage) -> Response:
+    _discard(request, upload_id)
+    return see_other("/admin/uploads")
+
+
+router.include_router(pages)
+router.include_router(api)

@@ -1,0 +1,221 @@
+"""Validate an upload (write nothing) and commit it, through the library's own ingest.
+
+The report kept for an upload is the library's (``LayerReport.to_dict()`` or
+``ClearanceIngestReport.to_dict()``) without server paths, plus, for layers, a preview of what
+committing would change in the store (added, removed, changed keys; the wards a parcels file
+replaces), computed the way :func:`gis.ingest.ingest_layer` does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gis.api.admin_uploads import LAYER_KINDS, Upload, Uploads
+from gis.api.deps import Context
+
+__all__ = ["prepare", "commit", "log_rows", "RULES", "SEVERITIES", "HOW"]
+
+#: rule → (vi, en), for the report page
+RULES: dict[str, tuple[str, str]] = {
+    "duplicate_key": ("Trùng mã thửa/đối tượng", "Duplicate key"),
+    "parcel_number_zero": ("Số thửa bằng 0", "Parcel number 0"),
+    "missing_key": ("Thiếu mã (xã, tờ, thửa)", "Missing key"),
+    "empty_geometry": ("Không có hình", "Empty geometry"),
+    "invalid_geometry": ("Hình sai, không sửa được", "Invalid geometry, not repairable"),
+    "invalid_geometry_repaired": ("Hình sai đã sửa (giữ hình gốc)", "Invalid geometry repaired"),
+    "non_polygon": ("Không phải vùng", "Not a polygon"),
+    "geometry_collection": ("Tập hình hỗn hợp", "Geometry collection"),
+    "z_dropped": ("Bỏ toạ độ Z/M", "Z/M coordinates dropped"),
+    "area_mismatch": ("Diện tích ghi khác diện tích tính", "Recorded vs computed area"),
+    "area_recorded_zero": ("Diện tích ghi bằng 0", "Recorded area is zero"),
+    "unknown_land_use": ("Mã loại đất không rõ", "Unknown land-use code"),
+    "missing_land_use": ("Thiếu mã loại đất", "Missing land-use code"),
+    "composite_land_use": ("Mã loại đất ghép", "Composite land-use code"),
+    "legacy_land_use": ("Mã loại đất cũ, đã chuyển sang mã 2024", "Legacy code mapped to 2024"),
+    "bad_amount": ("Số tiền không đọc được", "Unreadable amount"),
+    "bad_date": ("Ngày không hợp lệ", "Invalid date"),
+    "bad_number": ("Không phải số nguyên", "Not a whole number"),
+    "duplicate_row": ("Dòng trùng", "Duplicate row"),
+    "handed_over_without_approval": ("Đã bàn giao nhưng thiếu ngày phê duyệt phương án",
+                                     "Handed over without a plan approval date"),
+    "missing_status": ("Thiếu trạng thái", "Missing status"),
+    "unknown_status": ("Trạng thái không rõ", "Unknown status"),
+    "unknown_parcel": ("Thửa không có trong kho dữ liệu", "Parcel not in the store"),
+    "unknown_project": ("Dự án không có trong kho dữ liệu", "Project not in the store"),
+    "missing_column": ("Thiếu cột", "Missing column"),
+}
+SEVERITIES = {"error": ("Lỗi – không nạp", "Error – not loaded"),
+              "warning": ("Cảnh báo", "Warning"), "note": ("Ghi chú", "Note")}
+HOW = {"alias": ("tên thường gặp", "known alias"),
+       "truncated alias": ("tên DBF bị cắt còn 10 ký tự", "DBF name cut to 10 characters"),
+       "layer config": ("theo tệp cấu hình lớp", "layer configuration")}
+UNMATCHED = ("unknown_parcel", "unknown_project")
+
+
+def _spec(ctx: Context, kind: str):  # type: ignore[no-untyped-def]
+    from gis.catalog import load_catalog
+
+    folder = Path(ctx.ingest.catalog)
+    if not folder.is_absolute():
+        folder = ctx.root / folder
+    return load_catalog(folder).for_kind(kind) if folder.is_dir() else None
+
+
+def _layer_kwargs(ctx: Context, upload: Upload) -> dict[str, Any]:
+    o = upload.opts
+    return dict(spec=_spec(ctx, upload.kind), crs=o.crs, layer=o.layer, province=o.province,
+                engine=ctx.ingest.engine, defaults={"ward_code": o.ward} if o.ward else None)
+
+
+def _scrubbed(value: Any, uploads: Uploads, upload: Upload) -> Any:
+    if isinstance(value, str):
+        return uploads.scrub(value, upload)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, uploads, upload) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, uploads, upload) for v in value]
+    return value
+
+
+def prepare(ctx: Context, store: Any, uploads: Uploads, upload: Upload) -> dict[str, Any]:
+    """Validate the upload against the store as it is now; write nothing to the store."""
+    path = uploads.source(upload)
+    if upload.kind == "clearance":
+        from gis.clearance import prepare_clearance
+
+        o = upload.opts
+        creport = prepare_clearance(path, store=store, sheet=o.sheet,
+                                    known_on=o.known_on_date() or dt.date.today())
+        report = creport.to_dict()
+        report["unmatched"] = [i for i in report["issues"] if i.get("rule") in UNMATCHED]
+        report["rows"] = {"total": creport.parse.rows_total, "ok": len(creport.parse.records),
+                          "kept_out": len(creport.parse.rejected)}
+    else:
+        from gis.ingest import prepare_layer
+
+        lreport = prepare_layer(path, upload.kind, store_crs=store.crs(),
+                                **_layer_kwargs(ctx, upload))
+        report = lreport.to_dict()
+        v = lreport.validation
+        report["rows"] = {"total": v.rows_total, "ok": len(v.valid), "kept_out": len(v.quarantine)}
+        report["quarantined"] = _quarantined(v.quarantine, upload.kind)
+        report["preview"] = _preview(store, upload, v.valid, v.quarantine)
+    report["kind"] = upload.kind
+    report.pop("store", None)
+    order = {"error": 0, "warning": 1, "note": 2}
+    report["issues"] = sorted(report["issues"], key=lambda i: order.get(i.get("severity"), 3))
+    report["counts"] = _counts(report["issues"])
+    return _scrubbed(report, uploads, upload)
+
+
+def _counts(issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows per (rule, severity), errors first, then by count."""
+    counts: dict[tuple[str, str], int] = {}
+    for issue in issues:
+        key = (str(issue.get("rule")), str(issue.get("severity")))
+        counts[key] = counts.get(key, 0) + 1
+    order = {"error": 0, "warning": 1, "note": 2}
+    return [{"rule": r, "severity": s, "rows": n} for (r, s), n in
+            sorted(counts.items(), key=lambda kv: (order.get(kv[0][1], 3), -kv[1], kv[0][0]))]
+
+
+def _quarantined(frame: pd.DataFrame, kind: str, limit: int = 500) -> list[dict[str, Any]]:
+    from gis.ingest import KEYS
+    from gis.fields import LayerKind
+
+    key = KEYS[LayerKind.parse(kind)]
+    cols = [c for c in ("source_row", key, "reason") if c in frame.columns]
+    rows = frame[cols].head(limit).astype(object)
+    rows = rows.where(rows.notna(), None)
+    return [{"row": r.get("source_row"), "key": r.get(key), "reason": r.get("reason")}
+            for r in rows.to_dict("records")]
+
+
+def _preview(store: Any, upload: Upload, valid: pd.DataFrame,
+             quarantine: pd.DataFrame) -> dict[str, Any]:
+    """What committing would change, as ``ingest_layer`` decides it."""
+    from gis.core.diff import diff_layers
+    from gis.fields import LayerKind
+    from gis.ingest import KEYS
+
+    kind = LayerKind.parse(upload.kind)
+    key = KEYS[kind]
+    out: dict[str, Any] = {"replaced_wards": None, "kept_other_wards": 0}
+    if not store.has(kind.value):
+        out.update(added=len(valid), removed=0, changed=0, unchanged=0, stored_before=0)
+        return out
+    old = store.read(kind.value)
+    out["stored_before"] = len(old)
+    if kind is LayerKind.PARCELS and not upload.opts.replace_all:
+        wards = set(valid["ward_code"].dropna()) | set(quarantine["ward_code"].dropna())
+        in_scope = old["ward_code"].isin(wards)
+        out["kept_other_wards"] = int((~in_scope).sum())
+        out["replaced_wards"] = sorted(wards)
+        old = old.loc[in_scope]
+    diff = diff_layers(old, valid, key)
+    out.update(diff.as_dict(limit=20))
+    return out
+
+
+def commit(ctx: Context, store: Any, uploads: Uploads, upload: Upload, *,
+           who: str) -> dict[str, Any]:
+    """Run the ingest (the ingest log names ``who``); return what it did."""
+    path = uploads.source(upload)
+    o = upload.opts
+    if upload.kind == "clearance":
+        from gis.clearance import ingest_clearance, run_clearance
+
+        creport = ingest_clearance(store, path, sheet=o.sheet, strict=o.strict, user=who,
+                                   known_on=o.known_on_date())
+        summary = creport.parse.summary()
+        result: dict[str, Any] = {
+            "rows_total": summary["rows_total"], "rows_loaded": summary["rows_accepted"],
+            "rows_quarantined": summary["rows_rejected"],
+            "events_before": creport.events_before, "events_after": creport.events_after}
+        if store.has("parcels") and store.has("projects"):
+            run_clearance(store)  # the figures maps and the dashboard read
+            result["progress_refreshed"] = True
+        return result
+    assert upload.kind in LAYER_KINDS
+    from gis.ingest import ingest_layer
+
+    report = ingest_layer(store, path, upload.kind, strict=o.strict, user=who,
+                          replace_all=o.replace_all, **_layer_kwargs(ctx, upload))
+    v = report.validation
+    d = report.diff
+    return {"rows_total": v.rows_total, "rows_loaded": len(v.valid),
+            "rows_quarantined": len(v.quarantine), "added": len(d.added) if d else 0,
+            "removed": len(d.removed) if d else 0, "changed": len(d.changed) if d else 0,
+            "replaced_wards": report.scope, "kept_other_wards": report.kept_other_wards}
+
+
+def log_rows(store: Any, uploads: Uploads, *, limit: int = 100) -> list[dict[str, Any]]:
+    """The ingest log, newest first: who, when, what (the client's file name for uploads,
+    else the file's own name: never a server path) and the counts."""
+    log = store.ingest_log()
+    if log.empty:
+        return []
+    known = uploads.by_source_path()
+    out = []
+    for r in log.iloc[::-1].head(limit).astype(object).where(log.notna(), None).to_dict("records"):
+        source = str(r.get("source_path") or "")
+        upload = known.get(source)
+        out.append({
+            "when": r.get("finished_at") or r.get("started_at"), "who": r.get("user"),
+            "kind": r.get("kind"), "file": upload.filename if upload else Path(source).name,
+            "layer": r.get("source_layer"), "upload": upload.id if upload else None,
+            "sha256": r.get("source_sha256"),
+            **{k: _int(r.get(k)) for k in ("rows_total", "rows_loaded", "rows_quarantined",
+                                           "added", "removed", "changed")}})
+    return out
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return None if value is None else int(value)
+    except (TypeError, ValueError):
+        return None
