@@ -89,7 +89,9 @@ _TEXTS = {
     "chart_projects": ("Tiến độ theo dự án", "Progress by project"),
     "chart_wards": ("Diện tích theo phường/xã", "Area by ward"),
     "chart_violations": ("Vụ việc theo loại và trạng thái", "Cases by kind and status"),
+    "more_rows_1": ("Hiển thị", "Showing"), "more_rows_2": ("dòng; xem đủ trong", "rows; all in"),
 }
+_MAX_ROWS = 100  # a long table (problems of a large district) is shown in part, all in Excel
 
 
 @router.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
@@ -127,7 +129,7 @@ def dashboard_page(request: Request, as_of: str | None = None, project: str | No
                   summary=run.summary[lang], kpis=kpis, case_kpis=case_kpis,
                   tables=clearance_tables(progress, lang),
                   violation_tables=violation_tables(cases, wards, lang),
-                  charts=CHARTS, suffix=suffix)
+                  charts=CHARTS, suffix=suffix, max_rows=_MAX_ROWS)
 
 
 @router.get("/dashboard/charts/{name}.png", include_in_schema=False)
@@ -140,13 +142,15 @@ def dashboard_chart(request: Request, name: str, as_of: str | None = None,
     lang = lang_of(request)
     store, run = _run(request, as_of, project)
 
-    def draw() -> bytes:
-        cases = _violations(store)[0] if name == "violations" else None
-        return chart_png(name, progress=run.progress, cases=cases, lang=lang)
+    def draw() -> dict[str, bytes]:
+        if name == "violations":
+            return {name: chart_png(name, cases=_violations(store)[0], lang=lang)}
+        return chart_png("clearance", progress=run.progress, lang=lang)
 
-    key = ("chart", name, str(store.path), store_version(Path(store.path)),
+    group = "violations" if name == "violations" else "clearance"  # drawn together
+    key = ("chart", group, str(store.path), store_version(Path(store.path)),
            run.progress.as_of.isoformat(), project, lang, dt.date.today().isoformat())
-    png = cached(request.app.state, key, draw)
+    png = cached(request.app.state, key, draw)[name]
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 

@@ -223,4 +223,17 @@ def exports_page(request: Request, layer: str = "parcels", format: str = "shp",
                           "project": project or "", "status": status or "", "bbox": bbox or ""},
                   url=url, mapping=mapping, extra_names=set(SHP_EXTRA_NAMES),
                   dropped=SHP_DROPPED,
-                  statuses={name: list(d.statuses or ()) for name, d in LAYERS.items()})
+                  statuses={name: [(v, _status_label(v, name)) for v in d.statuses or ()]
+                            for name, d in LAYERS.items()})
+
+
+def _status_label(value: str, layer: str) -> str:
+    """``PAID — Đã chi trả``: the code (what the URL takes) with its Vietnamese name."""
+    from gis.core.clearance.status import LABELS_VI, Status
+    from gis.report.violations import STATUS_VI
+
+    if layer == "violations":
+        name = STATUS_VI.get(value, "")
+    else:
+        name = LABELS_VI[Status(value)] if value in Status.__members__ else "Chưa triển khai"
+    return f"{value} — {name}" if name else value

@@ -219,16 +219,17 @@ def table_xlsx(table: Table, out: Path, *, progress: Any = None, summary: str = 
 
 
 def chart_png(name: str, *, progress: Any = None, cases: pd.DataFrame | None = None,
-              lang: str = "vi") -> bytes:
-    """One chart as PNG bytes: ``projects`` and ``wards`` from :func:`gis.report.charts.
-    write_charts`, ``violations`` (cases by kind and status) from the violations report."""
+              lang: str = "vi") -> Any:
+    """Charts as PNG bytes: ``clearance`` gives ``{"projects": …, "wards": …}`` drawn by
+    :func:`gis.report.charts.write_charts` (one call draws both); ``violations`` (cases by
+    kind and status, from the violations report) gives the bytes."""
     with tempfile.TemporaryDirectory(prefix="gis-chart-") as tmp, PLOT_LOCK:
         folder = Path(tmp)
-        if name in ("projects", "wards"):
+        if name == "clearance":
             from gis.report.charts import write_charts
 
             write_charts(progress, folder, lang=lang)
-            return (folder / f"{name}.png").read_bytes()
+            return {n: (folder / f"{n}.png").read_bytes() for n in ("projects", "wards")}
         import geopandas as gpd
 
         from gis.core.violations.summary import counts
