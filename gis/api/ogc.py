@@ -13,8 +13,9 @@ the ``public_read`` setting; anonymous readers never get owner names.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -22,12 +23,28 @@ from fastapi.responses import JSONResponse, Response
 from pyproj import CRS
 
 from gis.api.deps import PUBLIC, context, current_user, require, require_page
-from gis.api.ogc_collections import (COLLECTIONS, CRS84, Collection, OgcParameterError,
-                                     OutputCrs, bbox_area, parse_crs, supported_crs, to_lonlat_bounds,
-                                     to_output)
+from gis.api.ogc_collections import (
+    COLLECTIONS,
+    CRS84,
+    Collection,
+    OgcParameterError,
+    OutputCrs,
+    bbox_area,
+    parse_crs,
+    supported_crs,
+    to_lonlat_bounds,
+    to_output,
+)
 from gis.api.ogc_format import dumps, feature_json, features_json, json_schema
-from gis.api.ogc_pages import PAGE_TEXTS, html_collection, html_collections, html_conformance, \
-    html_item, html_items, html_landing
+from gis.api.ogc_pages import (
+    PAGE_TEXTS,
+    html_collection,
+    html_collections,
+    html_conformance,
+    html_item,
+    html_items,
+    html_landing,
+)
 from gis.api.ogc_query import Column, GeoPackageReader, Layer, Page, Query, reading
 from gis.api.security import Permission, User
 from gis.errors import GisError, NotFoundError
@@ -69,7 +86,8 @@ async def reader(request: Request, user: User | None = Depends(current_user)) ->
     """The reader (viewer role or better): browsers without a session go to the sign-in form,
     other clients get 401 with a Basic challenge (QGIS answers it from its authcfg)."""
     check = require_page if _wants_html(request) else require
-    return await check(Permission.READ)(request, user)
+    allowed = check(Permission.READ)(request, user)
+    return await cast("Awaitable[User]", allowed)  # deps types them as plain callables
 
 
 @dataclass(frozen=True)
@@ -280,7 +298,7 @@ def _landing_links(request: Request) -> list[dict[str, str]]:
 
 
 @router.get("", summary="Landing page", response_model=None)
-async def landing(request: Request, user: User = Depends(reader)) -> Response:
+def landing(request: Request, user: User = Depends(reader)) -> Response:
     lang = _lang(request)
     title, description = PAGE_TEXTS["ogc_title"][lang == "en"], PAGE_TEXTS["ogc_about"][lang == "en"]
     if _wants_html(request):
@@ -292,14 +310,14 @@ async def landing(request: Request, user: User = Depends(reader)) -> Response:
 
 
 @router.get("/conformance", summary="Conformance classes", response_model=None)
-async def conformance(request: Request, user: User = Depends(reader)) -> Response:
+def conformance(request: Request, user: User = Depends(reader)) -> Response:
     if _wants_html(request):
         return html_conformance(request, user, CONFORMANCE)
     return _json({"conformsTo": CONFORMANCE, "links": _self_links(request, "/conformance")})
 
 
 @router.get("/collections", summary="The collections", response_model=None)
-async def collections(request: Request, user: User = Depends(reader)) -> Response:
+def collections(request: Request, user: User = Depends(reader)) -> Response:
     lang = _lang(request)
     with _store(request) as r:
         pubs = _all(r, user)
@@ -313,8 +331,8 @@ async def collections(request: Request, user: User = Depends(reader)) -> Respons
 
 
 @router.get("/collections/{collectionId}", summary="One collection", response_model=None)
-async def collection(collectionId: str, request: Request,  # noqa: N803 (OGC's name)
-                     user: User = Depends(reader)) -> Response:
+def collection(collectionId: str, request: Request,
+               user: User = Depends(reader)) -> Response:
     html = _wants_html(request)
     try:
         with _store(request) as r:
@@ -331,15 +349,15 @@ async def collection(collectionId: str, request: Request,  # noqa: N803 (OGC's n
 
 @router.get("/collections/{collectionId}/queryables", summary="Queryables (JSON Schema)",
             response_model=None)
-async def queryables(collectionId: str, request: Request,  # noqa: N803
-                     user: User = Depends(reader)) -> Response:
+def queryables(collectionId: str, request: Request,
+               user: User = Depends(reader)) -> Response:
     return _schema(collectionId, request, user, feature=False)
 
 
 @router.get("/collections/{collectionId}/schema", summary="Feature schema (JSON Schema)",
             response_model=None)
-async def schema(collectionId: str, request: Request,  # noqa: N803
-                 user: User = Depends(reader)) -> Response:
+def schema(collectionId: str, request: Request,
+           user: User = Depends(reader)) -> Response:
     return _schema(collectionId, request, user, feature=True)
 
 
@@ -378,8 +396,8 @@ _ITEMS_PARAMETERS = [
 
 @router.get("/collections/{collectionId}/items", summary="Features",
             response_model=None, openapi_extra={"parameters": _ITEMS_PARAMETERS})
-async def items(collectionId: str, request: Request,  # noqa: N803
-                user: User = Depends(reader)) -> Response:
+def items(collectionId: str, request: Request,
+          user: User = Depends(reader)) -> Response:
     html = _wants_html(request)
     try:
         with _store(request) as r:
@@ -433,7 +451,7 @@ def _crs_header(out: OutputCrs) -> dict[str, str]:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace(
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace(
         "+00:00", "Z")
 
 
@@ -441,8 +459,8 @@ def _now() -> str:
             response_model=None,
             openapi_extra={"parameters": [p for p in _ITEMS_PARAMETERS
                                           if p["name"] in ("crs", "f")]})
-async def item(collectionId: str, featureId: str, request: Request,  # noqa: N803
-               user: User = Depends(reader)) -> Response:
+def item(collectionId: str, featureId: str, request: Request,
+         user: User = Depends(reader)) -> Response:
     html = _wants_html(request)
     try:
         with _store(request) as r:

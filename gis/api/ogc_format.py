@@ -20,9 +20,12 @@ from gis.api.ogc_query import Column
 __all__ = ["dumps", "features_json", "feature_json", "properties", "json_schema", "display"]
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+
+
 def dumps(value: Any) -> str:
     """Compact JSON, UTF-8 text as it is (Vietnamese stays readable)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODE(value)
 
 
 def _value(column: Column, value: Any) -> Any:
@@ -53,12 +56,28 @@ def _geometries(geoms: np.ndarray) -> list[str]:
     return list(out)
 
 
+def _properties_json(columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> Iterable[str]:
+    """Each row's properties as JSON text: only booleans need converting (SQLite gives 0/1);
+    a value JSON cannot hold (infinity, bytes) sends that row through :func:`properties`."""
+    names = [c.name for c in columns]
+    flags = [i for i, c in enumerate(columns) if c.type == "boolean"]
+    for row in rows:
+        if flags:
+            row = list(row)
+            for i in flags:
+                if row[i] is not None:
+                    row[i] = bool(row[i])
+        try:
+            yield _ENCODE(dict(zip(names, row)))
+        except (ValueError, TypeError):
+            yield _ENCODE(properties(columns, row))
+
+
 def features_json(ids: Sequence[str], geoms: np.ndarray, columns: Sequence[Column],
                   rows: Sequence[Sequence[Any]]) -> Iterable[str]:
     """The features of a page as GeoJSON text pieces (to be joined with ``,``)."""
-    for fid, geom, row in zip(ids, _geometries(geoms), rows):
-        yield (f'{{"type":"Feature","id":{dumps(fid)},"geometry":{geom},'
-               f'"properties":{dumps(properties(columns, row))}}}')
+    for fid, geom, props in zip(ids, _geometries(geoms), _properties_json(columns, rows)):
+        yield f'{{"type":"Feature","id":{_ENCODE(fid)},"geometry":{geom},"properties":{props}}}'
 
 
 def feature_json(fid: str, geom: Any, columns: Sequence[Column], row: Sequence[Any],

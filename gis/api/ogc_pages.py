@@ -42,6 +42,15 @@ PAGE_TEXTS: dict[str, tuple[str, str]] = {
                    "Xác thực: chọn Cơ bản (Basic) với tên đăng nhập và mật khẩu của bạn.",
                    "Layer → Add Layer → Add WFS / OGC API – Features Layer → New; enter the URL "
                    "below; Authentication: Basic, with your user name and password."),
+    "qgis_env": ("Một lần cho mỗi máy: Cài đặt → Tùy chọn → Hệ thống → Môi trường, thêm biến "
+                 "dưới đây rồi khởi động lại QGIS; nếu không, QGIS (GDAL) đọc mã thửa như "
+                 "09880-1-2 thành ngày tháng.",
+                 "Once per computer: Settings → Options → System → Environment, add the variable "
+                 "below and restart QGIS; otherwise QGIS (GDAL) reads parcel keys such as "
+                 "09880-1-2 as dates."),
+    "gdal_note": ("PAGE_SIZE=1000 đọc 1 000 đối tượng mỗi lần (mặc định của GDAL 3.6 là 10).",
+                  "PAGE_SIZE=1000 reads 1,000 features per request (GDAL 3.6 reads 10 by "
+                  "default)."),
     "in_gdal": ("Dùng với GDAL/ogr2ogr", "With GDAL/ogr2ogr"),
     "ogc_items": ("Danh sách đối tượng", "Features"),
     "showing": ("Đối tượng", "Features"), "of": ("trên", "of"),

@@ -18,6 +18,7 @@ shapely in one vectorised call). This module reads; writes go through :mod:`gis.
 from __future__ import annotations
 
 import contextlib
+import math
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -49,7 +50,7 @@ class Column:
             return int(text)
         if self.type == "number":
             value = float(text)
-            if value != value:
+            if not math.isfinite(value):
                 raise ValueError(text)
             return value
         if self.type == "boolean":
@@ -170,6 +171,7 @@ class GeoPackageReader:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._con: sqlite3.Connection | None = None
+        self._extents: dict[str, tuple[float, float, float, float] | None] = {}
 
     def __enter__(self) -> GeoPackageReader:
         if not self.path.exists():
@@ -239,6 +241,12 @@ class GeoPackageReader:
 
     def extent(self, layer: Layer) -> tuple[float, float, float, float] | None:
         """The layer's bounds in its CRS (from the R-tree, else gpkg_contents)."""
+        if layer.table in self._extents:  # one snapshot: the bounds cannot change under us
+            return self._extents[layer.table]
+        self._extents[layer.table] = self._extent(layer)
+        return self._extents[layer.table]
+
+    def _extent(self, layer: Layer) -> tuple[float, float, float, float] | None:
         if layer.rtree:
             row = self._execute(f"SELECT min(minx), min(miny), max(maxx), max(maxy) "
                                 f"FROM {_quote(layer.rtree)}").fetchone()
@@ -256,7 +264,11 @@ class GeoPackageReader:
         source = f"{_quote(layer.table)} AS {t}"
         conditions: list[str] = []
         params: list[Any] = []
-        if query.area is not None:
+        extent = self.extent(layer) if query.area is not None else None
+        if extent is not None and query.area is not None and \
+                query.area.contains(shapely.box(*extent)):
+            pass  # the area holds the whole layer: no condition (and no R-tree join to sort)
+        elif query.area is not None:
             if query.area.is_empty:
                 conditions.append("0")
             else:

@@ -11,8 +11,12 @@ import os
 import sys
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from qgis.core import (QgsApplication, QgsAuthMethodConfig, QgsDataSourceUri,  # noqa: E402
-                       QgsVectorLayer)
+from qgis.core import (
+    QgsApplication,
+    QgsAuthMethodConfig,
+    QgsDataSourceUri,
+    QgsVectorLayer,
+)
 
 app = QgsApplication([], False)
 QgsApplication.setPrefixPath("/usr", True)

@@ -19,6 +19,8 @@ from click.testing import CliRunner
 
 from gis.io.write import reproject
 from gis.store import GeoPackageStore
+
+# the service fixtures live with the API tests; these clients use them too
 from tests.api.conftest import PASSWORD, make_service, sample_store, start_server  # noqa: F401
 from tests.api.test_ogc import clearance_store  # noqa: F401
 from tests.conftest import ROOT
@@ -40,7 +42,7 @@ def _has_qgis() -> bool:
     if not Path(SYSTEM_PYTHON).exists():
         return False
     return subprocess.run([SYSTEM_PYTHON, "-c", "import qgis.core"],
-                          capture_output=True).returncode == 0
+                          capture_output=True, check=False).returncode == 0
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,7 @@ def _gdal(*args: str, user: str | None = "viewer", password: str | None = None,
     if user:
         env |= {"GDAL_HTTP_AUTH": "BASIC",
                 "GDAL_HTTP_USERPWD": f"{user}:{password or PASSWORD.format(role=user)}"}
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=300, env=env,
+    return subprocess.run(list(args), check=False, capture_output=True, text=True, timeout=300, env=env,
                           cwd=cwd)
 
 
@@ -75,7 +77,7 @@ def test_ogrinfo_lists_the_collections_with_basic_credentials(oapif):
     url = f"OAPIF:{oapif.url}/ogc"
     res = _gdal(OGRINFO, "-ro", "-so", url)
     assert res.returncode == 0, res.stderr
-    layers = re.findall(r"^\d+: (\w+) \(title: ([^)]*\)?)\) \(([\w ]+)\)$", res.stdout, re.M)
+    layers = re.findall(r"^\d+: (\w+) \(title: ([^)]*\)?)\) \(([\w ]+)\)$", res.stdout, re.MULTILINE)
     assert [name for name, _, _ in layers] == list(TABLES)
     assert ("parcels", "Thửa đất", "Multi Polygon") in layers
     assert ("violations", "Vụ việc vi phạm đất đai", "Polygon") in layers
@@ -90,7 +92,7 @@ def test_ogrinfo_counts_equal_the_store(oapif):
     res = _gdal(OGRINFO, "-ro", "-so", f"OAPIF:{oapif.url}/ogc", *TABLES)
     assert res.returncode == 0, res.stderr
     counts = dict(re.findall(r"^Layer name: (\w+)\n(?:.*\n)*?Feature Count: (\d+)$", res.stdout,
-                             re.M))
+                             re.MULTILINE))
     store = oapif.service.store
     assert {k: int(v) for k, v in counts.items()} == {c: _count(store, t) for c, t in TABLES.items()}
     assert "Extent: (105." in res.stdout  # lon/lat of Hà Nội, not VN-2000 metres
@@ -187,7 +189,7 @@ def test_qgis_loads_every_collection_with_a_basic_authcfg(oapif, tmp_path):
     keys = {**IDS, "clearance": "parcel_key"}
     out = subprocess.run([SYSTEM_PYTHON, str(QGIS_SCRIPT), f"{oapif.url}/ogc", "viewer",
                           PASSWORD.format(role="viewer"), *(f"{c}:{keys[c]}" for c in TABLES)],
-                         capture_output=True, text=True, timeout=300,
+                         check=False, capture_output=True, text=True, timeout=300,
                          env={"QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
                               "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
                               "OGR_GEOJSON_DATE_AS_STRING": "YES"})
