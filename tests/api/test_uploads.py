@@ -320,3 +320,59 @@ def test_pages_with_a_session_need_the_csrf_token(service, one_ward_fewer):
     assert _leftovers(service) == [upload_id]
     english = c.get(f"{target}?lang=en").text
     assert "Committed to the store" in english and "Field mapping" in english
+
+
+# -- in a real browser ------------------------------------------------------------------------------
+def test_upload_check_and_commit_in_chromium(server, one_ward_fewer, tmp_path):
+    import os
+    import shutil
+
+    chromium = shutil.which("chromium")
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    if chromium is None:
+        pytest.skip("Debian chromium not installed")
+    source = tmp_path / "Thửa đất xã 1.zip"
+    source.write_bytes(one_ward_fewer[0])
+    outside: list[str] = []
+    errors: list[str] = []
+    shots = Path(os.environ.get("GIS_TEST_SHOTS", tmp_path))
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+        def route(r):  # type: ignore[no-untyped-def]
+            url = r.request.url
+            if url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:")):
+                return r.continue_()
+            outside.append(url)
+            return r.abort()
+
+        page.route("**/*", route)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{server.url}/admin/uploads")
+        page.fill("input[name=name]", "admin")
+        page.fill("input[name=password]", PASSWORD.format(role="admin"))
+        page.click("button[type=submit]")
+        page.wait_for_url("**/admin/uploads")
+        page.select_option("#up-kind", "clearance")
+        page.click(".up-options summary")
+        assert page.is_visible("input[name=known_on]") and not page.is_visible("input[name=crs]")
+        page.select_option("#up-kind", "parcels")
+        assert page.is_visible("input[name=crs]") and not page.is_visible("input[name=known_on]")
+        page.set_input_files("#up-file", str(source))
+        page.click("#upload-form button[type=submit]")
+        page.wait_for_selector("#state[data-state=pending]")
+        assert "Thửa đất xã 1.zip" in page.inner_text("h1")
+        assert "Ánh xạ trường" in page.inner_text("#fields")
+        page.screenshot(path=str(shots / "upload_report.png"), full_page=True)
+        page.click("#commit")
+        page.wait_for_selector("#state[data-state=committed]")
+        page.goto(f"{server.url}/admin/uploads")
+        log = page.inner_text("#ingest-log")
+        assert "admin" in log and "Thửa đất xã 1.zip" in log
+        page.screenshot(path=str(shots / "uploads.png"), full_page=True)
+        browser.close()
+    assert outside == [] and errors == []
