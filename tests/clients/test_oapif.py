@@ -204,3 +204,52 @@ def test_qgis_loads_every_collection_with_a_basic_authcfg(oapif, tmp_path):
     assert first["violations"] == ["VP-2026-00001", "VP-2026-00001"]
     project, parcel = first["clearance"][0].split(":")
     assert first["clearance"][1] == parcel and project.startswith("DA-")
+
+
+CHROMIUM = shutil.which("chromium")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed")
+def test_html_pages_in_a_browser_draw_the_page_on_the_map(oapif, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    outside: list[str] = []
+    errors: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+        def route(r):  # type: ignore[no-untyped-def]
+            url = r.request.url
+            if url.endswith("/favicon.ico"):  # base.html names no icon; not this page's error
+                return r.fulfill(status=204)
+            if url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:")):
+                return r.continue_()
+            outside.append(url)
+            return r.abort()
+
+        page.route("**/*", route)
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{oapif.url}/ogc/collections/violations/items?f=html")
+        page.fill("input[name=name]", "viewer")  # sent to the sign-in form first
+        page.fill("input[name=password]", PASSWORD.format(role="viewer"))
+        page.click("button[type=submit]")
+        page.wait_for_url("**/ogc/collections/violations/items?f=html")
+        page.wait_for_selector("#ogc-map[data-loaded]")
+        rows = page.locator("table.ogc-items tbody tr").count()
+        assert rows > 0 and page.get_attribute("#ogc-map", "data-loaded") == str(rows)
+        assert page.locator(".leaflet-overlay-pane canvas").count() == 1  # drawn on a canvas
+        page.select_option("select[name=limit]", "10")
+        page.click("form.ogc-filter button[type=submit]")
+        page.wait_for_selector("#ogc-map[data-loaded]")
+        page.screenshot(path=str(tmp_path / "violations.png"))
+        page.goto(f"{oapif.url}/ogc/collections/parcels/items/09880-1-2?f=html&lang=en")
+        page.wait_for_selector("#ogc-map[data-loaded='1']")
+        assert "Parcels: 09880-1-2" in page.inner_text("h1")
+        page.goto(f"{oapif.url}/ogc?f=html")
+        assert "OGR_GEOJSON_DATE_AS_STRING=YES" in page.inner_text("main")
+        browser.close()
+    assert outside == []
+    assert errors == []
