@@ -7,6 +7,7 @@ Every page extends ``base.html``; values are escaped by Jinja2 and, on the map, 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
@@ -133,8 +134,22 @@ def labels(columns: list[str], lang: str) -> dict[str, str]:
     return out
 
 
-def _value_labels(collection: str, lang: str) -> dict[str, dict[str, str]]:
-    """Labels of coded values (statuses, violation kinds) in Vietnamese."""
+def _value_labels(request: Request, collection: str, lang: str) -> dict[str, dict[str, str]]:
+    """Labels of coded values: land groups (from the catalog's land-use style), and in
+    Vietnamese the statuses and violation kinds."""
+    if collection == "parcels":
+        from gis.api.deps import context
+        from gis.catalog import load_style
+        from gis.errors import GisError
+
+        path = Path(context(request).ingest.catalog) / "styles" / "landuse.yaml"
+        try:
+            style = load_style(path) if path.exists() else None
+        except GisError:
+            style = None
+        if style is None or not style.by or not style.labels:
+            return {}
+        return {style.by: {k: (t.vi if lang == "vi" else t.en) for k, t in style.labels.items()}}
     if lang != "vi":
         return {}
     if collection == "violations":
@@ -202,7 +217,7 @@ def html_items(request: Request, user: User, pub: Published, page: Page, ask: It
     from gis.api.i18n import lang_of
 
     lang = lang_of(request)
-    coded = _value_labels(pub.spec.id, lang)
+    coded = _value_labels(request, pub.spec.id, lang)
     shown = [c for c in page.columns if c.name not in _LIST_HIDDEN]
     names = labels([c.name for c in shown], lang)
     index = [page.columns.index(c) for c in shown]
@@ -241,7 +256,7 @@ def html_item(request: Request, user: User, pub: Published, page: Page,
     from gis.api.i18n import lang_of
 
     lang = lang_of(request)
-    coded = _value_labels(pub.spec.id, lang)
+    coded = _value_labels(request, pub.spec.id, lang)
     names = labels([c.name for c in page.columns], lang)
     row = page.rows[0]
     attributes = [(c.name, names[c.name], _cell(c, v, lang, coded))
