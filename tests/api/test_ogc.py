@@ -486,3 +486,10 @@ def test_html_escapes_what_the_data_says(writable):
     assert evil not in listing and "&lt;img src=x" in listing
     raw = get(writable, "/ogc/collections/parcels/items/09880-1-2").json()
     assert raw["properties"]["owner_name"] == evil  # data stays data in JSON
+
+
+def test_a_missing_store_is_a_clear_503(writable):
+    writable.store.unlink()
+    res = get(writable, "/ogc/collections")
+    assert res.status_code == 503 and "load data first" in res.json()["message"]
+    assert str(writable.store.parent) not in res.text  # no server paths for clients
