@@ -29,11 +29,13 @@ from gis.api.export_formats import (
     Format,
     shp_field_names,
     write_export,
+    write_geojson_stream,
 )
 from gis.api.export_layers import (
     LAYERS,
     LayerDef,
     Selection,
+    iter_select,
     layer_def,
     parse_output_crs,
     parse_selection,
@@ -131,13 +133,25 @@ def export_layer(
                        field="crs", value=crs)
     sel = parse_selection(definition, store, ward=ward, project=project, status=status,
                           bbox=bbox, bbox_crs=bbox_crs)
-    frame = select(definition, store, sel, computed=lambda: _computed(definition, request, store),
-                   pairs=lambda: clearance_pairs(request.app.state, store))
-    frame = reproject(frame, out_crs)
+    def computed() -> gpd.GeoDataFrame:
+        return _computed(definition, request, store)
+
+    def pairs() -> gpd.GeoDataFrame:
+        return clearance_pairs(request.app.state, store)
+
+    base = file_base(definition.name, sel, out_crs)
     folder = _workdir(ctx)
     try:
-        result = write_export(frame, fmt, folder, file_base(definition.name, sel, out_crs),
-                              layer=definition.name, key=definition.key)
+        if fmt is Format.GEOJSON:  # feature by feature, batch by batch
+            result = write_geojson_stream(iter_select(definition, store, sel, computed=computed,
+                                                      pairs=pairs),
+                                          folder, base, crs=out_crs, layer=definition.name,
+                                          reproject=reproject)
+        else:
+            frame = reproject(select(definition, store, sel, computed=computed, pairs=pairs),
+                              out_crs)
+            result = write_export(frame, fmt, folder, base, layer=definition.name,
+                                  key=definition.key)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -8,22 +8,27 @@ removes the folder afterwards, so a client never receives half a file.
 
 from __future__ import annotations
 
+import json
 import re
 import warnings
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 from pyproj import CRS
 
 from gis.errors import DataSourceError, GisError
 from gis.io.write import SHP_DROPPED, SHP_FIELD_NAMES, write_layer
 
-__all__ = ["SHP_EXTRA_NAMES", "ExportFile", "Format", "shp_field_names", "write_export"]
+__all__ = ["SHP_EXTRA_NAMES", "ExportFile", "Format", "shp_field_names", "write_export",
+           "write_geojson_stream"]
 
 #: Shapefile names for the clearance pairs' columns (``project_parcels``), beside the library's
 #: :data:`gis.io.write.SHP_FIELD_NAMES`; both are shown on the /exports page.
@@ -36,6 +41,7 @@ SHP_EXTRA_NAMES = {
     "occurred_on": "occurred",
 }
 _XLSX_CELL = 32767  # Excel's limit on the text of one cell
+_JSON_ROWS = 2000  # features turned into JSON text at a time
 
 
 def shp_field_names() -> dict[str, str]:
@@ -186,3 +192,37 @@ def write_export(frame: gpd.GeoDataFrame, fmt: Format, folder: Path, base: str, 
                          "(use GeoPackage for these geometries)")
         _gdal(table, path, "XLSX", re.sub(r"[\[\]:*?/\\]", "_", layer)[:31])
     return ExportFile(path, len(frame), tuple(notes))
+
+
+def write_geojson_stream(batches: Iterable[gpd.GeoDataFrame], folder: Path, base: str, *,
+                         crs: CRS, layer: str,
+                         reproject: Callable[[gpd.GeoDataFrame, CRS], gpd.GeoDataFrame]
+                         ) -> ExportFile:
+    """GeoJSON written feature by feature as the batches come: memory holds one batch, never
+    the district. WGS 84 output is RFC 7946 (no ``crs`` member); a VN-2000 zone is named in
+    the ``crs`` member as GDAL writes it, so GDAL and QGIS read the zone back."""
+    path = folder / f"{base}.geojson"
+    count = 0
+    epsg = crs.to_epsg()
+    head: dict[str, object] = {"type": "FeatureCollection", "name": layer}
+    if epsg != 4326:
+        head["crs"] = {"type": "name", "properties": {
+            "name": f"urn:ogc:def:crs:EPSG::{epsg}" if epsg else crs.to_wkt()}}
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(json.dumps(head, ensure_ascii=False)[:-1] + ',\n"features": [\n')
+        for batch in batches:
+            batch = reproject(batch, crs)
+            for start in range(0, len(batch), _JSON_ROWS):  # pandas' JSON buffer grows ~10×
+                part = batch.iloc[start:start + _JSON_ROWS]
+                props = pd.DataFrame(part.drop(columns=part.geometry.name))
+                lines = props.to_json(orient="records", lines=True, date_format="iso",
+                                      force_ascii=False).splitlines() if len(props.columns) \
+                    else ["{}"] * len(part)
+                geoms = shapely.to_geojson(np.asarray(part.geometry.values, dtype=object))
+                for props_json, geom_json in zip(lines, geoms):
+                    fh.write(",\n" if count else "")
+                    fh.write(f'{{"type": "Feature", "properties": {props_json}, '
+                             f'"geometry": {geom_json if geom_json is not None else "null"}}}')
+                    count += 1
+        fh.write("\n]\n}\n")
+    return ExportFile(path, count, ())

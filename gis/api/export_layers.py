@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,9 @@ __all__ = [
     "LAYERS",
     "LayerDef",
     "Selection",
+    "iter_select",
     "layer_def",
+    "parse_output_crs",
     "parse_selection",
     "select",
 ]
@@ -271,6 +273,54 @@ def _needs_attributes(layer: LayerDef, sel: Selection) -> list[str]:
     return list(dict.fromkeys(columns))
 
 
+def _attribute_fids(layer: LayerDef, store: Any, sel: Selection,
+                    pairs: Callable[[], pd.DataFrame]) -> set[int] | None:
+    """Feature ids passing the attribute filters (None: no attribute filter)."""
+    columns = _needs_attributes(layer, sel)
+    if not columns:
+        return None
+    keys = _key_columns(Path(store.path), layer.table, columns)
+    return set(keys.loc[_attribute_mask(layer, keys, sel, pairs), "fid"].tolist())
+
+
+def iter_select(layer: LayerDef, store: Any, sel: Selection, *,
+                computed: Callable[[], gpd.GeoDataFrame], pairs: Callable[[], pd.DataFrame],
+                batch: int = 10_000) -> Iterator[gpd.GeoDataFrame]:
+    """:func:`select` in batches of ``batch`` features read as a stream (GDAL's Arrow reader,
+    through the R-tree when a spatial filter applies), so a whole district never sits in
+    memory; computed layers come as one frame."""
+    if layer.computed:
+        yield select(layer, store, sel, computed=computed, pairs=pairs)
+        return
+    if not store.has(layer.table):
+        raise NotFoundError(f"the store has no {layer.name} layer yet; load it with "
+                            f"`gis ingest {layer.name} PATH`", field="layer", value=layer.name)
+    shapes = _spatial_filters(layer, store, sel)
+    fids = _attribute_fids(layer, store, sel, pairs)
+    bbox = None
+    if shapes:
+        bounds = shapely.intersection_all(shapely.box(*np.array([s.bounds for s in shapes]).T))
+        if bounds.is_empty:
+            return
+        bbox = tuple(bounds.bounds)
+    if fids is not None and not fids:
+        return
+    wanted = np.fromiter(fids, dtype=np.int64) if fids is not None else None
+    with pyogrio.open_arrow(store.path, layer=layer.table, bbox=bbox, batch_size=batch,
+                            return_fids=True, use_pyarrow=True) as (meta, reader):
+        crs = meta["crs"] or store.crs()
+        for record_batch in reader:
+            frame = record_batch.to_pandas()
+            fid = frame.pop(meta["fid_column"] or "OGC_FID").to_numpy()
+            geoms = shapely.from_wkb(frame.pop(meta["geometry_name"] or "wkb_geometry"))
+            part = gpd.GeoDataFrame(frame, geometry=geoms, crs=crs)
+            if wanted is not None:
+                part = part[np.isin(fid, wanted)].reset_index(drop=True)
+            part = _keep_meeting(part, shapes)
+            if len(part):
+                yield part
+
+
 def select(layer: LayerDef, store: Any, sel: Selection, *,
            computed: Callable[[], gpd.GeoDataFrame],
            pairs: Callable[[], pd.DataFrame]) -> gpd.GeoDataFrame:
@@ -284,11 +334,9 @@ def select(layer: LayerDef, store: Any, sel: Selection, *,
     if not store.has(layer.table):
         raise NotFoundError(f"the store has no {layer.name} layer yet; load it with "
                             f"`gis ingest {layer.name} PATH`", field="layer", value=layer.name)
-    columns = _needs_attributes(layer, sel)
-    if columns:
-        keys = _key_columns(Path(store.path), layer.table, columns)
-        fids = keys.loc[_attribute_mask(layer, keys, sel, pairs), "fid"].tolist()
-        frame = pyogrio.read_dataframe(store.path, layer=layer.table, fids=fids)
+    fids = _attribute_fids(layer, store, sel, pairs)
+    if fids is not None:
+        frame = pyogrio.read_dataframe(store.path, layer=layer.table, fids=sorted(fids))
     elif shapes:
         bounds = shapely.intersection_all(shapely.box(*np.array([s.bounds for s in shapes]).T))
         if bounds.is_empty:
