@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _bench import peak_gb, run_methods  # noqa: E402
+from _bench import peak_gb, run_methods
 
 METHODS = ("copy", "rows")
 
@@ -68,7 +68,7 @@ def points(store_path: Path, n: int) -> list[tuple[float, float]]:
 def run_method(method: str, work: Path) -> dict[str, float]:
     import shapely
 
-    import gis.violations as violations
+    from gis import violations
     from gis.store import GeoPackageStore
 
     spec = json.loads((work / "spec.json").read_text())

@@ -43,12 +43,12 @@ KIND_TEXTS = {"parcels": ("Thửa đất", "Parcels"), "projects": ("Ranh giới
               "clearance": ("Bảng tiến độ GPMB", "Clearance sheet")}
 TEXTS: dict[str, tuple[str, str]] = {
     "up_title": ("Tải dữ liệu lên", "Uploads"),
-    "up_intro": ("Tải lên tệp shapefile nén (.zip), GeoPackage (.gpkg) hoặc bảng tiến độ giải "
-                 "phóng mặt bằng (.xlsx, .csv). Hệ thống kiểm tra và hiện báo cáo trước; dữ liệu "
-                 "chỉ vào kho khi bạn bấm Nạp.",
-                 "Upload a zipped shapefile (.zip), a GeoPackage (.gpkg) or a land-clearance "
-                 "sheet (.xlsx, .csv). It is checked and the report shown first; nothing enters "
-                 "the store until you commit it."),
+    "up_intro": (("Tải lên tệp shapefile nén (.zip), GeoPackage (.gpkg) hoặc bảng tiến độ giải "
+                  "phóng mặt bằng (.xlsx, .csv). Hệ thống kiểm tra và hiện báo cáo trước; dữ "
+                  "liệu chỉ vào kho khi bạn bấm Nạp."),
+                 ("Upload a zipped shapefile (.zip), a GeoPackage (.gpkg) or a land-clearance "
+                  "sheet (.xlsx, .csv). It is checked and the report shown first; nothing "
+                  "enters the store until you commit it.")),
     "up_kind": ("Loại dữ liệu", "Kind"), "up_file": ("Tệp", "File"),
     "up_options": ("Tuỳ chọn (như lệnh gis ingest)", "Options (as gis ingest)"),
     "up_crs": ("Hệ toạ độ khi tệp không ghi (vd. EPSG:5897)",
@@ -181,7 +181,7 @@ async def _commit(request: Request, upload_id: str, user: User) -> Upload:
             result = await run_in_threadpool(admin_ingest.commit, ctx, store_of(ctx), uploads,
                                              upload, who=user.name)
             upload.state, upload.committed_by = "committed", user.name
-            upload.committed_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            upload.committed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             upload.result = result
             uploads.save(upload)
             return upload
@@ -255,7 +255,7 @@ def local_time(value: object) -> str:
     except (TypeError, ValueError):
         return str(value or "")
     if stamp.tzinfo is None:
-        stamp = stamp.replace(tzinfo=dt.timezone.utc)
+        stamp = stamp.replace(tzinfo=dt.UTC)
     return stamp.astimezone(LOCAL).strftime("%d/%m/%Y %H:%M")
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 from gis.api.admin_uploads import LAYER_KINDS, Upload, Uploads
 from gis.api.deps import Context
 
-__all__ = ["prepare", "commit", "log_rows", "RULES", "SEVERITIES", "HOW"]
+__all__ = ["HOW", "RULES", "SEVERITIES", "commit", "log_rows", "prepare"]
 
 #: rule → (vi, en), for the report page
 RULES: dict[str, tuple[str, str]] = {
@@ -67,8 +67,9 @@ def _spec(ctx: Context, kind: str):  # type: ignore[no-untyped-def]
 
 def _layer_kwargs(ctx: Context, upload: Upload) -> dict[str, Any]:
     o = upload.opts
-    return dict(spec=_spec(ctx, upload.kind), crs=o.crs, layer=o.layer, province=o.province,
-                engine=ctx.ingest.engine, defaults={"ward_code": o.ward} if o.ward else None)
+    return {"spec": _spec(ctx, upload.kind), "crs": o.crs, "layer": o.layer,
+            "province": o.province, "engine": ctx.ingest.engine,
+            "defaults": {"ward_code": o.ward} if o.ward else None}
 
 
 def _scrubbed(value: Any, uploads: Uploads, upload: Upload) -> Any:
@@ -90,7 +91,7 @@ def prepare(ctx: Context, store: Any, uploads: Uploads, upload: Upload) -> dict[
         o = upload.opts
         creport = prepare_clearance(path, store=store, sheet=o.sheet,
                                     known_on=o.known_on_date() or dt.date.today())
-        report = creport.to_dict()
+        report: dict[str, Any] = creport.to_dict()
         report["unmatched"] = [i for i in report["issues"] if i.get("rule") in UNMATCHED]
         report["rows"] = {"total": creport.parse.rows_total, "ok": len(creport.parse.records),
                           "kept_out": len(creport.parse.rejected)}
@@ -124,8 +125,8 @@ def _counts(issues: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _quarantined(frame: pd.DataFrame, kind: str, limit: int = 500) -> list[dict[str, Any]]:
-    from gis.ingest import KEYS
     from gis.fields import LayerKind
+    from gis.ingest import KEYS
 
     key = KEYS[LayerKind.parse(kind)]
     cols = [c for c in ("source_row", key, "reason") if c in frame.columns]

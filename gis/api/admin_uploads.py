@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from gis.errors import DataSourceError, GisError, NotFoundError
 
-__all__ = ["LAYER_KINDS", "KINDS", "Upload", "UploadOptions", "Uploads", "UploadRefused"]
+__all__ = ["KINDS", "LAYER_KINDS", "Upload", "UploadOptions", "UploadRefused", "Uploads"]
 
 LAYER_KINDS = ("parcels", "projects", "buildings", "wards")
 KINDS = (*LAYER_KINDS, "clearance")
@@ -137,7 +137,7 @@ def display_name(name: str | None) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class Uploads:

@@ -529,7 +529,7 @@ def insert_features(con: sqlite3.Connection, table: str, rows: Sequence[Mapping[
         cursor = con.execute(f'INSERT INTO "{table}" ({names}) '
                              f"VALUES ({', '.join('?' * len(values))})", values)
         fids.append(int(cursor.lastrowid or 0))
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
     if bounds:
         minx, miny = min(b[0] for b in bounds), min(b[1] for b in bounds)
         maxx, maxy = max(b[2] for b in bounds), max(b[3] for b in bounds)

@@ -37,7 +37,7 @@ def _shapefile_zip(folder: Path, stem: str, inner: str = "") -> bytes:
 def one_ward_fewer(sample_store: Path, tmp_path: Path) -> tuple[bytes, str, int]:
     """The parcels of the first ward less 40 of them, as a zipped shapefile: (zip, ward, n)."""
     parcels = pyogrio.read_dataframe(_src(sample_store) / "parcels.shp")
-    ward = sorted(parcels["MaXa"].unique())[0]
+    ward = min(parcels["MaXa"].unique())
     subset = parcels[parcels["MaXa"] == ward].iloc[40:]
     out = tmp_path / "shp"
     out.mkdir()
@@ -120,7 +120,7 @@ def test_zipped_shapefile_report_then_commit_changes_the_layer_and_logs_the_admi
 
 
 def test_replace_all_and_strict_options(service, one_ward_fewer):
-    data, _, n = one_ward_fewer
+    data = one_ward_fewer[0]
     res = _post(service, "x.zip", data, "parcels", replace_all="true")
     assert res.status_code == 201 and res.json()["options"] == {"replace_all": True}
     assert res.json()["report"]["preview"]["replaced_wards"] is None
@@ -167,7 +167,7 @@ def test_clearance_sheet_with_known_on(service, sample_store):
     assert (last["user"], last["kind"]) == ("admin", "clearance")
     # a sheet whose parcels the store lacks: the unmatched rows are listed
     csv = ("Mã dự án;Mã xã;Số tờ;Số thửa;Trạng thái\nDA-KHONG-CO;09880;99;999;Đã bàn giao mặt bằng\n"
-           .encode("utf-8"))
+           .encode())
     res = _post(service, "lạ.csv", csv, "clearance")
     assert res.status_code == 201, res.text
     unmatched = res.json()["report"]["unmatched"]
