@@ -18,7 +18,7 @@ import shapely
 
 from gis.api.export_formats import SHP_EXTRA_NAMES
 from gis.io.write import SHP_FIELD_NAMES
-from tests.api.conftest import make_service
+from tests.api.conftest import make_service, start_server
 
 OGRINFO = shutil.which("ogrinfo")
 needs_ogrinfo = pytest.mark.skipif(OGRINFO is None, reason="GDAL's ogrinfo (gdal-bin) not installed")
@@ -29,6 +29,14 @@ def shared(tmp_path_factory, sample_store):  # type: ignore[no-untyped-def]
     """One service for the tests that only read (accounts are slow to create: argon2)."""
     with pytest.MonkeyPatch.context() as mp:
         yield make_service(tmp_path_factory.mktemp("export"), sample_store, mp)
+
+
+@pytest.fixture(scope="module")
+def shared_server(shared):  # type: ignore[no-untyped-def]
+    """A real uvicorn server over the shared service's store (for httpx and Chromium)."""
+    srv = start_server(shared)
+    yield srv
+    srv.stop()
 
 
 def _store(service):  # type: ignore[no-untyped-def]
@@ -318,7 +326,8 @@ def test_no_temporary_files_are_left(service):
 
 
 @needs_ogrinfo
-def test_large_export_streams_in_chunks_and_cleans_up(server, tmp_path):
+def test_large_export_streams_in_chunks_and_cleans_up(shared_server, tmp_path):
+    server = shared_server
     import httpx
 
     svc = server.service
@@ -360,7 +369,8 @@ CHROMIUM = shutil.which("chromium")
 
 @needs_ogrinfo
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed")
-def test_exports_page_in_a_browser_downloads_a_file(server, tmp_path):
+def test_exports_page_in_a_browser_downloads_a_file(shared_server, tmp_path):
+    server = shared_server
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
     from tests.api.conftest import PASSWORD
 
