@@ -90,6 +90,10 @@ async def reader(request: Request, user: User | None = Depends(current_user)) ->
     return await cast("Awaitable[User]", allowed)  # deps types them as plain callables
 
 
+reader.permission = Permission.READ  # type: ignore[attr-defined]  (the role matrix test reads it)
+reader.page = False  # type: ignore[attr-defined]  (JSON unless the client asks for HTML)
+
+
 @dataclass(frozen=True)
 class Published:
     """A collection as this reader sees it in this store."""
