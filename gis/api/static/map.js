@@ -48,6 +48,12 @@
   css.textContent = window.gisToolsCss || "";
   document.head.appendChild(css);
   window.gisSetupFrame(map);  // formatting, styles, popups, legend, layer control
+  if (window.matchMedia("(max-width: 600px)").matches && !window.gisControl.options.collapsed) {
+    // on a phone the layer list opens from its button (Control.Layers lays out again on add)
+    map.removeControl(window.gisControl);
+    window.gisControl.options.collapsed = true;
+    window.gisControl.addTo(map);
+  }
 
   // ---- layers ----------------------------------------------------------------------------
   var configs = {}, entries = {}, pending = [];
