@@ -338,50 +338,46 @@ def _journal(path: Path) -> Path:
 class _ReadWriteLock:
     """Many readers or one writer, within one process; re-entrant for readers, and a thread
     that writes may also read. Waiting writers go first, so a stream of reads cannot starve a
-    flag."""
+    flag. A read may end on another thread than it began (a streamed response's generator):
+    its depth is kept by the thread that began it, not in thread-local storage."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._readers = 0
+        self._depth: dict[int, int] = {}  # reading thread → nesting depth
         self._writer: int | None = None
         self._waiting = 0
-        self._local = threading.local()
 
     def held(self) -> bool:
-        return getattr(self._local, "depth", 0) > 0 or self._writer == threading.get_ident()
+        me = threading.get_ident()
+        return self._depth.get(me, 0) > 0 or self._writer == me
 
     @contextlib.contextmanager
     def shared(self) -> Iterator[None]:
-        if self.held():
-            self._local.depth = getattr(self._local, "depth", 0) + 1
-            try:
-                yield
-            finally:
-                self._local.depth -= 1
-            return
+        me = threading.get_ident()
         with self._cond:
-            while self._writer is not None or self._waiting:
-                self._cond.wait()
-            self._readers += 1
-        self._local.depth = 1
+            if not self.held():  # nested reads never wait: a waiting writer would deadlock
+                while self._writer is not None or self._waiting:
+                    self._cond.wait()
+            self._depth[me] = self._depth.get(me, 0) + 1
         try:
             yield
         finally:
-            self._local.depth = 0
             with self._cond:
-                self._readers -= 1
-                self._cond.notify_all()
+                self._depth[me] -= 1
+                if not self._depth[me]:
+                    del self._depth[me]
+                    self._cond.notify_all()
 
     @contextlib.contextmanager
     def exclusive(self) -> Iterator[None]:
         me = threading.get_ident()
-        if getattr(self._local, "depth", 0) > 0 or self._writer == me:
+        if self.held():
             raise RuntimeError("an in-place write of the store cannot start inside a read of it "
                                "(or inside another write) on the same thread")
         with self._cond:
             self._waiting += 1
             try:
-                while self._writer is not None or self._readers:
+                while self._writer is not None or self._depth:
                     self._cond.wait()
             finally:
                 self._waiting -= 1
