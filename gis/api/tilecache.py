@@ -8,9 +8,9 @@ process, with an STRtree, and an LRU of encoded vector tiles.
 - when it moved, each table in use gets a *signature*: small tables and tables written row by
   row in place (``violation_cases``) take the file version itself (they reload on any change,
   which costs milliseconds); large tables take GeoPackage's ``gpkg_contents.last_change`` with
-  their row count and largest rowid, because they are only ever rewritten whole (ingest,
-  clearance write-back), which stamps ``last_change``. So a new case is on the next tile, while
-  100 000 parcels are not reloaded each time an inspector flags one.
+  their largest rowid, because they are only ever rewritten whole by GDAL (ingest, clearance
+  write-back), which stamps ``last_change``. So a new case is on the next tile, while 100 000
+  parcels are not reloaded each time an inspector flags one.
 
 Tiles are cached by (layer, signature, properties, z, x, y); the signature is also the ETag.
 
@@ -52,7 +52,7 @@ __all__ = ["LayerData", "MapRegistry", "ServedLayer", "TileCache", "json_safe", 
 #: Tables changed row by row in place (no ``last_change`` stamp): keyed on the file version.
 IN_PLACE_TABLES = frozenset({"violation_cases", "violation_history", "violation_attachments"})
 #: Tables up to this many rows reload on any change of the store file (cheap).
-SMALL_TABLE = 20_000
+SMALL_TABLE = 2_000
 MIN_UNITS = 8          # tile units (half a pixel at 256 px): smaller features are left out
 MAX_FEATURES = 25_000  # per tile, the largest kept
 #: Fields the find box searches, when a table has them.
@@ -116,12 +116,28 @@ class LayerData:
     flat: mvt.Flat
     is_point: np.ndarray
     props: pd.DataFrame        # fields (present ones) and FIND_FIELDS, index 0..n-1
-    columns: dict[str, mvt.Column]
+    _columns: dict[str, mvt.Column] = field(default_factory=dict)
     _normalised: dict[str, np.ndarray] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def count(self) -> int:
         return len(self.geoms)
+
+    def columns(self, fields: tuple[str, ...]) -> list[mvt.Column]:
+        """The encoded columns of ``fields`` the table has (encoded on first use)."""
+        out = []
+        for name in fields:
+            if name not in self.props.columns:
+                continue
+            col = self._columns.get(name)
+            if col is None:
+                with self._lock:
+                    col = self._columns.get(name)
+                    if col is None:
+                        col = self._columns[name] = mvt.column(name, self.props[name])
+            out.append(col)
+        return out
 
     def normalised(self, name: str) -> np.ndarray:
         if name not in self._normalised:
@@ -235,16 +251,18 @@ def _contents(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
 
 def _table_signature(store, table: str, last_change: str,
                      version: tuple[object, ...]) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
+    """``max(rowid)`` is read from the end of the table's b-tree (no scan); it is also the
+    size of tables GDAL wrote, whose fids run from 1."""
     ident = '"' + table.replace('"', '""') + '"'  # a name gpkg_contents lists, quoted
     with _reading(store):
         con = _connect_ro(store.path)
         try:
-            count, top = con.execute(f"SELECT count(*), max(rowid) FROM {ident}").fetchone()
+            top = con.execute(f"SELECT max(rowid) FROM {ident}").fetchone()[0] or 0
         finally:
             con.close()
-    if table in IN_PLACE_TABLES or count <= SMALL_TABLE:
-        return ("file", version, count, top)
-    return ("table", last_change, count, top)
+    if table in IN_PLACE_TABLES or top <= SMALL_TABLE:
+        return ("file", version, top)
+    return ("table", last_change, top)
 
 
 def _load(store, served: ServedLayer, table: str | None,
@@ -263,12 +281,12 @@ def _load(store, served: ServedLayer, table: str | None,
     if frame.crs is not None and len(geoms):
         geoms = crsmod.transform_geometries(geoms, frame.crs, _EPSG3857)
     props = pd.DataFrame(frame.drop(columns="geometry"))
-    columns = {f: mvt.column(f, props[f]) for f in served.fields if f in props.columns}
-    return LayerData(key=served.key, table=table, signature=signature, geoms=geoms,
+    data = LayerData(key=served.key, table=table, signature=signature, geoms=geoms,
                      bounds=shapely.bounds(geoms).reshape(-1, 4), tree=shapely.STRtree(geoms),
                      flat=mvt.flatten(geoms),
-                     is_point=np.isin(shapely.get_type_id(geoms), (0, 4)), props=props,
-                     columns=columns)
+                     is_point=np.isin(shapely.get_type_id(geoms), (0, 4)), props=props)
+    data.columns(served.style_fields)  # what the web map asks for, ready before its first tile
+    return data
 
 
 class TileCache:
@@ -382,8 +400,8 @@ def render_tile(data: LayerData, z: int, x: int, y: int, fields: tuple[str, ...]
     crossing = rows[~inside]
     clipped = shapely.clip_by_rect(data.geoms[crossing], qminx, qminy, qmaxx, qmaxy)
     flat = mvt.concat(whole, mvt.flatten(clipped))
-    columns = [data.columns[f] for f in fields if f in data.columns]
-    return mvt.encode_layer(data.key, flat, np.r_[rows[inside], crossing], columns, bounds)
+    return mvt.encode_layer(data.key, flat, np.r_[rows[inside], crossing], data.columns(fields),
+                            bounds)
 
 
 def to_wgs84(geoms: np.ndarray) -> np.ndarray:

@@ -58,7 +58,7 @@
   // ---- layers ----------------------------------------------------------------------------
   var configs = {}, entries = {}, pending = [];
   window.gisLayers = {};
-  window.gisStats = {tiles: {}, features: {}, firstDrawn: {}};
+  window.gisStats = {tiles: {}, features: {}, firstDrawn: {}, loaded: {}};
 
   function styleOf(cfg, props) {
     var s = window.gisStyle(cfg.style, props);
@@ -84,6 +84,9 @@
       stats.tiles[entry.key] = (stats.tiles[entry.key] || 0) + 1;
       stats.features[entry.key] = (stats.features[entry.key] || 0) + n;
       if (n && stats.firstDrawn[entry.key] === undefined) { stats.firstDrawn[entry.key] = performance.now(); }
+    });
+    layer.on("load", function () {  // every tile in view is drawn
+      if (window.gisStats.loaded[entry.key] === undefined) { window.gisStats.loaded[entry.key] = performance.now(); }
     });
     layer.gisRefresh = function () {
       layer.setUrl(entry.url + "&v=" + Date.now());
