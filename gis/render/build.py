@@ -176,8 +176,10 @@ def build_map(spec: MapSpec, layers: list[ResolvedLayer], frames: dict[str, gpd.
     tiles = None if spec.base_map == "none" else (
         "OpenStreetMap" if spec.base_map == "osm" else spec.base_map)
     fmap = _OfflineMap(location=[0, 0], zoom_start=2, tiles=tiles, control_scale=True,
-                       prefer_canvas=True, max_zoom=22,
+                       prefer_canvas=True, max_zoom=22, zoom_snap=0.25,
                        attr=None if tiles in (None, "OpenStreetMap") else spec.base_map_attribution)
+    if bounds is not None:  # the view first: layers are then projected once, at their zoom
+        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     fmap.add_child(Frame(_legend(layers, frames, lang), lang, yes_no(lang),
                          collapsed=len(frames) > 6))
     for layer in layers:
@@ -189,8 +191,6 @@ def build_map(spec: MapSpec, layers: list[ResolvedLayer], frames: dict[str, gpd.
                                  layer.show))
     crs = next((f.crs for f in frames.values() if f.crs is not None), None)
     fmap.add_child(MapTools(lang, crs=crs))
-    if bounds is not None:
-        fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     return fmap
 
 
