@@ -190,6 +190,24 @@ def test_geopackage_upload_then_discard_removes_the_files(service, sample_store)
                               headers=service.auth("admin")).status_code == 404
 
 
+def test_a_new_office_starts_from_an_empty_store(service, sample_store):
+    """First install: no store yet; wards then parcels are loaded from the browser's API."""
+    service.store.unlink()
+    src = _src(sample_store)
+    assert service.client.get("/api/uploads/log", headers=service.auth("admin")).json() == []
+    for kind, name, data in (("wards", "xa.gpkg", (src / "wards.gpkg").read_bytes()),
+                             ("parcels", "thua.zip", _shapefile_zip(src, "parcels"))):
+        res = _post(service, name, data, kind)
+        assert res.status_code == 201, res.text
+        res = service.client.post(f"/api/uploads/{res.json()['id']}/commit",
+                                  headers=service.auth("admin"))
+        assert res.status_code == 200, res.text
+    log = service.client.get("/api/uploads/log", headers=service.auth("admin")).json()
+    assert [(r["kind"], r["who"], r["file"]) for r in log] == \
+        [("parcels", "admin", "thua.zip"), ("wards", "admin", "xa.gpkg")]
+    assert pyogrio.read_info(service.store, layer="parcels")["features"] == log[0]["rows_loaded"]
+
+
 # -- refused before anything is kept ---------------------------------------------------------------
 def test_path_traversal_zip_is_refused_and_nothing_is_written(service, sample_store):
     shp = _src(sample_store)
