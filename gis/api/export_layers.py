@@ -11,6 +11,7 @@ filter (touching a boundary is not enough).
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 import sqlite3
@@ -42,6 +43,7 @@ __all__ = [
     "layer_def",
     "parse_output_crs",
     "parse_selection",
+    "reading",
     "select",
 ]
 
@@ -197,21 +199,34 @@ def parse_selection(layer: LayerDef, store: Any, *, ward: str | None, project: s
     return Selection(ward, project, status, bbox_tuple, src, box)
 
 
-def _key_columns(path: Path, table: str, columns: list[str]) -> pd.DataFrame:
+def reading(store: Any) -> contextlib.AbstractContextManager[Any]:
+    """The store's read lock for direct GDAL/SQLite access (see :mod:`gis.store.geopackage`:
+    a GDAL read ending inside another thread's in-place write would drop its SQLite locks)."""
+    method = getattr(store, "reading", None)
+    return method() if method is not None else contextlib.nullcontext()
+
+
+def _key_columns(store: Any, table: str, columns: list[str]) -> pd.DataFrame:
     """``fid`` and a few columns of a store table, read with plain SQLite (names come from the
     layer registry, never from the client)."""
     quoted = ", ".join(f'"{c}"' for c in ["fid", *columns])
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        return pd.read_sql_query(f'SELECT {quoted} FROM "{table}"', con)
-    finally:
-        con.close()
+    with reading(store):
+        con = sqlite3.connect(f"file:{Path(store.path)}?mode=ro", uri=True, timeout=30)
+        try:
+            return pd.read_sql_query(f'SELECT {quoted} FROM "{table}"', con)
+        finally:
+            con.close()
+
+
+def _read(store: Any, table: str, **kwargs: Any) -> gpd.GeoDataFrame:
+    with reading(store):
+        return pyogrio.read_dataframe(store.path, layer=table, **kwargs)
 
 
 def _shape(store: Any, table: str, column: str, value: str) -> shapely.Geometry:
-    frame = _key_columns(Path(store.path), table, [column])
+    frame = _key_columns(store, table, [column])
     fids = frame.loc[frame[column].astype(str) == value, "fid"].tolist()
-    geoms = pyogrio.read_dataframe(store.path, layer=table, fids=fids).geometry
+    geoms = _read(store, table, fids=fids).geometry
     return shapely.union_all(np.asarray(geoms.values, dtype=object))
 
 
@@ -279,7 +294,7 @@ def _attribute_fids(layer: LayerDef, store: Any, sel: Selection,
     columns = _needs_attributes(layer, sel)
     if not columns:
         return None
-    keys = _key_columns(Path(store.path), layer.table, columns)
+    keys = _key_columns(store, layer.table, columns)
     return set(keys.loc[_attribute_mask(layer, keys, sel, pairs), "fid"].tolist())
 
 
@@ -306,8 +321,11 @@ def iter_select(layer: LayerDef, store: Any, sel: Selection, *,
     if fids is not None and not fids:
         return
     wanted = np.fromiter(fids, dtype=np.int64) if fids is not None else None
-    with pyogrio.open_arrow(store.path, layer=layer.table, bbox=bbox, batch_size=batch,
-                            return_fids=True, use_pyarrow=True) as (meta, reader):
+    # filters are resolved above (they may compute the clearance overlay): only the stream
+    # itself holds the store's read lock
+    with reading(store), pyogrio.open_arrow(store.path, layer=layer.table, bbox=bbox,
+                                            batch_size=batch, return_fids=True,
+                                            use_pyarrow=True) as (meta, reader):
         crs = meta["crs"] or store.crs()
         for record_batch in reader:
             frame = record_batch.to_pandas()
@@ -336,16 +354,15 @@ def select(layer: LayerDef, store: Any, sel: Selection, *,
                             f"`gis ingest {layer.name} PATH`", field="layer", value=layer.name)
     fids = _attribute_fids(layer, store, sel, pairs)
     if fids is not None:
-        frame = pyogrio.read_dataframe(store.path, layer=layer.table, fids=sorted(fids))
+        frame = _read(store, layer.table, fids=sorted(fids))
     elif shapes:
         bounds = shapely.intersection_all(shapely.box(*np.array([s.bounds for s in shapes]).T))
         if bounds.is_empty:
-            frame = pyogrio.read_dataframe(store.path, layer=layer.table, fids=[])
+            frame = _read(store, layer.table, fids=[])
         else:
-            frame = pyogrio.read_dataframe(store.path, layer=layer.table,
-                                           bbox=tuple(bounds.bounds), use_arrow=True)
+            frame = _read(store, layer.table, bbox=tuple(bounds.bounds), use_arrow=True)
     else:
-        frame = pyogrio.read_dataframe(store.path, layer=layer.table, use_arrow=True)
+        frame = _read(store, layer.table, use_arrow=True)
     if frame.crs is None:
         frame = frame.set_crs(store.crs())
     return _keep_meeting(frame, shapes)

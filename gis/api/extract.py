@@ -24,6 +24,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from gis.api.deps import PUBLIC, context, require, store_of
+from gis.api.export_layers import reading
 from gis.api.security import Permission, User
 from gis.errors import NotFoundError
 
@@ -59,15 +60,17 @@ def _clean(value: object) -> object:
 def _find(store: Any, key: str) -> gpd.GeoDataFrame:
     if not store.has("parcels"):
         raise NotFoundError("the store has no parcels yet", field="parcel_key", value=key)
-    con = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, timeout=30)
-    try:
-        rows = con.execute('SELECT fid FROM "parcels" WHERE parcel_key = ?', (key,)).fetchall()
-    finally:
-        con.close()
-    if not rows:
-        raise NotFoundError(f"no parcel {key!r}; a parcel key is ward-sheet-number, e.g. "
-                            "09880-1-5", field="parcel_key", value=key)
-    frame = pyogrio.read_dataframe(store.path, layer="parcels", fids=[rows[0][0]])
+    with reading(store):
+        con = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = con.execute('SELECT fid FROM "parcels" WHERE parcel_key = ?',
+                               (key,)).fetchall()
+        finally:
+            con.close()
+        if not rows:
+            raise NotFoundError(f"no parcel {key!r}; a parcel key is ward-sheet-number, e.g. "
+                                "09880-1-5", field="parcel_key", value=key)
+        frame = pyogrio.read_dataframe(store.path, layer="parcels", fids=[rows[0][0]])
     return frame if frame.crs is not None else frame.set_crs(store.crs())
 
 

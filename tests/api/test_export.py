@@ -419,3 +419,35 @@ def test_exports_page_in_a_browser_downloads_a_file(shared_server, tmp_path):
             browser.close()
     assert _counts(_ogrinfo(target)) == [1]
     assert errors == [] and outside == []
+
+
+def test_exports_beside_inspectors_writing_in_place(service):
+    """Exports read the store with GDAL directly, under the store's read lock: flags written
+    in place meanwhile (same process) all land, and the file stays sound."""
+    import threading
+
+    from gis.violations import flag
+
+    store = _store(service)
+    parcels = store.read("parcels", columns=["parcel_key"]).geometry.head(6)
+    before = len(store.read("violation_cases"))
+    failures: list[str] = []
+
+    def flags() -> None:
+        try:
+            for geom in parcels:
+                flag(store, geom.representative_point(), kind="encroachment_public_land",
+                     who="test")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(repr(exc))
+
+    writer = threading.Thread(target=flags)
+    writer.start()
+    for query in ("parcels?format=geojson", "violations?format=gpkg", "parcels?format=csv",
+                  "buildings?format=geojson&ward=09883"):
+        res = service.client.get(f"/api/export/{query}", headers=service.auth("planner"))
+        assert res.status_code == 200, res.text[:300]
+    writer.join(timeout=120)
+    assert failures == []
+    assert len(store.read("violation_cases")) == before + len(parcels)
+    assert store.vacuum_check()
