@@ -171,7 +171,9 @@ def require_case(store: Any, case_id: str) -> None:
         try:
             found = con.execute(f'SELECT 1 FROM "{CASES}" WHERE case_id = ? LIMIT 1',
                                 (case_id,)).fetchone() is not None
-        except sqlite3.OperationalError:  # no cases table yet
+        except sqlite3.OperationalError as exc:  # no cases table yet; anything else is real
+            if "no such table" not in str(exc):
+                raise
             found = False
         finally:
             con.close()
