@@ -52,8 +52,8 @@ SHP_FIELD_NAMES = {
     "building_id": "bldg_id", "year_built": "year_blt", "fingerprint": "fingerprnt",
     "parcel_keys": "parcels", "minutes_no": "minutes", "minutes_date": "minutes_dt",
     "decision_no": "decision", "decision_date": "decisn_dt", "conclusion_no": "conclusion",
-    "conclusion_date": "concl_dt", "remedy_deadline": "remedy_by", "closed_reason": "closed_why", "occurred_on": "occurred",
-    "created_at": "created", "updated_at": "updated",
+    "conclusion_date": "concl_dt", "remedy_deadline": "remedy_by", "closed_reason": "closed_why",
+    "occurred_on": "occurred", "created_at": "created", "updated_at": "updated",
 }
 # Text columns that can exceed the DBF's 254 characters: left out of shapefiles (and reported).
 SHP_DROPPED = ("geometry_original_wkt", "extra", "evidence")
