@@ -16,9 +16,12 @@ store (a new case) is on the next request.
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
@@ -28,13 +31,23 @@ from gis.api.deps import context, require, store_of
 from gis.api.security import Permission, User
 from gis.api.tilecache import MapRegistry, ServedLayer, TileCache, geojson
 
-__all__ = ["CACHE_CONTROL", "MVT_TYPE", "MapServices", "router", "services"]
+__all__ = ["CACHE_CONTROL", "MVT_TYPE", "MapServices", "Reader", "router", "services",
+           "services_of", "warm"]
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
 CACHE_CONTROL = "private, no-cache"
 _CREATE = threading.Lock()
+log = logging.getLogger("gis.api")
 
-router = APIRouter(tags=["map data"])
+
+@asynccontextmanager
+async def _warm_up(app: Any) -> AsyncIterator[None]:
+    """At start, read the maps' layers in the background, so the first page does not wait."""
+    threading.Thread(target=warm, args=(app,), name="gis-map-warm-up", daemon=True).start()
+    yield
+
+
+router = APIRouter(tags=["map data"], lifespan=_warm_up)
 Reader = Annotated[User, Depends(require(Permission.READ))]
 
 
@@ -48,18 +61,35 @@ class MapServices:
 
 
 def services(request: Request) -> MapServices:
-    state = request.app.state
+    return services_of(request.app)
+
+
+def services_of(app: Any) -> MapServices:
+    state = app.state
     found = getattr(state, "gis_maps", None)
     if found is None:
         with _CREATE:
             found = getattr(state, "gis_maps", None)
             if found is None:
-                ctx = context(request)
+                ctx = state.gis
                 found = MapServices(
                     MapRegistry(ctx.root / ctx.service.maps, ctx.root / ctx.ingest.catalog),
                     TileCache(ctx.service.tile_cache_mb * 1024 * 1024))
                 state.gis_maps = found
     return found
+
+
+def warm(app: Any) -> None:
+    """Load every layer of every map into the cache (a failure is logged: requests will meet
+    it again and answer it)."""
+    try:
+        svc = services_of(app)
+        store = store_of(app.state.gis)
+        for map_id, (_, layers) in svc.registry.maps().items():
+            for layer in layers:
+                svc.cache.layer(store, ServedLayer(map_id, layer))
+    except Exception:  # a background thread: log it, never die loudly
+        log.warning("map layers not loaded at start", exc_info=True)
 
 
 def _tile_numbers(z: str, x: str, y: str) -> tuple[int, int, int]:
