@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import re
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 import numpy as np
+import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
@@ -109,8 +111,6 @@ def _bounds(items: list[tuple[ServedLayer, LayerData]]) -> list[list[float]] | N
         return None
     b = np.vstack([d.bounds for d in content])
     box = np.array([np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3])])
-    import shapely
-
     corners = to_wgs84(np.array([shapely.Point(box[0], box[1]), shapely.Point(box[2], box[3])]))
     (w, s), (e, n) = shapely.get_coordinates(corners)
     return [[float(s), float(w)], [float(n), float(e)]]
@@ -123,10 +123,10 @@ def map_document(request: Request, map_id: str, lang: str, *,
     layers = []
     for served, data in items:
         use = source if source != "auto" else ("geojson" if data.count <= GEOJSON_MAX else "tiles")
-        key = served.key
-        url = (f"/tiles/{key}/{{z}}/{{x}}/{{y}}.mvt?map={map_id}&properties=style"
-               if use == "tiles" else f"/api/layers/{key}.geojson?map={map_id}")
-        layers.append({"key": key, "source": use, "url": url, "show": served.layer.show,
+        key, mid = quote(served.key, safe=""), quote(map_id, safe="")
+        url = (f"/tiles/{key}/{{z}}/{{x}}/{{y}}.mvt?map={mid}&properties=style"
+               if use == "tiles" else f"/api/layers/{key}.geojson?map={mid}")
+        layers.append({"key": served.key, "source": use, "url": url, "show": served.layer.show,
                        "count": data.count, "cases": data.table == "violation_cases",
                        "parcels": data.table == "parcels",
                        "config": _layer_config(served.layer, lang)})
@@ -145,7 +145,8 @@ def map_page(request: Request, user: PageReader, map_id: str,
     doc = map_document(request, map_id, lang, source=source)
     can_write = user.can(Permission.WRITE)
     doc.update({
-        "texts": _pick(lang), "can_write": can_write, "frame": f"/maps/{map_id}/frame.js?lang={lang}",
+        "texts": _pick(lang), "can_write": can_write,
+        "frame": f"/maps/{quote(map_id, safe='')}/frame.js?lang={lang}",
         "kinds": [[k, v[0] if lang == "vi" else k.replace("_", " ").capitalize()]
                   for k, v in KINDS.items()] if can_write else []})
     return render(request, "map.html", user=user, extra_texts=_TEXTS, doc=doc,
@@ -235,8 +236,6 @@ def features_at(request: Request, user: Reader, map_id: str,
             summary="Find a parcel (ward-sheet-number or sheet/number), case, project or name")
 def find_feature(request: Request, user: Reader, map_id: str,
                  q: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, object]:
-    import shapely
-
     _, items = _served(request, map_id)
     for names in (False, True):  # identifiers in every layer first, then names
         for served, data in items:
