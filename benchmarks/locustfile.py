@@ -2,7 +2,8 @@
 opening the map page, querying cases as GeoJSON by box, and inspectors flagging cases.
 
 Configured by environment (written by service_load.py): GIS_LOAD_PLAN (JSON: tiles, boxes,
-points, tokens), GIS_LOAD_ACKS (file where every acknowledged case id is appended)."""
+points, tokens), GIS_LOAD_ACKS (file where every acknowledged case id is appended),
+GIS_LOAD_WAIT ("min,max" seconds between a user's requests)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,11 @@ from locust import HttpUser, between, task
 
 PLAN = json.loads(open(os.environ["GIS_LOAD_PLAN"], encoding="utf-8").read())
 ACKS = os.environ["GIS_LOAD_ACKS"]
+WAIT = tuple(float(v) for v in os.environ.get("GIS_LOAD_WAIT", "0.5,1.5").split(","))
 
 
 class Officer(HttpUser):
-    wait_time = between(0.05, 0.2)
+    wait_time = between(*WAIT)  # seconds a user looks at the map between requests
 
     def on_start(self) -> None:
         self.viewer = {"Authorization": f"Bearer {PLAN['tokens']['viewer']}"}

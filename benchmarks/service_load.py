@@ -135,6 +135,8 @@ def main() -> None:
     parser.add_argument("--parcels", type=int, default=20_000)
     parser.add_argument("--users", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--wait", default="0.5,1.5",
+                        help="seconds between one user's requests, min,max (0,0: saturate)")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default a temp folder)")
     args = parser.parse_args()
     locust = shutil.which("locust") or str(Path(sys.executable).parent / "locust")
@@ -172,7 +174,7 @@ def main() -> None:
                               "-t", f"{args.seconds}s", "-H", url, "--csv", str(work / "load"),
                               "--only-summary", "--loglevel", "WARNING"],
                              env={**env, "GIS_LOAD_PLAN": str(work / "plan.json"),
-                                  "GIS_LOAD_ACKS": str(acks)},
+                                  "GIS_LOAD_ACKS": str(acks), "GIS_LOAD_WAIT": args.wait},
                              capture_output=True, text=True)
     finally:
         server.terminate()
@@ -186,8 +188,9 @@ def main() -> None:
     integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
     con.close()
     lost = [a for a in acked if a not in stored]
-    print(f"\n{args.parcels:,} parcels, {args.users} locust users for {args.seconds} s against "
-          f"gis serve --workers 2 (loopback, {os.cpu_count()} cores)\n")
+    print(f"\n{args.parcels:,} parcels, {args.users} locust users (each waiting {args.wait} s "
+          f"between requests) for {args.seconds} s against gis serve --workers 2 (loopback, "
+          f"{os.cpu_count()} cores)\n")
     print(f"{'request':<10} {'count':>7} {'fail':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
           f" {'1-client p95':>13} {'×':>6}")
     for name in ("tile", "map page", "geojson", "flag"):
