@@ -4,7 +4,8 @@ process, with an STRtree, and an LRU of encoded vector tiles.
 **Freshness.** A layer is reloaded when its table changes, and only then:
 
 - the store file's *version* (inode, size, modification time and SQLite's file change counter,
-  read under the store's reader lock) is checked on every request — a few microseconds;
+  read with ``pread`` from a descriptor kept open, so it waits for no writer) is checked on
+  every request — a few microseconds;
 - when it moved, each table in use gets a *signature*: small tables and tables written row by
   row in place (``violation_cases``) take the file version itself (they reload on any change,
   which costs milliseconds); large tables take GeoPackage's ``gpkg_contents.last_change`` with
@@ -218,18 +219,43 @@ def _reading(store):  # type: ignore[no-untyped-def]
     return reading() if reading is not None else contextlib.nullcontext()
 
 
-def file_version(store) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
-    """Inode, size, mtime and SQLite's file change counter (header bytes 24-27, bumped by every
-    committed transaction in rollback-journal mode): changes with every write."""
-    path = Path(store.path)
-    try:
-        with _reading(store):
+class _Header:
+    """Reads a store file's version without taking any lock: ``stat`` plus a ``pread`` of the
+    SQLite header on a descriptor kept open (closing a descriptor would drop this process's
+    POSIX locks on the file, the SQLite writers' among them; so it is only closed once the
+    file was replaced and nobody writes that inode any more)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._open: tuple[str, int, int] | None = None  # path, inode, descriptor
+
+    def version(self, path: Path) -> tuple[object, ...]:
+        """Inode, size, mtime and SQLite's file change counter (header bytes 24-27, bumped by
+        every committed transaction in rollback-journal mode)."""
+        try:
             st = os.stat(path)
-            with open(path, "rb") as fh:
-                header = fh.read(28)
-    except FileNotFoundError:
-        return ("missing",)
-    return (st.st_ino, st.st_size, st.st_mtime_ns, header[24:28])
+        except FileNotFoundError:
+            return ("missing",)
+        with self._lock:
+            if self._open is None or self._open[:2] != (str(path), st.st_ino):
+                if self._open is not None:
+                    os.close(self._open[2])  # the replaced file's: no writer holds it
+                    self._open = None
+                try:
+                    fd = os.open(path, os.O_RDONLY)
+                except FileNotFoundError:
+                    return ("missing",)
+                if os.fstat(fd).st_ino != st.st_ino:  # replaced between stat and open
+                    st = os.fstat(fd)
+                self._open = (str(path), st.st_ino, fd)
+            header = os.pread(self._open[2], 28, 0)
+        return (st.st_ino, st.st_size, st.st_mtime_ns, header[24:28])
+
+    def close(self) -> None:
+        with self._lock:
+            if self._open is not None:
+                os.close(self._open[2])
+                self._open = None
 
 
 def _connect_ro(path: Path) -> sqlite3.Connection:
@@ -302,10 +328,11 @@ class TileCache:
         self._loading: dict[tuple[str, str], threading.Lock] = {}
         self._tiles: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
         self._bytes = 0
+        self._header = _Header()
 
     # -- freshness ------------------------------------------------------------------------
     def _state(self, store) -> tuple[tuple[object, ...], dict[str, str]]:  # type: ignore[no-untyped-def]
-        version = file_version(store)
+        version = self._header.version(Path(store.path))
         with self._lock:
             if self._version == version:
                 return version, self._contents
@@ -331,6 +358,30 @@ class TileCache:
                 if self._version == version:
                     self._sigs[table] = sig
         return (table, sig, served.layer.where, today)
+
+    def current(self, store, served: ServedLayer) -> LayerData | None:  # type: ignore[no-untyped-def]
+        """The layer's data if it is loaded and the store has not changed since (a ``stat`` and
+        a ``pread``, nothing that waits); None when :meth:`layer` has work to do."""
+        version = self._header.version(Path(store.path))
+        data = self._layers.get((served.map_id, served.key))
+        with self._lock:
+            if data is None or self._version != version:
+                return None
+            table = data.table
+            sig = self._sigs.get(table) if table is not None else ("absent",)
+        if sig is None:
+            return None
+        today = dt.date.today().isoformat() if "age_days" in served.layer.popup else None
+        return data if data.signature == (table, sig, served.layer.where, today) else None
+
+    def cached_tile(self, data: LayerData, served: ServedLayer, z: int, x: int, y: int,
+                    fields: tuple[str, ...]) -> bytes | None:
+        key = (served.map_id, served.key, data.signature, fields, z, x, y)
+        with self._lock:
+            hit = self._tiles.get(key)
+            if hit is not None:
+                self._tiles.move_to_end(key)
+            return hit
 
     def layer(self, store, served: ServedLayer) -> LayerData:  # type: ignore[no-untyped-def]
         """The layer's data as of now (loaded on first use and after its table changed)."""

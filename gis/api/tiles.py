@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from gis.api import mvt
 from gis.api.deps import context, require, store_of
@@ -116,22 +117,29 @@ def _headers(etag: str) -> dict[str, str]:
             summary="A map layer as a Mapbox vector tile",
             responses={200: {"content": {MVT_TYPE: {}}}, 204: {"description": "empty tile"},
                        304: {"description": "not modified (ETag)"}})
-def tile(request: Request, user: Reader, layer: str, z: str, x: str, y: str,
-         map_id: Annotated[str | None, Query(alias="map", description="map id (maps/*.yaml) "
-                                             "when several maps define the layer")] = None,
-         properties: Annotated[Literal["all", "style"], Query(
-             description="all: popup, progress and style fields; style: style fields only")
-         ] = "all") -> Response:
+async def tile(request: Request, user: Reader, layer: str, z: str, x: str, y: str,
+               map_id: Annotated[str | None, Query(alias="map", description="map id "
+                                                   "(maps/*.yaml) when several maps define "
+                                                   "the layer")] = None,
+               properties: Annotated[Literal["all", "style"], Query(
+                   description="all: popup, progress and style fields; style: style fields "
+                               "only")] = "all") -> Response:
+    """A cached tile of an unchanged layer is answered on the event loop; reading a layer and
+    encoding a tile go to the thread pool."""
     zi, xi, yi = _tile_numbers(z, x, y)
     svc = services(request)
     served = svc.registry.layer(layer, map_id)
     store = store_of(context(request))
-    data = svc.cache.layer(store, served)
+    data = svc.cache.current(store, served)
+    if data is None:
+        data = await run_in_threadpool(svc.cache.layer, store, served)
     fields = served.style_fields if properties == "style" else served.fields
     etag = svc.cache.etag(data.signature, served.map_id, served.key, fields, zi, xi, yi)
     if _not_modified(request, etag):
         return Response(status_code=304, headers=_headers(etag))
-    body = svc.cache.tile(data, served, zi, xi, yi, fields)
+    body = svc.cache.cached_tile(data, served, zi, xi, yi, fields)
+    if body is None:
+        body = await run_in_threadpool(svc.cache.tile, data, served, zi, xi, yi, fields)
     if not body:
         return Response(status_code=204, headers=_headers(etag))
     return Response(body, media_type=MVT_TYPE, headers=_headers(etag))
