@@ -68,10 +68,22 @@
     return s;
   }
 
+  // VectorGrid decodes and draws a whole tile in one task: the fetch starts two frames after
+  // the tile is wanted, so a zoom or a pan is on screen before new tiles take the main thread
+  var fetchTile = L.VectorGrid.Protobuf.prototype._getVectorTilePromise;
+  var Grid = L.VectorGrid.Protobuf.extend({
+    _getVectorTilePromise: function (coords) {
+      var self = this;
+      return new Promise(function (resolve) {
+        L.Util.requestAnimFrame(function () { L.Util.requestAnimFrame(resolve); });
+      }).then(function () { return fetchTile.call(self, coords); });
+    }
+  });
+
   function tileLayer(entry, index) {
     var cfg = entry.config, styles = {};
     styles[entry.key] = function (props) { return styleOf(cfg, props); };
-    var layer = L.vectorGrid.protobuf(entry.url, {
+    var layer = new Grid(entry.url, {
       rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: false,
       getFeatureId: function (f) { return f.id; }, maxZoom: 22, maxNativeZoom: 22,
       zIndex: 10 + index, fetchOptions: {credentials: "same-origin"}
