@@ -5,6 +5,9 @@ Data goes to WGS 84 through the pinned EPSG:6960 transformation, is simplified f
 and styles use (:mod:`gis.render.payload`). Each layer is one Leaflet GeoJSON layer on a canvas
 renderer with one style function in JavaScript (:mod:`gis.render.elements`); popups, tooltips
 and the legend are built with ``textContent``, so a note holding ``<script>`` shows as text.
+A layer of more than :data:`gis.render.elements.BULK_FEATURES` features (a ward's parcels) is
+one bulk canvas layer instead: decoded into typed arrays, styled once, only what is in view
+redrawn on a move or zoom.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pandas as pd
 from gis.catalog import Catalog, MapSpec, StyleSpec, Title, load_style
 from gis.errors import GisError
 from gis.render.assets import LEAFLET_CSS, LEAFLET_JS, cdn_assets, inline_assets
-from gis.render.elements import DataLayer, Frame
+from gis.render.elements import DataLayer, Frame, FrameEnd
 from gis.render.labels import field_formats, field_labels, value_labels, yes_no
 from gis.render.payload import display_payload
 
@@ -191,6 +194,7 @@ def build_map(spec: MapSpec, layers: list[ResolvedLayer], frames: dict[str, gpd.
                                  layer.show))
     crs = next((f.crs for f in frames.values() if f.crs is not None), None)
     fmap.add_child(MapTools(lang, crs=crs))
+    fmap.add_child(FrameEnd())
     return fmap
 
 

@@ -132,9 +132,10 @@ class MapTools(MacroElement):
   function fixed(v, digits) {
     return v.toLocaleString(locale, {minimumFractionDigits: digits, maximumFractionDigits: digits});
   }
-  var coordFormat = new Intl.NumberFormat(locale, {minimumFractionDigits: 2,
-                                                    maximumFractionDigits: 2});
+  var coordFormat = null;  // made at the first mouse move: ICU's set-up costs tens of ms at load
   function coord(v) {  // 2 323 456,78: thin spaces between thousands, the language's decimal mark
+    coordFormat = coordFormat || new Intl.NumberFormat(locale, {minimumFractionDigits: 2,
+                                                                maximumFractionDigits: 2});
     return coordFormat.formatToParts(v).map(function (part) {
       return part.type === "group" ? "\\u202f" : part.value;
     }).join("");
@@ -330,13 +331,21 @@ class MapTools(MacroElement):
     if (on) {
       map.closePopup();
       Object.keys(window.gisLayers || {}).forEach(function (k) {
-        window.gisLayers[k].eachLayer(function (f) {
+        var layer = window.gisLayers[k];
+        if (layer.gisMute) {  // a bulk layer (gis/render/elements.py): one switch for all
+          layer.gisMute(true);
+          measure.muted.push([layer, null]);
+          return;
+        }
+        layer.eachLayer(function (f) {
           var popup = f.getPopup && f.getPopup();
           if (popup) { f.unbindPopup(); measure.muted.push([f, popup]); }
         });
       });
     } else {
-      measure.muted.forEach(function (item) { item[0].bindPopup(item[1]); });
+      measure.muted.forEach(function (item) {
+        if (item[1] === null) { item[0].gisMute(false); } else { item[0].bindPopup(item[1]); }
+      });
       measure.muted = [];
     }
   }

@@ -26,7 +26,15 @@ def built_map(tmp_path, small_parcels, monkeypatch):
     return out
 
 
-def test_map_loads_offline_with_legend_popups_and_no_errors(built_map, tmp_path):
+@pytest.fixture(params=["geojson", "bulk"])
+def layers_as(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """Layers as L.GeoJSON (small, the default) or as bulk canvas layers (a ward's parcels)."""
+    if request.param == "bulk":
+        monkeypatch.setattr("gis.render.elements.BULK_FEATURES", -1)
+    return request.param
+
+
+def test_map_loads_offline_with_legend_popups_and_no_errors(layers_as, built_map, tmp_path):
     outside: list[str] = []
     errors: list[str] = []
     with playwright.sync_playwright() as p:
@@ -49,6 +57,8 @@ def test_map_loads_offline_with_legend_popups_and_no_errors(built_map, tmp_path)
         page.wait_for_function("window.gisLayers && Object.keys(window.gisLayers).length >= 3")
         layers = page.evaluate("Object.keys(window.gisLayers)")
         assert set(layers) >= {"wards", "parcels", "violation_cases"}
+        assert page.evaluate("window.gisLayers.parcels instanceof window.GisBulkLayer") == (
+            layers_as == "bulk")
         legend = page.inner_text(".gis-legend")
         assert "Đất phi nông nghiệp" in legend and "Vụ việc vi phạm" in legend
         control = page.inner_text(".leaflet-control-layers")

@@ -138,9 +138,17 @@ def test_two_layers_of_one_table_need_distinct_ids(tmp_path):
 CHROMIUM = shutil.which("chromium")
 
 
+# the largest layer a map may draw with L.GeoJSON: default (none of these), 5 (only the six
+# parcels are a bulk layer, under and over GeoJSON layers), -1 (every layer is a bulk layer)
+BULK = {"geojson": None, "mixed": 5, "bulk": -1}
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium not installed")
-def test_popups_progress_and_legend_in_chromium(tables, tmp_path):
+@pytest.mark.parametrize("mode", list(BULK))
+def test_popups_progress_and_legend_in_chromium(tables, tmp_path, mode, monkeypatch):
     playwright = pytest.importorskip("playwright.sync_api", reason="playwright not installed")
+    if BULK[mode] is not None:
+        monkeypatch.setattr("gis.render.elements.BULK_FEATURES", BULK[mode])
     spec, layers = _layers()
     frames = layer_frames(layers, tables, today=dt.date(2026, 11, 23))
     page_file = tmp_path / "m.html"
@@ -158,6 +166,11 @@ def test_popups_progress_and_legend_in_chromium(tables, tmp_path):
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.goto(page_file.as_uri())
         page.wait_for_function("window.gisLayers && window.gisLayers.violation_cases")
+        bulk = page.evaluate("""() => Object.keys(window.gisLayers).filter(function (k) {
+            return window.gisLayers[k] instanceof window.GisBulkLayer; }).sort()""")
+        assert bulk == {"geojson": [], "mixed": ["parcels"],
+                        "bulk": sorted(["wards", "parcels", "public_land", "project_parcels",
+                                        "projects", "violation_cases"])}[mode]
 
         def popup(layer: str, key: str, value: str) -> str:
             return page.evaluate("""([layer, key, value]) => {
@@ -204,6 +217,34 @@ def test_popups_progress_and_legend_in_chromium(tables, tmp_path):
         page.mouse.click(point[0], point[1])
         page.wait_for_selector(".leaflet-popup-content")
         assert "09880-1-5" in page.inner_text(".leaflet-popup-content")
+        # the pointer over a parcel shows its key, and the next parcel's when it moves on
+        page.mouse.move(point[0] + 1, point[1] + 1)
+        page.wait_for_function("""() => { var t = document.querySelector('.leaflet-tooltip');
+                                          return t && t.innerText === '09880-1-5'; }""")
+        page.evaluate("window.gisLayers.parcels._map.closePopup()")
+
+        def centre(layer: str, key: str, value: str) -> list[float]:
+            return page.evaluate("""([layer, key, value]) => {
+                var map = window.gisLayers.parcels._map, hit = null;
+                window.gisLayers[layer].eachLayer(function (f) {
+                  if (f.feature.properties[key] === value) {
+                    hit = map.latLngToContainerPoint(f.getBounds().getCenter()); } });
+                var box = map.getContainer().getBoundingClientRect();
+                return [hit.x + box.left, hit.y + box.top]; }""", [layer, key, value])
+
+        page.evaluate("""window.gisLayers.parcels._map.fitBounds(
+            window.gisLayers.parcels.getBounds(), {animate: false})""")
+        four = centre("parcels", "parcel_key", "09880-1-4")
+        page.mouse.move(four[0] - 3, four[1])
+        page.mouse.move(four[0], four[1])
+        page.wait_for_function("""() => { var t = document.querySelector('.leaflet-tooltip');
+                                          return t && t.innerText === '09880-1-4'; }""")
+        # a case drawn over parcel 4: a click on it opens the case, the top-most feature
+        case = centre("violation_cases", "case_id", "VP-2026-00002")
+        page.mouse.click(case[0], case[1])
+        page.wait_for_selector(".leaflet-popup-content")
+        assert "VP-2026-00002" in page.inner_text(".leaflet-popup-content")
+        page.evaluate("window.gisLayers.parcels._map.closePopup()")
         # the legend follows the layer control: hidden layers have no entry until switched on
         legend = page.inner_text(".gis-legend")
         assert "Tiến độ GPMB theo thửa" in legend and "Đất công" not in legend

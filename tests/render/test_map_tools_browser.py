@@ -62,6 +62,15 @@ def browser():
         b.close()
 
 
+@pytest.fixture(params=["geojson", "bulk"])
+def layers_as(request, monkeypatch):  # type: ignore[no-untyped-def]
+    """Every test using it runs twice: layers as L.GeoJSON (small, the default) and as bulk
+    canvas layers (what a ward's 10k parcels are drawn with)."""
+    if request.param == "bulk":
+        monkeypatch.setattr("gis.render.elements.BULK_FEATURES", -1)
+    return request.param
+
+
 @contextmanager
 def opened(browser, path):  # type: ignore[no-untyped-def]
     """A page on the map file; afterwards nothing tried the network and nothing failed."""
@@ -212,7 +221,7 @@ def test_cursor_coordinates_and_metric_scale_bar(browser, tmp_path):
         assert re.fullmatch(r"\d+ k?m", lines.first.inner_text())
 
 
-def test_measure_a_known_square_in_the_zone_plane(browser, tmp_path):
+def test_measure_a_known_square_in_the_zone_plane(browser, tmp_path, layers_as):
     out = build(tmp_path, sample_frames())
     side = 150.0
     # the first corner is inside project DA-01, whose popup a click opens when not measuring
@@ -296,7 +305,7 @@ def test_measure_on_the_sphere_without_a_vn2000_zone(browser, tmp_path):
         assert "mặt cầu" in page.inner_text(".gis-measure-note")
 
 
-def test_zoom_to_ward_and_project(browser, tmp_path):
+def test_zoom_to_ward_and_project(browser, tmp_path, layers_as):
     out = build(tmp_path, sample_frames())
     with opened(browser, out) as page:
         wards = page.locator(".gis-zoomto-wards option").all_inner_texts()
@@ -320,7 +329,7 @@ def test_zoom_to_ward_and_project(browser, tmp_path):
             assert abs(view[3] - (s + n) / 2) < 2e-4 and abs(view[4] - (w + e) / 2) < 2e-4
 
 
-def test_zoom_lists_only_for_layers_present(browser, tmp_path):
+def test_zoom_lists_only_for_layers_present(browser, tmp_path, layers_as):
     out = build(tmp_path, sample_frames(projects=False))
     with opened(browser, out) as page:
         assert page.locator(".gis-zoomto-wards").count() == 1
