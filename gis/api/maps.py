@@ -38,7 +38,7 @@ from gis.api.tilecache import LayerData, ServedLayer, at, find, to_wgs84
 from gis.api.tiles import Reader, services
 from gis.catalog import MapSpec
 from gis.render.build import _layer_config, _legend
-from gis.render.elements import Frame
+from gis.render.elements import Frame, FrameEnd
 from gis.render.labels import yes_no
 from gis.render.tools import MapTools
 
@@ -166,8 +166,9 @@ def _frame_script(element: object, map_var: str, macro: str = "script") -> str:
 
 @router.get("/maps/{map_id}/frame.js", include_in_schema=False)
 def frame_js(request: Request, user: Reader, map_id: str) -> Response:
-    """The static map's frame (formatting, styles, popups, legend, layer control) and tools as
-    two functions of the map, for static/map.js to call."""
+    """The static map's frame (formatting, styles, popups, legend, layer control), its tools
+    and its frame end (the layer control goes on the map) as functions of the map, for
+    static/map.js to call."""
     import pandas as pd
 
     lang = lang_of(request)
@@ -188,6 +189,8 @@ def frame_js(request: Request, user: Reader, map_id: str) -> Response:
         "// generated from gis/render/elements.py (Frame) and gis/render/tools.py (MapTools)",
         "window.gisSetupFrame = function (gisMap) {", _frame_script(frame, "gisMap"), "};",
         "window.gisSetupTools = function (gisMap) {", _frame_script(tools, "gisMap"), "};",
+        "window.gisSetupFrameEnd = function (gisMap) {", _frame_script(FrameEnd(), "gisMap"),
+        "};",
         "window.gisToolsCss = " + _js_string(css) + ";"])
     return Response(body, media_type="text/javascript; charset=utf-8",
                     headers={"Cache-Control": "private, no-cache"})

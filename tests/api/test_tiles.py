@@ -288,6 +288,7 @@ def test_map_page_and_frame_script(service):
     assert frame.status_code == 200 and frame.headers["content-type"].startswith("text/javascript")
     assert "window.gisSetupFrame = function (gisMap)" in frame.text
     assert "window.gisSetupTools = function (gisMap)" in frame.text
+    assert "window.gisSetupFrameEnd = function (gisMap)" in frame.text
     assert "Đất nông nghiệp" in frame.text and "gisVn2000Projector" in frame.text
     assert "</script" not in frame.text
     english = c.get("/maps/district/frame.js?lang=en").text

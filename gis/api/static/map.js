@@ -30,7 +30,7 @@
     if (!keep) { statusTimer = setTimeout(function () { statusBox.hidden = true; }, 6000); }
   }
 
-  if (!window.L || !L.vectorGrid || !window.gisSetupFrame) {
+  if (!window.L || !L.vectorGrid || !window.gisSetupFrame || !window.gisSetupFrameEnd) {
     status(T.no_plugins, null, true);
     return;
   }
@@ -48,11 +48,8 @@
   css.textContent = window.gisToolsCss || "";
   document.head.appendChild(css);
   window.gisSetupFrame(map);  // formatting, styles, popups, legend, layer control
-  if (window.matchMedia("(max-width: 600px)").matches && !window.gisControl.options.collapsed) {
-    // on a phone the layer list opens from its button (Control.Layers lays out again on add)
-    map.removeControl(window.gisControl);
-    window.gisControl.options.collapsed = true;
-    window.gisControl.addTo(map);
+  if (window.matchMedia("(max-width: 600px)").matches) {
+    window.gisControl.options.collapsed = true;  // on a phone the layer list opens from a button
   }
 
   // ---- layers ----------------------------------------------------------------------------
@@ -141,6 +138,7 @@
     window.gisControl.addOverlay(layer, entry.config.title);
     if (entry.show) { layer.addTo(map); }
   });
+  window.gisSetupFrameEnd(map);  // the layer control on the map, once it lists the layers
   if (window.gisLegendDraw) { window.gisLegendDraw(); }
 
   // ---- popups: what lies under a click in every visible layer, top layer first -------------
