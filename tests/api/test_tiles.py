@@ -303,3 +303,23 @@ def test_map_page_and_frame_script(service):
     assert "leaflet.draw.js" in page and 'capture="environment"' in page
     assert "Lấn, chiếm đất công" in page  # kinds in Vietnamese
     assert '"can_write": true' in page
+
+
+def test_layers_are_read_in_the_background_at_start(service):
+    """``gis serve`` (the app's lifespan) starts reading every map layer, so the first page
+    does not wait for 100 000 parcels to be read and projected."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    with TestClient(service.app) as client:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            svc = getattr(service.app.state, "gis_maps", None)
+            loaded = {key for _, key in svc.cache._layers} if svc else set()
+            if {"parcels", "wards", "violation_cases"} <= loaded:
+                break
+            time.sleep(0.1)
+        assert {"parcels", "wards", "violation_cases"} <= loaded
+        res = client.get("/tiles/parcels/14/13019/7211.mvt", headers=service.auth("viewer"))
+        assert res.status_code in (200, 204)
