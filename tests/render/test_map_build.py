@@ -40,7 +40,7 @@ def test_map_build_is_self_contained_and_escapes_values(store, tmp_path):
     # each layer's data is a JSON element (gis/render/payload.py): coordinates as integers of
     # 1e-6 degree (~0.1 m) in WGS 84, every ring starting at a lon, lat in Hà Nội
     payloads = [json.loads(text) for text in re.findall(
-        r'<script type="application/json" id="[^"]+">(.*?)</script>', html, flags=re.S)]
+        r'<script type="application/json" id="[^"]+">(.*?)</script>', html, flags=re.DOTALL)]
     assert len(payloads) >= 3 and all(set(p) == {"columns", "shapes", "coords"} for p in payloads)
     assert all(isinstance(v, int) for p in payloads for v in p["coords"])
     starts = [(ring[0], ring[1]) for p in payloads for g in decode(p) if g and g[0] == 1
@@ -137,7 +137,7 @@ def test_values_are_never_template_code_and_big_layers_are_bulk(monkeypatch):
     monkeypatch.setattr("gis.render.elements.BULK_FEATURES", 20)
     html = render_html(build_map(spec, layers, {"wards": wards, "parcels": parcels}))
     payloads = [json.loads(text) for text in re.findall(
-        r'<script type="application/json" id="[^"]+">(.*?)</script>', html, flags=re.S)]
+        r'<script type="application/json" id="[^"]+">(.*?)</script>', html, flags=re.DOTALL)]
     ward_data = next(p for p in payloads if "ward_code" in p["columns"])
     assert ward_data["columns"]["name"] == names  # as typed: not evaluated by Jinja
     assert "X 49 Y" not in html and "<!--" not in html.split("<body>")[1]
