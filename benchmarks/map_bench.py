@@ -230,7 +230,10 @@ FIND_MAP_JS = """() => {
   const map = window.__benchMap;
   let features = 0, svg = 0, canvas = 0;
   map.eachLayer(function (l) {
-    if (l.feature && l instanceof L.Path) {
+    if (window.GisBulkLayer && l instanceof window.GisBulkLayer) {  // one path, many parcels
+      features += l.getLayers().length;
+      canvas += l.getLayers().length;
+    } else if (l.feature && l instanceof L.Path) {
       features += 1;
       if (l._renderer instanceof L.SVG) { svg += 1; } else { canvas += 1; }
     }
