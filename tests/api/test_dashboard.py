@@ -164,7 +164,7 @@ def test_charts_are_pngs(shared):
         assert res.content[:8] == b"\x89PNG\r\n\x1a\n"
         image = Image.open(io.BytesIO(res.content))
         assert image.width >= 600 and image.height >= 300
-        assert len(set(image.convert("L").getdata())) > 20  # a drawing, not a blank
+        assert len(image.convert("L").getcolors(maxcolors=65536) or ()) > 20  # a drawing, not a blank
     res = shared.client.get("/dashboard/charts/owners.png", headers=shared.auth("viewer"))
     assert res.status_code == 404
 
