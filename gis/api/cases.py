@@ -41,7 +41,7 @@ router = APIRouter()
 api = APIRouter(prefix="/api/violations", tags=["violations"])
 
 CaseId = Annotated[str, Path(description="case number, e.g. VP-2026-00011")]
-Reader = Annotated[User, Depends(require(Permission.READ))]
+Reader = Annotated[User, Depends(require(Permission.READ, public=False))]
 Writer = Annotated[User, Depends(require(Permission.WRITE))]
 
 

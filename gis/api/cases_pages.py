@@ -30,6 +30,7 @@ from gis.violations import case_detail, update
 
 __all__ = ["router", "TEXTS", "PAGE_SIZE"]
 
+CaseReader = Annotated[User, Depends(require_page(Permission.READ, public=False))]
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
 
@@ -101,7 +102,7 @@ def _message(exc: Exception) -> str:
 
 
 @router.get("/cases", response_class=HTMLResponse)
-def cases_page(request: Request, user: Annotated[User, Depends(require_page(Permission.READ))],
+def cases_page(request: Request, user: CaseReader,
                ward: str = "", kind: str = "", status: str = "", overdue: str = "",
                q: Annotated[str, Query(max_length=200)] = "",
                page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
@@ -208,7 +209,7 @@ def _render_detail(request: Request, user: User, values: dict[str, Any], *,
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: str,
-              user: Annotated[User, Depends(require_page(Permission.READ))]) -> HTMLResponse:
+              user: CaseReader) -> HTMLResponse:
     values = _detail(store_of(context(request)), case_id, lang_of(request))
     return _render_detail(request, user, values)
 

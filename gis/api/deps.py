@@ -26,10 +26,17 @@ from gis.api.security import Permission, Role, User, UserDB, csrf_token
 from gis.settings import IngestSettings, ServiceSettings, StorageSettings
 
 __all__ = ["Context", "context", "current_user", "require", "require_page", "store_of",
-           "PageRedirect", "SESSION_COOKIE", "PUBLIC"]
+           "PageRedirect", "SESSION_COOKIE", "PUBLIC", "PERSONAL", "visible_fields"]
 
 SESSION_COOKIE = "gis_session"
 PUBLIC = User("public", Role.VIEWER)
+#: Fields never shown to anonymous readers (``public_read``): personal data and case work notes.
+PERSONAL = frozenset({"owner_name", "owner_code", "notes", "inspector", "evidence"})
+
+
+def visible_fields(user: User, fields):  # type: ignore[no-untyped-def]
+    """``fields`` without the personal ones when the reader is anonymous."""
+    return tuple(f for f in fields if user is not PUBLIC or f not in PERSONAL)
 _BASIC_CACHE_SECONDS = 300.0
 
 
@@ -107,6 +114,12 @@ async def current_user(request: Request) -> User | None:
         return user
     if scheme.lower() == "basic" and value:
         request.state.via = "basic"
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            # browsers replay remembered Basic credentials cross-site: no CSRF protection, so
+            # Basic is for reading (desktop GIS); scripts write with a bearer token
+            raise HTTPException(401, "HTTP Basic is for reading; write with a bearer token "
+                                     "(`gis users token`) or the browser session",
+                                headers={"WWW-Authenticate": "Bearer"})
         user = _basic_user(ctx, value.strip(), client)
         if user is None:
             raise HTTPException(401, "wrong user name or password",
@@ -131,13 +144,14 @@ async def current_user(request: Request) -> User | None:
     return None
 
 
-def require(permission: Permission) -> Callable[..., User]:
+def require(permission: Permission, *, public: bool = True) -> Callable[..., User]:
     """API dependency: the user if they hold ``permission``; 401 or 403 otherwise. Reads are
-    open to everyone when the ``public_read`` setting is on."""
+    open to everyone when the ``public_read`` setting is on, unless ``public`` is False (case
+    files: residents have their own page)."""
 
     async def dependency(request: Request, user: User | None = Depends(current_user)) -> User:
         if user is None:
-            if permission is Permission.READ and context(request).service.public_read:
+            if permission is Permission.READ and public and context(request).service.public_read:
                 return PUBLIC
             raise HTTPException(401, "sign in first (session, bearer token or HTTP Basic)",
                                 headers={"WWW-Authenticate": 'Basic realm="gis"'})
@@ -151,13 +165,13 @@ def require(permission: Permission) -> Callable[..., User]:
     return dependency
 
 
-def require_page(permission: Permission) -> Callable[..., User]:
+def require_page(permission: Permission, *, public: bool = True) -> Callable[..., User]:
     """Page dependency: like :func:`require`, but a browser without a session is sent to the
     sign-in form and comes back afterwards."""
 
     async def dependency(request: Request, user: User | None = Depends(current_user)) -> User:
         if user is None:
-            if permission is Permission.READ and context(request).service.public_read:
+            if permission is Permission.READ and public and context(request).service.public_read:
                 return PUBLIC
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise PageRedirect(f"/login?next={quote(target, safe='')}")

@@ -31,7 +31,7 @@ import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gis.api.deps import context, require_page, store_of
+from gis.api.deps import context, require_page, store_of, visible_fields
 from gis.api.i18n import lang_of
 from gis.api.security import Permission, User
 from gis.api.tilecache import LayerData, ServedLayer, at, find, to_wgs84
@@ -230,7 +230,7 @@ def features_at(request: Request, user: Reader, map_id: str,
         if wanted is not None and served.key not in wanted:
             continue
         rows = at(data, float(x), float(y), tolerance)
-        for row, props in zip(rows, data.records(rows, served.fields)):
+        for row, props in zip(rows, data.records(rows, visible_fields(user, served.fields))):
             hits.append({"layer": served.key, "id": int(row) + 1, "properties": props})
     return {"hits": hits}
 
@@ -249,5 +249,6 @@ def find_feature(request: Request, user: Reader, map_id: str,
             w, s, e, n = shapely.bounds(geom)[0]
             return {"found": {"layer": served.key, "id": row + 1,
                               "bounds": [[float(s), float(w)], [float(n), float(e)]],
-                              "properties": data.records(np.array([row]), served.fields)[0]}}
+                              "properties": data.records(
+                                  np.array([row]), visible_fields(user, served.fields))[0]}}
     return {"found": None}

@@ -197,6 +197,8 @@ def _int_param(request: Request, name: str, default: int, low: int) -> int:
         raise HTTPException(400, f"{name}={text!r} is not a whole number") from None
     if value < low:
         raise HTTPException(400, f"{name}={value} must be at least {low}")
+    if value > 2**53:
+        raise HTTPException(400, f"{name}={value} is too large")
     return value
 
 

@@ -54,6 +54,11 @@ async def login_form(request: Request, next: str | None = None) -> HTMLResponse:
 async def login(request: Request, name: str = Form(...), password: str = Form(...),
                 next: str = Form("/")) -> Response:
     ctx = context(request)
+    origin = request.headers.get("origin")
+    if origin and urlsplit(origin).netloc != request.url.netloc:
+        # another site posting our sign-in form would sign the browser into its account
+        return render(request, "error.html", status=403, status_code=403,
+                      message="sign-in from another site refused")
     client = request.client.host if request.client else "?"
     keys = (f"ip:{client}", f"user:{name}")
     if any(ctx.users.failures(k) >= ctx.service.login_attempts for k in keys):

@@ -28,7 +28,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from gis.api import mvt
-from gis.api.deps import context, require, store_of
+from gis.api.deps import context, require, store_of, visible_fields
 from gis.api.security import Permission, User
 from gis.api.tilecache import MapRegistry, ServedLayer, TileCache, geojson
 
@@ -133,7 +133,7 @@ async def tile(request: Request, user: Reader, layer: str, z: str, x: str, y: st
     data = svc.cache.current(store, served)
     if data is None:
         data = await run_in_threadpool(svc.cache.layer, store, served)
-    fields = served.style_fields if properties == "style" else served.fields
+    fields = visible_fields(user, served.style_fields if properties == "style" else served.fields)
     etag = svc.cache.etag(data.signature, served.map_id, served.key, fields, zi, xi, yi)
     if _not_modified(request, etag):
         return Response(status_code=304, headers=_headers(etag))
@@ -172,8 +172,9 @@ def layer_geojson(request: Request, user: Reader, layer: str,
     svc = services(request)
     served: ServedLayer = svc.registry.layer(layer, map_id)
     data = svc.cache.layer(store_of(context(request)), served)
-    etag = svc.cache.etag(data.signature, served.map_id, served.key, "geojson", bbox)
+    fields = visible_fields(user, served.fields)
+    etag = svc.cache.etag(data.signature, served.map_id, served.key, "geojson", bbox, fields)
     if _not_modified(request, etag):
         return Response(status_code=304, headers=_headers(etag))
-    return Response(geojson(data, served.fields, bbox), media_type="application/geo+json",
+    return Response(geojson(data, fields, bbox), media_type="application/geo+json",
                     headers=_headers(etag))

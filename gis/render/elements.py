@@ -96,7 +96,9 @@ class DataLayer(MacroElement):
   if (cfg.tooltip) {  // one tooltip for the whole layer (10k per-feature tooltips cost 0.1 s)
     layer.bindTooltip(function (l) {
       var tip = l.feature ? l.feature.properties[cfg.tooltip] : null;
-      return tip === null || tip === undefined ? "" : window.gisText(cfg, cfg.tooltip, tip);
+      // a node, not a string: Leaflet puts string tooltips in with innerHTML
+      return window.gisTextNode(tip === null || tip === undefined ? ""
+        : window.gisText(cfg, cfg.tooltip, tip));
     }, {sticky: true});
   }
 {%- endif %}
@@ -494,10 +496,10 @@ window.GisBulkLayer = L.Path.extend({
 
   _tipText: function () {
     var i = this._hit, column = this._payload.columns[this._cfg.tooltip];
-    if (i < 0 || column === undefined) { return ""; }
+    if (i < 0 || column === undefined) { return window.gisTextNode(""); }
     var tip = window.gisValue(column, this._row[i]);
-    return tip === null || tip === undefined ? ""
-      : window.gisText(this._cfg, this._cfg.tooltip, tip);
+    return window.gisTextNode(tip === null || tip === undefined ? ""
+      : window.gisText(this._cfg, this._cfg.tooltip, tip));
   },
 
   _onHover: function () {
@@ -639,6 +641,11 @@ window.gisFormat = function (v, fmt) {
   if (typeof v === "boolean") { return v ? window.gisYesNo[0] : window.gisYesNo[1]; }
   if (typeof v === "number") { return window.gisNumber(v, fmt); }
   return v === null || v === undefined ? "" : String(v);
+};
+window.gisTextNode = function (text) {  // tooltips get nodes: a string would be HTML to Leaflet
+  var span = document.createElement("span");
+  span.textContent = text;
+  return span;
 };
 window.gisText = function (cfg, field, v) {
   var labels = cfg.values[field];

@@ -28,6 +28,7 @@ import shutil
 import sqlite3
 import struct
 import threading
+import time
 import uuid
 import warnings
 import weakref
@@ -101,8 +102,8 @@ class GeoPackageStore:
         if not self.path.exists():
             return {}
         try:
-            with self.reading():
-                frame = pyogrio.read_dataframe(self.path, layer=META_TABLE, read_geometry=False)
+            frame = self._retrying(lambda: pyogrio.read_dataframe(
+                self.path, layer=META_TABLE, read_geometry=False))
         except Exception:
             if META_TABLE not in self._layer_names():  # a new store: no metadata yet
                 return {}
@@ -118,15 +119,29 @@ class GeoPackageStore:
              where: str | None = None, columns: list[str] | None = None) -> gpd.GeoDataFrame:
         """Read a layer; ``bbox`` is in the store CRS."""
         try:
-            with self.reading():
-                return pyogrio.read_dataframe(self.path, layer=kind, bbox=bbox, where=where,
-                                              columns=columns, use_arrow=True)
+            return self._retrying(lambda: pyogrio.read_dataframe(
+                self.path, layer=kind, bbox=bbox, where=where, columns=columns, use_arrow=True))
         except Exception as exc:
             if not self.has(kind):  # asked only on failure: listing layers opens the file again
                 raise StoreError(f"the store has no layer {kind!r}; it has: "
                                  f"{', '.join(self._layer_names()) or 'nothing yet'}",
                                  path=self.path, layer=kind) from None
             raise StoreError(f"cannot read: {exc}", path=self.path, layer=kind) from None
+
+    def _retrying(self, read: Callable[[], Any], attempts: int = 4) -> Any:
+        """``read`` under :meth:`reading`, again after a short wait when GDAL's read-only open
+        met the rollback journal of a writer in another process at the instant it was not yet
+        (or no longer) locked ("attempt to write a readonly database"); seen about once in a few
+        hundred reads beside four flagging processes."""
+        for attempt in range(attempts):
+            try:
+                with self.reading():
+                    return read()
+            except Exception as exc:
+                if "readonly database" not in str(exc) or attempt == attempts - 1:
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def quarantine(self, kind: str | None = None) -> gpd.GeoDataFrame:
         """Quarantined rows (all kinds, or one)."""

@@ -79,3 +79,61 @@ def test_users_cli_and_secret_key(service, monkeypatch):
     key = service.data_dir / "secret.key"
     assert key.exists() and stat.S_IMODE(key.stat().st_mode) == 0o600
     assert len(key.read_bytes().strip()) == 64
+
+
+def test_anonymous_readers_never_see_personal_data(tmp_path, sample_store, monkeypatch):
+    import math
+
+    import geopandas as gpd
+    import mapbox_vector_tile
+
+    from gis.io.write import reproject
+    from gis.store import open_store
+
+    svc = make_service(tmp_path, sample_store, monkeypatch, public_read=True)
+    c = svc.client
+    cases = open_store(svc.store).read_table("violation_cases")
+    case = str(cases["case_id"].iloc[0])
+    res = c.patch(f"/api/violations/{case}", headers=svc.auth("inspector"),
+                  json={"notes": "GHI-CHU-RIENG", "owner_name": "CHU-RIENG"})
+    assert res.status_code == 200, res.text
+    # case files need a sign-in even when reads are public (residents have /public)
+    assert c.get("/api/violations").status_code == 401
+    assert c.get(f"/api/violations/{case}").status_code == 401
+    assert c.get(f"/api/violations/{case}/dossier.pdf").status_code == 401
+    assert c.get(f"/cases/{case}", follow_redirects=False).status_code == 303
+    # map data for everyone, without owners and notes
+    text = c.get("/api/layers/violation_cases.geojson").text
+    assert case in text and "GHI-CHU-RIENG" not in text and "CHU-RIENG" not in text
+    found = c.get("/api/maps/district/find", params={"q": case}).json()["found"]
+    assert found and "notes" not in found["properties"]
+    parcel = open_store(svc.store).read("parcels", columns=["parcel_key", "owner_name"]).iloc[0]
+    found = c.get("/api/maps/district/find", params={"q": parcel["parcel_key"]}).json()["found"]
+    assert "owner_name" not in found["properties"]
+    signed = c.get("/api/maps/district/find", params={"q": parcel["parcel_key"]},
+                   headers=svc.auth("viewer")).json()["found"]
+    assert signed["properties"].get("owner_name") == parcel["owner_name"]
+    geo = parcel.geometry.centroid
+    lonlat = reproject(gpd.GeoDataFrame(geometry=[geo], crs=open_store(svc.store).crs()),
+                       "EPSG:4326").geometry.iloc[0]
+    z = 17
+    x = int((lonlat.x + 180) / 360 * 2**z)
+    y = int((1 - math.asinh(math.tan(math.radians(lonlat.y))) / math.pi) / 2 * 2**z)
+    tile = c.get(f"/tiles/parcels/{z}/{x}/{y}.mvt")
+    assert tile.status_code == 200
+    props = [f["properties"] for f in mapbox_vector_tile.decode(tile.content)["parcels"]["features"]]
+    assert props and all("owner_name" not in p for p in props)
+
+
+def test_basic_is_for_reading_and_sign_in_only_from_this_site(service):
+    basic = base64.b64encode(f"inspector:{PASSWORD.format(role='inspector')}".encode()).decode()
+    res = service.client.post("/api/violations", headers={"Authorization": f"Basic {basic}"},
+                              json={"kind": "other"})
+    assert res.status_code == 401 and "bearer token" in res.json()["message"]
+    res = service.client.post("/login", headers={"Origin": "https://evil.example"},
+                              data={"name": "viewer", "password": PASSWORD.format(role="viewer")},
+                              follow_redirects=False)
+    assert res.status_code == 403 and "gis_session" not in res.headers.get("set-cookie", "")
+    res = service.client.get("/ogc/collections/parcels/items?offset=99999999999999999999999",
+                             headers=service.auth("viewer"))
+    assert res.status_code == 400
