@@ -12,6 +12,7 @@ import shutil
 import pytest
 
 from tests.api.conftest import PASSWORD
+from tests.browser import launch
 
 SCRIPT = "<script>window.pwned=1</script> lấn chiếm hành lang kênh"
 
@@ -161,9 +162,7 @@ def test_pages_on_a_phone_in_chromium(service, tmp_path):
     errors: list[str] = []
     try:
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--disable-sync"])
+            browser = launch(p, CHROMIUM)
             page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                     is_mobile=True, has_touch=True)
 

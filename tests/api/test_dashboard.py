@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from gis.core.clearance.values import format_number_vi
 from tests.api.conftest import PASSWORD, make_service
+from tests.browser import guard, launch
 
 
 @pytest.fixture(scope="module")
@@ -178,23 +179,11 @@ def test_dashboard_in_a_browser(server, tmp_path):
     outside: list[str] = []
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        browser = launch(p, CHROMIUM)
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 900})
 
-            def route(r):  # type: ignore[no-untyped-def]
-                url = r.request.url
-                if url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:",
-                                   "about:")):
-                    return r.continue_()
-                outside.append(url)
-                return r.abort()
-
-            page.route("**/*", route)
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            guard(page, outside, errors, ("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:"))
             page.goto(f"{server.url}/login?next=/dashboard")
             page.fill("input[name=name]", "viewer")
             page.fill("input[name=password]", PASSWORD.format(role="viewer"))

@@ -19,6 +19,7 @@ import shapely
 from gis.api.export_formats import SHP_EXTRA_NAMES
 from gis.io.write import SHP_FIELD_NAMES
 from tests.api.conftest import make_service, start_server
+from tests.browser import guard, launch
 
 OGRINFO = shutil.which("ogrinfo")
 needs_ogrinfo = pytest.mark.skipif(OGRINFO is None, reason="GDAL's ogrinfo (gdal-bin) not installed")
@@ -379,23 +380,11 @@ def test_exports_page_in_a_browser_downloads_a_file(shared_server, tmp_path):
     outside: list[str] = []
     errors: list[str] = []
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        browser = launch(p, CHROMIUM)
         try:
             page = browser.new_page(accept_downloads=True)
 
-            def route(r):  # type: ignore[no-untyped-def]
-                url = r.request.url
-                if url.startswith(("http://127.0.0.1", "http://localhost", "file:", "data:",
-                                   "blob:", "about:")):
-                    return r.continue_()
-                outside.append(url)
-                return r.abort()
-
-            page.route("**/*", route)
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
+            guard(page, outside, errors, ("http://127.0.0.1", "http://localhost", "file:", "data:", "blob:", "about:"))
             page.goto(f"{server.url}/login?next=/exports")
             page.fill("input[name=name]", "planner")
             page.fill("input[name=password]", PASSWORD.format(role="planner"))

@@ -9,6 +9,7 @@ import json
 import pytest
 
 from tests.api.conftest import make_service
+from tests.browser import launch
 
 OWNER = "Nguyễn Thị Riêng Tư"
 NOTE = "Chủ hộ xin gia hạn, số điện thoại 0912 345 678"
@@ -131,9 +132,7 @@ def test_public_page_offline_in_chromium(published, tmp_path):
     errors: list[str] = []
     try:
         with playwright.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--no-first-run", "--disable-sync"])
+            browser = launch(p, chromium)
             page = browser.new_page(viewport={"width": 390, "height": 844})
 
             def route(r):  # type: ignore[no-untyped-def]

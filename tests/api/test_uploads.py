@@ -14,6 +14,7 @@ import pyogrio
 import pytest
 
 from tests.api.conftest import PASSWORD, make_service
+from tests.browser import guard, launch
 
 
 def _src(sample_store: Path) -> Path:
@@ -355,21 +356,10 @@ def test_upload_check_and_commit_in_chromium(server, one_ward_fewer, tmp_path):
     errors: list[str] = []
     shots = Path(os.environ.get("GIS_TEST_SHOTS", tmp_path))
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        browser = launch(p, chromium)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
 
-        def route(r):  # type: ignore[no-untyped-def]
-            url = r.request.url
-            if url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:")):
-                return r.continue_()
-            outside.append(url)
-            return r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        guard(page, outside, errors, ("http://127.0.0.1", "http://localhost", "data:", "blob:"))
         page.goto(f"{server.url}/admin/uploads")
         page.fill("input[name=name]", "admin")
         page.fill("input[name=password]", PASSWORD.format(role="admin"))

@@ -23,6 +23,7 @@ from gis.store import GeoPackageStore
 # the service fixtures live with the API tests; these clients use them too
 from tests.api.conftest import PASSWORD, make_service, sample_store, start_server  # noqa: F401
 from tests.api.test_ogc import clearance_store  # noqa: F401
+from tests.browser import launch
 from tests.conftest import ROOT
 
 OGRINFO, OGR2OGR = shutil.which("ogrinfo"), shutil.which("ogr2ogr")
@@ -215,9 +216,7 @@ def test_html_pages_in_a_browser_draw_the_page_on_the_map(oapif, tmp_path):
     outside: list[str] = []
     errors: list[str] = []
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        browser = launch(p, CHROMIUM)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
 
         def route(r):  # type: ignore[no-untyped-def]

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from gis.cli import cli
+from tests.browser import launch
 from tests.conftest import make_map_store
 
 CHROMIUM = shutil.which("chromium")
@@ -54,9 +55,7 @@ def _open(page_file: Path, allow_local: bool):  # type: ignore[no-untyped-def]
     outside: list[str] = []
     errors: list[str] = []
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        browser = launch(p, CHROMIUM)
         page = browser.new_page(viewport={"width": 1000, "height": 700})
 
         def route(r):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from gis.cli import cli
+from tests.browser import guard, launch
 from tests.conftest import ROOT, make_map_store
 
 CHROMIUM = shutil.which("chromium")
@@ -38,21 +39,10 @@ def test_map_loads_offline_with_legend_popups_and_no_errors(layers_as, built_map
     outside: list[str] = []
     errors: list[str] = []
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        browser = launch(p, CHROMIUM)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
 
-        def route(r):  # type: ignore[no-untyped-def]
-            url = r.request.url
-            if url.startswith(("file://", "data:", "blob:", "about:")):
-                return r.continue_()
-            outside.append(url)
-            return r.abort()
-
-        page.route("**/*", route)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        guard(page, outside, errors, ("file://", "data:", "blob:", "about:"))
         page.goto(built_map.as_uri())
         page.wait_for_function("window.gisLayers && Object.keys(window.gisLayers).length >= 3")
         layers = page.evaluate("Object.keys(window.gisLayers)")

@@ -14,6 +14,7 @@ from gis.catalog import load_catalog, load_map_spec
 from gis.errors import GisError
 from gis.render.build import build_map, layer_frames, render_html, resolve_layers
 from gis.render.scope import scope_tables
+from tests.browser import launch
 from tests.conftest import ROOT
 
 CRS = "EPSG:9210"  # VN-2000 / TM-3 105°45' (Hà Nội)
@@ -156,9 +157,7 @@ def test_popups_progress_and_legend_in_chromium(tables, tmp_path, mode, monkeypa
     outside: list[str] = []
     errors: list[str] = []
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        browser = launch(p, CHROMIUM)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
         page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(
             ("file:", "data:", "blob:", "about:")) else (outside.append(r.request.url), r.abort()))

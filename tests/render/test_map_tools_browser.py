@@ -27,6 +27,7 @@ from gis.crs import (
 )
 from gis.render.build import build_map, render_html, resolve_layers
 from gis.render.zone import zone_parameters
+from tests.browser import guard, launch
 from tests.conftest import ROOT, make_map_store
 
 CHROMIUM = shutil.which("chromium")
@@ -55,9 +56,7 @@ UTM_PLACES = [(105.85, 21.03, 3405), (106.70, 10.78, 3405), (107.97, 21.52, 3405
 @pytest.fixture(scope="module")
 def browser():
     with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--no-first-run", "--disable-sync"])
+        b = launch(p, CHROMIUM)
         yield b
         b.close()
 
@@ -78,16 +77,7 @@ def opened(browser, path):  # type: ignore[no-untyped-def]
     errors: list[str] = []
     page = browser.new_page(viewport={"width": 1280, "height": 800})
 
-    def route(r):  # type: ignore[no-untyped-def]
-        url = r.request.url
-        if url.startswith(("file://", "data:", "blob:", "about:")):
-            return r.continue_()
-        outside.append(url)
-        return r.abort()
-
-    page.route("**/*", route)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    guard(page, outside, errors, ("file://", "data:", "blob:", "about:"))
     page.goto(path.as_uri())
     page.wait_for_function("window.gisMeasure && window.gisLayers")
     try:
