@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 import geopandas as gpd
