@@ -247,3 +247,34 @@ def load_map_spec(path: str | os.PathLike[str]) -> MapSpec:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise LayerConfigError(first["msg"], path=path, field=_key_path(first)) from None
+
+
+def vocabulary_path() -> Path:
+    """The clearance vocabulary shipped with the service (``layers/sheets/vocabulary.yaml``)."""
+    return Path(__file__).resolve().parent.parent / "layers" / "sheets" / "vocabulary.yaml"
+
+
+def load_vocabulary(path: str | os.PathLike[str] | None = None):  # type: ignore[no-untyped-def]
+    """The words boards write (statuses, abbreviations, capital sources, total rows), typed.
+
+    Errors name the file and the key.
+    """
+    from gis.core.clearance.wording import Vocabulary
+
+    path = Path(path) if path is not None else vocabulary_path()
+    key = (str(path), path.stat().st_mtime_ns if path.exists() else 0)
+    cached = _VOCABULARIES.get(key)
+    if cached is not None:
+        return cached
+    data = _load_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("statuses"), dict):
+        raise LayerConfigError("expected a mapping with 'statuses:'", path=path)
+    try:
+        vocabulary = Vocabulary.from_mapping(data)
+    except (ValueError, TypeError) as exc:
+        raise LayerConfigError(f"not a vocabulary: {exc}", path=path) from None
+    _VOCABULARIES[key] = vocabulary
+    return vocabulary
+
+
+_VOCABULARIES: dict[tuple[str, int], object] = {}

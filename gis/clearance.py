@@ -17,10 +17,13 @@ import geopandas as gpd
 import pandas as pd
 
 from gis.core.clearance.progress import Progress, compute_progress
-from gis.core.clearance.sheet import EVENT_COLUMNS, SheetParse, parse_sheet
+from gis.core.clearance.history import (EVENT_TYPES, RECORD_TYPES, effective_events,
+                                        effective_records, merge_load, typed)
+from gis.core.clearance.sheet import SheetContext, SheetParse, parse_sheet
+from gis.core.clearance.wording import Vocabulary
 from gis.core.clearance.summary import briefing
 from gis.core.overlay import OverlayConfig, OverlayResult, overlay_parcels_projects
-from gis.errors import ParcelValidationError, StoreError
+from gis.errors import FieldMappingError, ParcelValidationError, StoreError
 from gis.io.tables import TableSource, read_table
 from gis.store.base import IngestLogEntry, Store
 
@@ -63,94 +66,180 @@ def _keys(store: Store, layer: str, column: str) -> set[str] | None:
     return set(frame[column].astype(str))
 
 
+def _names(store: Store, layer: str, key: str, name: str) -> dict[str, str] | None:
+    if not store.has(layer):
+        return None
+    frame = store.read(layer, columns=[key, name])
+    return {str(k): ("" if pd.isna(n) else str(n)) for k, n in zip(frame[key], frame[name])}
+
+
+def _context(store: Store | None, source: TableSource, *, project: str | None,
+             ward: str | None) -> SheetContext:
+    title = tuple(getattr(source, "title_lines", ()))
+    parts = tuple(getattr(source, "header_parts", ())) or None
+    if store is None:
+        return SheetContext(project_id=project, ward=ward, title_lines=title, header_parts=parts)
+    keys = _keys(store, "parcels", "parcel_key")
+    return SheetContext(
+        project_id=project, ward=ward, projects=_names(store, "projects", "project_id", "name"),
+        wards=_names(store, "wards", "ward_code", "name"),
+        parcel_keys=frozenset(keys) if keys is not None else None,
+        title_lines=title, header_parts=parts)
+
+
 def prepare_clearance(path: str | os.PathLike[str], *, store: Store | None = None,
                       sheet: str | None = None, overrides: dict[str, str] | None = None,
-                      known_on: dt.date | None = None) -> ClearanceIngestReport:
-    """Read and check a status sheet against the store's parcels and projects; write nothing."""
+                      known_on: dt.date | None = None, project: str | None = None,
+                      ward: str | None = None, vocabulary: Vocabulary | None = None
+                      ) -> ClearanceIngestReport:
+    """Read and check a status sheet against the store's parcels, projects and wards; write
+    nothing. ``project``/``ward`` fill rows that name none (``--project``, ``--ward``)."""
+    from gis.catalog import load_vocabulary
+
+    vocabulary = vocabulary or load_vocabulary()
     frame, source = read_table(path, sheet=sheet)
-    parcel_keys = _keys(store, "parcels", "parcel_key") if store else None
-    project_ids = _keys(store, "projects", "project_id") if store else None
-    parse = parse_sheet(frame, sheet=source.sheet, header_row=source.header_row,
-                        overrides=overrides, path=str(path), parcel_keys=parcel_keys,
-                        project_ids=project_ids, known_on=known_on)
+    context = _context(store, source, project=project, ward=ward)
+    if project and context.projects is not None and project not in context.projects:
+        raise FieldMappingError(f"--project {project}: no such project in the store",
+                                path=str(path), field="project")
+    parse = parse_sheet(frame, vocabulary=vocabulary, sheet=source.sheet,
+                        header_row=source.header_row, overrides=overrides, path=str(path),
+                        context=context, known_on=known_on)
+    _cell_problems(parse, source)
     report = ClearanceIngestReport(source, parse)
-    if parcel_keys is None:
+    if context.parcel_keys is None:
         report.notes.append("the store has no parcels yet: parcel keys were not checked")
-    if project_ids is None:
+    if context.projects is None:
         report.notes.append("the store has no projects yet: project ids were not checked")
+    if parse.project_from == "title":
+        pid = parse.records["project_id"].iloc[0] if len(parse.records) else None
+        report.notes.append(f"project {pid} taken from the sheet's title")
+    if parse.lacking:
+        report.notes.append("columns this sheet lacks (their figures stay as earlier sheets "
+                            "left them): " + ", ".join(parse.lacking))
     return report
 
 
-def _read_events(store: Store) -> pd.DataFrame:
-    events = store.read_table("clearance_events")
-    if events.empty:
-        return pd.DataFrame(columns=EVENT_COLUMNS)
-    events["date"] = pd.to_datetime(events["date"], errors="coerce").dt.date
-    events["date"] = events["date"].astype(object).where(events["date"].notna(), None)
-    return events
+def _cell_problems(parse: SheetParse, source: TableSource) -> None:
+    """Formula cells the file holds without a value (never opened in Excel) are issues."""
+    extra = [{"sheet": source.sheet, "row": row, "column": header, "value": formula,
+              "rule": "formula_without_value", "severity": "warning",
+              "message": f"the cell holds the formula {formula} but no computed value (the file "
+                         "was never opened and saved in Excel); it was read as empty"}
+             for row, header, formula in getattr(source, "formula_cells", ())]
+    if extra:
+        parse.issues = pd.concat([parse.issues, pd.DataFrame(extra)], ignore_index=True)
+
+
+def read_history(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The effective records and events of every sheet loaded (typed, resolved)."""
+    return (effective_records(store.read_table("clearance_records")),
+            effective_events(store.read_table("clearance_events")))
 
 
 def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str | None = None,
                      overrides: dict[str, str] | None = None, strict: bool = False,
-                     user: str = "unknown", known_on: dt.date | None = None
+                     user: str = "unknown", known_on: dt.date | None = None,
+                     project: str | None = None, ward: str | None = None
                      ) -> ClearanceIngestReport:
     """Load a status sheet describing the situation on ``known_on`` (default today).
 
-    The history grows: records are kept per ``known_on`` (households, complaints "as of"); for
-    the pairs in this sheet its milestone dates replace the earlier ones (corrections), while the
-    earlier sheets' undated statuses stay as what was known on their day. Bad rows are kept aside
-    in ``clearance_rejected`` (per sheet). In ``strict`` mode any bad row refuses the sheet."""
+    Every load is kept; the history that counts is resolved when reading
+    (:mod:`gis.core.clearance.history`): a later sheet changes only the pairs and fields it
+    carries. Loading the same file and sheet for the same day again replaces that load. Bad
+    rows are kept aside in ``clearance_rejected``. A sheet with no loadable row writes nothing
+    and raises :class:`ParcelValidationError` carrying the report; in ``strict`` mode any bad
+    row refuses the sheet. The read-modify-write runs under the store's writer lock."""
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
     report = prepare_clearance(path, store=store, sheet=sheet, overrides=overrides,
-                               known_on=known_on)
+                               known_on=known_on, project=project, ward=ward)
     parse = report.parse
+    errors = parse.issues[parse.issues["severity"] == "error"]
     if strict and len(parse.rejected):
-        first = parse.issues[parse.issues["severity"] == "error"].iloc[0]
+        first = errors.iloc[0]
         raise ParcelValidationError(
             f"--strict: {len(parse.rejected)} of {parse.rows_total} rows have errors; first: "
-            f"{first['message']}; nothing was written", report=None, path=str(path),
+            f"{first['message']}; nothing was written", report=report, path=str(path),
             layer=report.source.sheet, row=int(first["row"]), field=str(first["column"]))
-    old = _read_events(store)
-    if len(old):
-        pairs = set(zip(parse.events["project_id"], parse.events["parcel_key"]))
-        in_sheet = pd.Series([p in pairs for p in zip(old["project_id"], old["parcel_key"])],
-                             index=old.index)
-        snapshot = old["dated_by"].astype(str) == "known_on"
-        kept = old[~in_sheet | snapshot]
-        merged = pd.concat([kept, parse.events], ignore_index=True)
-    else:
-        merged = parse.events
-    merged = merged.assign(_d=merged["date"].astype(str)).drop_duplicates(
-        ["project_id", "parcel_key", "status", "_d"], keep="last").drop(columns="_d")
-    report.events_before, report.events_after = len(old), len(merged)
-    old_records = store.read_table("clearance_records")
-    records = parse.records
-    if len(old_records) and len(records):
-        day = str(records["known_on"].iloc[0])
-        old_records = old_records[old_records["known_on"].astype(str).str[:10] != day[:10]]
-        records = pd.concat([old_records, records], ignore_index=True)
-    old_rejected = store.read_table("clearance_rejected")
+    if len(parse.records) == 0:
+        if parse.rows_total == 0:
+            message = "the sheet has no data rows (only headers, totals or headings); nothing was written"
+            row = field_name = None
+        else:
+            first = errors.iloc[0]
+            message = (f"none of the {parse.rows_total} rows can be loaded (all kept aside); "
+                       f"first: {first['message']}; nothing was written")
+            row, field_name = int(first["row"]), str(first["column"])
+        raise ParcelValidationError(message, report=report, path=str(path),
+                                    layer=report.source.sheet, row=row, field=field_name)
+    source_path = str(Path(path).resolve())
+    day = parse.records["known_on"].iloc[0]
+    load_id = f"{source_path}|{report.source.sheet}|{day}"
     from gis.ingest import source_checksum
 
+    checksum = source_checksum(path)
+
+    def change(working: Store) -> dict[str, pd.DataFrame]:
+        old_records = working.read_table("clearance_records")
+        old_events = working.read_table("clearance_events")
+        seq = 1 + max([int(pd.to_numeric(f["load_seq"], errors="coerce").max())
+                       for f in (old_records, old_events)
+                       if len(f) and "load_seq" in f and f["load_seq"].notna().any()] or [0])
+        records = merge_load(old_records, parse.records.assign(load_id=load_id, load_seq=seq),
+                             RECORD_TYPES)
+        events = merge_load(old_events, parse.events.assign(
+            known_on=day, load_id=load_id, load_seq=seq), EVENT_TYPES)
+        report.events_before = len(effective_events(old_events)) if len(old_events) else 0
+        report.events_after = len(effective_events(events))
+        old_rejected = working.read_table("clearance_rejected")
+        rejected = typed(parse.rejected, REJECTED_TYPES).assign(source_path=source_path)
+        rejected["source_path"] = rejected["source_path"].astype("string")
+        if len(old_rejected) and "source_path" in old_rejected:
+            keep = typed(old_rejected[old_rejected["source_path"] != source_path],
+                         {**REJECTED_TYPES, "source_path": "string"})
+            rejected = pd.concat([keep, rejected], ignore_index=True)
+        loads = working.read_table("clearance_sheets")
+        this = pd.DataFrame([{"load_id": load_id, "source_path": source_path,
+                              "sheet": report.source.sheet, "known_on": str(day),
+                              "loaded_at": started, "user": user, "sha256": checksum,
+                              "columns": json.dumps(sorted(parse.columns), ensure_ascii=False),
+                              "lacking": json.dumps(parse.lacking), "rows_read": parse.rows_read,
+                              "rows_loaded": len(parse.records),
+                              "rows_rejected": len(parse.rejected)}])
+        if len(loads) and "load_id" in loads:
+            loads = loads[loads["load_id"] != load_id]
+            this = pd.concat([loads.astype(object), this.astype(object)], ignore_index=True)
+        this[["rows_read", "rows_loaded", "rows_rejected"]] = this[
+            ["rows_read", "rows_loaded", "rows_rejected"]].apply(
+            pd.to_numeric, errors="coerce").astype("Int64")
+        return {"clearance_records": typed(records, RECORD_TYPES, for_store=True),
+                "clearance_events": typed(events, EVENT_TYPES, for_store=True),
+                "clearance_rejected": typed(rejected, {**REJECTED_TYPES, "source_path": "string"},
+                                            for_store=True),
+                "clearance_sheets": this}
+
     entry = IngestLogEntry(
-        kind="clearance", source_path=str(Path(path).resolve()), source_layer=report.source.sheet,
-        source_sha256=source_checksum(path), user=user, started_at=started,
+        kind="clearance", source_path=source_path, source_layer=report.source.sheet,
+        source_sha256=checksum, user=user, started_at=started,
         finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         rows_total=parse.rows_total, rows_loaded=len(parse.records),
         rows_quarantined=len(parse.rejected), crs_source=None, crs_store="",
-        engine="openpyxl" if str(path).lower().endswith(("xlsx", "xlsm")) else "csv",
-        added=len(merged) - len(old), issues_json=json.dumps(parse.summary()["issues"]))
-    rejected = parse.rejected.assign(source_path=str(Path(path).resolve())) \
-        if len(parse.rejected) else pd.DataFrame({"sheet": pd.Series([], dtype="string"),
-                                                  "reason": pd.Series([], dtype="string"),
-                                                  "source_path": pd.Series([], dtype="string")})
-    if len(old_rejected) and "source_path" in old_rejected:
-        keep = old_rejected[old_rejected["source_path"] != str(Path(path).resolve())]
-        rejected = pd.concat([keep, rejected], ignore_index=True)
-    store.write_tables({"clearance_records": records, "clearance_events": merged,
-                        "clearance_rejected": rejected}, log=entry)
+        engine=Path(path).suffix.lower().lstrip(".") or "table",
+        added=len(parse.events), issues_json=json.dumps(parse.summary()["issues"]))
+    store.modify(change, log=entry)
     report.stored = True
     return report
+
+
+REJECTED_TYPES = {**RECORD_TYPES, "reason": "string"}
+
+
+def _lacking(loads: pd.DataFrame) -> list[str]:
+    """Optional columns that no loaded sheet had (their figures are empty)."""
+    if loads.empty or "lacking" not in loads:
+        return []
+    sets = [set(json.loads(v)) for v in loads["lacking"].dropna() if str(v).startswith("[")]
+    return sorted(set.intersection(*sets)) if sets else []
 
 
 @dataclass
@@ -186,12 +275,25 @@ def run_clearance(store: Store, *, as_of: dt.date | None = None,
         if not store.has(layer):
             raise StoreError(f"the store has no {layer} layer yet; run `gis ingest {layer} PATH`",
                              layer=layer)
-    parcels = store.read("parcels", columns=["parcel_key", "ward_code"])
+    from gis.catalog import load_vocabulary
+
+    wanted = ["parcel_key", "ward_code", "owner_name", "is_public"]
+    parcels = store.read("parcels")
+    parcels = parcels[[c for c in wanted if c in parcels.columns] + ["geometry"]]
     projects = store.read("projects")
-    overlay = overlay_parcels_projects(parcels, projects, config=config)
-    records = store.read_table("clearance_records")
-    events = _read_events(store)
-    progress = compute_progress(overlay.pairs, projects, records, events, as_of=as_of)
+    vocabulary = load_vocabulary()
+    if "capital_source_text" in projects:
+        # capital sources as offices write them: budget / non-budget / unknown (never NULL)
+        coded = projects["capital_source_text"].map(vocabulary.capital_source)
+        projects["capital_source"] = coded.where(coded.notna(), projects.get("capital_source"))
+    overlay = overlay_parcels_projects(parcels[["parcel_key", "ward_code", "geometry"]], projects,
+                                       config=config)
+    records, events = read_history(store)
+    owners = pd.DataFrame(parcels.drop(columns="geometry"))
+    progress = compute_progress(overlay.pairs, projects, records, events, as_of=as_of,
+                                parcels=owners, vocabulary=vocabulary)
+    loads = store.read_table("clearance_sheets")
+    progress.district["columns_lacking"] = _lacking(loads)
     day = progress.as_of.strftime("%d/%m/%Y")
     summary = {"vi": briefing(progress.district, as_of=day, lang="vi"),
                "en": briefing(progress.district, as_of=day, lang="en")}
@@ -203,12 +305,25 @@ def run_clearance(store: Store, *, as_of: dt.date | None = None,
         outside = outside.drop_duplicates(["project_id", "parcel_key"], keep="last")
     run = ClearanceRun(progress, overlay, summary, outside.reset_index(drop=True))
     if len(outside):
+        latest = records.drop_duplicates(["project_id", "parcel_key"], keep="last").set_index(
+            ["project_id", "parcel_key"])
+        idx = pd.MultiIndex.from_frame(outside[["project_id", "parcel_key"]])
+        approved = latest["compensation_approved_vnd"].reindex(idx).to_numpy()
+        paid = latest["compensation_paid_vnd"].reindex(idx).to_numpy()
+
+        def money(a: object, p: object) -> str:
+            parts = [f"{label} {int(v):,} đồng" for label, v in (("approved", a), ("paid", p))
+                     if v is not None and not pd.isna(v)]
+            return f" (amounts not counted: {', '.join(parts)})" if parts else ""
+
         extra = pd.DataFrame({"kind": "row_outside_project", "project_id": outside["project_id"],
                               "parcel_key": outside["parcel_key"],
                               "detail": [f"sheet {s} row {r}: the parcel does not overlap the "
                                          "project boundary (or only by a sliver); its figures are "
-                                         "not counted" for s, r in zip(outside["sheet"],
-                                                                       outside["sheet_row"])]})
+                                         f"not counted{money(a, p)}" for s, r, a, p in zip(
+                                             outside["sheet"], outside["sheet_row"], approved, paid)],
+                              "approved_vnd": pd.array(approved, dtype="Int64"),
+                              "paid_vnd": pd.array(paid, dtype="Int64")})
         progress.problems = pd.concat([progress.problems, extra], ignore_index=True)
     if write_back and as_of is None:
         pairs = overlay.pairs.merge(

@@ -9,25 +9,61 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from gis.cli.main import _handle_errors, _settings, cli, console, parse_day
+from gis.cli.main import _handle_errors, _settings, cli, console, err_console, parse_day
 
-__all__ = ["ingest_clearance_cmd"]
+__all__ = ["ingest_clearance_cmd", "validate_clearance_cmd", "print_sheet_report"]
 
 
 def ingest_clearance_cmd(store, path: str, *, sheet: str | None, strict: bool,  # type: ignore[no-untyped-def]
                          user: str | None, report_path: str | None,
-                         config: str | None = None, known_on: str | None = None) -> None:
-    """Body of ``gis ingest clearance``; ``config`` is a sheet YAML (``columns:``, ``sheet:``)."""
+                         config: str | None = None, known_on: str | None = None,
+                         project: str | None = None, ward: str | None = None) -> None:
+    """Body of ``gis ingest clearance``; ``config`` is a sheet YAML (``columns:``, ``sheet:``).
+
+    A sheet with no loadable row prints its per-row report, writes nothing and exits non-zero.
+    """
     import getpass
 
     from gis.catalog import load_sheet_spec
     from gis.clearance import ingest_clearance
+    from gis.errors import ParcelValidationError
 
     spec = load_sheet_spec(config) if config else None
-    report = ingest_clearance(store, path, sheet=sheet or (spec.sheet if spec else None),
-                              strict=strict, user=user or getpass.getuser(),
-                              overrides=dict(spec.columns) if spec else None,
-                              known_on=_as_of(known_on))
+    try:
+        report = ingest_clearance(store, path, sheet=sheet or (spec.sheet if spec else None),
+                                  strict=strict, user=user or getpass.getuser(),
+                                  overrides=dict(spec.columns) if spec else None,
+                                  known_on=_as_of(known_on), project=project, ward=ward)
+    except ParcelValidationError as exc:
+        if exc.report is not None and hasattr(exc.report, "parse"):
+            print_sheet_report(exc.report, report_path)
+            exc.report = None
+        raise
+    print_sheet_report(report, report_path)
+
+
+def validate_clearance_cmd(path: str, *, sheet: str | None, config: str | None,  # type: ignore[no-untyped-def]
+                           report_path: str | None, known_on: str | None = None,
+                           project: str | None = None, ward: str | None = None) -> None:
+    """Body of ``gis validate PATH --kind clearance``: the same report, nothing written."""
+    from gis.catalog import load_sheet_spec
+    from gis.clearance import prepare_clearance
+    from gis.store import open_store
+
+    storage, _ = _settings()
+    store = open_store(storage.store_path) if storage.store_path.exists() else None
+    spec = load_sheet_spec(config) if config else None
+    report = prepare_clearance(path, store=store, sheet=sheet or (spec.sheet if spec else None),
+                               overrides=dict(spec.columns) if spec else None,
+                               known_on=_as_of(known_on), project=project, ward=ward)
+    print_sheet_report(report, report_path)
+    if len(report.parse.records) == 0:
+        err_console.print("[bold red]Error:[/] no row of this sheet could be loaded")
+        raise SystemExit(3)
+
+
+def print_sheet_report(report, report_path: str | None) -> None:  # type: ignore[no-untyped-def]
+    """What a sheet holds and what loading it does: columns, problems by row, counts."""
     for note in report.notes:
         console.print(f"  · {escape(note)}")
     p = report.parse
@@ -39,19 +75,25 @@ def ingest_clearance_cmd(store, path: str, *, sheet: str | None, strict: bool,  
     for model, header in p.columns.items():
         mapped.add_row(model, escape(str(header)))
     console.print(mapped)
-    if len(p.issues):
+    shown = p.issues[p.issues["rule"] != "missing_column"] if len(p.issues) else p.issues
+    if len(shown):
         issues = Table(title="Problems by row (kept aside when error)")
         for col in ("row", "column", "value", "rule", "severity", "message"):
             issues.add_column(col, overflow="fold")
-        for r in p.issues.head(40).itertuples():
+        for r in shown.head(40).itertuples():
             issues.add_row(str(r.row), escape(str(r.column)), escape(str(r.value or "")), r.rule,
                            r.severity, escape(str(r.message)))
         console.print(issues)
-        if len(p.issues) > 40:
-            console.print(f"  … {len(p.issues) - 40} more in --report")
-    console.print(f"rows: {p.rows_total:,} read = [green]{len(p.records):,} accepted[/] + "
-                  f"[red]{len(p.rejected):,} kept aside[/] (table clearance_rejected)")
-    console.print(f"status history: {report.events_before:,} → {report.events_after:,} dated events")
+        if len(shown) > 40:
+            console.print(f"  … {len(shown) - 40} more in --report")
+    console.print(f"rows: {p.rows_read:,} read = [green]{len(p.records):,} accepted[/] + "
+                  f"[red]{len(p.rejected):,} kept aside[/] (table clearance_rejected) + "
+                  f"{p.total_rows:,} total rows + {p.section_rows:,} section rows")
+    if report.stored:
+        console.print(f"status history: {report.events_before:,} → {report.events_after:,} "
+                      "dated events")
+    else:
+        console.print("nothing was written")
     if report_path:
         console.print(f"report written to {report.write(report_path)}")
 

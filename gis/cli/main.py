@@ -125,16 +125,39 @@ def _prepare_kwargs(kind: str, crs, layer_name, province, ward, engine, config, 
                 defaults={"ward_code": ward} if ward else None)
 
 
+def _sheet_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option("--sheet", help="clearance: the workbook sheet to read (default the first "
+                     "with a table)."),
+        click.option("--known-on", "known_on", help="clearance: the day the sheet describes "
+                     "(dd/mm/yyyy; default today); undated statuses count from then."),
+        click.option("--project", help="clearance: the project of every row when the sheet has "
+                     "no project column (default: the project named in the sheet's title)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 @cli.command()
 @click.argument("path", type=click.Path())
-@click.option("--kind", type=click.Choice(KINDS), default="parcels", show_default=True)
+@click.option("--kind", type=click.Choice(KINDS + ["clearance"]), default="parcels",
+              show_default=True)
 @_layer_options
+@_sheet_options
 @_handle_errors
 def validate(path: str, kind: str, crs, layer_name, province, ward, engine, config, catalog_dir,  # type: ignore[no-untyped-def]
-             report_path) -> None:
-    """Read a layer, check it and print the report. Writes nothing (except --report)."""
+             report_path, sheet: str | None, known_on: str | None, project: str | None) -> None:
+    """Read a layer or a clearance sheet, check it against the store and print the report.
+    Writes nothing (except --report)."""
     from gis.ingest import prepare_layer
 
+    if kind == "clearance":
+        from gis.cli.clearance import validate_clearance_cmd
+
+        validate_clearance_cmd(path, sheet=sheet, config=config, report_path=report_path,
+                               known_on=known_on, project=project, ward=ward)
+        return
     report = prepare_layer(path, kind, **_prepare_kwargs(kind, crs, layer_name, province, ward,
                                                         engine, config, catalog_dir))
     _print_report(report)
@@ -146,17 +169,15 @@ def validate(path: str, kind: str, crs, layer_name, province, ward, engine, conf
 @click.argument("kind", type=click.Choice(KINDS + ["clearance"]))
 @click.argument("path", type=click.Path())
 @_layer_options
+@_sheet_options
 @click.option("--strict", is_flag=True, help="Refuse the whole file if any row fails validation.")
 @click.option("--user", help="Who is recorded in the ingest log (default: GIS_USER or login).")
-@click.option("--sheet", help="clearance: the XLSX sheet to read (default the first).")
-@click.option("--known-on", "known_on", help="clearance: the day the sheet describes "
-              "(dd/mm/yyyy; default today); undated statuses count from then.")
 @click.option("--replace-all", is_flag=True,
               help="parcels: replace every stored parcel, not only those of the wards in the file.")
 @_handle_errors
 def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config, catalog_dir,  # type: ignore[no-untyped-def]
-           report_path, strict: bool, user: str | None, sheet: str | None, known_on: str | None,
-           replace_all: bool) -> None:
+           report_path, sheet: str | None, known_on: str | None, project: str | None,
+           strict: bool, user: str | None, replace_all: bool) -> None:
     """Validate a layer and load it into the store, replacing the previous version atomically.
 
     KIND is parcels, projects, buildings, wards, or clearance (the compensation board's status
@@ -173,7 +194,7 @@ def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config
 
         ingest_clearance_cmd(store, path, sheet=sheet, strict=strict, config=config,
                              user=user or ingest_settings.user, report_path=report_path,
-                             known_on=known_on)
+                             known_on=known_on, project=project, ward=ward)
         return
     kwargs = _prepare_kwargs(kind, crs, layer_name, province, ward, engine, config, catalog_dir)
     with console.status(f"ingesting {kind} from {path} …"):

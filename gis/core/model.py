@@ -31,7 +31,8 @@ MODEL_COLUMNS: dict[LayerKind, tuple[str, ...]] = {
         "origin_code", "address", "area_recorded_m2", "legal_area_m2", "area_m2", "is_public",
         "public_rule"),
     LayerKind.PROJECTS: (
-        "project_id", "name", "investor", "capital_source", "start_type", "key_project",
+        "project_id", "name", "investor", "capital_source", "capital_source_text", "start_type",
+        "key_project",
         "planned_area_ha", "ward_codes", "start_year", "capital_plan_vnd", "disbursed_vnd", "area_m2"),
     LayerKind.BUILDINGS: ("building_id", "floors", "year_built", "area_m2"),
     LayerKind.WARDS: ("ward_code", "name", "district", "province", "area_m2"),
@@ -164,7 +165,10 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         cols["project_id"] = _text(raw("project_id"))
         cols["name"] = _text(raw("name"))
         cols["investor"] = _text(raw("investor"))
+        # the code is decided with the vocabulary (gis.core.clearance.wording) when figures are
+        # computed; the words the office wrote are kept as they are
         cols["capital_source"] = _vocab(raw("capital_source"), _CAPITAL)
+        cols["capital_source_text"] = _text(raw("capital_source"))
         cols["start_type"] = _vocab(raw("start_type"), _START)
         cols["key_project"] = raw("key_project").map(
             lambda v: fold_name(str(v)) in _TRUE if v is not None and v is not pd.NA else False

@@ -53,8 +53,10 @@ _COLUMNS: dict[str, tuple[str, str, float, str]] = {
     "completed": ("Hoàn thành GPMB", "Completed", 1, "@"),
 }
 _VOCAB = {"vi": {"STATE_BUDGET": "Ngân sách", "NON_BUDGET": "Ngoài ngân sách",
+                 "UNKNOWN": "Không xác định",
                  "CARRIED_OVER": "Chuyển tiếp", "NEW": "Mới", True: "Có", False: "Không"},
           "en": {"STATE_BUDGET": "State budget", "NON_BUDGET": "Non-budget",
+                 "UNKNOWN": "Unknown",
                  "CARRIED_OVER": "Carried over", "NEW": "New", True: "yes", False: "no"}}
 LEVELS = {"projects": ("Dự án", "Projects"), "wards": ("Phường xã", "Wards"),
           "district": ("Toàn huyện", "District"), "problems": ("Vấn đề", "Problems")}
@@ -97,14 +99,24 @@ def report_table(progress: Progress, level: str, *, lang: str = "vi"
                                      "Payment overdue (30 days after approval)"),
                  "complaints": ("Có khiếu nại", "Complaints"),
                  "row_outside_project": ("Dòng bảng kê ngoài ranh dự án",
-                                         "Sheet row outside its project")}
+                                         "Sheet row outside its project"),
+                 "amount_not_counted": ("Số tiền trên bảng kê chưa được cộng vào tổng",
+                                        "Sheet amount not in the totals"),
+                 "status_disagrees_with_dates": ("Trạng thái khác với các mốc ngày trên dòng",
+                                                 "Stated status disagrees with the row's dates"),
+                 "capital_source_unknown": ("Nguồn vốn không xác định",
+                                            "Unknown capital source")}
         problems = progress.problems.assign(kind=progress.problems["kind"].map(
             lambda k: kinds.get(k, (k, k))[i]))
         frame = problems.rename(columns={
             "kind": ("Loại vấn đề", "Problem")[i], "project_id": ("Mã dự án", "Project")[i],
             "parcel_key": ("Thửa (xã-tờ-thửa)", "Parcel (ward-sheet-no)")[i],
-            "detail": ("Chi tiết", "Detail")[i]})
-        return frame, ["@"] * len(frame.columns)
+            "detail": ("Chi tiết", "Detail")[i],
+            "approved_vnd": ("Số tiền phê duyệt (đồng)", "Approved amount (VND)")[i],
+            "paid_vnd": ("Số tiền đã chi trả (đồng)", "Paid amount (VND)")[i]})
+        frame = frame.astype(object).where(frame.notna(), None)
+        return frame, ["@" if c not in ("approved_vnd", "paid_vnd") else "#,##0"
+                       for c in problems.columns]
     source = progress.projects if level == "projects" else progress.wards
     order = [c for c in (_PROJECT_ORDER if level == "projects" else _WARD_ORDER) if c in source]
     out = pd.DataFrame(index=source.index)
@@ -140,6 +152,8 @@ def district_table(progress: Progress, *, lang: str = "vi") -> pd.DataFrame:
             (("  trong đó chuyển tiếp", "  of which carried over")[i], d["state_budget"]["carried_over"]),
             (("  trong đó khởi công mới", "  of which new")[i], d["state_budget"]["new"]),
             (("Dự án vốn ngoài ngân sách", "Non-budget projects")[i], d["non_budget"]["projects"]),
+            (("Dự án chưa xác định nguồn vốn", "Projects with unknown capital source")[i],
+             d.get("unknown_capital", {}).get("projects", 0)),
             (("Dự án trọng điểm", "Key projects")[i], d["key_projects"]["projects"]),
             (("Dự án hoàn thành GPMB", "Projects completed")[i], d["projects_completed"])]
     for column in ("parcels_affected", "parcels_handed_over", "parcels_not_started",
@@ -154,6 +168,13 @@ def district_table(progress: Progress, *, lang: str = "vi") -> pd.DataFrame:
     rows += grp("carried_over", "Chuyển tiếp", "Carried over")
     rows += grp("new", "Khởi công mới", "New")
     rows += grp("key_projects", "Dự án trọng điểm", "Key projects")
+    rule = d.get("plans_rule")
+    if isinstance(rule, dict):
+        rows.append((("Cách đếm phương án", "How plans are counted")[i], rule[lang]))
+    lacking = d.get("columns_lacking")
+    if lacking:
+        rows.append((("Cột không có trong các bảng kê đã nạp (số liệu để trống)",
+                      "Columns no loaded sheet had (figures empty)")[i], ", ".join(lacking)))
     return pd.DataFrame(rows, columns=[("Chỉ tiêu", "Figure")[i], ("Giá trị", "Value")[i]])
 
 
@@ -181,7 +202,7 @@ def write_xlsx(progress: Progress, path: str | os.PathLike[str], *, lang: str = 
         ws = wb.create_sheet(title)
         ws.append(list(frame.columns))
         for row in frame.itertuples(index=False):
-            ws.append([None if (isinstance(v, float) and pd.isna(v)) else
+            ws.append([None if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)) else
                        (v.item() if hasattr(v, "item") else v) for v in row])
         for j, fmt in enumerate(formats, start=1):
             letter = get_column_letter(j)

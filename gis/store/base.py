@@ -79,9 +79,10 @@ class Store(Protocol):
         """Replace several tables (and append ``log``), all or nothing."""
 
 
-    def modify(self, change: Callable[[Any], Mapping[str, pd.DataFrame]]) -> None:
+    def modify(self, change: Callable[[Any], Mapping[str, pd.DataFrame]], *,
+               log: IngestLogEntry | None = None) -> None:
         """Read-modify-write under the store's lock: ``change(working_store)`` returns the
-        tables to replace; all or nothing."""
+        tables to replace (and ``log`` is appended); all or nothing."""
 
 
 def open_store(location: str | os.PathLike[str]) -> Store:

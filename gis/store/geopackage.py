@@ -327,7 +327,8 @@ class GeoPackageStore:
             finally:
                 con.close()
 
-    def modify(self, change: Callable[[Any], Mapping[str, pd.DataFrame]]) -> None:
+    def modify(self, change: Callable[[Any], Mapping[str, pd.DataFrame]], *,
+               log: IngestLogEntry | None = None) -> None:
         """Read-modify-write under the lock: ``change`` reads from the working copy and returns
         the tables to replace; nothing is published if it raises."""
         try:
@@ -335,6 +336,8 @@ class GeoPackageStore:
                 working = GeoPackageStore(tmp)
                 for name, frame in change(working).items():
                     self._write(tmp, _writable(frame), name)
+                if log is not None:
+                    self._append_log(tmp, working.ingest_log(), log)
         except GisError:
             raise
         except Exception as exc:

@@ -112,17 +112,17 @@ def test_sheet_yaml_overrides_column_detection(loaded, district, tmp_path, store
     import pandas as pd
 
     frame = pd.read_csv(district / "clearance.csv", dtype=str, encoding="utf-8-sig")
-    frame = frame.rename(columns={"Trạng thái": "Tình hình thực hiện"})
+    frame = frame.rename(columns={"Trạng thái": "Diễn biến hồ sơ"})
     odd = tmp_path / "odd.csv"
     frame.to_csv(odd, index=False, encoding="utf-8-sig")
     res = loaded.invoke(cli, ["ingest", "clearance", str(odd)])
-    assert res.exit_code == 2 and "status" in res.output and "Tình hình thực hiện" in res.output
+    assert res.exit_code == 2 and "status" in res.output and "Diễn biến hồ sơ" in res.output
     config = tmp_path / "sheet.yaml"
-    config.write_text("clearance_sheet:\n  columns:\n    status: Tình hình thực hiện\n",
+    config.write_text("clearance_sheet:\n  columns:\n    status: Diễn biến hồ sơ\n",
                       encoding="utf-8")
     res = loaded.invoke(cli, ["ingest", "clearance", str(odd), "--config", str(config)])
     assert res.exit_code == 0, res.output
-    assert "Tình hình thực hiện" in res.output
+    assert "Diễn biến hồ sơ" in res.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("columns: {stat: X}\n", encoding="utf-8")
     res = loaded.invoke(cli, ["ingest", "clearance", str(odd), "--config", str(bad)])

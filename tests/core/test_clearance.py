@@ -10,8 +10,15 @@ import pytest
 import shapely
 
 from gis.core.clearance.progress import compute_progress
-from gis.core.clearance.sheet import parse_sheet
-from gis.core.clearance.status import Status, parse_status
+from gis.core.clearance.sheet import SheetContext, parse_sheet
+from gis.catalog import load_vocabulary
+from gis.core.clearance.status import Status
+
+VOCAB = load_vocabulary()
+
+
+def parse_status(text):
+    return VOCAB.match_status(text).status
 from gis.core.clearance.summary import briefing
 from gis.core.clearance.values import parse_date, parse_vnd
 from gis.core.overlay import overlay_parcels_projects
@@ -71,8 +78,9 @@ ROWS = [
 
 
 def test_sheet_rows_are_accepted_or_kept_aside_with_row_and_column():
-    parse = parse_sheet(_sheet(ROWS), sheet="S1", header_row=3,
-                        parcel_keys={"00001-1-1", "00001-1-2", "00001-1-3", "00001-1-4"})
+    parse = parse_sheet(vocabulary=VOCAB, frame=_sheet(ROWS), sheet="S1", header_row=3,
+                        context=SheetContext(parcel_keys={"00001-1-1", "00001-1-2", "00001-1-3",
+                                                          "00001-1-4"}))
     assert parse.rows_total == 5 and len(parse.records) == 2 and len(parse.rejected) == 3
     issues = {(r.row, r.column, r.rule) for r in parse.issues.itertuples()}
     assert (6, "Trạng thái", "unknown_status") in issues  # third data row under header row 3
@@ -87,11 +95,11 @@ def test_sheet_rows_are_accepted_or_kept_aside_with_row_and_column():
 
 def test_headers_without_diacritics_and_missing_columns():
     headers = ["Ma du an", "Ma xa", "So to", "So thua", "Trang thai"]
-    parse = parse_sheet(_sheet([["P", "1", "1", "1", "da thong bao thu hoi"]], headers))
+    parse = parse_sheet(vocabulary=VOCAB, frame=_sheet([["P", "1", "1", "1", "da thong bao thu hoi"]], headers))
     assert parse.records.iloc[0]["parcel_key"] == "00001-1-1"
     assert parse.records.iloc[0]["status"] == "NOTIFIED"
     with pytest.raises(FieldMappingError, match="status"):
-        parse_sheet(_sheet([["P", "1", "1", "1"]], headers[:4]), sheet="S")
+        parse_sheet(vocabulary=VOCAB, frame=_sheet([["P", "1", "1", "1"]], headers[:4]), sheet="S")
 
 
 @pytest.fixture
@@ -105,7 +113,7 @@ def progress_inputs():
                                  "capital_plan_vnd": [2e9], "disbursed_vnd": [1.5e9]},
                                 geometry=[shapely.box(5, 0, 30, 10)], crs="EPSG:5897")
     pairs = overlay_parcels_projects(parcels, projects).pairs
-    parse = parse_sheet(_sheet(ROWS[:2]))
+    parse = parse_sheet(vocabulary=VOCAB, frame=_sheet(ROWS[:2]))
     return pairs, projects, parse.records, parse.events
 
 
@@ -174,20 +182,20 @@ def test_a_parcel_in_two_overlapping_projects_counts_once_above_project_level():
 def test_amount_units_from_headers_and_silly_amounts():
     headers = ["Mã dự án", "Mã xã", "Số tờ", "Số thửa", "Trạng thái", "Ngày phê duyệt PA",
                "Số tiền phê duyệt (tỷ đồng)"]
-    parse = parse_sheet(_sheet([["P", "1", "1", "1", "Đã phê duyệt phương án", "01/03/2024", "1,05"],
+    parse = parse_sheet(vocabulary=VOCAB, frame=_sheet([["P", "1", "1", "1", "Đã phê duyệt phương án", "01/03/2024", "1,05"],
                                 ["P", "1", "1", "2", "Đã phê duyệt phương án", "01/03/2024", "-5"]],
                                headers))
     assert parse.records.iloc[0]["compensation_approved_vnd"] == 1_050_000_000
     assert parse.issues.set_index("row").loc[3, "rule"] == "bad_amount"
     with pytest.raises(ValueError, match="too small"):
         parse_vnd("1,05")
-    bad = parse_sheet(_sheet([["P", "1", "1", "44.5", "Đã kiểm đếm", None, None]], headers))
+    bad = parse_sheet(vocabulary=VOCAB, frame=_sheet([["P", "1", "1", "44.5", "Đã kiểm đếm", None, None]], headers))
     assert bad.issues["rule"].tolist()[-1] == "bad_number"
 
 
 def test_undated_statuses_are_known_from_the_sheet_day():
     headers = ["Mã dự án", "Mã xã", "Số tờ", "Số thửa", "Trạng thái", "Ngày thông báo"]
-    parse = parse_sheet(_sheet([["P", "1", "1", "1", "Đã bàn giao mặt bằng", "01/02/2024"]], headers),
+    parse = parse_sheet(vocabulary=VOCAB, frame=_sheet([["P", "1", "1", "1", "Đã bàn giao mặt bằng", "01/02/2024"]], headers),
                         known_on=dt.date(2024, 6, 30))
     handed = parse.events[parse.events["status"] == "HANDED_OVER"].iloc[0]
     assert handed["date"] == dt.date(2024, 6, 30) and handed["dated_by"] == "known_on"
@@ -202,7 +210,8 @@ def test_semicolon_csv_with_decimal_commas_and_a_title_row(tmp_path):
                     "DA-1;00001;2;3;Đã chi trả;1,05\n", encoding="utf-8-sig")
     frame, source = read_table(path)
     assert source.header_row == 2 and list(frame.columns)[-1] == "Số tiền đã chi trả (tỷ đồng)"
-    parse = parse_sheet(frame, header_row=source.header_row, known_on=dt.date(2024, 12, 31))
+    parse = parse_sheet(frame, vocabulary=VOCAB, header_row=source.header_row,
+                        known_on=dt.date(2024, 12, 31))
     assert parse.records.iloc[0]["compensation_paid_vnd"] == 1_050_000_000
     paid = parse.events[parse.events["status"] == "PAID"].iloc[0]
     assert paid["amount_vnd"] == 1_050_000_000 and paid["dated_by"] == "known_on"

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gis.core.clearance.status import CLEARED, Status
+from gis.core.clearance.wording import CAPITAL_UNKNOWN, Vocabulary, fold_words
 
 __all__ = ["Progress", "compute_progress", "NOT_STARTED", "FIGURES"]
 
@@ -60,9 +61,14 @@ def _last(ev: pd.DataFrame, status: str | None = None) -> pd.DataFrame:
 
 
 def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.DataFrame,
-                     events: pd.DataFrame, *, as_of: dt.date | None = None) -> Progress:
+                     events: pd.DataFrame, *, as_of: dt.date | None = None,
+                     parcels: pd.DataFrame | None = None,
+                     vocabulary: Vocabulary | None = None) -> Progress:
     """Progress per pair, project, ward and district as known on ``as_of`` (default: today,
-    undated statuses included)."""
+    undated statuses included).
+
+    ``parcels`` (parcel_key, owner_name, is_public) and ``vocabulary`` (state owners) decide
+    the plans (phương án): one per land user, not per parcel; see :func:`_plans`."""
     as_of = as_of or dt.date.today()
     ev = _events_until(events, as_of) if len(events) else events
     base = pairs[["project_id", "parcel_key", "ward_code", "overlap_m2"]].copy()
@@ -106,6 +112,13 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
     rec = records.drop_duplicates(["project_id", "parcel_key"], keep="last").set_index(
         ["project_id", "parcel_key"]) if len(records) else pd.DataFrame()
     base["households"] = (rec["households"].reindex(base.index) if len(rec) else np.nan)
+    base["owner_sheet"] = (rec["owner_name"].reindex(base.index).astype(object)
+                           if len(rec) and "owner_name" in rec else None)
+    base["row_problem"] = (rec["problem"].reindex(base.index).astype(object)
+                           if len(rec) and "problem" in rec else None)
+    for column in ("compensation_approved_vnd", "compensation_paid_vnd"):
+        base[f"sheet_{column}"] = (rec[column].reindex(base.index).astype("Float64")
+                                   if len(rec) and column in rec else np.nan)
     base["complaint"] = (rec["complaint"].reindex(base.index).fillna(False).astype(bool)
                          if len(rec) else False)
     base["handed_over"] = base["status"].isin(_CLEARED)
@@ -121,7 +134,9 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
                                               base["overlap_m2"], 0.0)
     base["recovered_last_year_m2"] = np.where(base["handed_over"] & (cleared_year == year - 1),
                                               base["overlap_m2"], 0.0)
-    parcels = base.reset_index()
+    base = base.reset_index()
+    rules = _plans(base, parcels, vocabulary)
+    parcels = base
     by_project = _rollup(parcels, "project_id")
     wards = _rollup(parcels, "ward_code")
     _distinct(wards, parcels, "ward_code", geoms)
@@ -130,6 +145,7 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
     proj_out = proj.join(by_project, how="left")
     for col in FIGURES:
         proj_out[col] = proj_out[col].fillna(0)
+    proj_out["plans_rule"] = pd.Series(rules).reindex(proj_out.index).fillna("parcels")
     _ratios(proj_out)
     proj_out["completed"] = (proj_out["parcels_affected"] > 0) & (
         proj_out["parcels_handed_over"] == proj_out["parcels_affected"])
@@ -143,8 +159,62 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
     whole = _rollup(parcels.assign(_all="district"), "_all")
     _distinct(whole, parcels.assign(_all="district"), "_all", geoms)
     district = _district(proj_out, parcels, whole.iloc[0] if len(whole) else None)
+    district["plans_rule"] = _rule_text(rules)
     problems = _problems(parcels, proj_out)
     return Progress(as_of, parcels, proj_out.reset_index(), wards.reset_index(), district, problems)
+
+
+def _plans(base: pd.DataFrame, parcels: pd.DataFrame | None,
+           vocabulary: Vocabulary | None) -> dict[str, str]:
+    """Plans (phương án) are per land user: ``plan_id`` per pair (None for land the state
+    manages: public parcels, roads, canals, a commune People's Committee as the user) and
+    ``plan_done`` when all the user's parcels in the project are at or past plan approval.
+
+    Per project: when its sheet rows name owners, one plan per distinct owner (a pair without a
+    name is its own plan); else one plan per parcel with a private user. Returns the rule used
+    per project ("owners" or "parcels")."""
+    info = (parcels.drop_duplicates("parcel_key").set_index("parcel_key")
+            if parcels is not None and len(parcels) and "parcel_key" in parcels else None)
+    keys = base["parcel_key"]
+    public = pd.Series(False, index=base.index)
+    layer_owner = pd.Series(None, index=base.index, dtype=object)
+    if info is not None:
+        if "is_public" in info:
+            public = keys.map(info["is_public"]).fillna(False).astype(bool)
+        if "owner_name" in info:
+            layer_owner = keys.map(info["owner_name"]).astype(object)
+    sheet_owner = base["owner_sheet"] if "owner_sheet" in base else pd.Series(
+        None, index=base.index, dtype=object)
+    sheet_owner = sheet_owner.astype(object).where(sheet_owner.notna(), None)
+    owner = sheet_owner.where(sheet_owner.notna(), layer_owner.where(layer_owner.notna(), None))
+    if vocabulary is not None:
+        state = owner.map(lambda o: vocabulary.is_state_owner(o) if isinstance(o, str) else False)
+        public = public | state.astype(bool)
+    named = sheet_owner.notna().groupby(base["project_id"]).any()
+    rules = {str(k): ("owners" if v else "parcels") for k, v in named.items()}
+    by_owner = base["project_id"].map(lambda p: rules.get(str(p)) == "owners")
+    owner_key = owner.map(lambda o: " ".join(fold_words(o)) if isinstance(o, str) else None)
+    plan = np.where(by_owner & owner_key.notna(),
+                    base["project_id"].astype(str) + "|owner|" + owner_key.fillna(""),
+                    base["project_id"].astype(str) + "|parcel|" + keys.astype(str))
+    base["plan_id"] = pd.Series(plan, index=base.index, dtype=object).where(~public, None)
+    done = base["plan_approved"].groupby(base["plan_id"]).transform("all")
+    base["plan_done"] = done.reindex(base.index).fillna(False).astype(bool) & base[
+        "plan_id"].notna()
+    return rules
+
+
+def _rule_text(rules: dict[str, str]) -> dict[str, str]:
+    owners = sum(1 for r in rules.values() if r == "owners")
+    parcels = len(rules) - owners
+    return {
+        "vi": ("Phương án đếm theo chủ sử dụng đất khi bảng kê ghi tên chủ "
+               f"({owners} dự án), nếu không theo thửa có người sử dụng tư nhân ({parcels} dự án); "
+               "đất do Nhà nước quản lý (đường, kênh, sông, UBND xã) không có phương án."),
+        "en": ("Plans counted per land user where the sheet names owners "
+               f"({owners} projects), else per parcel with a private user ({parcels} projects); "
+               "land the state manages (roads, canals, rivers, the commune) has no plan."),
+    }
 
 
 def _pick_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -164,8 +234,9 @@ def _rollup(parcels: pd.DataFrame, by: str) -> pd.DataFrame:
         "area_affected_m2": g["overlap_m2"].sum(),
         "area_recovered_m2": parcels["overlap_m2"].where(parcels["handed_over"], 0).groupby(
             parcels[by]).sum(),
-        "plans_total": g.size(),
-        "plans_approved": g["plan_approved"].sum(),
+        "plans_total": g["plan_id"].nunique(),
+        "plans_approved": parcels["plan_id"].where(parcels["plan_done"]).groupby(
+            parcels[by]).nunique().reindex(g.size().index).fillna(0),
         "households": g["households"].sum(min_count=0),
         "compensation_approved_vnd": g["approved_vnd"].sum(min_count=0),
         "compensation_paid_vnd": g["paid_vnd"].sum(min_count=0),
@@ -266,6 +337,7 @@ def _district(projects: pd.DataFrame, parcels: pd.DataFrame,
         "projects_completed": int(projects["completed"].sum()),
         "state_budget": group(capital == "STATE_BUDGET"),
         "non_budget": group(capital == "NON_BUDGET"),
+        "unknown_capital": group(capital.isna() | (capital == CAPITAL_UNKNOWN)),
         "key_projects": group(key.astype(bool)),
         "carried_over": group(start == "CARRIED_OVER"),
         "new": group(start == "NEW"),
@@ -275,14 +347,53 @@ def _district(projects: pd.DataFrame, parcels: pd.DataFrame,
 
 
 def _problems(parcels: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
-    rows = []
+    rows: list[tuple[object, ...]] = []
     for r in parcels[parcels["ahead_of_paperwork"]].itertuples():
         rows.append(("ahead_of_paperwork", r.project_id, r.parcel_key,
-                     f"{r.status} without a plan approval date"))
+                     f"{r.status} without a plan approval date", None, None))
     for r in parcels[parcels["overdue_payment"]].itertuples():
         rows.append(("payment_overdue", r.project_id, r.parcel_key,
                      f"plan approved {pd.Timestamp(r.approval_date).date():%d/%m/%Y}, not paid "
-                     f"within {PAYMENT_DAYS} days"))
+                     f"within {PAYMENT_DAYS} days", None, None))
+    if "row_problem" in parcels:
+        flagged = parcels[parcels["row_problem"].notna()]
+        for r in flagged.itertuples():
+            kinds = str(r.row_problem).split(",")
+            if "status_disagrees_with_dates" in kinds:
+                rows.append(("status_disagrees_with_dates", r.project_id, r.parcel_key,
+                             f"the sheet states {r.status}; later milestone dates on its row "
+                             "were not used", None, None))
+    # money never disappears: an amount on a sheet that is not in a total is listed here
+    for column, counted, label in (("sheet_compensation_approved_vnd", "approved_vnd", "approved"),
+                                   ("sheet_compensation_paid_vnd", "paid_vnd", "paid")):
+        if column not in parcels:
+            continue
+        stated = pd.to_numeric(parcels[column], errors="coerce")
+        got = pd.to_numeric(parcels[counted], errors="coerce")
+        missing = stated.notna() & (got.isna() | (got != stated))
+        for i in np.flatnonzero(missing.to_numpy()):
+            r = parcels.iloc[i]
+            amount = int(stated.iloc[i])
+            rows.append(("amount_not_counted", r["project_id"], r["parcel_key"],
+                         f"the sheet's {label} amount {amount:,} đồng is not in the {label} total"
+                         f" (status {r['status']}"
+                         + (f", counted {int(got.iloc[i]):,}" if pd.notna(got.iloc[i]) else "")
+                         + ")",
+                         amount if label == "approved" else None,
+                         amount if label == "paid" else None))
     for pid, r in projects[projects["complaints"] > 0].iterrows():
-        rows.append(("complaints", pid, None, f"{int(r['complaints'])} parcel(s) with complaints"))
-    return pd.DataFrame(rows, columns=["kind", "project_id", "parcel_key", "detail"])
+        rows.append(("complaints", pid, None, f"{int(r['complaints'])} parcel(s) with complaints",
+                     None, None))
+    if "capital_source" in projects:
+        for pid, r in projects[projects["capital_source"].isna()
+                               | (projects["capital_source"] == CAPITAL_UNKNOWN)].iterrows():
+            text = r.get("capital_source_text")
+            rows.append(("capital_source_unknown", pid, None,
+                         f"capital source {text!s} is neither budget nor non-budget; add it to "
+                         "layers/sheets/vocabulary.yaml" if isinstance(text, str) and text else
+                         "no capital source", None, None))
+    out = pd.DataFrame(rows, columns=["kind", "project_id", "parcel_key", "detail",
+                                      "approved_vnd", "paid_vnd"])
+    for column in ("approved_vnd", "paid_vnd"):
+        out[column] = pd.to_numeric(out[column], errors="coerce").astype("Int64")
+    return out

@@ -1,12 +1,11 @@
-"""The ordered GPMB workflow (DOMAIN.md §4.2) and the words compensation boards write for it."""
+"""The ordered GPMB workflow (DOMAIN.md §4.2). The words boards write for each step are data
+(``layers/sheets/vocabulary.yaml``), matched by :mod:`gis.core.clearance.wording`."""
 
 from __future__ import annotations
 
 from enum import Enum
 
-from gis.fields import fold_name
-
-__all__ = ["Status", "CLEARED", "parse_status"]
+__all__ = ["Status", "CLEARED", "LABELS_VI"]
 
 
 class Status(str, Enum):
@@ -57,45 +56,3 @@ LABELS_VI = {
     Status.HANDED_OVER: "Đã bàn giao mặt bằng", Status.ENFORCED: "Cưỡng chế",
     Status.LAND_BANKED: "Đã giao đất cho chủ đầu tư",
 }
-
-_WORDS: dict[Status, tuple[str, ...]] = {
-    Status.PLANNED: ("kế hoạch thu hồi", "đã có kế hoạch thu hồi", "lập kế hoạch", "kế hoạch"),
-    Status.CONSULTED: ("họp dân", "đã họp dân", "tham vấn", "đã tham vấn"),
-    Status.NOTIFIED: ("đã thông báo thu hồi", "thông báo thu hồi", "đã thông báo", "thông báo"),
-    Status.INVENTORIED: ("đã kiểm đếm", "kiểm đếm", "điều tra kiểm đếm", "đã điều tra kiểm đếm"),
-    Status.FORCED_INVENTORY: ("kiểm đếm bắt buộc", "cưỡng chế kiểm đếm",
-                              "đã kiểm đếm bắt buộc"),
-    Status.PLAN_DRAFTED: ("đã lập phương án", "lập phương án", "dự thảo phương án"),
-    Status.PLAN_POSTED: ("niêm yết phương án", "đã niêm yết", "đã niêm yết phương án",
-                         "công khai phương án"),
-    Status.PLAN_APPRAISED: ("thẩm định phương án", "đã thẩm định", "đã thẩm định phương án"),
-    Status.PLAN_APPROVED: ("đã phê duyệt phương án", "phê duyệt phương án", "đã phê duyệt pa",
-                           "đã phê duyệt"),
-    Status.PLAN_DELIVERED: ("đã giao phương án", "giao phương án", "đã giao quyết định phê duyệt"),
-    Status.PAID: ("đã chi trả", "chi trả", "đã nhận tiền", "đã chi trả tiền", "đã chi trả bồi thường"),
-    Status.RECOVERY_DECIDED: ("đã có quyết định thu hồi", "quyết định thu hồi", "qđ thu hồi",
-                              "đã ban hành quyết định thu hồi"),
-    Status.HANDED_OVER: ("đã bàn giao mặt bằng", "bàn giao mặt bằng", "đã bàn giao",
-                         "đã bàn giao mb", "hoàn thành gpmb"),
-    Status.ENFORCED: ("cưỡng chế", "đã cưỡng chế", "cưỡng chế thu hồi", "đã cưỡng chế thu hồi"),
-    Status.LAND_BANKED: ("đã giao đất", "giao chủ đầu tư", "đã giao đất cho chủ đầu tư",
-                         "quản lý quỹ đất"),
-}
-_LOOKUP: dict[str, Status] = {}
-for _status, _words in _WORDS.items():
-    _LOOKUP[fold_name(_status.value)] = _status
-    for _w in _words:
-        _LOOKUP[fold_name(_w)] = _status
-
-
-def parse_status(value: object) -> Status | None:
-    """The workflow status a cell means, Vietnamese (with or without accents) or code; else None.
-
-    >>> parse_status("Đã bàn giao mặt bằng"), parse_status("da chi tra"), parse_status("PAID")
-    (<Status.HANDED_OVER: 'HANDED_OVER'>, <Status.PAID: 'PAID'>, <Status.PAID: 'PAID'>)
-    >>> parse_status("Tạm dừng") is None
-    True
-    """
-    if value is None or not isinstance(value, str) or not value.strip():
-        return None
-    return _LOOKUP.get(fold_name(value))
