@@ -316,7 +316,9 @@ def _calamine(p: Path, raw: bytes, fmt: str) -> list[_Grid]:
     except pc.PasswordError:
         raise DataSourceError("encrypted or password-protected workbook: open it in Excel, remove "
                               "the password and save it again", path=p) from None
-    except Exception as exc:  # calamine raises its own errors and ValueError/OSError on bad input
+    except BaseException as exc:  # calamine's errors, and a Rust panic (a BaseException) on bad bytes
+        if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+            raise
         raise DataSourceError(f"not a readable {fmt.upper()} workbook (corrupt or truncated: "
                               f"{_short(exc)})", path=p) from None
     grids: list[_Grid] = []
@@ -334,7 +336,9 @@ def _calamine(p: Path, raw: bytes, fmt: str) -> list[_Grid]:
             except pc.PasswordError:
                 raise DataSourceError("encrypted or password-protected workbook", path=p,
                                       layer=meta.name) from None
-            except Exception as exc:
+            except BaseException as exc:
+                if isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                    raise
                 raise DataSourceError(f"the sheet cannot be read (corrupt: {_short(exc)})", path=p,
                                       layer=meta.name) from None
             grids.append(_Grid(meta.name, rows, merged, hidden=hidden))
@@ -648,9 +652,14 @@ def _single_header(row: list[object]) -> _Header | None:
     return _Header(0, 1, texts, [("", t) for t in texts]) if texts else None
 
 
-def _two_row_header(top: list[object], bottom: list[object],
-                    merged_spans: list[tuple[int, int]]) -> _Header | None:
-    """``top`` with groups spanning columns over ``bottom`` (children), or ``None``."""
+def _two_row_header(top: list[object], bottom: list[object], merged_spans: list[tuple[int, int]],
+                    below: list[list[object]]) -> _Header | None:
+    """``top`` with groups spanning columns over ``bottom`` (children), or ``None``.
+
+    A two-row header has groups at least two columns wide and single-level headers with nothing
+    under them in the second row, and data under some of those single-level headers: a title
+    line ("UBND PHƯỜNG …" left, "CỘNG HÒA …" right) above a one-row header has none there.
+    """
     width = max(len(top), len(bottom))
     t = [_text(_cell(top, j)) for j in range(width)]
     b = [_text(_cell(bottom, j)) for j in range(width)]
@@ -675,8 +684,8 @@ def _two_row_header(top: list[object], bottom: list[object],
             j = k
         else:
             j += 1
-    vertical = any(t[j] and not b[j] for j in range(width))  # "Số tờ" merged over both rows
-    if not wide or not vertical or sum(1 for x in t if x) < 2:
+    vertical = [j for j in range(width) if t[j] and not b[j]]  # "Số tờ" merged over both rows
+    if not wide or not vertical or not any(not _empty(_cell(r, j)) for r in below for j in vertical):
         return None  # a title line above a one-row header is not a group row
     headers: list[str] = []
     parts: list[tuple[str, str]] = []
@@ -711,7 +720,7 @@ def _find_header(grid: _Grid) -> _Header | None:
         candidate: _Header | None = None
         if i + 1 < len(rows):
             spans = [(c1, c2) for r1, c1, r2, c2 in grid.merged if r1 == i and r2 <= i + 1]
-            candidate = _two_row_header(row, rows[i + 1], spans)
+            candidate = _two_row_header(row, rows[i + 1], spans, rows[i + 2:i + 52])
         if candidate is None:
             texts = sum(1 for v in filled if _is_text(v))
             if texts < 3 or texts < 0.6 * len(filled):
