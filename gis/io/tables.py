@@ -42,7 +42,7 @@ import math
 import os
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
 from pathlib import Path
 from xml.etree import ElementTree
@@ -195,8 +195,6 @@ def read_tables(path: str | os.PathLike[str]) -> list[tuple[pd.DataFrame, TableS
 
 
 def _with_notes(source: TableSource, notes: tuple[str, ...]) -> TableSource:
-    from dataclasses import replace
-
     return replace(source, notes=notes)
 
 
@@ -268,6 +266,9 @@ def _load(path: str | os.PathLike[str]
                               path=p)
     else:
         text = _decode(p, raw)
+        if "urn:schemas-microsoft-com:office:spreadsheet" in text[:4096]:
+            raise DataSourceError("an Excel 2003 XML spreadsheet: open it in Excel and save it as "
+                                  ".xlsx", path=p)
         if _looks_html(text):
             fmt = "html"
             grids = _html_tables(text)
@@ -474,17 +475,19 @@ def _decode(p: Path, raw: bytes) -> str:
 
 def _delimiter(text: str) -> str:
     """The separator that splits the first lines into the most, and equally many, fields (a
-    semicolon file with decimal commas must not be split on its commas)."""
+    semicolon file with decimal commas must not be split on its commas). Lines of one field
+    (titles above the table) do not vote."""
     lines = [line for line in text.splitlines()[:40] if line.strip()]
     best, best_score = ",", -1.0
     for candidate in (";", "\t", ","):
         counts = [len(row) for row in csv.reader(lines, delimiter=candidate)]
-        if not counts:
+        split = [n for n in counts if n >= 2]
+        if not split:
             continue
-        common = max(set(counts), key=lambda n: (counts.count(n), n))
+        common = max(set(split), key=lambda n: (split.count(n), n))
         if common < 3:
             continue
-        score = counts.count(common) / len(counts) + (0.001 * common)
+        score = split.count(common) / len(counts) + (0.001 * common)
         if score > best_score:
             best, best_score = candidate, score
     return best

@@ -277,6 +277,10 @@ def test_errors_name_the_file_and_sheet(tmp_path: Path) -> None:
     assert "corrupt" in _error(tmp_path / "cut.xls")
     (tmp_path / "noise.xls").write_bytes(bytes(range(256)) * 8)
     assert "corrupt" in _error(tmp_path / "noise.xls")
+    (tmp_path / "x2003.xls").write_text('<?xml version="1.0"?><Workbook xmlns='
+                                        '"urn:schemas-microsoft-com:office:spreadsheet">'
+                                        "<Worksheet><Table/></Worksheet></Workbook>")
+    assert "Excel 2003 XML" in _error(tmp_path / "x2003.xls")
     (tmp_path / "s.pdf").write_bytes(b"%PDF-1.4")
     assert "unsupported" in _error(tmp_path / "s.pdf")
 
@@ -295,6 +299,12 @@ def test_html_and_csv_renamed_xls_are_read_as_what_they_are(tmp_path: Path) -> N
     assert list(frame.columns) == ["STT", "Mã thửa", "Ngày Thông báo", "Ngày Kiểm đếm", "Ghi chú"]
     assert list(frame.index) == [4] and frame.loc[4, "Ghi chú"] == "x & y"
     assert source.title_lines == ("BẢNG TỔNG HỢP GPMB",)
+
+    renamed = tmp_path / "renamed.xls"
+    renamed.write_bytes(_xlsx(tmp_path / "r.xlsx", {"S": [["Mã thửa", "Họ tên", "Tình trạng"],
+                                                           ["A-1-1", "An", "x"]]}).read_bytes())
+    frame, source = read_table(renamed)
+    assert source.format == "xlsx" and "really an XLSX workbook" in source.notes[0]
 
     (tmp_path / "text.xls").write_text("Mã thửa\tHọ tên\tTình trạng\nA-1-1\tAn\tx\n", encoding="utf-8")
     frame, source = read_table(tmp_path / "text.xls")
