@@ -30,6 +30,9 @@ KINDS = ["parcels", "projects", "buildings", "wards"]
 
 
 def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Domain errors (:class:`~gis.errors.GisError`) become one line naming file, row and field
+    (exit 2, 3 for a refused layer); anything else is an unexpected failure: one line with a
+    short id and what was being done (exit 1), the traceback in the error log under that id."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -43,16 +46,52 @@ def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except GisError as exc:
             err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
             sys.exit(2)
-        except ValueError as exc:  # bad option values from enums (engine, kind, format)
-            err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
-            sys.exit(2)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except OSError as exc:  # an output file that cannot be written (open in Excel, no folder)
-            name = getattr(exc, "filename", None) or ""
-            err_console.print(f"[bold red]Error:[/] cannot write or read {escape(str(name))}: "
+            if getattr(exc, "filename", None) is None:
+                _unexpected(exc)
+            err_console.print(f"[bold red]Error:[/] cannot write or read {escape(str(exc.filename))}: "
                               f"{escape(exc.strerror or str(exc))}")
             sys.exit(2)
+        except Exception as exc:  # noqa: BLE001 - a bug or a broken environment: log, one line
+            _unexpected(exc)
 
     return wrapper
+
+
+def _doing() -> str:
+    """The command being run and its main argument: ``gis export parcels``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return "gis"
+    words = ["gis", *ctx.command_path.split()[1:]]
+    for param in ctx.command.params:
+        if isinstance(param, click.Argument) and ctx.params.get(param.name) not in (None, ()):
+            value = ctx.params[param.name]
+            words.append(" ".join(map(str, value)) if isinstance(value, tuple) else str(value))
+            break
+    return " ".join(words)
+
+
+def _unexpected(exc: BaseException) -> None:
+    """Write the traceback to the error log under a short id; print one line; exit 1."""
+    from gis.io.logs import error_log_path, log_error
+
+    doing = _doing()
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    try:
+        error_id = log_error(error_log_path(_settings()[0].data_dir), exc,
+                             doing=doing, argv=sys.argv)
+        where = f"details in {error_log_path(_settings()[0].data_dir)}"
+    except Exception:  # noqa: BLE001 - the log itself cannot be written: say so, still one line
+        import secrets
+
+        error_id, where = secrets.token_hex(4), "the error log could not be written"
+    err_console.print(f"[bold red]Unexpected error[/] {escape(f'[{error_id}]')} while running "
+                      f"{escape(doing)}: {type(exc).__name__}"
+                      + (f": {escape(first)}" if first else "") + f" ({escape(where)})")
+    sys.exit(1)
 
 
 def parse_day(value: str | None, option: str):  # type: ignore[no-untyped-def]
@@ -70,9 +109,18 @@ def parse_day(value: str | None, option: str):  # type: ignore[no-untyped-def]
 
 
 def _settings():  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from gis.errors import LayerConfigError
     from gis.settings import IngestSettings, StorageSettings
 
-    return StorageSettings(), IngestSettings()
+    try:
+        return StorageSettings(), IngestSettings()
+    except ValidationError as exc:  # a GIS_ variable with a bad value
+        first = exc.errors()[0]
+        name = "GIS_" + "_".join(str(p) for p in first.get("loc", ())).upper()
+        raise LayerConfigError(f"environment variable {name}: {first['msg']}",
+                               field=name, value=first.get("input")) from None
 
 
 def _spec(kind: str, config: str | None, catalog_dir: str | None):  # type: ignore[no-untyped-def]
@@ -89,12 +137,21 @@ def _spec(kind: str, config: str | None, catalog_dir: str | None):  # type: igno
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gis-landparcels")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Land-parcel management for Vietnamese land offices (quản lý thửa đất).
 
     Ingest cadastral layers, validate them, keep them in a GeoPackage store, export them.
-    The store is the file named by GIS_STORE (default data/store.gpkg).
+    The store is the file named by GIS_STORE (default data/store.gpkg). Unexpected errors and
+    Python warnings go to <GIS_DATA_DIR>/logs/errors.log.
     """
+    from gis.io.logs import error_log_path, warnings_to_log
+
+    try:
+        data_dir = _settings()[0].data_dir
+    except GisError:  # a bad GIS_ variable: the command itself reports it
+        data_dir = Path("data")
+    ctx.with_resource(warnings_to_log(error_log_path(data_dir)))
 
 
 def _layer_options(func: Callable[..., Any]) -> Callable[..., Any]:
