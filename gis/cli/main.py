@@ -126,10 +126,10 @@ def _settings():  # type: ignore[no-untyped-def]
 def _spec(kind: str, config: str | None, catalog_dir: str | None):  # type: ignore[no-untyped-def]
     from gis.catalog import load_catalog, load_layer_spec
 
-    if config:
-        return load_layer_spec(config)
     _, ingest_settings = _settings()
     folder = Path(catalog_dir) if catalog_dir else ingest_settings.catalog
+    if config:
+        return load_layer_spec(config, catalog=folder)
     if folder.is_dir():
         return load_catalog(folder).for_kind(kind)
     return None
@@ -166,7 +166,8 @@ def _layer_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--config", type=click.Path(exists=True, dir_okay=False),
                      help="Layer YAML (field map, encodings, public-land rules)."),
         click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False),
-                     help="Layer catalog folder (default GIS_CATALOG or ./layers)."),
+                     help="Layer catalog folder (default GIS_CATALOG, else the one shipped "
+                     "with the package)."),
         click.option("--report", "report_path", type=click.Path(dir_okay=False),
                      help="Write the report: .json (everything) or .csv (one line per issue)."),
     ]
@@ -418,13 +419,13 @@ def catalog() -> None:
 
 
 @catalog.command("validate")
-@click.argument("folder", type=click.Path(file_okay=False), default="layers")
+@click.argument("folder", type=click.Path(file_okay=False), required=False)
 @_handle_errors
-def catalog_validate(folder: str) -> None:
-    """Check every layer YAML of FOLDER against the schema."""
+def catalog_validate(folder: str | None) -> None:
+    """Check every layer YAML of FOLDER (default GIS_CATALOG, else the shipped catalog)."""
     from gis.catalog import load_catalog
 
-    cat = load_catalog(folder)
+    cat = load_catalog(folder or _settings()[1].catalog)
     for spec in cat.layers.values():
         console.print(f"[green]ok[/] {spec.id} ({spec.kind.value}): {spec.title.vi} / {spec.title.en}")
 
