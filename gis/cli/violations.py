@@ -96,7 +96,9 @@ def list_cmd(ward, kind, status, since, fmt, out_path) -> None:  # type: ignore[
             click.echo(text)
         return
     if fmt == "csv":
-        text = cases.drop(columns="geometry").to_csv(index=False)
+        from gis.io.tables_out import csv_text
+
+        text = csv_text(cases.drop(columns="geometry"))
         if out_path:
             _write_text(out_path, text, bom=True)
             console.print(f"{len(cases)} cases written to {out_path}")
