@@ -306,7 +306,9 @@ def export_cmd(fmt, crs, ward, kind, status, since, out_path) -> None:  # type: 
 
     cases = list_cases(_store(), ward=ward, kind=kind, status=status, since=_since(since))
     if fmt == "csv":
-        _write_text(out_path, cases.drop(columns="geometry").to_csv(index=False), bom=True)
+        from gis.io.tables_out import csv_text
+
+        _write_text(out_path, csv_text(cases.drop(columns="geometry")), bom=True)
     else:
         if fmt == "geojson":
             crs = "EPSG:4326"
