@@ -171,15 +171,19 @@ def _load_yaml(path: Path) -> object:
         raise LayerConfigError(f"not valid YAML: {exc}", path=path) from None
 
 
-def load_layer_spec(path: str | os.PathLike[str]) -> LayerSpec:
-    """Load and validate one layer YAML; styles named by file are resolved beside it."""
+def load_layer_spec(path: str | os.PathLike[str],
+                    catalog: str | os.PathLike[str] | None = None) -> LayerSpec:
+    """Load and validate one layer YAML; a style named by file is looked for beside the YAML,
+    then in the ``catalog`` folder (so a ``--config`` copied elsewhere keeps its styles)."""
     path = Path(path)
     data = _load_yaml(path)
     if not isinstance(data, dict):
         raise LayerConfigError("expected a mapping at the top level", path=path)
     style = data.get("style")
     if isinstance(style, str):
-        data = {**data, "style": load_style((path.parent / style).resolve())}
+        places = [path.parent] + ([Path(catalog)] if catalog is not None else [])
+        found = next((p / style for p in places if (p / style).is_file()), path.parent / style)
+        data = {**data, "style": load_style(found.resolve())}
     try:
         return LayerSpec.model_validate(data)
     except ValidationError as exc:

@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gis.io.engines import Engine
+from gis.resources import shipped_folder
 
 __all__ = ["StorageSettings", "IngestSettings", "MapSettings", "ServiceSettings"]
 
@@ -40,7 +41,9 @@ class IngestSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GIS_", extra="ignore")
 
     engine: Engine = Field(default=Engine.PYOGRIO, description="I/O engine: pyogrio or fiona")
-    catalog: Path = Field(default=Path("layers"), description="layer catalog folder (layers/*.yaml)")
+    catalog: Path = Field(default_factory=lambda: shipped_folder("layers"),
+                          description="layer catalog folder (layers/*.yaml; default the one "
+                                      "shipped with the package)")
     rules: Path | None = Field(default=None, description="violation rules YAML (default "
                                "<catalog>/rules/violations.yaml)")
     area_tolerance: float = Field(
@@ -76,5 +79,7 @@ class ServiceSettings(BaseSettings):
                                                              "before an account/address waits")
     secret_key: str | None = Field(default=None, description="session signing key (default: "
                                    "generated on first run in <data_dir>/secret.key)")
-    maps: Path = Field(default=Path("maps"), description="folder of map YAMLs")
+    maps: Path = Field(default_factory=lambda: shipped_folder("maps"),
+                       description="folder of map YAMLs (default the one shipped with the "
+                                   "package)")
     tile_cache_mb: int = Field(default=256, ge=0, description="memory for cached vector tiles")

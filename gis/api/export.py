@@ -27,6 +27,7 @@ from gis.api.export_clearance import clearance_pairs
 from gis.api.export_formats import (
     SHP_EXTRA_NAMES,
     Format,
+    parse_lang,
     shp_field_names,
     write_export,
     write_geojson_stream,
@@ -40,6 +41,7 @@ from gis.api.export_layers import (
     parse_output_crs,
     parse_selection,
     select,
+    ward_names,
 )
 from gis.api.security import Permission, User
 from gis.errors import CRSError, NotFoundError
@@ -77,12 +79,12 @@ def file_base(layer: str, sel: Selection, crs: CRS) -> str:
 
 def export_url(layer: str, *, fmt: str, crs: str | None = None, ward: str | None = None,
                project: str | None = None, status: str | None = None,
-               bbox: str | None = None) -> str:
+               bbox: str | None = None, lang: str | None = None) -> str:
     """The API URL for these choices (what the /exports form builds)."""
     from urllib.parse import urlencode
 
     params = {"format": fmt, "crs": crs, "ward": ward, "project": project, "status": status,
-              "bbox": bbox}
+              "bbox": bbox, "lang": lang}
     query = urlencode({k: v for k, v in params.items() if v})
     return f"/api/export/{layer}" + (f"?{query}" if query else "")
 
@@ -117,6 +119,8 @@ def export_layer(
         bbox_crs: Annotated[str | None, Query(alias="bbox-crs",
                                               description="CRS of bbox: wgs84 (default) or "
                                                           "vn2000")] = None,
+        lang: Annotated[str | None, Query(description="CSV and XLSX column headers: vi "
+                                                      "(default) or en")] = None,
         user: User = Depends(require(Permission.EXPORT))) -> FileResponse:
     """Features of ``layer`` matching every filter, as one file."""
     ctx = context(request)
@@ -151,7 +155,8 @@ def export_layer(
             frame = reproject(select(definition, store, sel, computed=computed, pairs=pairs),
                               out_crs)
             result = write_export(frame, fmt, folder, base, layer=definition.name,
-                                  key=definition.key)
+                                  key=definition.key, lang=parse_lang(lang),
+                                  ward_names=ward_names(store))
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise

@@ -213,6 +213,9 @@ def table_xlsx(table: Table, out: Path, *, progress: Any = None, summary: str = 
         ws.column_dimensions[get_column_letter(j)].width = max(12, min(45, len(str(cell.value)) + 2))
         for r in range(2, ws.max_row + 1):
             ws.cell(row=r, column=j).number_format = fmt
+    from gis.io.tables_out import keep_text_cells
+
+    keep_text_cells(ws)
     ws.freeze_panes = "A2"
     wb.save(out)
     return out

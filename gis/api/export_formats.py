@@ -27,8 +27,8 @@ from pyproj import CRS
 from gis.errors import DataSourceError, GisError
 from gis.io.write import SHP_DROPPED, SHP_FIELD_NAMES, write_layer
 
-__all__ = ["SHP_EXTRA_NAMES", "ExportFile", "Format", "shp_field_names", "write_export",
-           "write_geojson_stream"]
+__all__ = ["SHP_EXTRA_NAMES", "ExportFile", "Format", "for_people", "parse_lang",
+           "shp_field_names", "write_export", "write_geojson_stream"]
 
 #: Shapefile names for the clearance pairs' columns (``project_parcels``), beside the library's
 #: :data:`gis.io.write.SHP_FIELD_NAMES`; both are shown on the /exports page.
@@ -154,11 +154,45 @@ def _gdal(frame: pd.DataFrame, target: Path, driver: str, layer: str, **kwargs: 
                               layer=layer) from None
 
 
+def parse_lang(value: str | None) -> str:
+    """``vi`` (the default) or ``en``; anything else is refused naming the choices."""
+    text = (value or "vi").strip().lower()
+    if text not in ("vi", "en"):
+        raise GisError(f"unknown language {value!r}; valid: vi, en", field="lang", value=value)
+    return text
+
+
+def for_people(frame: gpd.GeoDataFrame, *, lang: str, ward_names: dict[str, str] | None,
+               escape: bool) -> gpd.GeoDataFrame:
+    """The attributes of a CSV or XLSX export: the ward's name beside its code (when the store
+    has wards), column headers in ``lang`` (:func:`gis.render.labels.column_headers`) and, for
+    CSV (``escape``), text that a spreadsheet would run as a formula escaped
+    (:mod:`gis.io.tables_out`; GDAL's XLSX driver writes every string as a text cell)."""
+    from gis.io.tables_out import escape_formulas
+    from gis.render.labels import column_headers
+
+    geometry = frame.geometry.name
+    table = pd.DataFrame(frame.drop(columns=geometry))
+    if ward_names is not None and "ward_code" in table.columns and "ward_name" not in table:
+        names = table["ward_code"].map(lambda c: ward_names.get(str(c)) if pd.notna(c) else None)
+        table.insert(table.columns.get_loc("ward_code") + 1, "ward_name", names.astype(object))
+    if escape:
+        table = escape_formulas(table)
+    table = table.rename(columns=column_headers(list(table.columns), lang))
+    return gpd.GeoDataFrame(table, geometry=frame.geometry.values, crs=frame.crs)
+
+
 def write_export(frame: gpd.GeoDataFrame, fmt: Format, folder: Path, base: str, *,
-                 layer: str, key: str) -> ExportFile:
+                 layer: str, key: str, lang: str = "vi",
+                 ward_names: dict[str, str] | None = None) -> ExportFile:
     """Write ``frame`` (already in the output CRS) as ``fmt`` into ``folder``; ``base`` is the
-    file stem, ``layer`` the layer name inside the file, ``key`` the feature name (KML)."""
+    file stem, ``layer`` the layer name inside the file, ``key`` the feature name (KML). CSV and
+    XLSX are tables for people: headers in ``lang``, ward names beside ward codes
+    (``ward_names``, code → name), formula-like text kept as text."""
     notes: list[str] = []
+    if fmt in (Format.CSV, Format.XLSX):
+        frame = for_people(frame, lang=parse_lang(lang), ward_names=ward_names,
+                           escape=fmt is Format.CSV)
     if fmt is Format.SHP:
         path, notes = _shapefile(frame, folder, base)
     elif fmt in (Format.GPKG, Format.GEOJSON):
@@ -179,7 +213,9 @@ def write_export(frame: gpd.GeoDataFrame, fmt: Format, folder: Path, base: str, 
     else:
         path = folder / f"{base}.xlsx"
         table = _plain(frame)
-        table["wkt"] = frame.geometry.to_wkt()
+        from gis.render.labels import column_headers
+
+        table[column_headers(["wkt"], lang)["wkt"]] = frame.geometry.to_wkt()
         too_long = 0
         for column in table.columns:
             if table[column].dtype == object or pd.api.types.is_string_dtype(table[column]):

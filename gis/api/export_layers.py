@@ -45,6 +45,7 @@ __all__ = [
     "parse_selection",
     "reading",
     "select",
+    "ward_names",
 ]
 
 CLEARANCE_STATUSES = tuple(s.value for s in Status) + (NOT_STARTED,)
@@ -366,3 +367,13 @@ def select(layer: LayerDef, store: Any, sel: Selection, *,
     if frame.crs is None:
         frame = frame.set_crs(store.crs())
     return _keep_meeting(frame, shapes)
+
+
+def ward_names(store: Any) -> dict[str, str] | None:
+    """Ward code → ward name from the store's wards layer (None without one)."""
+    if not store.has("wards"):
+        return None
+    frame = store.read_table("wards")
+    if "name" not in frame.columns:
+        return None
+    return {str(c): str(n) for c, n in zip(frame["ward_code"], frame["name"]) if pd.notna(n)}

@@ -30,6 +30,9 @@ KINDS = ["parcels", "projects", "buildings", "wards"]
 
 
 def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Domain errors (:class:`~gis.errors.GisError`) become one line naming file, row and field
+    (exit 2, 3 for a refused layer); anything else is an unexpected failure: one line with a
+    short id and what was being done (exit 1), the traceback in the error log under that id."""
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -43,16 +46,52 @@ def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except GisError as exc:
             err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
             sys.exit(2)
-        except ValueError as exc:  # bad option values from enums (engine, kind, format)
-            err_console.print(f"[bold red]Error:[/] {escape(str(exc))}")
-            sys.exit(2)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
         except OSError as exc:  # an output file that cannot be written (open in Excel, no folder)
-            name = getattr(exc, "filename", None) or ""
-            err_console.print(f"[bold red]Error:[/] cannot write or read {escape(str(name))}: "
+            if getattr(exc, "filename", None) is None:
+                _unexpected(exc)
+            err_console.print(f"[bold red]Error:[/] cannot write or read {escape(str(exc.filename))}: "
                               f"{escape(exc.strerror or str(exc))}")
             sys.exit(2)
+        except Exception as exc:  # noqa: BLE001 - a bug or a broken environment: log, one line
+            _unexpected(exc)
 
     return wrapper
+
+
+def _doing() -> str:
+    """The command being run and its main argument: ``gis export parcels``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return "gis"
+    words = ["gis", *ctx.command_path.split()[1:]]
+    for param in ctx.command.params:
+        if isinstance(param, click.Argument) and ctx.params.get(param.name) not in (None, ()):
+            value = ctx.params[param.name]
+            words.append(" ".join(map(str, value)) if isinstance(value, tuple) else str(value))
+            break
+    return " ".join(words)
+
+
+def _unexpected(exc: BaseException) -> None:
+    """Write the traceback to the error log under a short id; print one line; exit 1."""
+    from gis.io.logs import error_log_path, log_error
+
+    doing = _doing()
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    try:
+        error_id = log_error(error_log_path(_settings()[0].data_dir), exc,
+                             doing=doing, argv=sys.argv)
+        where = f"details in {error_log_path(_settings()[0].data_dir)}"
+    except Exception:  # noqa: BLE001 - the log itself cannot be written: say so, still one line
+        import secrets
+
+        error_id, where = secrets.token_hex(4), "the error log could not be written"
+    err_console.print(f"[bold red]Unexpected error[/] {escape(f'[{error_id}]')} while running "
+                      f"{escape(doing)}: {type(exc).__name__}"
+                      + (f": {escape(first)}" if first else "") + f" ({escape(where)})")
+    sys.exit(1)
 
 
 def parse_day(value: str | None, option: str):  # type: ignore[no-untyped-def]
@@ -70,18 +109,27 @@ def parse_day(value: str | None, option: str):  # type: ignore[no-untyped-def]
 
 
 def _settings():  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from gis.errors import LayerConfigError
     from gis.settings import IngestSettings, StorageSettings
 
-    return StorageSettings(), IngestSettings()
+    try:
+        return StorageSettings(), IngestSettings()
+    except ValidationError as exc:  # a GIS_ variable with a bad value
+        first = exc.errors()[0]
+        name = "GIS_" + "_".join(str(p) for p in first.get("loc", ())).upper()
+        raise LayerConfigError(f"environment variable {name}: {first['msg']}",
+                               field=name, value=first.get("input")) from None
 
 
 def _spec(kind: str, config: str | None, catalog_dir: str | None):  # type: ignore[no-untyped-def]
     from gis.catalog import load_catalog, load_layer_spec
 
-    if config:
-        return load_layer_spec(config)
     _, ingest_settings = _settings()
     folder = Path(catalog_dir) if catalog_dir else ingest_settings.catalog
+    if config:
+        return load_layer_spec(config, catalog=folder)
     if folder.is_dir():
         return load_catalog(folder).for_kind(kind)
     return None
@@ -89,12 +137,21 @@ def _spec(kind: str, config: str | None, catalog_dir: str | None):  # type: igno
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gis-landparcels")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Land-parcel management for Vietnamese land offices (quản lý thửa đất).
 
     Ingest cadastral layers, validate them, keep them in a GeoPackage store, export them.
-    The store is the file named by GIS_STORE (default data/store.gpkg).
+    The store is the file named by GIS_STORE (default data/store.gpkg). Unexpected errors and
+    Python warnings go to <GIS_DATA_DIR>/logs/errors.log.
     """
+    from gis.io.logs import error_log_path, warnings_to_log
+
+    try:
+        data_dir = _settings()[0].data_dir
+    except GisError:  # a bad GIS_ variable: the command itself reports it
+        data_dir = Path("data")
+    ctx.with_resource(warnings_to_log(error_log_path(data_dir)))
 
 
 def _layer_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -109,7 +166,8 @@ def _layer_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--config", type=click.Path(exists=True, dir_okay=False),
                      help="Layer YAML (field map, encodings, public-land rules)."),
         click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False),
-                     help="Layer catalog folder (default GIS_CATALOG or ./layers)."),
+                     help="Layer catalog folder (default GIS_CATALOG, else the one shipped "
+                     "with the package)."),
         click.option("--report", "report_path", type=click.Path(dir_okay=False),
                      help="Write the report: .json (everything) or .csv (one line per issue)."),
     ]
@@ -285,31 +343,137 @@ def sample(n_parcels: int, seed: int, out_dir: str, legacy_encoding: bool, no_pr
     del m
 
 
+EXPORT_KINDS = ["parcels", "projects", "buildings", "wards", "clearance", "violations",
+                "quarantine"]
+EXPORT_FORMATS = ["gpkg", "geojson", "shp", "kml", "csv", "xlsx"]
+
+
 @cli.command("export")
-@click.argument("kind", type=click.Choice(KINDS + ["quarantine"]))
-@click.option("--format", "fmt", type=click.Choice(["gpkg", "geojson", "shp"]), required=True)
-@click.option("--crs", help="Output CRS (default the store's VN-2000 zone, WGS 84 for GeoJSON; "
-              "EPSG:4326 for WGS 84).")
-@click.option("--where", help="SQL filter, e.g. \"ward_code = '09880'\".")
+@click.argument("kind", type=click.Choice(EXPORT_KINDS))
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True)
+@click.option("--crs", help="Output CRS (default the store's VN-2000 zone, WGS 84 for GeoJSON "
+              "and KML; EPSG:4326 or wgs84 for WGS 84).")
+@click.option("--where", help="SQL filter on a stored layer, e.g. \"ward_code = '09880'\".")
+@click.option("--ward", help="Only this ward (5-digit code), as the web export filters it.")
+@click.option("--project", help="Only this project (e.g. DA-001).")
+@click.option("--status", help="Clearance status (parcels, clearance) or case status "
+              "(violations).")
+@click.option("--bbox", help="Only features meeting this box: minx,miny,maxx,maxy.")
+@click.option("--bbox-crs", "bbox_crs", help="CRS of --bbox: wgs84 (default) or vn2000.")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True,
+              help="CSV and XLSX column headers.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
               help="Output file (.shp or .zip for shapefiles).")
 @_handle_errors
-def export(kind: str, fmt: str, crs: str | None, where: str | None, out_path: str) -> None:
-    """Export a stored layer as GeoPackage, GeoJSON or Shapefile."""
+def export(kind: str, fmt: str, crs: str | None, where: str | None, ward: str | None,
+           project: str | None, status: str | None, bbox: str | None, bbox_crs: str | None,
+           lang: str, out_path: str) -> None:
+    """Export a layer as GeoPackage, GeoJSON, Shapefile, KML, CSV or XLSX.
+
+    KIND is a stored layer, clearance (parcel parts in projects with their status, computed
+    as `gis clearance report` does), violations (the cases) or quarantine. Filters and
+    formats are those of the web export (/exports) and go through the same functions; CSV and
+    XLSX have Vietnamese headers (--lang en for English) and ward names beside ward codes.
+    """
+    from gis.api.export_formats import Format
     from gis.io.write import reproject, write_layer
     from gis.store import open_store
 
     storage, _ = _settings()
     store = open_store(storage.store_path)
-    frame = store.read(kind, where=where)
-    if crs is None and fmt == "geojson":
-        crs = "EPSG:4326"  # RFC 7946: GeoJSON is WGS 84 lon/lat
+    frame = _export_frame(store, kind, where=where, ward=ward, project=project, status=status,
+                          bbox=bbox, bbox_crs=bbox_crs)
+    out_format = Format.parse(fmt)
+    if crs is None and out_format.default_wgs84:
+        crs = "EPSG:4326"  # RFC 7946: GeoJSON is WGS 84 lon/lat; KML always is
     frame = reproject(frame, crs)
-    notes = write_layer(frame, out_path, fmt=fmt, layer=kind)
+    if out_format.wgs84_only and (frame.crs is None or frame.crs.to_epsg() != 4326):
+        from gis.errors import CRSError
+
+        raise CRSError(f"KML is always WGS 84; use --crs EPSG:4326 or leave --crs out "
+                       f"(got {crs!r})", field="crs", value=crs)
+    if out_format in (Format.GPKG, Format.GEOJSON, Format.SHP):
+        notes = write_layer(frame, out_path, fmt=fmt, layer=kind)
+    else:
+        notes = _export_table(store, frame, out_format, Path(out_path), kind=kind, lang=lang)
     console.print(f"{len(frame):,} {kind} written to {out_path} ({fmt}, "
                   f"{frame.crs.name if frame.crs else 'no CRS'})")
     for note in notes:
         console.print(f"  · {note}")
+
+
+def _export_frame(store, kind: str, *, where, ward, project, status, bbox, bbox_crs):  # type: ignore[no-untyped-def]
+    """The features to export: the web export's selection (:mod:`gis.api.export_layers`), or a
+    stored layer read with an SQL ``--where``."""
+    from types import SimpleNamespace
+
+    from gis.api.export_layers import layer_def, parse_selection, select
+
+    filters = {"--ward": ward, "--project": project, "--status": status, "--bbox": bbox}
+    if kind == "quarantine" or where:
+        given = [name for name, value in filters.items() if value]
+        if given:
+            raise GisError(f"{', '.join(given)} cannot be combined with "
+                           + ("quarantine" if kind == "quarantine" else "--where")
+                           + "; use --where for an SQL filter", field=given[0].lstrip("-"))
+        if kind in ("clearance", "violations"):
+            raise GisError(f"--where filters stored layers; {kind} is computed: use --ward, "
+                           "--project, --status or --bbox", field="where", value=where)
+        if kind == "quarantine":
+            frame = store.quarantine(None)
+            return frame if not where else store.read("quarantine", where=where)
+        return store.read(kind, where=where)
+    if store.crs() is None:
+        from gis.errors import NotFoundError
+
+        raise NotFoundError("the store is empty: nothing to export yet", field="layer",
+                            value=kind)
+    definition = layer_def(kind)
+    state = SimpleNamespace()  # the clearance run is computed once for this command
+
+    def pairs():  # type: ignore[no-untyped-def]
+        from gis.api.export_clearance import clearance_pairs
+
+        for needed in ("parcels", "projects"):
+            if not store.has(needed):
+                from gis.errors import NotFoundError
+
+                raise NotFoundError(f"the store has no {needed} layer yet, so no clearance "
+                                    "parts", field="layer", value=kind)
+        return clearance_pairs(state, store)
+
+    def computed():  # type: ignore[no-untyped-def]
+        if kind == "clearance":
+            return pairs()
+        from gis.violations import list_cases
+
+        return list_cases(store)
+
+    sel = parse_selection(definition, store, ward=ward, project=project, status=status,
+                          bbox=bbox, bbox_crs=bbox_crs)
+    return select(definition, store, sel, computed=computed, pairs=pairs)
+
+
+def _export_table(store, frame, fmt, out: Path, *, kind: str, lang: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """KML, CSV or XLSX through the web export's writer, written beside ``out`` and moved into
+    place (never half a file)."""
+    import os
+    import shutil
+    import tempfile
+
+    from gis.api.export_formats import write_export
+    from gis.api.export_layers import LAYERS, ward_names
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    key = LAYERS[kind].key if kind in LAYERS else "parcel_key"
+    folder = Path(tempfile.mkdtemp(prefix=".export-", dir=out.parent))
+    try:
+        result = write_export(frame, fmt, folder, "export", layer=kind, key=key, lang=lang,
+                              ward_names=ward_names(store))
+        os.replace(result.path, out)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return list(result.notes)
 
 
 @cli.group()
@@ -365,7 +529,9 @@ def store_quarantine(kind: str | None, out_path: str | None) -> None:
     storage, _ = _settings()
     q = open_store(storage.store_path).quarantine(kind)
     if out_path and out_path.endswith(".csv"):
-        q.drop(columns="geometry").to_csv(out_path, index=False, encoding="utf-8-sig")
+        from gis.io.files import atomic_write_csv
+
+        atomic_write_csv(q.drop(columns="geometry"), out_path)
     elif out_path:
         write_layer(q, out_path, layer="quarantine")
     table = Table(title=f"Quarantine ({len(q):,} rows)")
@@ -382,13 +548,13 @@ def catalog() -> None:
 
 
 @catalog.command("validate")
-@click.argument("folder", type=click.Path(file_okay=False), default="layers")
+@click.argument("folder", type=click.Path(file_okay=False), required=False)
 @_handle_errors
-def catalog_validate(folder: str) -> None:
-    """Check every layer YAML of FOLDER against the schema."""
+def catalog_validate(folder: str | None) -> None:
+    """Check every layer YAML of FOLDER (default GIS_CATALOG, else the shipped catalog)."""
     from gis.catalog import load_catalog
 
-    cat = load_catalog(folder)
+    cat = load_catalog(folder or _settings()[1].catalog)
     for spec in cat.layers.values():
         console.print(f"[green]ok[/] {spec.id} ({spec.kind.value}): {spec.title.vi} / {spec.title.en}")
 

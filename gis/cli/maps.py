@@ -14,29 +14,57 @@ def map_group() -> None:
     """Web maps (folium/Leaflet) that open offline, from a file or a USB stick."""
 
 
+def _maps_folder(folder: str | None) -> Path:
+    from gis.settings import ServiceSettings
+
+    return Path(folder) if folder else ServiceSettings().maps
+
+
+def _map_file(map_path: str) -> Path:
+    """A map YAML given as a file, or by its name in the maps folder (``district``)."""
+    from gis.errors import NotFoundError
+
+    path = Path(map_path)
+    if path.is_file():
+        return path
+    folder = _maps_folder(None)
+    for candidate in (folder / map_path, folder / f"{map_path}.yaml"):
+        if candidate.is_file():
+            return candidate
+    known = ", ".join(p.stem for p in sorted(folder.glob("*.yaml")))
+    raise NotFoundError(f"no map file or map {map_path!r} (maps in {folder}: {known or 'none'})",
+                        path=map_path)
+
+
 @map_group.command("list")
-@click.option("--folder", type=click.Path(file_okay=False), default="maps", show_default=True)
+@click.option("--folder", type=click.Path(file_okay=False),
+              help="Folder of map YAMLs (default GIS_MAPS, else the maps shipped with the "
+                   "package).")
 @_handle_errors
-def list_cmd(folder: str) -> None:
+def list_cmd(folder: str | None) -> None:
     """The maps defined in maps/*.yaml."""
     from gis.catalog import load_map_spec
 
-    for path in sorted(Path(folder).glob("*.yaml")):
+    for path in sorted(_maps_folder(folder).glob("*.yaml")):
         spec = load_map_spec(path)
         console.print(f"{path}\t{spec.id}\t{spec.title.vi} / {spec.title.en}\t"
                       f"{len(spec.layers)} layers")
 
 
 @map_group.command("build")
-@click.argument("map_path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("map_path")
 @click.option("--ward", help="Only this ward (5-digit code).")
 @click.option("--project", help="Only this project and what lies around it (project ID).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True)
+@click.option("--catalog", "catalog_dir", type=click.Path(file_okay=False),
+              help="Layer catalog folder (default GIS_CATALOG, else the shipped one).")
 @_handle_errors
 def build_cmd(map_path: str, ward: str | None, project: str | None, lang: str,
-              out_path: str) -> None:
-    """Write one self-contained HTML file (Leaflet inlined, no CDN, no server)."""
+              out_path: str, catalog_dir: str | None) -> None:
+    """Write one self-contained HTML file (Leaflet inlined, no CDN, no server).
+
+    MAP_PATH is a map YAML or the name of one in the maps folder (e.g. ``district``)."""
     from gis.catalog import load_catalog, load_map_spec
     from gis.io.files import atomic_write_text
     from gis.render.build import build_map, layer_frames, render_html, resolve_layers
@@ -46,8 +74,8 @@ def build_cmd(map_path: str, ward: str | None, project: str | None, lang: str,
 
     storage, settings = _settings()
     store = open_store(storage.store_path)
-    spec = load_map_spec(map_path)
-    layers = resolve_layers(spec, load_catalog(settings.catalog))
+    spec = load_map_spec(_map_file(map_path))
+    layers = resolve_layers(spec, load_catalog(catalog_dir or settings.catalog))
     wanted = {t for layer in layers for t in layer.tables}
     if ward:
         wanted.add("wards")

@@ -96,7 +96,9 @@ def list_cmd(ward, kind, status, since, fmt, out_path) -> None:  # type: ignore[
             click.echo(text)
         return
     if fmt == "csv":
-        text = cases.drop(columns="geometry").to_csv(index=False)
+        from gis.io.tables_out import csv_text
+
+        text = csv_text(cases.drop(columns="geometry"))
         if out_path:
             _write_text(out_path, text, bom=True)
             console.print(f"{len(cases)} cases written to {out_path}")
@@ -304,7 +306,9 @@ def export_cmd(fmt, crs, ward, kind, status, since, out_path) -> None:  # type: 
 
     cases = list_cases(_store(), ward=ward, kind=kind, status=status, since=_since(since))
     if fmt == "csv":
-        _write_text(out_path, cases.drop(columns="geometry").to_csv(index=False), bom=True)
+        from gis.io.tables_out import csv_text
+
+        _write_text(out_path, csv_text(cases.drop(columns="geometry")), bom=True)
     else:
         if fmt == "geojson":
             crs = "EPSG:4326"

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from gis.io.tables_out import csv_text
+
 __all__ = ["atomic_write_text", "atomic_write_csv", "write_report"]
 
 
@@ -25,10 +27,11 @@ def write_report(path: str | os.PathLike[str], data: dict[str, object],
                  issues: pd.DataFrame) -> Path:
     """A validation report: ``.csv`` writes one line per issue, anything else the whole JSON."""
     if Path(path).suffix.lower() == ".csv":
-        return atomic_write_text(path, issues.to_csv(index=False), bom=True)
+        return atomic_write_text(path, csv_text(issues), bom=True)
     return atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1, default=str))
 
 
 def atomic_write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """A table as CSV, UTF-8 with a BOM so that Excel shows Vietnamese text right."""
-    return atomic_write_text(path, frame.to_csv(index=False), bom=True)
+    """A table as CSV, UTF-8 with a BOM so that Excel shows Vietnamese text right; text that a
+    spreadsheet would run as a formula gets a leading ``'`` (:mod:`gis.io.tables_out`)."""
+    return atomic_write_text(path, csv_text(frame), bom=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from gis.catalog import StyleSpec
 
-__all__ = ["field_labels", "field_formats", "value_labels"]
+__all__ = ["column_headers", "field_labels", "field_formats", "value_labels"]
 
 _FIELDS: dict[str, tuple[str, str]] = {
     "parcel_key": ("Thửa (xã-tờ-thửa)", "Parcel (ward-sheet-no)"),
@@ -39,6 +39,30 @@ _FIELDS: dict[str, tuple[str, str]] = {
     "pct_paid": ("Đã chi trả", "Paid"), "capital_plan_vnd": ("Kế hoạch vốn", "Capital plan"),
     "disbursed_vnd": ("Đã giải ngân", "Disbursed"), "is_public": ("Đất công", "Public land"),
     "land_group": ("Nhóm đất", "Land group"), "public_rule": ("Căn cứ xác định", "Rule"),
+    # model fields that exports show as column headers (CSV, XLSX)
+    "ward_name": ("Tên phường/xã", "Ward name"), "ward_codes": ("Mã phường/xã", "Ward codes"),
+    "province": ("Tỉnh/thành phố", "Province"),
+    "land_use_codes": ("Các loại đất", "Land use codes"),
+    "land_use_source": ("Loại đất (nguồn)", "Land use (as found)"),
+    "land_use_system": ("Hệ mã loại đất", "Land use code system"),
+    "owner_code": ("Mã chủ sử dụng", "Land user code"),
+    "origin_code": ("Nguồn gốc sử dụng", "Origin of use"),
+    "area_recorded_m2": ("Diện tích ghi nhận", "Recorded area"),
+    "legal_area_m2": ("Diện tích pháp lý", "Legal area"),
+    "geometry_repaired": ("Hình học đã sửa", "Geometry repaired"),
+    "geometry_original_wkt": ("Hình học gốc (WKT)", "Original geometry (WKT)"),
+    "source_row": ("Dòng nguồn", "Source row"), "extra": ("Trường khác", "Other fields"),
+    "start_year": ("Năm khởi công", "Start year"),
+    "overlap_m2": ("Diện tích trong dự án", "Area inside the project"),
+    "parcel_area_m2": ("Diện tích thửa", "Parcel area"),
+    "approval_date": ("Ngày phê duyệt", "Approval date"),
+    "cleared_date": ("Ngày bàn giao mặt bằng", "Cleared date"),
+    "as_of": ("Số liệu đến ngày", "As of"), "overdue": ("Quá hạn", "Overdue"),
+    "occurred_on": ("Ngày xảy ra", "Occurred on"), "created_at": ("Ngày tạo", "Created at"),
+    "fine_vnd": ("Tiền phạt", "Fine"), "inspector": ("Cán bộ thanh tra", "Inspector"),
+    "closed_reason": ("Lý do kết thúc", "Reason closed"),
+    "remedy_deadline": ("Hạn khắc phục", "Remedy deadline"),
+    "wkt": ("Hình học (WKT)", "Geometry (WKT)"),
 }
 
 _UNITS = {"vi": {"days": "ngày", "bn": "tỷ đồng", "yes": "Có", "no": "Không"},
@@ -49,6 +73,33 @@ def field_labels(fields: tuple[str, ...] | list[str], lang: str) -> dict[str, st
     """The label of each field (the field name itself when none is known)."""
     i = 0 if lang == "vi" else 1
     return {f: _FIELDS[f][i] if f in _FIELDS else f for f in fields}
+
+
+def _unit(field: str, lang: str) -> str:
+    """The unit a raw model column is written in (exports keep m² and đồng, unconverted)."""
+    if field.endswith("_m2"):
+        return "m²"
+    if field.endswith("_vnd"):
+        return "đồng" if lang == "vi" else "VND"
+    if field.endswith("_ha"):
+        return "ha"
+    if field.startswith("pct_"):
+        return "%"
+    return ""
+
+
+def column_headers(columns: tuple[str, ...] | list[str], lang: str) -> dict[str, str]:
+    """Column headers for a table people read (CSV, XLSX exports): the field label with its
+    unit (``Diện tích (m²)``); a label two columns would share keeps its field name too."""
+    labels = field_labels(list(columns), lang)
+    out = {}
+    for c in columns:
+        unit = _unit(c, lang) if c in _FIELDS else ""
+        out[c] = f"{labels[c]} ({unit})" if unit else labels[c]
+    seen: dict[str, int] = {}
+    for header in out.values():
+        seen[header] = seen.get(header, 0) + 1
+    return {c: (f"{h} [{c}]" if seen[h] > 1 and h != c else h) for c, h in out.items()}
 
 
 def field_formats(fields: tuple[str, ...] | list[str], lang: str) -> dict[str, dict[str, object]]:

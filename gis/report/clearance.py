@@ -14,6 +14,7 @@ import pandas as pd
 
 from gis.core.clearance.progress import Progress
 from gis.io.files import atomic_write_csv
+from gis.io.tables_out import keep_text_cells
 
 __all__ = ["LEVELS", "report_table", "district_table", "write_xlsx", "write_csv", "column_title"]
 
@@ -212,6 +213,7 @@ def write_xlsx(progress: Progress, path: str | os.PathLike[str], *, lang: str = 
             ws.column_dimensions[letter].width = max(12, min(45, len(str(cell.value)) + 2))
             for r in range(2, ws.max_row + 1):
                 ws.cell(row=r, column=j).number_format = fmt
+        keep_text_cells(ws)
         ws.freeze_panes = "A2"
         if title == LEVELS["district"][i] and summary:
             ws.cell(row=ws.max_row + 2, column=1, value=summary)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from gis.core.violations.rules import KINDS
 from gis.io.files import atomic_write_csv
+from gis.io.tables_out import keep_text_cells
 
 __all__ = ["write_report", "write_dossier", "STATUS_VI"]
 
@@ -76,6 +77,7 @@ def write_report(cases: gpd.GeoDataFrame, summary: dict[str, object], hot_wards:
                 ws.append([v.item() if hasattr(v, "item") else v for v in row])
             for cell in ws[1]:
                 cell.font = Font(bold=True)
+            keep_text_cells(ws)
             ws.freeze_panes = "A2"
         tmp = out.with_name(out.name + ".tmp")
         wb.save(tmp)

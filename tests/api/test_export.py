@@ -104,10 +104,12 @@ def test_every_format_opens_in_ogrinfo_with_count_and_crs(shared, tmp_path, fmt,
     assert _counts(info) == [len(expected)], info[:500]
     if fmt in ("csv", "xlsx"):  # no CRS in the file: the geometry is WKT in the chosen CRS
         frame = pyogrio.read_dataframe(out, read_geometry=False)
-        wkt = frame["WKT" if fmt == "csv" else "wkt"].iloc[0]
+        # Vietnamese headers by default (lang=en for English), ward names beside codes
+        wkt = frame["WKT" if fmt == "csv" else "Hình học (WKT)"].iloc[0]
         x, y = shapely.from_wkt(wkt).representative_point().coords[0]
         assert (100 < x < 110 and 20 < y < 22) if crs == "wgs84" else (x > 1e5 and y > 2e6)
-        assert set(frame["parcel_key"]) == expected
+        assert set(frame["Thửa (xã-tờ-thửa)"]) == expected
+        assert "Tên phường/xã" in frame.columns
         return
     if crs == "wgs84":
         assert 'GEOGCRS["WGS 84"' in info and "PROJCRS" not in info
