@@ -255,7 +255,9 @@ def load_map_spec(path: str | os.PathLike[str]) -> MapSpec:
 
 def vocabulary_path() -> Path:
     """The clearance vocabulary shipped with the service (``layers/sheets/vocabulary.yaml``)."""
-    return Path(__file__).resolve().parent.parent / "layers" / "sheets" / "vocabulary.yaml"
+    from gis.resources import shipped_folder
+
+    return shipped_folder("layers") / "sheets" / "vocabulary.yaml"
 
 
 def load_vocabulary(path: str | os.PathLike[str] | None = None):  # type: ignore[no-untyped-def]
