@@ -10,6 +10,7 @@ upload's own files are handled by :mod:`gis.api.admin_uploads`, validation and c
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -44,10 +45,10 @@ KIND_TEXTS = {"parcels": ("Thửa đất", "Parcels"), "projects": ("Ranh giới
 TEXTS: dict[str, tuple[str, str]] = {
     "up_title": ("Tải dữ liệu lên", "Uploads"),
     "up_intro": (("Tải lên tệp shapefile nén (.zip), GeoPackage (.gpkg) hoặc bảng tiến độ giải "
-                  "phóng mặt bằng (.xlsx, .csv). Hệ thống kiểm tra và hiện báo cáo trước; dữ "
+                  "phóng mặt bằng (.xlsx, .xls, .ods, .csv). Hệ thống kiểm tra và hiện báo cáo trước; dữ "
                   "liệu chỉ vào kho khi bạn bấm Nạp."),
                  ("Upload a zipped shapefile (.zip), a GeoPackage (.gpkg) or a land-clearance "
-                  "sheet (.xlsx, .csv). It is checked and the report shown first; nothing "
+                  "sheet (.xlsx, .xls, .ods, .csv). It is checked and the report shown first; nothing "
                   "enters the store until you commit it.")),
     "up_kind": ("Loại dữ liệu", "Kind"), "up_file": ("Tệp", "File"),
     "up_options": ("Tuỳ chọn (như lệnh gis ingest)", "Options (as gis ingest)"),
@@ -186,7 +187,13 @@ async def _commit(request: Request, upload_id: str, user: User) -> Upload:
             uploads.save(upload)
             return upload
     except GisError as exc:
-        raise HTTPException(_status(exc), uploads.scrub(str(exc), known)) from None
+        refused = HTTPException(_status(exc), uploads.scrub(str(exc), known))
+        report = getattr(exc, "report", None)
+        if report is not None and hasattr(report, "to_dict"):
+            # a sheet with no loadable row: the per-row report comes back with the 422
+            plain = json.loads(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+            refused.report = admin_ingest._scrubbed(plain, uploads, known)  # type: ignore[attr-defined]
+        raise refused from None
 
 
 def _discard(request: Request, upload_id: str) -> Upload:

@@ -33,7 +33,7 @@ __all__ = ["KINDS", "LAYER_KINDS", "Upload", "UploadOptions", "UploadRefused", "
 LAYER_KINDS = ("parcels", "projects", "buildings", "wards")
 KINDS = (*LAYER_KINDS, "clearance")
 #: what each kind accepts, by extension (the content is checked too)
-ACCEPTED = {**{k: (".zip", ".gpkg") for k in LAYER_KINDS}, "clearance": (".xlsx", ".csv")}
+ACCEPTED = {**{k: (".zip", ".gpkg") for k in LAYER_KINDS}, "clearance": (".xlsx", ".xls", ".ods", ".csv")}
 _ID = re.compile(r"[0-9a-f]{16}")
 _CHUNK = 1 << 20
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -109,7 +109,7 @@ class Upload:
     stored: str            # source.<ext>, inside the folder
     size: int
     sha256: str
-    format: str            # zip, gpkg, xlsx, csv
+    format: str            # zip, gpkg, xlsx, xls, ods, csv
     uploaded_by: str
     uploaded_at: str
     options: dict[str, Any] = field(default_factory=dict)
@@ -289,6 +289,18 @@ def sniff(path: Path, ext: str, kind: str, name: str) -> str:
 
     with open(path, "rb") as fh:
         head = fh.read(4096)
+    if ext == ".xls":
+        # Excel 97-2003 is an OLE2 compound file; old web software also sends HTML or CSV
+        # named .xls, which the sheet reader recognises by its bytes
+        if head.startswith(b"\xd0\xcf\x11\xe0") or head.lstrip()[:1] == b"<" or (
+                b"\x00" not in head and head[:4] not in _ZIP_MAGIC):
+            return "xls"
+        raise UploadRefused(f"{name} is not an Excel 97-2003 workbook", status=415, field="file")
+    if ext == ".ods":
+        if head[:4] in _ZIP_MAGIC and b"opendocument.spreadsheet" in head[:200]:
+            return "ods"
+        raise UploadRefused(f"{name} is not an OpenDocument spreadsheet", status=415,
+                            field="file")
     if ext in (".zip", ".xlsx"):
         if head[:4] not in _ZIP_MAGIC or not zipfile.is_zipfile(path):
             raise UploadRefused(f"{name} is not a zip archive (its content does not start like "
@@ -317,7 +329,9 @@ def sniff(path: Path, ext: str, kind: str, name: str) -> str:
                                 field="file")
         return "gpkg"
     if ext == ".csv":
-        if b"\x00" in head or head[:4] in _ZIP_MAGIC or head.startswith(_SQLITE_MAGIC):
+        utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")  # Excel's "Unicode text"
+        if (b"\x00" in head and not utf16) or head[:4] in _ZIP_MAGIC or \
+                head.startswith(_SQLITE_MAGIC):
             raise UploadRefused(f"{name} is not a text (CSV) file", status=415, field="file")
         return "csv"
     raise UploadRefused(f"{kind}: {ext} files are not accepted", status=415, field="file")

@@ -39,7 +39,7 @@ def _wants_html(request: Request) -> bool:
 
 
 def _answer(request: Request, status: int, message: str, field: str | None = None,
-            headers: dict[str, str] | None = None) -> Response:
+            headers: dict[str, str] | None = None, report: object = None) -> Response:
     if _wants_html(request):
         from gis.api.deps import current_user  # noqa: F401  (user is optional on error pages)
         from gis.api.pages import render
@@ -49,6 +49,8 @@ def _answer(request: Request, status: int, message: str, field: str | None = Non
     body: dict[str, object] = {"status": status, "message": message}
     if field:
         body["field"] = field
+    if report is not None:
+        body["report"] = report
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -61,7 +63,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        return _answer(request, exc.status_code, str(exc.detail), headers=exc.headers)
+        return _answer(request, exc.status_code, str(exc.detail), headers=exc.headers,
+                       report=getattr(exc, "report", None))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:

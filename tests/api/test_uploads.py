@@ -173,6 +173,17 @@ def test_clearance_sheet_with_known_on(service, sample_store):
     assert res.status_code == 201, res.text
     unmatched = res.json()["report"]["unmatched"]
     assert {u["rule"] for u in unmatched} <= {"unknown_parcel", "unknown_project"} and unmatched
+    # committing it: every row is kept aside, so nothing is written and the answer is a 422
+    # carrying the per-row report (never a 503 from the store)
+    before = _store_sha(service.store)
+    res = service.client.post(f"/api/uploads/{res.json()['id']}/commit",
+                              headers=service.auth("admin"))
+    assert res.status_code == 422, res.text
+    body = res.json()
+    assert "nothing was written" in body["message"] and body["report"]["issues"]
+    assert {i["rule"] for i in body["report"]["issues"]} & {"unknown_parcel", "unknown_project"}
+    assert str(service.store) not in res.text
+    assert _store_sha(service.store) == before
 
 
 def test_geopackage_upload_then_discard_removes_the_files(service, sample_store):
