@@ -314,8 +314,9 @@ def _district(projects: pd.DataFrame, parcels: pd.DataFrame,
             totals[col] = int(whole[col])
         for col in ("area_affected_m2", "area_recovered_m2"):
             totals[col] = float(whole[col])
-    capital = projects.get("capital_source", pd.Series(dtype=object))
-    start = projects.get("start_type", pd.Series(dtype=object))
+    nothing = pd.Series(None, index=projects.index, dtype=object)
+    capital = projects.get("capital_source", nothing)
+    start = projects.get("start_type", nothing)
     key = projects.get("key_project", pd.Series(False, index=projects.index)).fillna(False)
 
     def group(mask: pd.Series) -> dict[str, object]:

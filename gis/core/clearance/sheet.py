@@ -223,7 +223,7 @@ class _Names:
 
 
 def _ward_key_words() -> list[str]:
-    return [w for w in _WARD_WORDS]
+    return list(_WARD_WORDS)
 
 
 def _project_in_title(lines: Sequence[str], projects: Mapping[str, str] | None) -> str | None:
@@ -338,12 +338,14 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         if keys_empty and cell(row, "status") is None:
             # a section row: "I. Phường Phúc Diễn", "Dự án: …", or a heading
             section_rows += 1
-            text = " ".join(texts)
-            label = re.sub(r"^\s*([IVXLC]+|[0-9]+|[a-zA-Z])[.)]\s*", "", text)
-            if wards is not None and len(wards.find(label)) == 1:
-                section_ward = next(iter(wards.find(label)))
-            elif projects is not None and (hit := _find_project(label, context, projects)):
-                section_project = hit
+            for text in [*texts, " ".join(texts)]:
+                label = re.sub(r"^\s*([IVXLC]+|[0-9]+|[a-zA-Z])([.)]\s*|\s+)", "", text)
+                if wards is not None and len(wards.find(label)) == 1:
+                    section_ward = next(iter(wards.find(label)))
+                    break
+                if projects is not None and (hit := _find_project(label, context, projects)):
+                    section_project = hit
+                    break
             span = []
             continue
         rec: dict[str, object] = {"sheet": sheet, "sheet_row": excel_row}
@@ -395,12 +397,14 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
                     issue("ward_code", None, "ambiguous_ward",
                           f"sheet {rec['map_sheet']} parcel {rec['parcel_no']} exists in wards "
                           f"{', '.join(found)}; add a Phường/Xã column or give --ward")
-            if ward is None and "ward_code" not in bad_models and \
-                    "ward_code" not in {m for m in bad_models}:
-                if not any(i["rule"] == "ambiguous_ward" and i["row"] == excel_row for i in issues):
-                    issue("ward_code", None, "missing_ward",
-                          "no ward: the sheet has no ward column (Mã xã / Phường/Xã); give "
-                          "--ward CODE|NAME")
+            ambiguous = any(i["rule"] == "ambiguous_ward" and i["row"] == excel_row
+                            for i in issues)
+            if ward is None and not ambiguous:
+                has_column = "ward_code" in columns or "ward_name" in columns
+                issue("ward_name" if "ward_name" in columns else "ward_code", None,
+                      "missing_ward", "empty ward cell and no section row naming the ward"
+                      if has_column else "no ward: the sheet has no ward column (Mã xã / "
+                      "Phường/Xã); give --ward CODE|NAME")
         rec["ward_code"] = ward
         rec["parcel_key"] = (f"{ward}-{rec['map_sheet']}-{rec['parcel_no']}"
                              if None not in (ward, rec["map_sheet"], rec["parcel_no"]) else None)
