@@ -221,6 +221,41 @@ def _dbf_utf8_scan(shp: _ShapefileSet, *, chunk_bytes: int = 8 * 1024**2
     return None, cut
 
 
+def _dbf_field_names(shp: _ShapefileSet) -> list[bytes]:
+    """The raw bytes of the DBF's field names."""
+    with shp.open(".dbf") as fh:
+        head = fh.read(32)
+        header_len = struct.unpack("<H", head[8:10])[0]
+        head += fh.read(max(header_len - 32, 0))
+    names, pos = [], 32
+    while pos + 32 <= len(head) and head[pos] != 0x0D:
+        names.append(head[pos:pos + 11].split(b"\0")[0])
+        pos += 32
+    return names
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _dbf_is_utf8(shp: _ShapefileSet, *, sample_bytes: int = 8 * 1024**2) -> bool:
+    """True when the DBF's text (field names and values) holds multi-byte UTF-8 and nothing
+    that is not UTF-8: a ``.cpg`` naming a one-byte code page (1258, 1252) then lies."""
+    names = _dbf_field_names(shp)
+    if not all(_decodes(n) for n in names):
+        return False
+    bad, _ = _dbf_utf8_scan(shp)
+    if bad is not None:
+        return False
+    with shp.open(".dbf") as fh:
+        sample = fh.read(sample_bytes)
+    return any(max(n, default=0) >= 0x80 for n in names) or any(b >= 0x80 for b in sample)
+
+
 def _first_not_utf8(table: np.ndarray, fields: list[tuple[str, int, int]]
                     ) -> tuple[tuple[int, str] | None, int]:
     first: tuple[int, str] | None = None
@@ -379,13 +414,39 @@ def read_layer(path: str | os.PathLike[str], *, layer: str | None = None,
         with _quiet():
             info = pyogrio.read_info(gdal_path, layer=chosen, encoding=encoding)
     except Exception as exc:
-        raise DataSourceError(f"cannot read: {_clean(exc)}", path=display, layer=chosen) from None
+        if not (shp is not None and encoding is None and "decode" in str(exc)):
+            raise DataSourceError(f"cannot read: {_clean(exc)}", path=display,
+                                  layer=chosen) from None
+        # the field names are not in the declared encoding (a .cpg saying UTF-8 over cp1258 or
+        # TCVN3 names): read raw bytes, detection decodes names and values
+        try:
+            with _quiet():
+                info = pyogrio.read_info(gdal_path, layer=chosen, encoding="latin1")
+        except Exception:
+            raise DataSourceError(f"cannot read: {_clean(exc)}", path=display,
+                                  layer=chosen) from None
+        encoding = "latin1"
+        notes.append(f"the .cpg says {_cpg_text(shp)!r} but the field names are not in that "
+                     "encoding: read as raw bytes (latin-1) and decoded by detection")
     driver = info.get("driver")
     cut = 0
-    if (encoding is None and shp is not None and shp.has(".cpg")
-            and _is_utf8(info.get("encoding"))):
+    if encoding is None and shp is not None and shp.has(".cpg") and not _is_utf8(
+            info.get("encoding")) and not _is_utf8(_cpg_text(shp)) and _dbf_is_utf8(shp):
+        encoding = "UTF-8"
+        notes.append(f"the .cpg says {_cpg_text(shp)!r} but the text (field names included) is "
+                     "UTF-8: read as UTF-8")
+    elif (encoding is None and shp is not None and shp.has(".cpg")
+            and (_is_utf8(info.get("encoding")) or _is_utf8(_cpg_text(shp)))):
         bad, cut = _dbf_utf8_scan(shp)
-        if bad is not None:
+        names_bad = [n for n in _dbf_field_names(shp) if not _decodes(n)]
+        if bad is None and names_bad:
+            bad = (0, names_bad[0].decode("latin-1"))
+        if bad is not None and bad[0] == 0:
+            encoding, cut = "latin1", 0
+            notes.append(f"the .cpg says {_cpg_text(shp)!r} but the field names are not UTF-8 "
+                         f"(first {bad[1]!r}): read as raw bytes (latin-1) and decoded by "
+                         "detection")
+        elif bad is not None:
             encoding, cut = "latin1", 0
             notes.append(f"the .cpg says {_cpg_text(shp)!r} but the text is not UTF-8 (first at "
                          f"row {bad[0]}, field {bad[1]}): read as raw bytes (latin-1) and decoded "
