@@ -34,6 +34,7 @@ __all__ = [
     "resolve_source_crs",
     "working_crs",
     "looks_geographic",
+    "zones_placing",
 ]
 
 WGS84 = CRS.from_epsg(4326)
@@ -483,3 +484,24 @@ def working_crs(source: CRS, bounds: Sequence[float], *, province: str | None = 
 
     info = query_utm_crs_info(datum_name="WGS 84", area_of_interest=AreaOfInterest(c.x, c.y, c.x, c.y))
     return CRS.from_epsg(int(info[0].code))
+
+
+def zones_placing(points: np.ndarray | Sequence, target: CRS | str | int, fits, *,
+                  exclude: Zone | None = None, share: float = 0.9) -> list[tuple[Zone, float]]:
+    """TM-3 zones in which the same numbers would put ``points`` where ``fits`` says they belong.
+
+    ``points`` are shapely points in some VN-2000 zone; each TM-3 zone other than ``exclude`` is
+    tried in turn (the numbers read in that zone, moved into ``target``); ``fits`` takes the moved
+    points and returns a boolean array. Zones where at least ``share`` of them fit are returned,
+    best first, as (zone, share).
+    """
+    arr = np.asarray(points, dtype=object)
+    out = []
+    for zone in TM3_ZONES:
+        if exclude is not None and zone.epsg == exclude.epsg:
+            continue
+        moved = transform_geometries(arr, zone.crs, target)
+        ok = float(np.mean(np.asarray(fits(moved), dtype=bool))) if len(arr) else 0.0
+        if ok >= share:
+            out.append((zone, ok))
+    return sorted(out, key=lambda t: -t[1])

@@ -23,7 +23,8 @@ from enum import Enum
 import pandas as pd
 import viparse
 
-__all__ = ["TextEncoding", "ColumnDecoding", "detect_column_encoding", "decode_text", "decode_frame"]
+__all__ = ["TextEncoding", "ColumnDecoding", "detect_column_encoding", "detect_name_encoding",
+           "decode_text", "decode_frame", "FIELD_NAMES"]
 
 
 class TextEncoding(str, Enum):
@@ -188,11 +189,59 @@ def detect_column_encoding(values: Iterable[object], column: str = "", *,
                           second_score if not ambiguous else best_score, ambiguous)
 
 
+def _camel_words(text: str) -> list[str]:
+    """"SốThửa" → ["Số", "Thửa"]: a new word at each capital that follows a letter."""
+    words: list[str] = []
+    for i, c in enumerate(text):
+        if not words or (c.isupper() and text[i - 1].isalpha() and not text[i - 1].isupper()):
+            words.append(c)
+        else:
+            words[-1] += c
+    return words
+
+
+def _name_score(names: list[str], encoding: TextEncoding) -> float:
+    """Share of the non-ASCII words of CamelCase field names ("SốThửa" → Số, Thửa) that are
+    syllables; a one-letter non-ASCII word (what a wrong table leaves behind) counts against."""
+    good = total = 0
+    for name in names:
+        try:
+            out = decode_text(name, encoding)
+        except (UnicodeError, ValueError):
+            return 0.0
+        if "\ufffd" in out:
+            return 0.0
+        for part in re.split(r"[_\s]+", out):
+            for word in _camel_words(part):
+                if all(ord(c) < 0x80 for c in word):
+                    continue
+                total += 1
+                good += len(word) > 1 and _is_syllable(word)
+    return good / total if total else 0.0
+
+
+def detect_name_encoding(names: Iterable[str], *, margin: float = 0.15) -> ColumnDecoding:
+    """Decide the encoding of a layer's field names (short CamelCase words, all together)."""
+    legacy = [n for n in names if isinstance(n, str) and _legacy_candidate(n)]
+    if not legacy:
+        return ColumnDecoding(FIELD_NAMES, TextEncoding.UNICODE, 1.0)
+    scores = sorted(((_name_score(legacy, enc), enc) for enc in LEGACY), key=lambda t: -t[0])
+    (best_score, best), (second_score, second) = scores[0], scores[1]
+    plain = _name_score(legacy, TextEncoding.UNICODE)
+    if plain >= best_score:
+        return ColumnDecoding(FIELD_NAMES, TextEncoding.UNICODE, plain, best, best_score)
+    ambiguous = best_score < 0.5 or best_score - second_score < margin
+    return ColumnDecoding(FIELD_NAMES, TextEncoding.UNICODE if ambiguous else best, best_score,
+                          second, second_score, ambiguous)
+
+
 def decode_frame(frame: pd.DataFrame, *, overrides: dict[str, TextEncoding] | None = None
                  ) -> tuple[pd.DataFrame, list[ColumnDecoding]]:
     """Detect and convert every text column of ``frame``; return a new frame and the decisions.
 
-    ``overrides`` forces an encoding for named columns (from a layer YAML).
+    ``overrides`` forces an encoding for named columns (from a layer YAML). The field names are
+    detected the same way (as one column) and renamed; the report lists them as
+    ``(field names)``.
     """
     overrides = overrides or {}
     out = frame.copy()
@@ -219,4 +268,21 @@ def decode_frame(frame: pd.DataFrame, *, overrides: dict[str, TextEncoding] | No
             decisions.append(ColumnDecoding(decision.column, decision.encoding, decision.score,
                                             decision.runner_up, decision.runner_up_score,
                                             decision.ambiguous, converted))
+    names = [str(c) for c in frame.columns if c != "geometry"]
+    named = detect_name_encoding(names)
+    if named.encoding is not TextEncoding.UNICODE or named.ambiguous:
+        renames = {c: decode_text(c, named.encoding) for c in names}
+        renames = {a: b for a, b in renames.items() if a != b}
+        if renames and len(set(renames.values()) | (set(names) - set(renames))) == len(names):
+            out = out.rename(columns=renames)
+            decisions = [ColumnDecoding(renames.get(d.column, d.column), d.encoding, d.score,
+                                        d.runner_up, d.runner_up_score, d.ambiguous, d.converted)
+                         for d in decisions]
+        decisions.append(ColumnDecoding(FIELD_NAMES, named.encoding, named.score, named.runner_up,
+                                        named.runner_up_score, named.ambiguous, len(renames)
+                                        if named.encoding is not TextEncoding.UNICODE else 0))
     return out, decisions
+
+
+#: The pseudo-column under which the decision on the field names is reported.
+FIELD_NAMES = "(field names)"

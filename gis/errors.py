@@ -20,6 +20,7 @@ __all__ = [
     "FieldMappingError",
     "CRSError",
     "CRSMismatchError",
+    "PlaceError",
     "EncodingDetectionError",
     "ParcelValidationError",
     "StoreError",
@@ -130,3 +131,7 @@ class GisWarning(UserWarning):
 
 class CRSWarning(GisWarning):
     """A CRS was read from a source that is known to be imprecise (e.g. a .prj without TOWGS84)."""
+
+
+class PlaceError(GisError, ValueError):
+    """A layer lies where it cannot be: outside the stored wards or the province named."""

@@ -6,6 +6,7 @@ replaces the layer in the store, atomically, and logs who loaded what (``gis ing
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
 import json
@@ -26,13 +27,15 @@ from gis.catalog import LayerSpec
 from gis.core.diff import LayerDiff, diff_layers
 from gis.core.model import build_frame
 from gis.core.validate import (
+    ISSUE_COLUMNS,
     Severity,
     ValidationConfig,
     ValidationResult,
     validate_frame,
 )
 from gis.encoding import ColumnDecoding, decode_frame
-from gis.errors import CRSError, ParcelValidationError
+from gis.core.place import OUTSIDE_SHARE_REFUSED, WARD_TOLERANCE_M, check_places, parcel_points
+from gis.errors import CRSError, ParcelValidationError, PlaceError
 from gis.fields import FieldMapping, LayerKind, map_fields
 from gis.io.engines import Engine
 from gis.io.read import SourceInfo, read_layer
@@ -63,6 +66,7 @@ class LayerReport:
     store_path: str | None = None
     scope: list[str] | None = None  # wards replaced (parcels); None = the whole layer
     kept_other_wards: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)  # rows read but not this kind's
 
     def to_dict(self) -> dict[str, object]:
         """JSON-serialisable report (issues included)."""
@@ -77,7 +81,8 @@ class LayerReport:
             "text_encoding": [d.as_dict() for d in self.decodings],
             "crs": {"source": self.crs_source, "working": self.crs_working,
                     "notes": self.crs_notes},
-            "summary": self.validation.summary(),
+            "summary": {**self.validation.summary(), "rows_skipped": sum(self.skipped.values()),
+                        "skipped": dict(self.skipped)},
             "issues": issues.to_dict("records"),
             "diff": self.diff.as_dict() if self.diff else None,
             "replaced_wards": self.scope, "kept_other_wards": self.kept_other_wards,
@@ -163,52 +168,244 @@ def _resolve_crs(raw: gpd.GeoDataFrame, info: SourceInfo, *, crs: str | None, sp
     if working != source:
         notes.append(f"transformed {_describe(source)} → {_describe(working)}"
                      + (" with EPSG:6960 pinned" if crsmod.zone_of_crs(working) or zone else ""))
+    if (crsmod.zone_of_crs(working) is not None and crsmod.zone_of_crs(working).is_utm
+            and crsmod.zone_of_crs(source) is None):
+        notes.append("no province known (no --province, no province field, no stored ward "
+                     "holding the data): the VN-2000 UTM zone is used; pass --province for the "
+                     "province's TM-3 zone")
     notes.append(f"areas computed in {_describe(working)}")
     if store_crs is not None and store_crs != working:
         notes.append(f"stored in the store's CRS {_describe(store_crs)} (EPSG:6960 pinned)")
     return source, working, notes
 
 
+_OSM_SUFFIXES = (".osm", ".pbf")
+
+
+def _osm_buildings(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, dict[str, int]]:
+    """Rows of an OpenStreetMap layer that are buildings (``building=*``, not ``no``), and the
+    others counted by what they are (``leisure=pitch``, ``landuse=military``...)."""
+    building = frame["building"].astype("string").str.strip().str.lower()
+    keep = (building.notna() & ~building.isin(["no", ""])).to_numpy(dtype=bool)
+    skipped: dict[str, int] = {}
+    tags = [c for c in ("amenity", "leisure", "landuse", "military", "natural", "man_made",
+                        "boundary", "place", "tourism", "historic") if c in frame.columns]
+    for i in np.flatnonzero(~keep):
+        what = next((f"{t}={frame[t].iat[i]}" for t in tags
+                     if isinstance(frame[t].iat[i], str) and frame[t].iat[i]), "untagged")
+        skipped[what] = skipped.get(what, 0) + 1
+    return keep, dict(sorted(skipped.items(), key=lambda kv: -kv[1]))
+
+
+def _is_osm(info: SourceInfo, frame: gpd.GeoDataFrame) -> bool:
+    return (info.driver == "OSM" or {"osm_id", "osm_way_id"} <= set(frame.columns)) and (
+        "building" in frame.columns)
+
+
+def _province_from_data(decoded: gpd.GeoDataFrame, info: SourceInfo, mapping: FieldMapping,
+                        kind: LayerKind, wards: gpd.GeoDataFrame | None,
+                        declared: bool) -> tuple[str | None, str | None]:
+    """A province for the CRS when none is given: the layer's own province field (wards), or
+    the stored ward that holds lon/lat data. Returns (province, how) or (None, None)."""
+    def one_zone(names: list[str]) -> str | None:
+        zones = {}
+        for name in names:
+            try:
+                zones.setdefault(crsmod.zone_for_province(name).epsg, name)
+            except CRSError:
+                continue
+        return next(iter(zones.values())) if len(zones) == 1 else None
+
+    if kind is LayerKind.WARDS and "province" in mapping.sources:
+        values = decoded[mapping.sources["province"]].dropna().astype(str).unique().tolist()
+        found = one_zone(values)
+        if found:
+            return found, f"the layer's {mapping.sources['province']} field"
+    bounds = _bounds(decoded)
+    if (wards is not None and len(wards) and "province" in wards.columns and wards.crs is not None
+            and not any(np.isnan(bounds)) and crsmod.looks_geographic(bounds)
+            and (info.crs is None or info.crs.is_geographic) and declared):
+        points = parcel_points(decoded.geometry.values)
+        points = points[[p is not None for p in points]]
+        if len(points) > 500:
+            points = points[:: len(points) // 500]
+        moved = crsmod.transform_geometries(points, crsmod.WGS84, wards.crs)
+        tree = __import__("shapely").STRtree(np.asarray(wards.geometry.values, dtype=object))
+        hits = tree.query(moved, predicate="within")
+        names = wards["province"].iloc[np.unique(hits[1])].dropna().astype(str).unique().tolist()
+        found = one_zone(names)
+        if found:
+            return found, "the stored wards that hold the data"
+    return None, None
+
+
+def _place_check(frame: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, raw: gpd.GeoDataFrame,
+                 source_crs: CRS, info: SourceInfo, notes: list[str]) -> pd.DataFrame:
+    """Row issues of parcels outside the stored wards; refuse the layer when most are."""
+    local = wards
+    if wards.crs is not None and wards.crs != frame.crs:
+        local = gpd.GeoDataFrame(wards.drop(columns="geometry"), crs=frame.crs,
+                                 geometry=crsmod.transform_geometries(wards.geometry.values,
+                                                                      wards.crs, frame.crs))
+    check = check_places(frame, local)
+    notes.append(f"place check: {check.placed - int(check.outside_all.sum())} of {check.placed} "
+                 f"parcels within {WARD_TOLERANCE_M:g} m of a stored ward")
+    if check.placed and check.share_outside > OUTSIDE_SHARE_REFUSED:
+        hint = ""
+        zone = crsmod.zone_of_crs(source_crs)
+        if zone is not None and not zone.is_utm:
+            import shapely
+
+            points = parcel_points(raw.geometry.values)
+            points = points[[p is not None for p in points]]
+            if len(points) > 200:
+                points = points[:: len(points) // 200]
+            tree = shapely.STRtree(np.asarray(wards.geometry.values, dtype=object))
+
+            def fits(moved: np.ndarray) -> np.ndarray:
+                ok = np.zeros(len(moved), dtype=bool)
+                hit = tree.query(moved, predicate="dwithin", distance=WARD_TOLERANCE_M)
+                ok[np.unique(hit[0])] = True
+                return ok
+
+            best = crsmod.zones_placing(points, wards.crs, fits, exclude=zone)
+            if best:
+                z, share = best[0]
+                hint = (f"; read in {z.name} (EPSG:{z.epsg}) instead of the declared {zone.name} "
+                        f"the same numbers fall inside the wards ({share:.0%} of them): pass "
+                        f"--crs EPSG:{z.epsg} or fix the .prj")
+        away = f" (about {check.nearest_m / 1000:,.0f} km from the nearest)" if np.isfinite(
+            check.nearest_m) else ""
+        raise PlaceError(
+            f"{int(check.outside_all.sum())} of {check.placed} parcels lie outside every stored "
+            f"ward{away}, more than {OUTSIDE_SHARE_REFUSED:.0%} of the layer: wrong CRS or wrong "
+            f"file{hint}; nothing was written", path=info.path, layer=info.layer)
+    return check.issues
+
+
+def _province_check(frame: gpd.GeoDataFrame, raw: gpd.GeoDataFrame, province: str,
+                    source_crs: CRS, info: SourceInfo) -> None:
+    """With no stored wards: data whose middle lies farther than 1.5° of longitude from the
+    central meridian of the province's zone is not in that province (coarse: no polygons)."""
+    import shapely
+
+    zone = crsmod.zone_for_province(province)
+    present = frame.geometry[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    if not len(present):
+        return
+    middle = shapely.box(*present.total_bounds).centroid
+    lon = crsmod.transform_geometries(np.array([middle]), frame.crs, crsmod.WGS84)[0].x
+    if abs(lon - zone.central_meridian) <= 1.5:
+        return
+    hint = ""
+    own = crsmod.zone_of_crs(source_crs)
+    if own is not None and not own.is_utm:
+        raw_mid = shapely.box(*_bounds(raw)).centroid
+        x = crsmod.transform_geometries(np.array([raw_mid]), zone.crs, crsmod.WGS84)[0].x
+        if own.epsg != zone.epsg and abs(x - zone.central_meridian) <= 1.5:
+            hint = (f"; read in {zone.name} (EPSG:{zone.epsg}) instead of the declared "
+                    f"{own.name} the same numbers fall there: pass --crs EPSG:{zone.epsg} or "
+                    "fix the .prj")
+    raise PlaceError(f"the data lies at longitude {lon:.2f}°, not in {province} (its TM-3 zone "
+                     f"is centred on {zone.central_meridian:g}°){hint}; nothing was written",
+                     path=info.path, layer=info.layer)
+
+
 def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
                   spec: LayerSpec | None = None, crs: str | None = None, layer: str | None = None,
                   province: str | None = None, engine: Engine | str | None = None,
                   defaults: Mapping[str, object] | None = None, store_crs: CRS | None = None,
-                  area_tolerance: float | None = None) -> LayerReport:
-    """Read, decode, map, transform and validate a layer; write nothing."""
+                  area_tolerance: float | None = None,
+                  wards: gpd.GeoDataFrame | None = None) -> LayerReport:
+    """Read, decode, map, transform and validate a layer; write nothing.
+
+    ``wards`` is the stored wards layer, when there is one: parcels are then checked against it
+    (place checks, ward codes that exist) and lon/lat data takes the TM-3 zone of the province
+    that holds it.
+
+    Raises
+    ------
+    PlaceError
+        When most parcels lie outside the stored wards (or far from the province named).
+    """
     kind = LayerKind.parse(kind)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    raw, info = read_layer(path, layer=layer if layer else (spec.source.layer if spec else None),
-                           engine=engine)
+    layer = layer if layer else (spec.source.layer if spec else None)
+    osm_note = None
+    if layer is None and Path(path).suffix.lower() in _OSM_SUFFIXES:
+        layer, osm_note = "multipolygons", "OpenStreetMap file: its multipolygons layer read"
+    raw, info = read_layer(path, layer=layer, engine=engine)
     timings["read"] = time.perf_counter() - t0
     t = time.perf_counter()
     decoded, decodings = decode_frame(raw, overrides=dict(spec.encoding) if spec else None)
     timings["decode_text"] = time.perf_counter() - t
+    skipped: dict[str, int] = {}
+    source_rows = None
+    extra_notes = [osm_note] if osm_note else []
+    if kind is LayerKind.BUILDINGS and _is_osm(info, decoded):
+        keep, skipped = _osm_buildings(decoded)
+        if skipped:
+            source_rows = np.flatnonzero(keep) + 1
+            decoded = decoded.loc[keep].reset_index(drop=True)
+            extra_notes.append(f"{sum(skipped.values())} OpenStreetMap polygon(s) without a "
+                               "building=* tag skipped (not footprints): "
+                               + ", ".join(f"{k} {v}" for k, v in skipped.items()))
+            if not len(decoded):
+                raise ParcelValidationError("the OpenStreetMap layer holds no building=* polygon",
+                                            path=info.path, layer=info.layer)
+    if extra_notes:
+        info = dataclasses.replace(info, notes=info.notes + tuple(extra_notes))
     all_defaults = {**(spec.defaults if spec else {}), **(defaults or {})}
     mapping = map_fields([c for c in decoded.columns if c != "geometry"], kind,
                          overrides=spec.fields if spec else None, defaults=all_defaults,
                          path=info.path, layer=info.layer, frame=decoded)
     province = province or (spec.province if spec else None)
+    inferred_note = None
+    if province is None:
+        province, how = _province_from_data(decoded, info, mapping, kind, wards,
+                                            declared=crs is None)
+        if province is not None:
+            inferred_note = f"province {province} taken from {how}: its TM-3 zone applies"
     t = time.perf_counter()
     source_crs, working, notes = _resolve_crs(decoded, info, crs=crs, spec=spec,
                                               province=province, store_crs=store_crs)
+    if inferred_note:
+        notes.insert(0, inferred_note)
     geoms = crsmod.transform_geometries(decoded.geometry.values, source_crs, working)
-    decoded = gpd.GeoDataFrame(decoded.drop(columns="geometry"), geometry=geoms, crs=working)
+    placed = gpd.GeoDataFrame(decoded.drop(columns="geometry"), geometry=geoms, crs=working)
     timings["transform"] = time.perf_counter() - t
     t = time.perf_counter()
     rules = spec.public_land if spec and spec.public_land is not None else DEFAULT_PUBLIC_RULES
-    frame = build_frame(decoded, mapping, defaults=all_defaults, public_rules=rules)
+    frame = build_frame(placed, mapping, defaults=all_defaults, public_rules=rules,
+                        source_rows=source_rows)
     tolerance = area_tolerance if area_tolerance is not None else (
         spec.area_tolerance if spec and spec.area_tolerance is not None else 0.05)
-    result = validate_frame(frame, kind, config=ValidationConfig(area_tolerance=tolerance))
+    found = [pd.DataFrame(
+        [{"row": r, "key": None, "rule": rule, "severity": sev, "field": "geometry", "value": None,
+          "message": msg} for r, rule, sev, msg in info.row_issues], columns=ISSUE_COLUMNS)]
+    known = None
+    if kind is LayerKind.PARCELS:
+        has_wards = wards is not None and len(wards) > 0
+        if has_wards:
+            known = frozenset(wards["ward_code"].dropna().astype(str))
+            found.append(_place_check(frame, wards, decoded, source_crs, info, notes))
+        elif province is not None:
+            _province_check(frame, decoded, province, source_crs, info)
+    read_issues = pd.concat([f for f in found if len(f)] or [found[0]], ignore_index=True)
+    result = validate_frame(frame, kind, config=ValidationConfig(area_tolerance=tolerance,
+                                                                 known_wards=known),
+                            extra_issues=read_issues)
     timings["validate"] = time.perf_counter() - t
     if store_crs is not None and store_crs != working:
         from gis.io.write import reproject
 
         result.valid = reproject(result.valid, store_crs)
         result.quarantine = reproject(result.quarantine, store_crs)
-    return LayerReport(kind, info, mapping, decodings, _describe(source_crs),
-                       _describe(store_crs or working), notes, result, timings)
+    report = LayerReport(kind, info, mapping, decodings, _describe(source_crs),
+                         _describe(store_crs or working), notes, result, timings)
+    report.skipped = skipped
+    return report
 
 
 def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | str, *,
@@ -228,6 +425,8 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
     """
     kind = LayerKind.parse(kind)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    if "wards" not in options and kind is not LayerKind.WARDS and store.has("wards"):
+        options["wards"] = store.read("wards")
     report = prepare_layer(path, kind, store_crs=store.crs(), **options)  # type: ignore[arg-type]
     result = report.validation
     errors = result.issues[result.issues["severity"] == Severity.ERROR.value]

@@ -44,7 +44,10 @@ def test_danang_finds_self_intersections(danang_reports):
 
 def test_danang_parcel_zero_duplicates_composites_unknown(danang_reports):
     my = danang_reports["20275"]
-    assert len(_rows(my, "parcel_number_zero")) == 641
+    # 641 rows have number 0; those on roads, water and unused land (DGT 105, BCS 18, MNC 2)
+    # are kept with an outline key, the other 516 are quarantined
+    assert len(_rows(my, "parcel_number_zero")) == 516
+    assert len(_rows(my, "parcel_number_zero_public")) == 125
     assert len(_rows(my, "area_recorded_zero")) >= 278
     dup = _rows(my, "duplicate_key")
     assert len(dup) > 0 and dup["key"].str.endswith("-0").sum() == 0  # zeros counted separately
@@ -74,10 +77,19 @@ def test_danang_computed_areas_agree_with_dientich(danang_reports):
 
 
 def test_danang_areas_in_wrong_zone_would_be_off():
-    report = prepare_layer(shared("vn-danang-cadastre-parcels/parcels_20248_nam_duong.geojson"),
-                           "parcels", province="Hà Nội")  # 105°00' instead of 107°45'
-    v = report.validation.valid
-    ratio = np.median(v["area_m2"] / v["area_recorded_m2"])
+    import geopandas as gpd
+    import shapely
+
+    from gis.crs import transform_geometries
+    from gis.errors import PlaceError
+
+    path = shared("vn-danang-cadastre-parcels/parcels_20248_nam_duong.geojson")
+    with pytest.raises(PlaceError, match=r"longitude 108\.\d+°, not in Hà Nội"):
+        prepare_layer(path, "parcels", province="Hà Nội")  # 105°00' instead of 107°45': refused
+    raw = gpd.read_file(path)
+    areas = shapely.area(transform_geometries(raw.geometry.values, "EPSG:4326", "EPSG:5897"))
+    ok = raw["DienTich"] > 0
+    ratio = np.median(areas[ok] / raw.loc[ok, "DienTich"])
     assert ratio > 1.002  # a wrong central meridian distorts areas measurably
 
 
@@ -105,3 +117,20 @@ def test_hanoi_wards_kmz_needs_a_field_map_then_reads():
     assert report.mapping.sources["name"] == "Name"
     assert "Phường Bồ Đề" in set(report.validation.valid["name"])
     assert "EPSG:5897" in report.crs_working
+
+
+def test_phuoc_my_road_parcels_numbered_zero_are_kept_and_public(danang_reports):
+    import geopandas as gpd
+
+    raw = gpd.read_file(shared("vn-danang-cadastre-parcels/parcels_20275_phuoc_my.geojson"))
+    roads = raw[(raw["SoThuTuThua"] == 0) & (raw["KyHieuMucDichSuDung"] == "DGT")]
+    assert len(roads) == 105
+    valid = danang_reports["20275"].validation.valid.set_index("source_row")
+    kept = valid.loc[valid.index.intersection(roads.index + 1)]
+    assert len(kept) == 105  # every road with number 0 loads...
+    assert kept["is_public"].all() and set(kept["public_rule"]) == {"public_purpose"}
+    assert kept["parcel_key"].str.fullmatch(r"20275-\d+-0-[0-9a-f]{8}").all()
+    assert kept["parcel_key"].is_unique
+    again = prepare_layer(shared("vn-danang-cadastre-parcels/parcels_20275_phuoc_my.geojson"),
+                          "parcels", province="Đà Nẵng").validation.valid.set_index("source_row")
+    assert (again.loc[kept.index, "parcel_key"] == kept["parcel_key"]).all()  # stable keys

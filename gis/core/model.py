@@ -22,7 +22,11 @@ from gis.landuse import (
     parse_land_use,
 )
 
-__all__ = ["build_frame", "normalise_ward_code", "map_unique", "MODEL_COLUMNS"]
+__all__ = ["build_frame", "normalise_ward_code", "map_unique", "outline_hashes", "zero_parcels_kept",
+           "MODEL_COLUMNS",
+           "WARD_CODE_DIGITS"]
+
+WARD_CODE_DIGITS = 5  # GSO ward/commune codes: 5 digits after normalisation
 
 MODEL_COLUMNS: dict[LayerKind, tuple[str, ...]] = {
     LayerKind.PARCELS: (
@@ -107,25 +111,63 @@ def _vocab(series: pd.Series, table: Mapping[str, str]) -> pd.Series:
                       ).astype("string")
 
 
-def _geometry_ids(geometry: gpd.GeoSeries) -> pd.Series:
-    """Ids for footprints the source gives none: a hash of the outline rounded to 0.1 m, so the
-    same footprint keeps its id (and its violation fingerprint) when a file is re-extracted."""
+def outline_hashes(geometry: gpd.GeoSeries | np.ndarray, *, grid: float = 0.1) -> list[str | None]:
+    """Short SHA-1 of each outline rounded to ``grid`` metres, stable across re-extracts.
+
+    Invalid outlines (bow-ties) are made valid first, so that rounding never raises; a geometry
+    GEOS cannot handle at all is hashed from its coordinates rounded to the grid.
+    """
     import hashlib
 
     import shapely
 
-    rounded = shapely.set_precision(np.asarray(geometry.values, dtype=object), 0.1)
-    wkb = shapely.to_wkb(shapely.normalize(rounded))
-    return pd.Series(["G" + hashlib.sha1(w).hexdigest()[:12] if w is not None else None
-                      for w in wkb], dtype="string")
+    geoms = np.asarray(getattr(geometry, "values", geometry), dtype=object)
+    out: list[str | None] = []
+    for g in geoms:
+        if g is None or shapely.is_empty(g):
+            out.append(None)
+            continue
+        try:
+            fixed = g if shapely.is_valid(g) else shapely.make_valid(g)
+            rounded = shapely.set_precision(fixed, grid)
+            data = None if shapely.is_empty(rounded) else shapely.to_wkb(shapely.normalize(rounded))
+        except shapely.errors.GEOSException:
+            data = None
+        if data is None:  # a sliver that vanishes on the grid, or GEOS gives up: its vertices
+            coords = np.round(shapely.get_coordinates(shapely.normalize(g)) / grid)
+            data = coords.astype("int64").tobytes()
+        out.append(hashlib.sha1(data).hexdigest()[:12])
+    return out
+
+
+def zero_parcels_kept(frame: pd.DataFrame, rules: tuple[PublicLandRule, ...] = DEFAULT_PUBLIC_RULES
+                      ) -> np.ndarray:
+    """Rows with parcel number 0 whose land use is one the public-land rules name (roads DGT,
+    irrigation DTL, rivers SON, water MNC, ...): state-managed land that is never numbered."""
+    codes = {c for rule in rules for c in rule.land_use}
+    zero = (frame["parcel_no"] == 0).fillna(False).to_numpy(dtype=bool)
+    return zero & frame["land_use"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)
+
+
+def _geometry_ids(geometry: gpd.GeoSeries) -> pd.Series:
+    """Ids for footprints the source gives none: a hash of the outline rounded to 0.1 m, so the
+    same footprint keeps its id (and its violation fingerprint) when a file is re-extracted."""
+    return pd.Series([None if h is None else "G" + h for h in outline_hashes(geometry)],
+                     dtype="string")
 
 
 def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
                 defaults: Mapping[str, object] | None = None,
-                public_rules: tuple[PublicLandRule, ...] = DEFAULT_PUBLIC_RULES) -> gpd.GeoDataFrame:
+                public_rules: tuple[PublicLandRule, ...] = DEFAULT_PUBLIC_RULES,
+                source_rows: np.ndarray | None = None) -> gpd.GeoDataFrame:
     """Return the model frame: model columns, ``source_row`` (1-based) and ``extra`` (JSON).
 
+    Parcels also get ``_src_parcel_no`` / ``_src_map_sheet`` (the key values as found) and
+    ``_src_zero_kept`` (number 0 on public land, keyed by outline), which
+    :func:`gis.core.validate.validate_frame` reads and drops.
+
     ``source`` must already be in the working (projected) CRS so that ``area_m2`` is in m².
+    ``source_rows`` are the 1-based row numbers in the file when ``source`` is a subset of it.
     """
     defaults = dict(defaults or {})
     kind = mapping.kind
@@ -138,6 +180,7 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         return pd.Series([defaults.get(model_field)] * n, dtype=object)
 
     geometry = source.geometry.reset_index(drop=True)
+    sources: dict[str, pd.Series] = {}  # raw key text, for validation messages (dropped there)
     area = pd.Series(np.asarray(geometry.area), dtype="float64")
     if kind is LayerKind.PARCELS:
         cols["ward_code"] = map_unique(raw("ward_code"), normalise_ward_code, "string")
@@ -145,6 +188,8 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         cols["parcel_no"] = _integer(raw("parcel_no"))
         cols["parcel_key"] = (cols["ward_code"].fillna("?") + "-" + cols["map_sheet"].astype("string")
                               .fillna("?") + "-" + cols["parcel_no"].astype("string").fillna("?"))
+        sources = {"_src_parcel_no": raw("parcel_no").astype("string"),
+                   "_src_map_sheet": raw("map_sheet").astype("string")}
         land = _text(raw("land_use_source"))
         cols["land_use"] = map_unique(land, lambda v: parse_land_use(v).primary, "string")
         cols["land_use_codes"] = map_unique(land, lambda v: "+".join(parse_land_use(v).codes),
@@ -161,6 +206,17 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         frame = pd.DataFrame(cols)
         frame["public_rule"] = classify_public(frame, public_rules).astype("string")
         frame["is_public"] = frame["public_rule"].notna()
+        # Parcel number 0 on state-managed land (roads, canals, rivers...): keyed by its outline,
+        # marked for validation, which keeps them instead of quarantining
+        # so public-land rules see it (DESIGN.md "Parcel number 0").
+        zero = zero_parcels_kept(frame, public_rules) & frame["ward_code"].notna().to_numpy() & \
+            frame["map_sheet"].notna().to_numpy()
+        sources["_src_zero_kept"] = pd.Series(zero)
+        if zero.any():
+            hashes = outline_hashes(geometry.values[zero])
+            keys = frame.loc[zero, "parcel_key"].to_numpy(dtype=object)
+            frame.loc[zero, "parcel_key"] = [k if h is None else f"{k}-{h[:8]}"
+                                             for k, h in zip(keys, hashes)]
     elif kind is LayerKind.PROJECTS:
         cols["project_id"] = _text(raw("project_id"))
         cols["name"] = _text(raw("name"))
@@ -194,7 +250,8 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         cols["area_m2"] = area
         frame = pd.DataFrame(cols)
     frame = frame[list(MODEL_COLUMNS[kind])]
-    frame.insert(0, "source_row", np.arange(1, n + 1, dtype="int64"))
+    frame.insert(0, "source_row", np.arange(1, n + 1, dtype="int64") if source_rows is None
+                 else np.asarray(source_rows, dtype="int64"))
     if mapping.unmapped:
         extra = pd.DataFrame(source[list(mapping.unmapped)]).reset_index(drop=True)
         lines = extra.to_json(orient="records", lines=True, force_ascii=False,
@@ -202,4 +259,6 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         frame["extra"] = pd.Series(lines.rstrip("\n").split("\n") if n else [], dtype="string")
     else:
         frame["extra"] = pd.Series([None] * n, dtype="string")
+    for name, values in sources.items():
+        frame[name] = values.to_numpy()
     return gpd.GeoDataFrame(frame, geometry=geometry.values, crs=source.crs)

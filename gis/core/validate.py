@@ -16,8 +16,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.errors import GEOSException
 
-from gis.core.model import map_unique
+from gis.core.model import WARD_CODE_DIGITS, map_unique
 from gis.fields import LayerKind
 from gis.landuse import parse_land_use
 
@@ -40,6 +41,7 @@ class ValidationConfig:
 
     area_tolerance: float = 0.05  # relative recorded-vs-computed difference before a warning
     area_tolerance_m2: float = 1.0  # ...and absolute, so tiny parcels do not all warn
+    known_wards: frozenset[str] | None = None  # ward codes of the stored wards layer, if any
 
 
 @dataclass
@@ -88,13 +90,14 @@ _KEY = {LayerKind.PARCELS: "parcel_key", LayerKind.PROJECTS: "project_id",
         LayerKind.BUILDINGS: "building_id", LayerKind.WARDS: "ward_code"}
 
 
-def _repair_geometries(frame: gpd.GeoDataFrame, key: str, found: list[pd.DataFrame]
-                       ) -> gpd.GeoDataFrame:
+def _repair_geometries(frame: gpd.GeoDataFrame, key: str, found: list[pd.DataFrame],
+                       unreadable: np.ndarray | None = None) -> gpd.GeoDataFrame:
     geoms = np.asarray(frame.geometry.values, dtype=object)
     original_wkt = pd.Series([None] * len(frame), dtype="string", index=frame.index)
     null = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    found.append(_issues(null, frame, "empty_geometry", Severity.ERROR, "null or empty geometry",
-                         key_col=key))
+    # rows whose geometry could not be read already carry their own error
+    found.append(_issues(null & ~(unreadable if unreadable is not None else False), frame,
+                         "empty_geometry", Severity.ERROR, "null or empty geometry", key_col=key))
     present = ~null
     has_z = present & (shapely.has_z(geoms) | shapely.has_m(geoms))
     if has_z.any():
@@ -127,8 +130,7 @@ def _repair_geometries(frame: gpd.GeoDataFrame, key: str, found: list[pd.DataFra
         reasons = pd.Series([None] * len(frame), dtype="string")
         reasons[invalid] = shapely.is_valid_reason(geoms[invalid])
         original_wkt[invalid] = shapely.to_wkt(geoms[invalid], rounding_precision=3)
-        repaired = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-        repaired = np.asarray([_polygonal(g) for g in repaired], dtype=object)
+        repaired = np.asarray([_polygonal(_make_valid(g)) for g in geoms[invalid]], dtype=object)
         geoms[invalid] = repaired
         lost = np.zeros(len(frame), dtype=bool)
         lost[invalid] = shapely.is_empty(repaired)
@@ -148,6 +150,17 @@ def _repair_geometries(frame: gpd.GeoDataFrame, key: str, found: list[pd.DataFra
     return out
 
 
+def _make_valid(geom: shapely.Geometry) -> shapely.Geometry:
+    """``make_valid`` of one geometry; empty when GEOS cannot repair it (a row error, no crash)."""
+    try:
+        return shapely.make_valid(geom, method="structure", keep_collapsed=False)
+    except GEOSException:
+        try:
+            return shapely.make_valid(geom)
+        except GEOSException:
+            return shapely.from_wkt("POLYGON EMPTY")
+
+
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:
     if shapely.get_type_id(geom) in (3, 6):
         return geom
@@ -160,12 +173,41 @@ def _parcel_checks(frame: gpd.GeoDataFrame, config: ValidationConfig, found: lis
     key = "parcel_key"
     for col, label in (("ward_code", "ward code"), ("map_sheet", "map sheet"),
                        ("parcel_no", "parcel number")):
+        src = frame.get(f"_src_{col}")
+        given = (src.astype("string").str.strip().fillna("").ne("").to_numpy(dtype=bool)
+                 if src is not None else np.zeros(len(frame), dtype=bool))
         missing = frame[col].isna().to_numpy()
-        found.append(_issues(missing, frame, "missing_key", Severity.ERROR,
-                             f"{label} is missing or not a number", col, key_col=key))
-    zero = (frame["parcel_no"] == 0).fillna(False).to_numpy()
+        found.append(_issues(missing & ~given, frame, "missing_key", Severity.ERROR,
+                             f"{label} is missing" + ("" if src is not None else " or not a number"),
+                             col, key_col=key))
+        found.append(_issues(missing & given, frame, "bad_key", Severity.ERROR,
+                             f"{label} is not a whole number", col, src, key))
+        if col != "ward_code":
+            negative = (frame[col] < 0).fillna(False).to_numpy(dtype=bool)
+            found.append(_issues(negative, frame, "bad_key", Severity.ERROR,
+                                 f"{label} is negative", col, frame[col], key))
+    ward = frame["ward_code"].astype("string")
+    malformed = (ward.notna() & ~ward.str.fullmatch(rf"\d{{{WARD_CODE_DIGITS}}}").fillna(False)
+                 ).to_numpy(dtype=bool)
+    found.append(_issues(malformed, frame, "bad_ward_code", Severity.ERROR,
+                         f"ward code is not a {WARD_CODE_DIGITS}-digit GSO code (an internal id?)",
+                         "ward_code", ward, key))
+    if config.known_wards is not None:
+        unknown = (ward.notna().to_numpy(dtype=bool) & ~malformed
+                   & ~ward.isin(config.known_wards).fillna(False).to_numpy(dtype=bool))
+        found.append(_issues(unknown, frame, "unknown_ward", Severity.ERROR,
+                             "ward code not in the stored wards layer", "ward_code", ward, key))
+    kept = (frame["_src_zero_kept"].fillna(False).to_numpy(dtype=bool) if "_src_zero_kept" in frame
+            else np.zeros(len(frame), dtype=bool))
+    zero_all = (frame["parcel_no"] == 0).fillna(False).to_numpy(dtype=bool)
+    zero = zero_all & ~kept
     found.append(_issues(zero, frame, "parcel_number_zero", Severity.ERROR,
-                         "parcel number 0 (unnumbered parcel)", "parcel_no", frame["parcel_no"], key))
+                         "parcel number 0 (unnumbered parcel), land use not public",
+                         "parcel_no", frame["parcel_no"], key))
+    found.append(_issues(zero_all & kept, frame, "parcel_number_zero_public", Severity.NOTE,
+                         "parcel number 0 on public land (" + frame["public_rule"].astype("string")
+                         .fillna("") + "): kept, keyed by its outline", "parcel_no",
+                         frame["parcel_no"], key))
     keyed = frame[["ward_code", "map_sheet", "parcel_no"]].notna().all(axis=1).to_numpy() & ~zero
     dup = np.zeros(len(frame), dtype=bool)
     dup[keyed] = frame.loc[keyed, "parcel_key"].duplicated(keep=False).to_numpy()
@@ -226,16 +268,28 @@ def _unique_key_check(frame: gpd.GeoDataFrame, kind: LayerKind, found: list[pd.D
 
 
 def validate_frame(frame: gpd.GeoDataFrame, kind: LayerKind, *,
-                   config: ValidationConfig = ValidationConfig()) -> ValidationResult:
+                   config: ValidationConfig = ValidationConfig(),
+                   extra_issues: pd.DataFrame | None = None) -> ValidationResult:
     """Check a model frame (from :func:`gis.core.model.build_frame`) and split it.
 
     Returns valid rows (geometry repaired where needed), quarantined rows with a ``reason``
     column, and every issue. ``len(valid) + len(quarantine) == len(frame)`` always.
+    ``extra_issues`` (columns :data:`ISSUE_COLUMNS`) are findings made elsewhere (a geometry
+    the reader could not decode, a parcel outside its ward); their errors quarantine too.
     """
     frame = frame.reset_index(drop=True)
     key = _KEY[kind]
     found: list[pd.DataFrame] = []
-    frame = _repair_geometries(frame, key, found)
+    unreadable = None
+    if extra_issues is not None and len(extra_issues):
+        extra = extra_issues[ISSUE_COLUMNS].copy()
+        rows = frame["source_row"]
+        extra["key"] = extra["row"].map(dict(zip(rows, frame[key].astype("string")))).astype(object)
+        found.append(extra)
+        geom_errors = extra[(extra["severity"] == Severity.ERROR.value)
+                            & (extra["field"] == "geometry")]["row"]
+        unreadable = rows.isin(set(geom_errors)).to_numpy()
+    frame = _repair_geometries(frame, key, found, unreadable)
     blocked = np.zeros(len(frame), dtype=bool)
     if kind is LayerKind.PARCELS:
         _parcel_checks(frame, config, found, blocked)
@@ -254,5 +308,7 @@ def validate_frame(frame: gpd.GeoDataFrame, kind: LayerKind, *,
                                         reason=("message", lambda s: "; ".join(dict.fromkeys(s))))
     quarantine = quarantine.merge(reasons, left_on="source_row", right_index=True, how="left")
     quarantine = gpd.GeoDataFrame(quarantine, geometry="geometry", crs=frame.crs)
+    helpers = [c for c in frame.columns if str(c).startswith("_src_")]
+    valid, quarantine = valid.drop(columns=helpers), quarantine.drop(columns=helpers)
     return ValidationResult(kind, gpd.GeoDataFrame(valid, geometry="geometry", crs=frame.crs),
                             quarantine, issues, len(frame))

@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyogrio.raw
 from pyproj import CRS
 
 from gis.errors import DataSourceError
@@ -42,6 +43,9 @@ class SourceInfo:
     encoding: str | None
     features: int
     notes: tuple[str, ...] = field(default=())
+    #: per-row read findings: (1-based row, rule, severity, message), e.g. a geometry GEOS
+    #: cannot decode; the row is kept (geometry None when unreadable) and validation reports it
+    row_issues: tuple[tuple[int, str, str, str], ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,41 @@ def _dbf_utf8_scan(shp: _ShapefileSet, *, chunk_bytes: int = 8 * 1024**2
     return None, cut
 
 
+def _dbf_field_names(shp: _ShapefileSet) -> list[bytes]:
+    """The raw bytes of the DBF's field names."""
+    with shp.open(".dbf") as fh:
+        head = fh.read(32)
+        header_len = struct.unpack("<H", head[8:10])[0]
+        head += fh.read(max(header_len - 32, 0))
+    names, pos = [], 32
+    while pos + 32 <= len(head) and head[pos] != 0x0D:
+        names.append(head[pos:pos + 11].split(b"\0")[0])
+        pos += 32
+    return names
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _dbf_is_utf8(shp: _ShapefileSet, *, sample_bytes: int = 8 * 1024**2) -> bool:
+    """True when the DBF's text (field names and values) holds multi-byte UTF-8 and nothing
+    that is not UTF-8: a ``.cpg`` naming a one-byte code page (1258, 1252) then lies."""
+    names = _dbf_field_names(shp)
+    if not all(_decodes(n) for n in names):
+        return False
+    bad, _ = _dbf_utf8_scan(shp)
+    if bad is not None:
+        return False
+    with shp.open(".dbf") as fh:
+        sample = fh.read(sample_bytes)
+    return any(max(n, default=0) >= 0x80 for n in names) or any(b >= 0x80 for b in sample)
+
+
 def _first_not_utf8(table: np.ndarray, fields: list[tuple[str, int, int]]
                     ) -> tuple[tuple[int, str] | None, int]:
     first: tuple[int, str] | None = None
@@ -375,13 +414,39 @@ def read_layer(path: str | os.PathLike[str], *, layer: str | None = None,
         with _quiet():
             info = pyogrio.read_info(gdal_path, layer=chosen, encoding=encoding)
     except Exception as exc:
-        raise DataSourceError(f"cannot read: {_clean(exc)}", path=display, layer=chosen) from None
+        if not (shp is not None and encoding is None and "decode" in str(exc)):
+            raise DataSourceError(f"cannot read: {_clean(exc)}", path=display,
+                                  layer=chosen) from None
+        # the field names are not in the declared encoding (a .cpg saying UTF-8 over cp1258 or
+        # TCVN3 names): read raw bytes, detection decodes names and values
+        try:
+            with _quiet():
+                info = pyogrio.read_info(gdal_path, layer=chosen, encoding="latin1")
+        except Exception:
+            raise DataSourceError(f"cannot read: {_clean(exc)}", path=display,
+                                  layer=chosen) from None
+        encoding = "latin1"
+        notes.append(f"the .cpg says {_cpg_text(shp)!r} but the field names are not in that "
+                     "encoding: read as raw bytes (latin-1) and decoded by detection")
     driver = info.get("driver")
     cut = 0
-    if (encoding is None and shp is not None and shp.has(".cpg")
-            and _is_utf8(info.get("encoding"))):
+    if encoding is None and shp is not None and shp.has(".cpg") and not _is_utf8(
+            info.get("encoding")) and not _is_utf8(_cpg_text(shp)) and _dbf_is_utf8(shp):
+        encoding = "UTF-8"
+        notes.append(f"the .cpg says {_cpg_text(shp)!r} but the text (field names included) is "
+                     "UTF-8: read as UTF-8")
+    elif (encoding is None and shp is not None and shp.has(".cpg")
+            and (_is_utf8(info.get("encoding")) or _is_utf8(_cpg_text(shp)))):
         bad, cut = _dbf_utf8_scan(shp)
-        if bad is not None:
+        names_bad = [n for n in _dbf_field_names(shp) if not _decodes(n)]
+        if bad is None and names_bad:
+            bad = (0, names_bad[0].decode("latin-1"))
+        if bad is not None and bad[0] == 0:
+            encoding, cut = "latin1", 0
+            notes.append(f"the .cpg says {_cpg_text(shp)!r} but the field names are not UTF-8 "
+                         f"(first {bad[1]!r}): read as raw bytes (latin-1) and decoded by "
+                         "detection")
+        elif bad is not None:
             encoding, cut = "latin1", 0
             notes.append(f"the .cpg says {_cpg_text(shp)!r} but the text is not UTF-8 (first at "
                          f"row {bad[0]}, field {bad[1]}): read as raw bytes (latin-1) and decoded "
@@ -391,13 +456,15 @@ def read_layer(path: str | os.PathLike[str], *, layer: str | None = None,
                          "width; the cut character is shown as U+FFFD" + (
                              " (fiona reads those values as empty: use the pyogrio engine)"
                              if engine is Engine.FIONA else ""))
-    frame, used_encoding = _read(gdal_path, chosen, engine, encoding, display)
+    row_issues: list[tuple[int, str, str, str]] = []
+    frame, used_encoding = _read(gdal_path, chosen, engine, encoding, display, row_issues)
     invalid = _invalid_utf8_column(frame)
     if invalid is not None and cut:
         frame = _replace_invalid_utf8(frame)
     elif driver == "ESRI Shapefile" and encoding is None and (
             invalid is not None or _replacement_char_column(frame) is not None):
-        frame, used_encoding = _read(gdal_path, chosen, engine, "latin1", display)
+        row_issues.clear()
+        frame, used_encoding = _read(gdal_path, chosen, engine, "latin1", display, row_issues)
         notes.append("the .cpg declares an encoding the text does not follow; read as raw bytes "
                      "(latin-1) and decoded by detection")
     elif invalid is not None:
@@ -407,8 +474,12 @@ def read_layer(path: str | os.PathLike[str], *, layer: str | None = None,
     if len(frame) == 0:
         raise DataSourceError("the layer has zero features", path=display, layer=chosen)
     crs = CRS.from_user_input(frame.crs) if frame.crs is not None else None
+    if row_issues:
+        notes.append(f"{len(row_issues)} feature(s) read one by one after the whole-layer read "
+                     f"failed (first at row {row_issues[0][0]}): see the row issues")
     return frame, SourceInfo(display, gdal_path, chosen, driver, crs, engine,
-                             used_encoding or info.get("encoding"), len(frame), tuple(notes))
+                             used_encoding or info.get("encoding"), len(frame), tuple(notes),
+                             tuple(row_issues))
 
 
 def _is_utf8(name: object) -> bool:
@@ -417,7 +488,10 @@ def _is_utf8(name: object) -> bool:
 
 
 def _read(gdal_path: str, layer: str | None, engine: Engine, encoding: str | None,
-          display: str) -> tuple[gpd.GeoDataFrame, str | None]:
+          display: str, row_issues: list[tuple[int, str, str, str]] | None = None
+          ) -> tuple[gpd.GeoDataFrame, str | None]:
+    """Read the whole layer; when that fails, read it feature by feature so that one bad
+    feature is that row's error (appended to ``row_issues``) and the others load."""
     kwargs: dict[str, object] = {}
     if encoding:
         kwargs["encoding"] = encoding
@@ -428,8 +502,91 @@ def _read(gdal_path: str, layer: str | None, engine: Engine, encoding: str | Non
             else:
                 frame = gpd.read_file(gdal_path, layer=layer, engine="fiona", **kwargs)
     except Exception as exc:
-        raise DataSourceError(f"cannot read: {_clean(exc)}", path=display, layer=layer) from None
+        first = f"cannot read: {_clean(exc)}"
+        if row_issues is None:
+            raise DataSourceError(first, path=display, layer=layer) from None
+        found: list[tuple[int, str, str, str]] = []
+        frame = _read_per_feature(gdal_path, layer, encoding, found)
+        if frame is None or not found:
+            raise DataSourceError(first, path=display, layer=layer) from None
+        row_issues.extend(found)
     return frame, encoding
+
+
+def _decode_wkb(wkb: bytes | None, row: int, found: list[tuple[int, str, str, str]]) -> object:
+    import shapely
+
+    if wkb is None:
+        return None
+    try:
+        return shapely.from_wkb(wkb)
+    except Exception as exc:  # GEOS refuses it: try the fixes it knows (closing a ring)
+        reason = _clean(exc).split(": ", 1)[-1]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fixed = shapely.from_wkb(wkb, on_invalid="fix")
+    except Exception:
+        fixed = None
+    if fixed is not None and not shapely.is_empty(fixed):
+        found.append((row, "geometry_fixed_on_read", "warning",
+                      f"geometry could not be read as it is ({reason}); fixed on reading "
+                      "(ring closed), check the outline"))
+        return fixed
+    found.append((row, "unreadable_geometry", "error", f"geometry cannot be read: {reason}"))
+    return None
+
+
+def _read_per_feature(gdal_path: str, layer: str | None, encoding: str | None,
+                      found: list[tuple[int, str, str, str]]) -> gpd.GeoDataFrame | None:
+    """The layer's attributes in one read and its geometries decoded one by one (pyogrio); when
+    GDAL itself fails on a feature, every feature through fiona, one at a time."""
+    kwargs: dict[str, object] = {"encoding": encoding} if encoding else {}
+    try:
+        with _quiet():
+            attrs = pyogrio.read_dataframe(gdal_path, layer=layer, read_geometry=False, **kwargs)
+            meta, _, wkb, _ = pyogrio.raw.read(gdal_path, layer=layer, columns=[], **kwargs)
+        geoms = [_decode_wkb(w, i + 1, found) for i, w in enumerate(wkb)]
+        return gpd.GeoDataFrame(pd.DataFrame(attrs), geometry=geoms, crs=meta.get("crs"))
+    except Exception:
+        found.clear()
+    return _read_with_fiona(gdal_path, layer, encoding, found)
+
+
+def _read_with_fiona(gdal_path: str, layer: str | None, encoding: str | None,
+                     found: list[tuple[int, str, str, str]]) -> gpd.GeoDataFrame | None:
+    import fiona
+    import shapely
+
+    kwargs: dict[str, object] = {"encoding": encoding} if encoding else {}
+    try:
+        with _quiet(), fiona.open(gdal_path, layer=layer, **kwargs) as src:
+            names = list(src.schema["properties"])
+            crs = src.crs_wkt or None
+            n = len(src)
+            rows: list[dict[str, object]] = []
+            geoms: list[object] = []
+            for i in range(n):
+                try:
+                    feature = src[i]
+                    props = dict(feature["properties"])
+                    geom = feature["geometry"]
+                except Exception as exc:
+                    found.append((i + 1, "unreadable_feature", "error",
+                                  f"feature cannot be read: {_clean(exc)}"))
+                    rows.append(dict.fromkeys(names))
+                    geoms.append(None)
+                    continue
+                rows.append(props)
+                try:
+                    geoms.append(None if geom is None else shapely.geometry.shape(geom))
+                except Exception as exc:
+                    found.append((i + 1, "unreadable_geometry", "error",
+                                  f"geometry cannot be read: {_clean(exc)}"))
+                    geoms.append(None)
+    except Exception:
+        return None
+    return gpd.GeoDataFrame(pd.DataFrame(rows, columns=names), geometry=geoms, crs=crs)
 
 
 def _replace_invalid_utf8(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
