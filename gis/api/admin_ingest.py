@@ -89,7 +89,7 @@ def prepare(ctx: Context, store: Any, uploads: Uploads, upload: Upload) -> dict[
         from gis.clearance import prepare_clearance
 
         o = upload.opts
-        creport = prepare_clearance(path, store=store, sheet=o.sheet,
+        creport = prepare_clearance(path, store=store, sheet=o.sheet, ward=o.ward,
                                     known_on=o.known_on_date() or dt.date.today())
         report: dict[str, Any] = creport.to_dict()
         report["unmatched"] = [i for i in report["issues"] if i.get("rule") in UNMATCHED]
@@ -98,7 +98,8 @@ def prepare(ctx: Context, store: Any, uploads: Uploads, upload: Upload) -> dict[
     else:
         from gis.ingest import prepare_layer
 
-        lreport = prepare_layer(path, upload.kind, store_crs=store.crs(),
+        wards = store.read("wards") if upload.kind != "wards" and store.has("wards") else None
+        lreport = prepare_layer(path, upload.kind, store_crs=store.crs(), wards=wards,
                                 **_layer_kwargs(ctx, upload))
         report = lreport.to_dict()
         v = lreport.validation
@@ -170,7 +171,7 @@ def commit(ctx: Context, store: Any, uploads: Uploads, upload: Upload, *,
     if upload.kind == "clearance":
         from gis.clearance import ingest_clearance, run_clearance
 
-        creport = ingest_clearance(store, path, sheet=o.sheet, strict=o.strict, user=who,
+        creport = ingest_clearance(store, path, sheet=o.sheet, strict=o.strict, user=who, ward=o.ward,
                                    known_on=o.known_on_date())
         summary = creport.parse.summary()
         result: dict[str, Any] = {
