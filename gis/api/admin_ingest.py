@@ -171,7 +171,8 @@ def commit(ctx: Context, store: Any, uploads: Uploads, upload: Upload, *,
     if upload.kind == "clearance":
         from gis.clearance import ingest_clearance, run_clearance
 
-        creport = ingest_clearance(store, path, sheet=o.sheet, strict=o.strict, user=who, ward=o.ward,
+        creport = ingest_clearance(store, path, sheet=o.sheet, strict=o.strict, user=who,
+                                   ward=o.ward,
                                    known_on=o.known_on_date())
         summary = creport.parse.summary()
         result: dict[str, Any] = {
