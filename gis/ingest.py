@@ -311,6 +311,25 @@ def _province_check(frame: gpd.GeoDataFrame, raw: gpd.GeoDataFrame, province: st
                      path=info.path, layer=info.layer)
 
 
+def _capital_sources(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Capital sources as offices write them → budget / non-budget / unknown (vocabulary);
+    the words stay in ``capital_source_text``; an unknown one is a warning, never NULL."""
+    from gis.catalog import load_vocabulary
+
+    vocabulary = load_vocabulary()
+    coded = frame["capital_source_text"].map(
+        lambda v: vocabulary.capital_source(v) if isinstance(v, str) else None)
+    frame["capital_source"] = coded.astype("string")
+    unknown = frame[coded == "UNKNOWN"]
+    return pd.DataFrame([{"row": int(r.source_row), "key": None, "rule": "unknown_capital_source",
+                          "severity": "warning", "field": "capital_source",
+                          "value": r.capital_source_text,
+                          "message": f"capital source {r.capital_source_text!r} is neither budget "
+                                     "nor non-budget; stored as UNKNOWN (add it to "
+                                     "layers/sheets/vocabulary.yaml)"}
+                         for r in unknown.itertuples()], columns=ISSUE_COLUMNS)
+
+
 def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
                   spec: LayerSpec | None = None, crs: str | None = None, layer: str | None = None,
                   province: str | None = None, engine: Engine | str | None = None,
@@ -392,6 +411,8 @@ def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
             found.append(_place_check(frame, wards, decoded, source_crs, info, notes))
         elif province is not None:
             _province_check(frame, decoded, province, source_crs, info)
+    if kind is LayerKind.PROJECTS and "capital_source_text" in frame:
+        found.append(_capital_sources(frame))
     read_issues = pd.concat([f for f in found if len(f)] or [found[0]], ignore_index=True)
     result = validate_frame(frame, kind, config=ValidationConfig(area_tolerance=tolerance,
                                                                  known_wards=known),

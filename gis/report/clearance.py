@@ -105,6 +105,8 @@ def report_table(progress: Progress, level: str, *, lang: str = "vi"
                                         "Sheet amount not in the totals"),
                  "status_disagrees_with_dates": ("Trạng thái khác với các mốc ngày trên dòng",
                                                  "Stated status disagrees with the row's dates"),
+                 "area_differs": ("Diện tích thu hồi trên bảng kê khác bản đồ",
+                                  "Sheet area differs from the map"),
                  "capital_source_unknown": ("Nguồn vốn không xác định",
                                             "Unknown capital source")}
         problems = progress.problems.assign(kind=progress.problems["kind"].map(

@@ -388,3 +388,17 @@ def test_random_seeded_sheet_rows_never_crash():
     blank = sum(all(v in (None, "") for v in r) for r in rows)
     assert parse.rows_read + blank == len(rows)
     assert parse.rows_total == len(parse.records) + len(parse.rejected)
+
+
+def test_the_sheet_area_is_compared_with_the_map():
+    frame, _ = _frame([], [["Mã dự án", "Mã xã", "Số tờ", "Số thửa", "Trạng thái",
+                            "Diện tích thu hồi (m²)"],
+                           ["P1", "00001", 1, 1, "Đã BGMB", "10,2"],
+                           ["P1", "00001", 1, 2, "Đã BGMB", "25"]])
+    parse = parse_sheet(frame, vocabulary=VOCAB, known_on=KNOWN_ON)
+    progress = compute_progress(_pairs(None), PROJECTS, effective_records(typed(
+        parse.records.assign(load_id="L", load_seq=1), RECORD_TYPES)), effective_events(typed(
+            parse.events.assign(known_on=KNOWN_ON, load_id="L", load_seq=1), EVENT_TYPES)),
+        as_of=dt.date(2025, 12, 31))
+    off = progress.problems[progress.problems["kind"] == "area_differs"]
+    assert list(off["parcel_key"]) == ["00001-1-2"]  # 25 m² on the sheet, 10 m² on the map

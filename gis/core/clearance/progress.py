@@ -21,7 +21,9 @@ from gis.core.clearance.wording import CAPITAL_UNKNOWN, Vocabulary, fold_words
 __all__ = ["Progress", "compute_progress", "NOT_STARTED", "FIGURES"]
 
 NOT_STARTED = "NOT_STARTED"
-PAYMENT_DAYS = 30  # Land Law 2024 Art. 94 cl. 3: pay within 30 days of plan approval
+PAYMENT_DAYS = 30
+# the sheet's recovered area vs the overlay's project part: beyond 1 m² and 5 % is a problem
+AREA_TOLERANCE_M2, AREA_TOLERANCE_SHARE = 1.0, 0.05  # Land Law 2024 Art. 94 cl. 3: pay within 30 days of plan approval
 FIGURES = ["parcels_affected", "parcels_handed_over", "parcels_not_started", "area_affected_m2",
            "area_recovered_m2", "plans_total", "plans_approved", "households",
            "compensation_approved_vnd", "compensation_paid_vnd", "overdue_payments",
@@ -116,6 +118,8 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
                            if len(rec) and "owner_name" in rec else None)
     base["row_problem"] = (rec["problem"].reindex(base.index).astype(object)
                            if len(rec) and "problem" in rec else None)
+    base["sheet_area_m2"] = (pd.to_numeric(rec["area_recovered_m2"], errors="coerce").reindex(
+        base.index) if len(rec) and "area_recovered_m2" in rec else np.nan)
     for column in ("compensation_approved_vnd", "compensation_paid_vnd"):
         base[f"sheet_{column}"] = (rec[column].reindex(base.index).astype("Float64")
                                    if len(rec) and column in rec else np.nan)
@@ -364,6 +368,17 @@ def _problems(parcels: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
                 rows.append(("status_disagrees_with_dates", r.project_id, r.parcel_key,
                              f"the sheet states {r.status}; later milestone dates on its row "
                              "were not used", None, None))
+    if "sheet_area_m2" in parcels:
+        stated = pd.to_numeric(parcels["sheet_area_m2"], errors="coerce")
+        mapped = parcels["overlap_m2"].astype(float)
+        off = stated.notna() & ((stated - mapped).abs() > np.maximum(
+            AREA_TOLERANCE_M2, AREA_TOLERANCE_SHARE * mapped))
+        for i in np.flatnonzero(off.to_numpy()):
+            r = parcels.iloc[i]
+            rows.append(("area_differs", r["project_id"], r["parcel_key"],
+                         f"the sheet's recovered area {float(stated.iloc[i]):,.1f} m² differs from "
+                         f"the project part of the parcel on the map {float(mapped.iloc[i]):,.1f} m²",
+                         None, None))
     # money never disappears: an amount on a sheet that is not in a total is listed here
     for column, counted, label in (("sheet_compensation_approved_vnd", "approved_vnd", "approved"),
                                    ("sheet_compensation_paid_vnd", "paid_vnd", "paid")):
