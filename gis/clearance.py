@@ -326,8 +326,11 @@ def run_clearance(store: Store, *, as_of: dt.date | None = None,
                               "paid_vnd": pd.array(paid, dtype="Int64")})
         progress.problems = pd.concat([progress.problems, extra], ignore_index=True)
     if write_back and as_of is None:
+        internal = ["ward_code", "overlap_m2", "owner_sheet", "row_problem", "sheet_area_m2",
+                    "sheet_compensation_approved_vnd", "sheet_compensation_paid_vnd", "plan_id",
+                    "plan_done"]
         pairs = overlay.pairs.merge(
-            progress.parcels.drop(columns=["ward_code", "overlap_m2"]),
+            progress.parcels.drop(columns=[c for c in internal if c in progress.parcels]),
             on=["project_id", "parcel_key"], how="left")
         pairs["as_of"] = progress.as_of.isoformat()
         by_project = projects[["project_id", "geometry"]].merge(

@@ -47,7 +47,7 @@ SHP_FIELD_NAMES = {
     "land_use_codes": "lu_codes", "land_use_source": "lu_source", "land_use_system": "lu_system",
     "origin_code": "origin_cd", "area_recorded_m2": "area_rec", "legal_area_m2": "area_legal",
     "public_rule": "pub_rule", "geometry_repaired": "geom_fixed", "source_row": "src_row",
-    "capital_source": "capital", "key_project": "key_proj", "planned_area_ha": "plan_ha",
+    "capital_source": "capital", "capital_source_text": "capital_tx", "key_project": "key_proj", "planned_area_ha": "plan_ha",
     "start_year": "start_yr", "capital_plan_vnd": "cap_plan", "disbursed_vnd": "disbursed",
     "building_id": "bldg_id", "year_built": "year_blt", "fingerprint": "fingerprnt",
     "parcel_keys": "parcels", "minutes_no": "minutes", "minutes_date": "minutes_dt",

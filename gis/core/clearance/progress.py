@@ -29,6 +29,9 @@ FIGURES = ["parcels_affected", "parcels_handed_over", "parcels_not_started", "ar
            "compensation_approved_vnd", "compensation_paid_vnd", "overdue_payments",
            "complaints", "area_recovered_this_year_m2", "area_recovered_last_year_m2"]
 _CLEARED = [s.value for s in CLEARED]
+# per-pair working columns (the sheet's own figures, plan ids): used for problems, not reported
+_INTERNAL = ["owner_sheet", "row_problem", "sheet_area_m2", "sheet_compensation_approved_vnd",
+             "sheet_compensation_paid_vnd", "plan_id", "plan_done"]
 _APPROVED_RANK = Status.PLAN_APPROVED.rank
 
 
@@ -165,6 +168,7 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
     district = _district(proj_out, parcels, whole.iloc[0] if len(whole) else None)
     district["plans_rule"] = _rule_text(rules)
     problems = _problems(parcels, proj_out)
+    parcels = parcels.drop(columns=[c for c in _INTERNAL if c in parcels.columns])
     return Progress(as_of, parcels, proj_out.reset_index(), wards.reset_index(), district, problems)
 
 
