@@ -20,6 +20,9 @@ Then, in a temporary store, through the command line (click's CliRunner):
    row), loaded known on 30/06/2025; ``gis clearance report --format json --as-of 2025-06-30``
    is checked against figures computed here from the overlay and the sheet;
 5. a second sheet a month later (status only, no dates, no amounts) for a subset of the parcels.
+
+The last test is a strict xfail for a bug reported with it (state land flagged as paperwork
+behind).
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ import datetime as dt
 import json
 import unicodedata
 from pathlib import Path
+from types import SimpleNamespace
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -241,12 +244,15 @@ def _close(got: float, want: float) -> bool:
 
 # ---------------------------------------------------------------- the test
 
-@pytest.mark.slow
-def test_real_danang_clearance_end_to_end(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """Steps 1-4: the store loaded with wards, parcels, projects and the first sheet, and the
+    report as of 30/06/2025 (taken before the second sheet is loaded)."""
     from click.testing import CliRunner
 
     from gis.cli import cli
 
+    tmp_path = tmp_path_factory.mktemp("danang")
     store = tmp_path / "store.gpkg"
     env = {"GIS_STORE": str(store), "GIS_DATA_DIR": str(tmp_path / "data")}
     runner = CliRunner()
@@ -301,6 +307,17 @@ def test_real_danang_clearance_end_to_end(tmp_path: Path) -> None:
     run("ingest", "clearance", str(sheet1), "--known-on", DAY_1.strftime("%d/%m/%Y"),
         "--report", str(out1))
     load1 = json.loads(out1.read_text(encoding="utf-8"))
+    report1 = json.loads(run("clearance", "report", "--format", "json", "--as-of",
+                             DAY_1.isoformat()))
+    return SimpleNamespace(run=run, store=store, tmp=tmp_path, parcels=parcels,
+                           affected=affected, square=square, rows=rows, lines=lines, left_out=left_out,
+                           load1=load1, report1=report1)
+
+
+def test_first_sheet_figures_by_hand(site: SimpleNamespace) -> None:
+    """Sheet 1 as of 30/06/2025: every figure against our overlay and the sheet we wrote."""
+    rows, lines, affected, square = site.rows, site.lines, site.affected, site.square
+    load1, report1 = site.load1, site.report1
     s = load1["summary"]
     assert s["project_from"] == "title"
     assert s["rows_read"] == lines == s["rows_accepted"] + s["rows_rejected"] + s["total_rows"] \
@@ -308,9 +325,6 @@ def test_real_danang_clearance_end_to_end(tmp_path: Path) -> None:
     assert (s["rows_accepted"], s["rows_rejected"], s["total_rows"]) == (len(rows) - 1, 1, 1)
     assert "total_mismatch" not in s["issues"]
     assert [i["rule"] for i in load1["issues"] if i["severity"] == "error"] == ["unknown_parcel"]
-
-    report1 = json.loads(run("clearance", "report", "--format", "json", "--as-of",
-                             DAY_1.isoformat()))
     projects = {p["project_id"]: p for p in report1["projects"]}
     want = _expected(affected, rows)
     got = projects["DA-DN-01"]
@@ -319,7 +333,8 @@ def test_real_danang_clearance_end_to_end(tmp_path: Path) -> None:
             assert _close(got[key], value), (key, got[key], value)
         else:
             assert got[key] == value and type(got[key]) is int, (key, got[key], value)
-    assert want["parcels_not_started"] == 3 and want["parcels_handed_over"] > 0
+    assert want["parcels_not_started"] == len(site.left_out) == 3
+    assert want["parcels_handed_over"] > 0
     assert got["plans_total"] < len(affected)  # per land user, not per parcel
     two = projects["DA-DN-02"]
     want_two = {"parcels_affected": len(square), "parcels_handed_over": 0,
@@ -362,7 +377,13 @@ def test_real_danang_clearance_end_to_end(tmp_path: Path) -> None:
     assert all(p[k] is None or type(p[k]) is int for p in report1["problems"]
                for k in ("approved_vnd", "paid_vnd"))
 
-    # 5. a month later: status only, for a subset of the parcels
+
+
+def test_second_sheet_status_only_changes_only_its_pairs(site: SimpleNamespace) -> None:
+    """5. A month later: status only (no dates, no amounts), for a subset of the parcels."""
+    run, store, tmp_path = site.run, site.store, site.tmp
+    rows, affected = site.rows, site.affected
+    want = _expected(affected, rows)
     from gis.clearance import run_clearance
     from gis.core.clearance.history import effective_events
     from gis.store import GeoPackageStore
@@ -437,3 +458,16 @@ def test_real_danang_clearance_end_to_end(tmp_path: Path) -> None:
     for item in report2["problems"]:
         for key in ("approved_vnd", "paid_vnd"):
             assert item[key] is None or type(item[key]) is int
+
+
+@pytest.mark.xfail(strict=True, reason="bug: a handed-over parcel of state-managed land (road, "
+                   "owner 'UBND phường …', no plan by the plans rule) is listed as "
+                   "ahead_of_paperwork for lacking a plan approval date")
+def test_state_land_handed_over_is_not_ahead_of_paperwork(site: SimpleNamespace) -> None:
+    """Roads and land the ward manages have no compensation plan (progress._plans), so a
+    handover without a plan approval date is not paperwork lagging behind."""
+    state = {r["key"] for r in site.rows if r["owner"].startswith("UBND")}
+    assert any(r["key"] in state and r["status"] == "Đã BGMB" for r in site.rows)
+    flagged = {p["parcel_key"] for p in site.report1["problems"]
+               if p["kind"] == "ahead_of_paperwork"}
+    assert not flagged & state
