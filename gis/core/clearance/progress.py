@@ -143,6 +143,8 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
                                               base["overlap_m2"], 0.0)
     base = base.reset_index()
     rules = _plans(base, parcels, vocabulary)
+    # land the state manages has no plan, so no approval to be ahead of
+    base["ahead_of_paperwork"] = base["ahead_of_paperwork"] & base["plan_id"].notna()
     parcels = base
     by_project = _rollup(parcels, "project_id")
     wards = _rollup(parcels, "ward_code")
