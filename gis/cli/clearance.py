@@ -81,7 +81,9 @@ def print_sheet_report(report, report_path: str | None) -> None:  # type: ignore
         for col in ("row", "column", "value", "rule", "severity", "message"):
             issues.add_column(col, overflow="fold")
         for r in shown.head(40).itertuples():
-            issues.add_row(str(r.row), escape(str(r.column)), escape(str(r.value or "")), r.rule,
+            value = "" if r.value is None or (isinstance(r.value, float) and r.value != r.value) \
+                else str(r.value)
+            issues.add_row(str(r.row), escape(str(r.column)), escape(value), r.rule,
                            r.severity, escape(str(r.message)))
         console.print(issues)
         if len(shown) > 40:

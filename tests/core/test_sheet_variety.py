@@ -402,3 +402,19 @@ def test_the_sheet_area_is_compared_with_the_map():
         as_of=dt.date(2025, 12, 31))
     off = progress.problems[progress.problems["kind"] == "area_differs"]
     assert list(off["parcel_key"]) == ["00001-1-2"]  # 25 m² on the sheet, 10 m² on the map
+
+
+def test_an_amount_not_due_yet_on_the_as_of_day_is_not_a_problem():
+    frame, _ = _frame([], [["Mã dự án", "Mã xã", "Số tờ", "Số thửa", "Trạng thái",
+                            "Ngày phê duyệt PA", "Số tiền bồi thường (đồng)"],
+                           ["P1", "00001", 1, 1, "Đã PD PA", "01/03/2025", "2 tỷ"]])
+    parse = parse_sheet(frame, vocabulary=VOCAB, known_on=dt.date(2025, 1, 15))
+    records = effective_records(typed(parse.records.assign(load_id="L", load_seq=1),
+                                      RECORD_TYPES))
+    events = effective_events(typed(parse.events.assign(known_on=dt.date(2025, 1, 15),
+                                                        load_id="L", load_seq=1), EVENT_TYPES))
+    for day, counted in ((dt.date(2025, 2, 1), 0), (dt.date(2025, 4, 1), 2_000_000_000)):
+        progress = compute_progress(_pairs(None), PROJECTS, records, events, as_of=day)
+        assert progress.projects.set_index("project_id").loc[
+            "P1", "compensation_approved_vnd"] == counted
+        assert "amount_not_counted" not in set(progress.problems["kind"])

@@ -386,13 +386,22 @@ def _problems(parcels: pd.DataFrame, projects: pd.DataFrame) -> pd.DataFrame:
                          f"the project part of the parcel on the map {float(mapped.iloc[i]):,.1f} m²",
                          None, None))
     # money never disappears: an amount on a sheet that is not in a total is listed here
-    for column, counted, label in (("sheet_compensation_approved_vnd", "approved_vnd", "approved"),
-                                   ("sheet_compensation_paid_vnd", "paid_vnd", "paid")):
+    # (before its step per the sheet itself, or past the step with nothing counted); an amount
+    # whose step is dated after the as-of day is not due yet, so not a problem
+    flags = parcels["row_problem"].astype(object).fillna("").astype(str) \
+        if "row_problem" in parcels else pd.Series("", index=parcels.index)
+    rank = pd.to_numeric(parcels["rank"], errors="coerce").fillna(-1)
+    for column, counted, label, flag, step in (
+            ("sheet_compensation_approved_vnd", "approved_vnd", "approved",
+             "approved_amount_before_approval", Status.PLAN_APPROVED),
+            ("sheet_compensation_paid_vnd", "paid_vnd", "paid", "paid_amount_before_payment",
+             Status.PAID)):
         if column not in parcels:
             continue
         stated = pd.to_numeric(parcels[column], errors="coerce")
         got = pd.to_numeric(parcels[counted], errors="coerce")
-        missing = stated.notna() & (got.isna() | (got != stated))
+        missing = stated.notna() & (flags.str.contains(flag)
+                                    | ((rank >= step.rank) & got.isna()))
         for i in np.flatnonzero(missing.to_numpy()):
             r = parcels.iloc[i]
             amount = int(stated.iloc[i])
