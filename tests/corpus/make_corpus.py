@@ -185,7 +185,7 @@ def sheets(d: Path) -> None:  # noqa: C901  (one block per file, on purpose)
         head_np, *no_project]})
     write_csv(d / "s_project_unknown.csv", *simple([(4, 21, "Đã kiểm đếm"), (4, 22, "Đã kiểm đếm")]))
     path = d / "s_project_unknown.csv"
-    path.write_text(path.read_text(encoding="utf-8").replace(f"{PROJECT},4,22", "DA-999,4,22"),
+    path.write_text(path.read_text(encoding="utf-8").replace(f"{PROJECT},{WARD},4,22", f"DA-999,{WARD},4,22"),
                     encoding="utf-8")
     # -- wards by name --------------------------------------------------------------------------
     for slug, name in (("full", WARD_NAME), ("folded", "duc thuong"),
