@@ -12,6 +12,7 @@ After a refusal, and after any ``validate``, the store must be byte-identical.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 KNOWN_ON = ("--known-on", "2024-12-31")
@@ -253,11 +254,11 @@ CASES: list[Case] = [
     layer("wrong_vn2000_zone_in_prj", "parcels", "l_wrong_zone/parcels.shp", outcome="refused",
           exit_code=2, message=("l_wrong_zone", "105")),
     layer("wgs84_geojson_without_province", "parcels", "l_wgs84_no_province.geojson",
-          outcome="loaded", counts={"rows_loaded": 3}, message=("5897",)),
+          outcome="loaded", counts={"rows_loaded": 3}, message=("5897", "Hà Nội")),
     layer("osm_buildings_and_non_buildings", "buildings", "l_osm_buildings.geojson",
           outcome="loaded", counts={"rows_loaded": 3}, message=("skipped",)),
     layer("owner_field_tenchusdd", "parcels", "l_tenchusdd/parcels.shp", outcome="loaded",
-          counts={"rows_loaded": 4}, message=("tenchusdd",)),
+          counts={"rows_loaded": 4}, message=('"owner_name": {"source": "tenchusdd"',)),
     layer("empty_buildings_layer", "buildings", "l_empty_buildings/buildings.shp",
           outcome="refused", exit_code=2, message=("l_empty_buildings", "zero features")),
     layer("points_only_layer", "parcels", "l_points_only.gpkg", outcome="refused", exit_code=3,
@@ -277,7 +278,8 @@ CASES: list[Case] = [
 ]
 
 #: layer cases whose fix is being done on branch wt-layers; the integrator removes them here
-PENDING: set[str] = {
+#: (CORPUS_RUN_PENDING=1 runs them anyway, to see which already pass)
+PENDING: set[str] = set() if os.environ.get("CORPUS_RUN_PENDING") else {
     "layer_cpg_says_1258_text_utf8", "layer_cpg_says_utf8_text_cp1258", "layer_bowtie_among_good",
     "layer_unclosed_ring_geojson", "layer_parcel_number_negative", "layer_parcel_number_12a",
     "layer_parcel_number_zero_on_road", "layer_ward_code_seven_digits", "layer_ward_code_not_in_wards",
