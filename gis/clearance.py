@@ -27,7 +27,8 @@ from gis.errors import FieldMappingError, ParcelValidationError, StoreError
 from gis.io.tables import TableSource, read_table
 from gis.store.base import IngestLogEntry, Store
 
-__all__ = ["ClearanceIngestReport", "ingest_clearance", "prepare_clearance", "ClearanceRun",
+__all__ = ["ClearanceIngestReport", "ingest_clearance", "prepare_clearance", "nothing_to_load",
+           "read_history", "ClearanceRun",
            "run_clearance"]
 
 
@@ -131,6 +132,24 @@ def _cell_problems(parse: SheetParse, source: TableSource) -> None:
         parse.issues = pd.concat([parse.issues, pd.DataFrame(extra)], ignore_index=True)
 
 
+def nothing_to_load(report: ClearanceIngestReport, path: str | os.PathLike[str]
+                    ) -> ParcelValidationError | None:
+    """The refusal of a sheet with no loadable row (naming the first row's problem), or None."""
+    parse = report.parse
+    if len(parse.records):
+        return None
+    if parse.rows_total == 0:
+        return ParcelValidationError(
+            "the sheet has no data rows (only headers, totals or headings); nothing was written",
+            report=report, path=str(path), layer=report.source.sheet)
+    errors = parse.issues[parse.issues["severity"] == "error"]
+    first = errors.iloc[0]
+    return ParcelValidationError(
+        f"none of the {parse.rows_total} rows can be loaded (all kept aside); first: "
+        f"{first['message']}; nothing was written", report=report, path=str(path),
+        layer=report.source.sheet, row=int(first["row"]), field=str(first["column"]))
+
+
 def read_history(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The effective records and events of every sheet loaded (typed, resolved)."""
     return (effective_records(store.read_table("clearance_records")),
@@ -161,17 +180,9 @@ def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str |
             f"--strict: {len(parse.rejected)} of {parse.rows_total} rows have errors; first: "
             f"{first['message']}; nothing was written", report=report, path=str(path),
             layer=report.source.sheet, row=int(first["row"]), field=str(first["column"]))
-    if len(parse.records) == 0:
-        if parse.rows_total == 0:
-            message = "the sheet has no data rows (only headers, totals or headings); nothing was written"
-            row = field_name = None
-        else:
-            first = errors.iloc[0]
-            message = (f"none of the {parse.rows_total} rows can be loaded (all kept aside); "
-                       f"first: {first['message']}; nothing was written")
-            row, field_name = int(first["row"]), str(first["column"])
-        raise ParcelValidationError(message, report=report, path=str(path),
-                                    layer=report.source.sheet, row=row, field=field_name)
+    refused = nothing_to_load(report, path)
+    if refused is not None:
+        raise refused
     source_path = str(Path(path).resolve())
     day = parse.records["known_on"].iloc[0]
     load_id = f"{source_path}|{report.source.sheet}|{day}"

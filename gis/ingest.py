@@ -197,9 +197,15 @@ def _osm_buildings(frame: gpd.GeoDataFrame) -> tuple[np.ndarray, dict[str, int]]
     return keep, dict(sorted(skipped.items(), key=lambda kv: -kv[1]))
 
 
+_OSM_KEYS = {"osm_id", "osm_way_id", "@id", "leisure", "amenity", "landuse", "natural",
+             "man_made", "military", "sport", "tourism", "shop", "office"}
+
+
 def _is_osm(info: SourceInfo, frame: gpd.GeoDataFrame) -> bool:
-    return (info.driver == "OSM" or {"osm_id", "osm_way_id"} <= set(frame.columns)) and (
-        "building" in frame.columns)
+    """An OpenStreetMap extract (the .osm file, or GeoJSON from Overpass/QuickOSM): a
+    ``building`` tag column beside other OSM keys."""
+    return "building" in frame.columns and (
+        info.driver == "OSM" or bool(_OSM_KEYS & set(frame.columns)))
 
 
 def _province_from_data(decoded: gpd.GeoDataFrame, info: SourceInfo, mapping: FieldMapping,

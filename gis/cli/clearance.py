@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from gis.cli.main import _handle_errors, _settings, cli, console, err_console, parse_day
+from gis.cli.main import _handle_errors, _settings, cli, console, parse_day
 
 __all__ = ["ingest_clearance_cmd", "validate_clearance_cmd", "print_sheet_report"]
 
@@ -47,7 +47,7 @@ def validate_clearance_cmd(path: str, *, sheet: str | None, config: str | None, 
                            project: str | None = None, ward: str | None = None) -> None:
     """Body of ``gis validate PATH --kind clearance``: the same report, nothing written."""
     from gis.catalog import load_sheet_spec
-    from gis.clearance import prepare_clearance
+    from gis.clearance import nothing_to_load, prepare_clearance
     from gis.store import open_store
 
     storage, _ = _settings()
@@ -57,9 +57,10 @@ def validate_clearance_cmd(path: str, *, sheet: str | None, config: str | None, 
                                overrides=dict(spec.columns) if spec else None,
                                known_on=_as_of(known_on), project=project, ward=ward)
     print_sheet_report(report, report_path)
-    if len(report.parse.records) == 0:
-        err_console.print("[bold red]Error:[/] no row of this sheet could be loaded")
-        raise SystemExit(3)
+    refused = nothing_to_load(report, path)
+    if refused is not None:
+        refused.report = None  # printed above
+        raise refused
 
 
 def print_sheet_report(report, report_path: str | None) -> None:  # type: ignore[no-untyped-def]

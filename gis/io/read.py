@@ -430,8 +430,9 @@ def read_layer(path: str | os.PathLike[str], *, layer: str | None = None,
                      "encoding: read as raw bytes (latin-1) and decoded by detection")
     driver = info.get("driver")
     cut = 0
+    # (GDAL reports "UTF-8" for any shapefile it recodes, so the .cpg itself is what is checked)
     if encoding is None and shp is not None and shp.has(".cpg") and not _is_utf8(
-            info.get("encoding")) and not _is_utf8(_cpg_text(shp)) and _dbf_is_utf8(shp):
+            _cpg_text(shp)) and _dbf_is_utf8(shp):
         encoding = "UTF-8"
         notes.append(f"the .cpg says {_cpg_text(shp)!r} but the text (field names included) is "
                      "UTF-8: read as UTF-8")

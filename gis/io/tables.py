@@ -41,6 +41,7 @@ import io
 import math
 import os
 import re
+import unicodedata
 import zipfile
 from dataclasses import dataclass, field, replace
 from html.parser import HTMLParser
@@ -754,10 +755,11 @@ def _table(grid: _Grid, p: Path, fmt: str, sheets: tuple[str, ...], notes: list[
     if header is None:
         return None
     rows = grid.rows
-    headers = [h or f"column_{j + 1}" for j, h in enumerate(header.headers)]
+    headers = [unicodedata.normalize("NFC", h) if h else f"column_{j + 1}"
+               for j, h in enumerate(header.headers)]
     width = len(headers)
-    title_lines = tuple(line for line in (" ".join(_text(v) for v in r if not _empty(v))
-                                          for r in rows[:header.top]) if line)
+    lines = (" ".join(_text(v) for v in r if not _empty(v)) for r in rows[:header.top])
+    title_lines = tuple(unicodedata.normalize("NFC", line) for line in lines if line)
     start = header.top + header.rows
     numbering_row: int | None = None
     first = start
@@ -772,7 +774,10 @@ def _table(grid: _Grid, p: Path, fmt: str, sheets: tuple[str, ...], notes: list[
     for r in range(start, len(rows)):
         row = rows[r]
         values = [_cell(row, j) for j in range(width)]
-        values = [None if _empty(v) else v for v in values]
+        # text in one Unicode form (NFC): cp1258 decodes and "tổ hợp" typing give combining
+        # tone marks, which must equal the same names typed precomposed
+        values = [None if _empty(v) else (unicodedata.normalize("NFC", v) if isinstance(v, str)
+                                          else v) for v in values]
         if all(v is None for v in values):
             blank_at.append(r + 1)
             continue

@@ -233,8 +233,10 @@ CASES: list[Case] = [
           rules=("invalid_geometry_repaired",), counts={"rows_loaded": 4}),
     layer("bowtie_zip_nested_vietnamese_folders", "parcels", "l_zip_nested.zip",
           outcome="loaded", rules=("invalid_geometry_repaired",), counts={"rows_loaded": 4}),
+    # an open ring is closed on read (a repair, with a warning naming the row); the rest load
     layer("unclosed_ring_geojson", "parcels", "l_unclosed_ring.geojson", "--province", "Hà Nội",
-          outcome="loaded", counts={"rows_loaded": 2, "rows_quarantined": 1}),
+          outcome="loaded", counts={"rows_loaded": 3, "rows_quarantined": 0},
+          rules=("geometry_fixed_on_read",)),
     layer("parcel_number_negative", "parcels", "l_parcel_negative/parcels.shp",
           outcome="loaded", counts={"rows_loaded": 3, "rows_quarantined": 1}),
     layer("parcel_number_12a", "parcels", "l_parcel_12a/parcels.shp", outcome="loaded",
@@ -277,22 +279,5 @@ CASES: list[Case] = [
           counts={"rows_loaded": 4}),
 ]
 
-#: layer cases whose fix is being done on branch wt-layers; the integrator removes them here
-#: (CORPUS_RUN_PENDING=1 runs them anyway, to see which already pass)
-PENDING: set[str] = set() if os.environ.get("CORPUS_RUN_PENDING") else {
-    "layer_cpg_says_1258_text_utf8", "layer_cpg_says_utf8_text_cp1258", "layer_bowtie_among_good",
-    "layer_unclosed_ring_geojson", "layer_parcel_number_negative", "layer_parcel_number_12a",
-    "layer_parcel_number_zero_on_road", "layer_ward_code_seven_digits", "layer_ward_code_not_in_wards",
-    "layer_wrong_vn2000_zone_in_prj", "layer_wgs84_geojson_without_province",
-    "layer_osm_buildings_and_non_buildings", "layer_owner_field_tenchusdd",
-}
-
 #: bugs found by the corpus (id → reason); the test marks them xfail(strict=True)
-BUGS: dict[str, str] = {
-    "sheet_no_project_validate": "gis validate --kind clearance ends a sheet with no loadable "
-                                 "row with 'Error: no row of this sheet could be loaded', which "
-                                 "names neither the file, sheet, row nor field (ingest does)",
-    "sheet_csv_cp1258": "a cp1258 CSV is decoded but not normalised to NFC: owner names and "
-                        "status texts are stored with combining tone marks ('Nguyê\\u0303n'), "
-                        "so they differ from the same names typed in UTF-8",
-}
+BUGS: dict[str, str] = {}

@@ -370,8 +370,8 @@ def geojson(path: Path, features: list[dict]) -> Path:
     return path
 
 
-def lonlat_square(i: int, props: dict, size: float = 2e-4) -> dict:
-    x, y = 105.8 + i * 3e-4, 21.05  # Hà Nội, beside the sample district
+def lonlat_square(i: int, props: dict, size: float = 1.5e-4) -> dict:
+    x, y = 105.8648 + i * 2.5e-4, 21.0590  # Hà Nội, in ward 09886 of the sample district
     ring = [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
     return {"type": "Feature", "properties": props,
             "geometry": {"type": "Polygon", "coordinates": [ring]}}

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from gis.cli import cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cases import BUGS, CASES, PENDING, Case  # noqa: E402
+from cases import BUGS, CASES, Case  # noqa: E402
 from make_corpus import make_corpus  # noqa: E402
 
 pytestmark = pytest.mark.slow
@@ -60,8 +60,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path], 
 
 def _param(case: Case):  # type: ignore[no-untyped-def]
     marks = []
-    if case.id in PENDING:
-        marks.append(pytest.mark.skip(reason="fix pending: branch wt-layers"))
     if case.id in BUGS:
         marks.append(pytest.mark.xfail(strict=True, reason=f"bug: {BUGS[case.id]}"))
     return pytest.param(case, id=case.id, marks=marks)
@@ -159,7 +157,7 @@ def test_manifest_covers_the_corpus(corpus) -> None:
     assert len(CASES) >= 60
     assert sum(c.kind == "sheet" for c in CASES) >= 40
     assert sum(c.kind == "layer" for c in CASES) >= 20
-    assert PENDING <= set(ids) and set(BUGS) <= set(ids)
+    assert set(BUGS) <= set(ids)
     used = set().union(*(c.files for c in CASES))
     written = {p.name for p in files}
     assert written - used == set(), f"corpus files no case uses: {sorted(written - used)}"
