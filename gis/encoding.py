@@ -18,16 +18,17 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
 
 import pandas as pd
 import viparse
+
+from gis.core.enums import ParsedEnum
 
 __all__ = ["TextEncoding", "ColumnDecoding", "detect_column_encoding", "detect_name_encoding",
            "decode_text", "decode_frame", "FIELD_NAMES"]
 
 
-class TextEncoding(str, Enum):
+class TextEncoding(ParsedEnum):
     """How the text of a column is (or was) encoded."""
 
     UNICODE = "unicode"
@@ -37,13 +38,8 @@ class TextEncoding(str, Enum):
     UTF8_AS_LATIN1 = "utf8-as-latin1"
 
     @classmethod
-    def parse(cls, value: str) -> TextEncoding:
-        """Return the encoding named ``value``; the error lists the valid names."""
-        try:
-            return cls(value.lower())
-        except ValueError:
-            raise ValueError(f"unknown text encoding {value!r}; valid: "
-                             f"{', '.join(e.value for e in cls)}") from None
+    def what(cls) -> str:
+        return "text encoding"
 
 
 LEGACY = (TextEncoding.TCVN3, TextEncoding.VNI, TextEncoding.CP1258, TextEncoding.UTF8_AS_LATIN1)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from enum import Enum
 
 from gis.errors import FieldMappingError
+from gis.core.enums import ParsedEnum
 
 __all__ = ["LayerKind", "FieldMapping", "ALIASES", "REQUIRED", "map_fields", "fold_name"]
 
 
-class LayerKind(str, Enum):
+class LayerKind(ParsedEnum):
     """Kinds of layer the store holds."""
 
     PARCELS = "parcels"
@@ -28,15 +28,8 @@ class LayerKind(str, Enum):
     WARDS = "wards"
 
     @classmethod
-    def parse(cls, value: str | LayerKind) -> LayerKind:
-        """Return the kind named ``value``; the error lists the valid kinds."""
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(str(value).lower())
-        except ValueError:
-            raise ValueError(f"unknown layer kind {value!r}; valid kinds: "
-                             f"{', '.join(k.value for k in cls)}") from None
+    def what(cls) -> str:
+        return "layer kind"
 
 
 ALIASES: dict[LayerKind, dict[str, tuple[str, ...]]] = {

@@ -14,7 +14,6 @@ import warnings
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,6 +23,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from gis.core.enums import ParsedEnum
 from gis.errors import DataSourceError, GisError
 from gis.io.write import SHP_DROPPED, SHP_FIELD_NAMES, write_layer
 
@@ -49,7 +49,7 @@ def shp_field_names() -> dict[str, str]:
     return {**SHP_FIELD_NAMES, **SHP_EXTRA_NAMES}
 
 
-class Format(str, Enum):
+class Format(ParsedEnum):
     """Export formats, with their file suffix, media type and default CRS (VN-2000 or WGS 84)."""
 
     SHP = "shp"
@@ -60,17 +60,18 @@ class Format(str, Enum):
     XLSX = "xlsx"
 
     @classmethod
-    def parse(cls, value: str | None) -> Format:
-        """The format named ``value`` (``shapefile`` and ``json`` accepted); the error lists the
-        valid ones."""
-        text = (value or "").strip().lower()
-        text = {"shapefile": "shp", "zip": "shp", "json": "geojson", "geopackage": "gpkg",
-                "excel": "xlsx"}.get(text, text)
-        try:
-            return cls(text)
-        except ValueError:
-            raise GisError(f"unknown format {value!r}; valid: {', '.join(f.value for f in cls)}",
-                           field="format", value=value) from None
+    def what(cls) -> str:
+        return "format"
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        """``shapefile``, ``zip``, ``json``, ``geopackage`` and ``excel`` are accepted too."""
+        return {"shapefile": "shp", "zip": "shp", "json": "geojson", "geopackage": "gpkg",
+                "excel": "xlsx"}
+
+    @classmethod
+    def error(cls, message: str, value: object) -> Exception:
+        return GisError(message, field="format", value=value)
 
     @property
     def suffix(self) -> str:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from gis.core.enums import ParsedEnum
 
 __all__ = ["Engine"]
 
 
-class Engine(str, Enum):
+class Engine(ParsedEnum):
     """Vector I/O engine.
 
     ``pyogrio`` (default: measured 26x faster than fiona for reading 100k parcels with Arrow,
@@ -18,18 +18,10 @@ class Engine(str, Enum):
     FIONA = "fiona"
 
     @classmethod
-    def parse(cls, value: str | Engine | None) -> Engine:
-        """Return the engine named by ``value``; ``None`` gives the default.
+    def what(cls) -> str:
+        """``Engine.parse("Fiona")`` is FIONA; ``Engine.parse(None)`` the default, PYOGRIO."""
+        return "engine"
 
-        >>> Engine.parse("Fiona")
-        <Engine.FIONA: 'fiona'>
-        """
-        if value is None:
-            return cls.PYOGRIO
-        if isinstance(value, cls):
-            return value
-        try:
-            return cls(str(value).lower())
-        except ValueError:
-            valid = ", ".join(e.value for e in cls)
-            raise ValueError(f"unknown engine {value!r}; valid engines: {valid}") from None
+    @classmethod
+    def default(cls) -> Engine:
+        return cls.PYOGRIO

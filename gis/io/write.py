@@ -22,11 +22,12 @@ from pyproj import CRS
 from gis import crs as crsmod
 from gis.errors import DataSourceError
 from gis.io.engines import Engine
+from gis.core.enums import ParsedEnum
 
 __all__ = ["ExportFormat", "SHP_FIELD_NAMES", "SHP_DROPPED", "write_layer", "reproject"]
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(ParsedEnum):
     """Export formats."""
 
     GPKG = "gpkg"
@@ -34,13 +35,8 @@ class ExportFormat(str, Enum):
     SHP = "shp"
 
     @classmethod
-    def parse(cls, value: str) -> ExportFormat:
-        """Return the format named ``value``; the error lists the valid ones."""
-        try:
-            return cls(value.lower())
-        except ValueError:
-            raise ValueError(f"unknown format {value!r}; valid: {', '.join(f.value for f in cls)}"
-                             ) from None
+    def what(cls) -> str:
+        return "format"
 
 
 SHP_FIELD_NAMES = {

@@ -11,15 +11,15 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
 
+from gis.core.enums import ParsedEnum
 from gis.errors import CaseError
 
 __all__ = ["CaseStatus", "TRANSITIONS", "DocumentNumber", "parse_document_number",
            "apply_changes", "EDITABLE", "MINUTES_DAYS", "overdue"]
 
 
-class CaseStatus(str, Enum):
+class CaseStatus(ParsedEnum):
     """Case lifecycle (DOMAIN.md §3.4), plus DISMISSED for "not a violation"."""
 
     DETECTED = "DETECTED"
@@ -35,13 +35,16 @@ class CaseStatus(str, Enum):
     DISMISSED = "DISMISSED"
 
     @classmethod
-    def parse(cls, value: str) -> CaseStatus:
-        """The status named ``value``; the error lists the valid ones."""
-        try:
-            return cls(str(value).strip().upper())
-        except ValueError:
-            raise CaseError(f"unknown status {value!r}; valid: {', '.join(s.value for s in cls)}",
-                            field="status", value=value) from None
+    def what(cls) -> str:
+        return "status"
+
+    @classmethod
+    def fold(cls, text: str) -> str:
+        return text.strip().upper()
+
+    @classmethod
+    def error(cls, message: str, value: object) -> Exception:
+        return CaseError(message, field="status", value=value)
 
 
 S = CaseStatus
