@@ -31,6 +31,7 @@ from gis.api.cases_upload import (
 from gis.api.deps import context, require, store_of
 from gis.api.i18n import lang_of
 from gis.api.security import Permission, User
+from gis.core.bbox import parse_bbox
 from gis.core.violations.cases import EDITABLE
 from gis.errors import GisError
 from gis.violations import case_detail, flag, update
@@ -102,7 +103,7 @@ def list_violations(
     filt = data.CaseFilter(
         ward=ward, kind=data.parse_kind(kind) if kind else None,
         status=data.parse_status(status) if status else None, source=source, overdue=overdue,
-        q=q, bbox=_bbox(bbox), bbox_crs=bbox_crs)
+        q=q, bbox=parse_bbox(bbox), bbox_crs=bbox_crs)
     cases = data.filtered_cases(store_of(context(request)), filt)
     page = cases.iloc[offset:offset + limit]
     links = _links(request, len(cases), limit, offset)
@@ -114,19 +115,6 @@ def list_violations(
             .to_dict("records")]
     return JSONResponse({"total": len(cases), "limit": limit, "offset": offset,
                          "returned": len(rows), "cases": rows, "links": links})
-
-
-def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
-    if not value:
-        return None
-    try:
-        parts = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        parts = ()
-    if len(parts) != 4 or not (parts[0] < parts[2] and parts[1] < parts[3]):
-        raise GisError(f"bbox {value!r}: expected minx,miny,maxx,maxy with min < max",
-                       field="bbox", value=value)
-    return parts  # type: ignore[return-value]
 
 
 def _links(request: Request, total: int, limit: int, offset: int) -> list[dict[str, str]]:

@@ -12,7 +12,6 @@ filter (touching a boundary is not enough).
 from __future__ import annotations
 
 import contextlib
-import math
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -28,6 +27,7 @@ import shapely
 from pyproj import CRS
 
 from gis import crs as crsmod
+from gis.core.bbox import parse_bbox
 from gis.core.clearance.progress import NOT_STARTED
 from gis.core.clearance.status import Status
 from gis.core.violations.cases import CaseStatus
@@ -118,22 +118,6 @@ class Selection:
                             "bbox" if self.bbox else None) if t]
 
 
-def _parse_bbox(text: str) -> tuple[float, float, float, float]:
-    parts = [p.strip() for p in text.split(",")]
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        values = []
-    if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise GisError(f"bbox {text!r} is not four numbers minx,miny,maxx,maxy", field="bbox",
-                       value=text)
-    minx, miny, maxx, maxy = values
-    if minx >= maxx or miny >= maxy:
-        raise GisError(f"bbox {text!r}: min must be below max (minx,miny,maxx,maxy)",
-                       field="bbox", value=text)
-    return minx, miny, maxx, maxy
-
-
 def parse_output_crs(value: str | None, store_crs: CRS, *, name: str = "crs") -> CRS:
     """``vn2000`` (or the store's EPSG code) → the layer's VN-2000 zone; ``wgs84``/``EPSG:4326``
     → WGS 84. Anything else is refused with the valid choices."""
@@ -191,7 +175,7 @@ def parse_selection(layer: LayerDef, store: Any, *, ward: str | None, project: s
     box = bbox_tuple = src = None
     store_crs = store.crs()
     if bbox is not None and bbox.strip():
-        bbox_tuple = _parse_bbox(bbox)
+        bbox_tuple = parse_bbox(bbox)
         src = parse_output_crs(bbox_crs or "wgs84", store_crs, name="bbox-crs")
         ring = shapely.segmentize(shapely.box(*bbox_tuple),
                                   max(bbox_tuple[2] - bbox_tuple[0],

@@ -13,7 +13,6 @@ untransformed.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import Enum
 
@@ -22,6 +21,7 @@ import shapely
 from pyproj import CRS
 
 from gis import crs as crsmod
+from gis.core.bbox import parse_bbox
 from gis.errors import GisError
 
 __all__ = ["Collection", "COLLECTIONS", "OgcParameterError", "OutputCrs", "CRS84", "EPSG4326",
@@ -180,21 +180,14 @@ def bbox_area(text: str, bbox_crs: OutputCrs, store_crs: CRS) -> shapely.Polygon
     """The area of a ``bbox`` parameter (4 or 6 numbers, in ``bbox_crs`` axis order) as a
     polygon in the store CRS: a lon/lat box is densified before it is transformed, so that its
     edges stay where the client meant them."""
-    parts = [p.strip() for p in text.split(",")]
     try:
-        numbers = [float(p) for p in parts]
-    except ValueError:
-        raise OgcParameterError(f"bbox {text!r} must be 4 numbers: minx,miny,maxx,maxy", value=text) from None
-    if len(numbers) == 6:
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
-        raise OgcParameterError(f"bbox {text!r} must be 4 numbers: minx,miny,maxx,maxy", value=text)
+        numbers = parse_bbox(text, six=True)
+    except GisError as exc:
+        raise OgcParameterError(exc.message, value=text) from None
+    assert numbers is not None
     x1, y1, x2, y2 = numbers
     if bbox_crs.axis is Axis.LATLON:  # EPSG:4326 boxes are lat,lon,lat,lon
         x1, y1, x2, y2 = y1, x1, y2, x2
-    if x1 > x2 or y1 > y2:
-        raise OgcParameterError(f"bbox {text!r}: the lower corner must come first "
-                                "(boxes over the antimeridian are not supported)", value=text)
     if bbox_crs.axis is Axis.STORE:
         return shapely.box(x1, y1, x2, y2)
     if not (-180 <= x1 <= x2 <= 180 and -90 <= y1 <= y2 <= 90):

@@ -31,6 +31,8 @@ from gis.api import mvt
 from gis.api.deps import context, require, store_of, visible_fields
 from gis.api.security import Permission, User
 from gis.api.tilecache import MapRegistry, ServedLayer, TileCache, geojson
+from gis.core.bbox import parse_bbox
+from gis.errors import GisError
 
 __all__ = ["CACHE_CONTROL", "MVT_TYPE", "MapServices", "Reader", "router", "services",
            "services_of", "warm"]
@@ -149,18 +151,10 @@ def bbox_query(bbox: Annotated[str | None, Query(
         description="minlon,minlat,maxlon,maxlat in WGS 84")] = None
         ) -> tuple[float, float, float, float] | None:
     """A lon/lat bounding box, or None."""
-    if bbox is None or not bbox.strip():
-        return None
     try:
-        values = tuple(float(v) for v in bbox.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != 4 or not (values[0] < values[2] and values[1] < values[3]) or \
-            not all(-180 <= v <= 180 for v in values[::2]) or \
-            not all(-90 <= v <= 90 for v in values[1::2]):
-        raise HTTPException(400, f"bbox is minlon,minlat,maxlon,maxlat in WGS 84 with min < "
-                                 f"max; got {bbox!r}")
-    return values  # type: ignore[return-value]
+        return parse_bbox(bbox, lonlat=True)
+    except GisError as exc:
+        raise HTTPException(400, exc.message) from None
 
 
 @router.get("/api/layers/{layer}.geojson", response_class=Response,

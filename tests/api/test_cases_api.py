@@ -151,7 +151,7 @@ def test_list_filters_paging_and_geojson(ro):
 @pytest.mark.parametrize("params, words", [
     ({"status": "FINISHED"}, "unknown status 'FINISHED'; valid: DETECTED"),
     ({"kind": "parking"}, "unknown kind 'parking'"),
-    ({"bbox": "1,2,3"}, "expected minx,miny,maxx,maxy"),
+    ({"bbox": "1,2,3"}, "must be 4 numbers: minx,miny,maxx,maxy"),
     ({"limit": 0}, "limit"),
 ])
 def test_list_refuses_bad_filters(ro, params, words):
