@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import geopandas as gpd
 import pandas as pd
 
-from gis.errors import GisError, NotFoundError
+from gis.errors import NotFoundError
 
 __all__ = [
     "cached",
@@ -78,15 +78,10 @@ def cached(state: Any, key: tuple[object, ...], compute: Callable[[], T]) -> T:
 
 
 def parse_day(value: str | None, name: str = "as_of") -> dt.date | None:
-    """A day from a query (YYYY-MM-DD or dd/mm/yyyy), or an error naming the parameter."""
-    if value is None or not value.strip():
-        return None
-    from gis.core.clearance.values import parse_date
+    """A day from a query (the one day parser, :func:`gis.core.clearance.values.parse_day`)."""
+    from gis.core.clearance.values import parse_day as parse
 
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise GisError(f"{exc}; use YYYY-MM-DD or dd/mm/yyyy", field=name, value=value) from None
+    return parse(value, name)
 
 
 class _OneProject:

@@ -95,17 +95,11 @@ def _unexpected(exc: BaseException) -> None:
 
 
 def parse_day(value: str | None, option: str):  # type: ignore[no-untyped-def]
-    """A day given on the command line (YYYY-MM-DD or dd/mm/yyyy), or a usage error naming the
-    option."""
-    if value is None:
-        return None
-    from gis.core.clearance.values import parse_date
+    """A day given on the command line (the one day parser, :func:`gis.core.clearance.values.
+    parse_day`); a bad one is a one-line error naming the option."""
+    from gis.core.clearance.values import parse_day as parse
 
-    try:
-        return parse_date(value)
-    except ValueError as exc:
-        raise click.BadParameter(f"{exc}; use YYYY-MM-DD or dd/mm/yyyy",
-                                 param_hint=option) from None
+    return parse(value, option)
 
 
 def _settings():  # type: ignore[no-untyped-def]

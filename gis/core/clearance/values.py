@@ -7,7 +7,9 @@ import math
 import re
 import unicodedata
 
-__all__ = ["parse_vnd", "parse_date", "format_vnd_billion", "format_number_vi"]
+from gis.errors import GisError
+
+__all__ = ["parse_vnd", "parse_date", "parse_day", "format_vnd_billion", "format_number_vi"]
 
 _UNITS = {"ty": 1_000_000_000, "ti": 1_000_000_000, "trieu": 1_000_000, "nghin": 1_000,
           "ngan": 1_000, "dong": 1, "d": 1, "vnd": 1, "": 1}
@@ -116,6 +118,21 @@ def parse_date(value: object) -> dt.date | None:
         return dt.date(year, month, day)
     except ValueError:
         raise ValueError(f"not a real date: {text!r}") from None
+
+
+def parse_day(value: str | None, name: str) -> dt.date | None:
+    """A day a user typed (an option or a query parameter: YYYY-MM-DD or dd/mm/yyyy); None when
+    empty; the error names the parameter. The one day parser of the CLI and the web.
+
+    >>> parse_day("31/12/2024", "--as-of"), parse_day("", "as_of")
+    (datetime.date(2024, 12, 31), None)
+    """
+    if value is None or not str(value).strip():
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise GisError(f"{exc}; use YYYY-MM-DD or dd/mm/yyyy", field=name, value=value) from None
 
 
 def format_number_vi(value: float, decimals: int = 0) -> str:
