@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gis.io.engines import Engine
@@ -21,13 +21,25 @@ __all__ = ["StorageSettings", "IngestSettings", "MapSettings", "ServiceSettings"
 class StorageSettings(BaseSettings):
     """Where the data lives.
 
-    ``GIS_STORE`` names the GeoPackage store; by default ``<GIS_DATA_DIR>/store.gpkg``.
+    ``GIS_DATA_DIR`` holds what the service keeps for itself: accounts (``service.db``), the
+    session key (``secret.key``), ``uploads/`` and ``logs/``. ``GIS_STORE`` names the GeoPackage
+    store; by default ``<GIS_DATA_DIR>/store.gpkg``. When only ``GIS_STORE`` is set, the data
+    folder is the store's folder (as before ``GIS_DATA_DIR`` was honoured), so existing
+    accounts are found; set both to keep the service's files apart from the store (and to run
+    two services with separate accounts on one store).
     """
 
     model_config = SettingsConfigDict(env_prefix="GIS_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="folder for the store and uploads")
+    data_dir: Path = Field(default=Path("data"), description="folder for accounts, the session "
+                           "key, uploads and logs (and the store unless GIS_STORE is set)")
     store: Path | None = Field(default=None, description="path of the GeoPackage store")
+
+    @model_validator(mode="after")
+    def _data_dir_beside_a_lone_store(self) -> StorageSettings:
+        if self.store is not None and "data_dir" not in self.model_fields_set:
+            self.data_dir = self.store.parent
+        return self
 
     @property
     def store_path(self) -> Path:
@@ -75,8 +87,10 @@ class ServiceSettings(BaseSettings):
                                                             "(confirmed cases, project progress)")
     session_hours: float = Field(default=12.0, gt=0)
     max_upload_mb: int = Field(default=200, ge=1)
-    login_attempts: int = Field(default=5, ge=1, description="failed sign-ins per 15 minutes "
-                                                             "before an account/address waits")
+    login_attempts: int = Field(default=5, ge=1, description="failed sign-ins of one name from "
+                                "one address in 15 minutes before that pair waits")
+    login_address_attempts: int = Field(default=50, ge=1, description="failed sign-ins from one "
+                                        "address (any names) in 15 minutes before it waits")
     secret_key: str | None = Field(default=None, description="session signing key (default: "
                                    "generated on first run in <data_dir>/secret.key)")
     maps: Path = Field(default_factory=lambda: shipped_folder("maps"),

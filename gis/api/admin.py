@@ -119,7 +119,7 @@ TEXTS: dict[str, tuple[str, str]] = {
 
 # -- shared steps ----------------------------------------------------------------------------
 def _uploads(request: Request) -> Uploads:
-    return Uploads(context(request).storage.store_path.parent / "uploads")
+    return Uploads(context(request).storage.data_dir / "uploads")
 
 
 def _limit_bytes(request: Request) -> int:

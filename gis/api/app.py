@@ -36,7 +36,7 @@ def create_app(storage: StorageSettings | None = None, service: ServiceSettings 
     storage = storage or StorageSettings()
     service = service or ServiceSettings()
     ingest = ingest or IngestSettings()
-    data_dir = storage.store_path.parent
+    data_dir = storage.data_dir  # service.db, secret.key, uploads/: never beside the store
     app = FastAPI(title="GIS land-parcel service", version="1",
                   description="Parcels, land clearance (GPMB) and violations for Vietnamese land "
                               "offices. Authenticate with a bearer token (`gis users token`), "

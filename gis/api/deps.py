@@ -37,6 +37,11 @@ PERSONAL = frozenset({"owner_name", "owner_code", "notes", "inspector", "evidenc
 def visible_fields(user: User, fields):  # type: ignore[no-untyped-def]
     """``fields`` without the personal ones when the reader is anonymous."""
     return tuple(f for f in fields if user is not PUBLIC or f not in PERSONAL)
+
+
+#: How long a worker keeps a verified HTTP Basic pair (QGIS sends Basic with every tile: argon2
+#: runs once). Every hit still compares the user's credential stamp in service.db, so a password
+#: or role change takes effect at the next request on every worker.
 _BASIC_CACHE_SECONDS = 300.0
 
 
@@ -50,7 +55,9 @@ class Context:
     users: UserDB
     secret: bytes
     root: Path
-    basic_cache: dict[str, tuple[User, float]]
+    #: sha256(name, password) -> (user, or None once the pair stopped working; the stamp it was
+    #: checked at; expiry on the monotonic clock)
+    basic_cache: dict[str, tuple[User | None, int | None, float]]
 
 
 class PageRedirect(Exception):
@@ -78,17 +85,25 @@ def _basic_user(ctx: Context, header: str, client: str) -> User | None:
         raise HTTPException(400, "malformed Basic credentials") from None
     key = hashlib.sha256(f"{name}\0{password}".encode()).hexdigest()
     hit = ctx.basic_cache.get(key)
-    if hit and hit[1] > time.monotonic():  # QGIS sends Basic on every page: argon2 once
-        return hit[0]
-    limit_key = f"basic:{client}:{name}"
-    if ctx.users.failures(limit_key) >= ctx.service.login_attempts:
+    now = time.monotonic()
+    if hit and hit[2] > now:  # QGIS sends Basic on every page: argon2 once
+        stamp = ctx.users.stamp(name)
+        if stamp == hit[1]:
+            return hit[0]
+        # the password or role changed since: check again, outside the sign-in limits (this
+        # pair was right before, it is no guess), and remember a pair that stopped working so a
+        # desktop GIS replaying it neither runs argon2 nor locks its office out
+        user, stamp = ctx.users.verify_stamped(name, password)
+        ctx.basic_cache[key] = (user, stamp, hit[2])
+        return user
+    result = ctx.users.sign_in(name, password, client, per_name=ctx.service.login_attempts,
+                               per_address=ctx.service.login_address_attempts, scope="basic")
+    if result.limited:
         raise HTTPException(429, "too many failed sign-ins; wait 15 minutes")
-    user = ctx.users.verify(name, password)
-    if user is None:
-        ctx.users.record_failure(limit_key)
+    if result.user is None:
         return None
-    ctx.basic_cache[key] = (user, time.monotonic() + _BASIC_CACHE_SECONDS)
-    return user
+    ctx.basic_cache[key] = (result.user, result.stamp, now + _BASIC_CACHE_SECONDS)
+    return result.user
 
 
 def _check_csrf(request: Request, ctx: Context, sid: str, form_token: str | None) -> None:

@@ -60,17 +60,15 @@ async def login(request: Request, name: str = Form(...), password: str = Form(..
         return render(request, "error.html", status=403, status_code=403,
                       message="sign-in from another site refused")
     client = request.client.host if request.client else "?"
-    keys = (f"ip:{client}", f"user:{name}")
-    if any(ctx.users.failures(k) >= ctx.service.login_attempts for k in keys):
+    result = ctx.users.sign_in(name, password, client, per_name=ctx.service.login_attempts,
+                               per_address=ctx.service.login_address_attempts)
+    if result.limited:
         return render(request, "login.html", next=_safe_next(next), failed="too_many",
                       status_code=429)
-    user = ctx.users.verify(name, password)
+    user = result.user
     if user is None:
-        for k in keys:
-            ctx.users.record_failure(k)
         return render(request, "login.html", next=_safe_next(next), failed="bad_login",
                       status_code=401)
-    ctx.users.clear_failures(f"user:{name}")
     sid = ctx.users.new_session(user.name, ctx.service.session_hours)
     response = see_other(_safe_next(next))
     response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="lax",

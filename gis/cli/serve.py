@@ -11,7 +11,7 @@ def _userdb():  # type: ignore[no-untyped-def]
     from gis.api.security import UserDB
     from gis.settings import StorageSettings
 
-    return UserDB(StorageSettings().store_path.parent / "service.db")
+    return UserDB(StorageSettings().data_dir / "service.db")  # the service's own folder
 
 
 @cli.command("serve")
@@ -37,6 +37,7 @@ def serve_cmd(host: str | None, port: int | None, workers: int | None) -> None:
                       "or run `scripts/demo` for the sample district[/]")
     # the workers build the app from the same settings (environment), so pass them on
     os.environ.setdefault("GIS_STORE", str(storage.store_path.resolve()))
+    os.environ.setdefault("GIS_DATA_DIR", str(storage.data_dir.resolve()))
     console.print(f"serving {storage.store_path} on http://{host}:{port}/ ({workers} worker"
                   f"{'s' if workers > 1 else ''})")
     uvicorn.run("gis.api.app:create_app", factory=True, host=host, port=port, workers=workers,

@@ -116,7 +116,9 @@ def overlay_parcels_projects(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFra
     projects
         Columns ``project_id`` and polygon geometry, in the same CRS.
     with_geometry
-        Keep the overlap polygon (the project part of the parcel) for maps.
+        Keep the overlap polygon (the project part of the parcel) for maps. When False,
+        ``pairs`` has the same rows and columns but no geometry (nor CRS), and no polygon is
+        copied.
     workers
         Threads for the tree query and the intersections (default: the CPU count).
     tile
@@ -185,6 +187,8 @@ def overlay_parcels_projects(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFra
                                  f"overlap under {config.min_area_m2:g} m²",
                                  f"overlap under {config.min_share:.1%} of the parcel")
     pairs = frame.loc[keep].reset_index(drop=True)
-    pairs = gpd.GeoDataFrame(pairs, geometry=geometry[keep] if with_geometry else None,
-                             crs=parcels.crs)
+    if with_geometry:
+        pairs = gpd.GeoDataFrame(pairs, geometry=geometry[keep], crs=parcels.crs)
+    else:  # a GeoDataFrame has no CRS without a geometry column: the plain columns only
+        pairs = gpd.GeoDataFrame(pairs)
     return OverlayResult(pairs, slivers, int(touching.sum()))

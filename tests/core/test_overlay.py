@@ -6,6 +6,7 @@ import json
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
 
@@ -134,3 +135,25 @@ def test_tiling_long_corridors_changes_nothing():
     b = whole.pairs.set_index(["project_id", "parcel_key"])["overlap_m2"].sort_index()
     assert a.index.equals(b.index) and np.allclose(a.to_numpy(), b.to_numpy())
     assert len(a) > 1000
+
+
+@pytest.mark.parametrize("workers", [1, 4])
+def test_without_geometry_same_pairs_and_areas(workers):
+    """``with_geometry=False`` (documented for reports that need no map) gives the same pairs,
+    areas, shares and slivers, just no overlap polygons."""
+    rng = np.random.default_rng(3)
+    cells = [shapely.box(x, y, x + 20, y + 20) for x in range(0, 1000, 20) for y in range(0, 1000, 20)]
+    parcels = _parcels(cells, [f"k{i}" for i in range(len(cells))])
+    roads = [shapely.LineString([(rng.uniform(0, 100), rng.uniform(0, 100)),
+                                 (rng.uniform(900, 1000), rng.uniform(900, 1000))]).buffer(9)
+             for _ in range(3)]
+    projects = _projects(roads + [shapely.box(300, 300, 410, 455)], [f"P{i}" for i in range(4)])
+    full = overlay_parcels_projects(parcels, projects, workers=workers)
+    bare = overlay_parcels_projects(parcels, projects, workers=workers, with_geometry=False)
+    cols = ["project_id", "parcel_key", "ward_code", "parcel_area_m2", "overlap_m2", "share",
+            "inside"]
+    assert len(full.pairs) > 100 and full.pairs["inside"].any() and not full.pairs["inside"].all()
+    assert list(bare.pairs.columns) == cols
+    assert bare.pairs[cols].equals(pd.DataFrame(full.pairs[cols]))
+    assert bare.slivers.equals(full.slivers) and bare.touching == full.touching
+    assert bare.summary() == full.summary()
