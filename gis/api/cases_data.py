@@ -9,7 +9,6 @@ import datetime as dt
 import math
 import re
 import sqlite3
-import tempfile
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -432,15 +431,13 @@ def nearby_parcels(store: Any, geom: shapely.Geometry, *, limit: int = 200) -> g
 
 
 def dossier_pdf(store: Any, case_id: str) -> bytes:
-    """The library's case dossier (PDF, Vietnamese) as bytes."""
-    from gis.report.violations import write_dossier
+    """The case dossier (PDF, Vietnamese, :func:`gis.report.dossier.dossier_pdf`) as bytes."""
+    from gis.report import dossier
 
     case, history = case_detail(store, case_id)
     parcels = nearby_parcels(store, case["geometry"], limit=10_000)
-    with tempfile.TemporaryDirectory(prefix="gis-dossier-") as tmp:
-        out = write_dossier(case, parcels, history, case_attachments(store, case_id),
-                            Path(attachments_dir(store)), Path(tmp) / "dossier.pdf")
-        return out.read_bytes()
+    return dossier.dossier_pdf(case, parcels, history, case_attachments(store, case_id),
+                               Path(attachments_dir(store)))
 
 
 def editable_changes(body: Mapping[str, object], *, allow: tuple[str, ...] = EDITABLE

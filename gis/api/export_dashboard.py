@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 import tempfile
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,6 @@ from gis.core.clearance.values import format_number_vi
 __all__ = [
     "CHARTS",
     "CLEARANCE_TABLES",
-    "PLOT_LOCK",
     "TABLES",
     "VIOLATION_TABLES",
     "Table",
@@ -33,9 +31,6 @@ __all__ = [
     "table_xlsx",
     "violation_tables",
 ]
-
-#: pyplot keeps global state: one figure at a time per process (requests run on threads).
-PLOT_LOCK = threading.Lock()
 
 CLEARANCE_TABLES = {"projects": ("Tiến độ GPMB theo dự án", "Clearance progress by project"),
                     "wards": ("Tiến độ GPMB theo phường/xã", "Clearance progress by ward"),
@@ -223,22 +218,15 @@ def table_xlsx(table: Table, out: Path, *, progress: Any = None, summary: str = 
 
 def chart_png(name: str, *, progress: Any = None, cases: pd.DataFrame | None = None,
               lang: str = "vi") -> Any:
-    """Charts as PNG bytes: ``clearance`` gives ``{"projects": …, "wards": …}`` drawn by
-    :func:`gis.report.charts.write_charts` (one call draws both); ``violations`` (cases by
-    kind and status, from the violations report) gives the bytes."""
-    with tempfile.TemporaryDirectory(prefix="gis-chart-") as tmp, PLOT_LOCK:
-        folder = Path(tmp)
-        if name == "clearance":
-            from gis.report.charts import write_charts
+    """Charts as PNG bytes: ``clearance`` gives ``{"projects": …, "wards": …}``
+    (:func:`gis.report.charts.clearance_charts`); ``violations`` (cases by kind and status,
+    :func:`gis.report.violations.violations_chart`) gives the bytes. Requests draw at once:
+    the reports use matplotlib's object API, no shared state."""
+    if name == "clearance":
+        from gis.report.charts import clearance_charts
 
-            write_charts(progress, folder, lang=lang)
-            return {n: (folder / f"{n}.png").read_bytes() for n in ("projects", "wards")}
-        import geopandas as gpd
+        return clearance_charts(progress, lang=lang)
+    from gis.report.violations import violations_chart
 
-        from gis.core.violations.summary import counts
-        from gis.report.violations import write_report
-
-        assert cases is not None
-        empty = gpd.GeoDataFrame({"cases": []}, geometry=[])
-        write_report(cases, counts(cases), pd.DataFrame(), empty, folder / "v.json", fmt="json")
-        return (folder / "v_chart.png").read_bytes()
+    assert cases is not None
+    return violations_chart(cases)

@@ -5,14 +5,13 @@ vertex coordinates, attributes, clearance status and violation cases).
 The parcel is found by its key with parameterised SQL; its clearance status comes from the
 overlay of this one parcel with the project boundaries and the status history (the same
 functions as the district report, so the same status); cases are those naming the parcel or
-lying on it.
+lying on it. The page itself is drawn by :func:`gis.report.extract.extract_pdf`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass, field
 from typing import Any
 
 import geopandas as gpd
@@ -27,26 +26,13 @@ from gis.api.deps import PUBLIC, context, require, store_of
 from gis.api.export_layers import reading
 from gis.api.security import Permission, User
 from gis.errors import NotFoundError
+from gis.report.extract import ParcelExtract, extent_for, extract_pdf
 
 __all__ = ["ParcelExtract", "parcel_extract", "router"]
 
 router = APIRouter()
 _PERSONAL = ("owner_name", "owner_code")
 _HIDDEN = ("geometry_original_wkt", "extra", "source_row")
-
-
-@dataclass
-class ParcelExtract:
-    """Everything one extract shows."""
-
-    key: str
-    parcel: dict[str, object]
-    geometry: shapely.Geometry
-    crs: Any
-    ward: dict[str, object] = field(default_factory=dict)
-    neighbours: gpd.GeoDataFrame | None = None
-    clearance: pd.DataFrame = field(default_factory=pd.DataFrame)
-    cases: pd.DataFrame = field(default_factory=pd.DataFrame)  # with their geometry
 
 
 def _clean(value: object) -> object:
@@ -187,8 +173,6 @@ def parcel_pdf(request: Request, parcel_key: str,
     """One A4 page in Vietnamese: map of the parcel and its neighbours with a scale bar and a
     north arrow, vertex coordinates (VN-2000), attributes, clearance status, violation cases
     and the date of printing."""
-    from gis.api.export_pdf import extent_for, write_extract
-
     store = store_of(context(request))
     probe = _find(store, parcel_key).geometry.iloc[0]
     scale, half = extent_for(probe)
@@ -196,8 +180,8 @@ def parcel_pdf(request: Request, parcel_key: str,
     if _public(user):
         for k in _PERSONAL:
             ex.parcel[k] = None
-    pdf = write_extract(ex, scale=scale, printed_by=None if _public(user) else user.name,
-                        hide_owner=_public(user))
+    pdf = extract_pdf(ex, scale=scale, printed_by=None if _public(user) else user.name,
+                      hide_owner=_public(user))
     name = "trich-luc_" + "".join(c if c.isalnum() or c in "-_." else "-" for c in parcel_key)
     return Response(pdf, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}.pdf"'})

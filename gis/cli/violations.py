@@ -277,7 +277,7 @@ def dossier_cmd(case_id: str, out_path: str) -> None:
     """The case dossier as PDF: map over its parcels, attributes, documents, photos, history."""
     from pathlib import Path as _Path
 
-    from gis.report.violations import write_dossier
+    from gis.report.dossier import write_dossier
     from gis.violations import attachments_dir, case_attachments, case_detail
 
     store = _store()

@@ -1,15 +1,18 @@
-"""Charts of clearance progress (matplotlib, PNG and SVG), per project and per ward."""
+"""Charts of clearance progress (PNG and SVG), per project and per ward, drawn with matplotlib's
+object API (figures of their own; no pyplot, no lock), so several are drawn at once."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from gis.core.clearance.progress import Progress
+from gis.report.figures import new_figure, png_bytes, svg_bytes
 
-__all__ = ["write_charts"]
+__all__ = ["clearance_charts", "write_charts"]
 
 _TEXT = {
     "vi": {"projects": "Tiến độ GPMB theo dự án", "wards": "Diện tích thu hồi theo phường/xã",
@@ -21,22 +24,13 @@ _TEXT = {
 }
 
 
-def write_charts(progress: Progress, out_dir: str | os.PathLike[str], *, lang: str = "vi"
-                 ) -> list[Path]:
-    """Write ``projects.png/.svg`` and ``wards.png/.svg`` into ``out_dir``."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def _figures(progress: Progress, lang: str) -> dict[str, Any]:
     t = _TEXT[lang]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
     day = progress.as_of.strftime("%d/%m/%Y")
 
     p = progress.projects.sort_values("project_id")
-    fig, ax = plt.subplots(figsize=(10, max(3, 0.35 * len(p) + 1.5)))
+    fig = new_figure((10, max(3, 0.35 * len(p) + 1.5)))
+    ax = fig.add_subplot()
     y = range(len(p))
     ax.barh([v + 0.2 for v in y], p["pct_area_recovered"], height=0.4, label=t["area"],
             color="#2e7d32")
@@ -49,11 +43,11 @@ def write_charts(progress: Progress, out_dir: str | os.PathLike[str], *, lang: s
     ax.set_title(f"{t['projects']} — {t['as_of']} {day}")
     ax.legend(loc="lower right")
     fig.tight_layout()
-    written += _save(fig, out_dir / "projects")
-    plt.close(fig)
+    projects = fig
 
     w = progress.wards.sort_values("ward_code")
-    fig, ax = plt.subplots(figsize=(10, 4.5))
+    fig = new_figure((10, 4.5))
+    ax = fig.add_subplot()
     x = range(len(w))
     ax.bar([v - 0.2 for v in x], pd.to_numeric(w["area_affected_m2"]) / 1e4, width=0.4,
            label=t["affected"], color="#ffb74d")
@@ -64,17 +58,27 @@ def write_charts(progress: Progress, out_dir: str | os.PathLike[str], *, lang: s
     ax.set_title(f"{t['wards']} — {t['as_of']} {day}")
     ax.legend()
     fig.tight_layout()
-    written += _save(fig, out_dir / "wards")
-    plt.close(fig)
+    return {"projects": projects, "wards": fig}
+
+
+def clearance_charts(progress: Progress, *, lang: str = "vi", fmt: str = "png"
+                     ) -> dict[str, bytes]:
+    """``{"projects": …, "wards": …}`` as ``png`` or ``svg`` bytes."""
+    save = png_bytes if fmt == "png" else svg_bytes
+    return {name: save(fig) for name, fig in _figures(progress, lang).items()}
+
+
+def write_charts(progress: Progress, out_dir: str | os.PathLike[str], *, lang: str = "vi"
+                 ) -> list[Path]:
+    """Write ``projects.png/.svg`` and ``wards.png/.svg`` into ``out_dir`` (each atomically)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, fig in _figures(progress, lang).items():
+        for ext, save in (("png", png_bytes), ("svg", svg_bytes)):
+            target = out_dir / f"{name}.{ext}"
+            tmp = target.with_name(f".{target.name}.tmp")
+            tmp.write_bytes(save(fig))
+            os.replace(tmp, target)
+            written.append(target)
     return written
-
-
-def _save(fig, stem: Path) -> list[Path]:  # type: ignore[no-untyped-def]
-    out = []
-    for ext in ("png", "svg"):
-        target = stem.with_suffix(f".{ext}")
-        tmp = target.with_name(f".{target.name}.tmp")
-        fig.savefig(tmp, format=ext, dpi=120)
-        os.replace(tmp, target)
-        out.append(target)
-    return out

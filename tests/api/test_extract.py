@@ -79,7 +79,7 @@ def test_extract_is_one_a4_page_with_the_parcel_and_its_cases(shared, tmp_path):
                      "Bảng tọa độ đỉnh thửa", "Ngày in:", "Tỷ lệ 1:", "Phường"):
         assert expected in text, expected
     # the first vertex: north-west corner, X northing and Y easting with a decimal comma
-    from gis.api.export_pdf import vertices
+    from gis.report.extract import vertices
 
     n, x_north, y_east, _ = vertices(row.geometry)[0]
     assert re.search(rf"{n}\s+{x_north:.2f}\s+{y_east:.2f}".replace(".", ","), text)
@@ -167,7 +167,7 @@ def test_roles_and_anonymous_readers(shared, tmp_path, sample_store, monkeypatch
 
 
 def test_vertices_run_clockwise_from_the_north_west_corner():
-    from gis.api.export_pdf import vertices
+    from gis.report.extract import vertices
 
     square = shapely.Polygon([(0, 0), (10, 0), (10, 20), (0, 20)])  # counter-clockwise
     pts = vertices(square)
@@ -178,7 +178,7 @@ def test_vertices_run_clockwise_from_the_north_west_corner():
 
 
 def test_map_scale_is_a_standard_one_that_fits():
-    from gis.api.export_pdf import _MAP_METRES, SCALES, extent_for
+    from gis.report.extract import _MAP_METRES, SCALES, extent_for
 
     for size in (5, 18, 40, 120, 900):
         scale, half = extent_for(shapely.box(0, 0, size, size / 2))

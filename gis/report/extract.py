@@ -1,9 +1,15 @@
-"""The parcel extract as one A4 page (trích lục bản đồ địa chính), drawn with matplotlib's object
-API (no pyplot state, so requests on several threads do not mix their figures).
+"""The parcel extract as one A4 page (trích lục bản đồ địa chính): a pure function of the
+gathered :class:`ParcelExtract` returning PDF bytes, drawn with matplotlib's object API only
+(a ``Figure`` of its own on a ``FigureCanvasPdf``; no pyplot, no lock, no rcParams changed), so
+requests on several threads draw at once without mixing their figures.
 
 The map is drawn at a standard cadastral scale (1:200 … 1:10 000), the smallest at which the
 parcel and a margin of neighbours fit, so the printed scale bar and "Tỷ lệ 1:500" are true on
 paper. Coordinates are VN-2000 in surveyors' order: X northing, Y easting.
+
+Text is written as Type 3 fonts (matplotlib's default ``pdf.fonttype``): DejaVu subsets with
+Unicode maps (pdftotext reads the Vietnamese text back), three times faster to write than
+Type 42, whose subsetting dominates the request. The setting is read, never changed, here.
 """
 
 from __future__ import annotations
@@ -11,20 +17,20 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry.polygon import orient
 
 from gis.core.clearance.values import format_number_vi
+from gis.report.figures import add_polygon, hline, new_figure
 
-if TYPE_CHECKING:
-    from gis.api.extract import ParcelExtract
-
-__all__ = ["SCALES", "extent_for", "vertices", "write_extract"]
+__all__ = ["SCALES", "ParcelExtract", "extent_for", "extract_pdf", "vertices"]
 
 SCALES = (200, 500, 1000, 2000, 5000, 10000, 25000)
 _PAGE = (8.27, 11.69)  # A4 portrait, inches
@@ -32,9 +38,20 @@ _MAP = (0.07, 0.455, 0.55)  # left, bottom, width (figure fractions); square on 
 _MAP_METRES = _MAP[2] * _PAGE[0] * 0.0254
 _MAX_VERTEX_ROWS = 26
 _FONT = 8.0
-# Type 3 fonts: DejaVu subsets with Unicode maps (pdftotext reads the Vietnamese text back);
-# three times faster to write than Type 42, whose subsetting dominates the request.
-_FONTTYPE = 3
+
+
+@dataclass
+class ParcelExtract:
+    """Everything one extract shows (gathered by the service, drawn here)."""
+
+    key: str
+    parcel: dict[str, object]
+    geometry: shapely.Geometry
+    crs: Any
+    ward: dict[str, object] = field(default_factory=dict)
+    neighbours: gpd.GeoDataFrame | None = None
+    clearance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cases: pd.DataFrame = field(default_factory=pd.DataFrame)  # with their geometry
 
 
 def extent_for(geom: shapely.Geometry) -> tuple[int, float]:
@@ -75,29 +92,6 @@ def _scale_text(scale: int) -> str:
     return f"Tỷ lệ 1:{format_number_vi(scale)}"
 
 
-def _path(geom: shapely.Geometry):  # type: ignore[no-untyped-def]
-    from matplotlib.path import Path
-
-    parts = []
-    for poly in getattr(geom, "geoms", [geom]):
-        if poly.is_empty or poly.geom_type != "Polygon":
-            continue
-        for ring in [poly.exterior, *poly.interiors]:
-            xy = np.asarray(ring.coords)
-            codes = np.full(len(xy), Path.LINETO, dtype=np.uint8)
-            codes[0], codes[-1] = Path.MOVETO, Path.CLOSEPOLY
-            parts.append(Path(xy, codes))
-    return Path.make_compound_path(*parts) if parts else None
-
-
-def _draw(ax: Any, geom: shapely.Geometry, **style: Any) -> None:
-    from matplotlib.patches import PathPatch
-
-    path = _path(geom)
-    if path is not None:
-        ax.add_patch(PathPatch(path, **style))
-
-
 def _label_point(geom: shapely.Geometry) -> shapely.Point:
     """The point of the largest part farthest from its edges (where a label fits best)."""
     from shapely.ops import polylabel
@@ -132,7 +126,7 @@ def _map(fig: Any, ex: ParcelExtract, scale: int) -> None:
         for r in ex.neighbours.itertuples():
             if r.parcel_key == ex.key or r.geometry is None:
                 continue
-            _draw(ax, r.geometry, facecolor="#fffde7", edgecolor="#757575", linewidth=0.45)
+            add_polygon(ax, r.geometry, facecolor="#fffde7", edgecolor="#757575", linewidth=0.45)
             part = r.geometry.intersection(view)
             if part.is_empty or part.area < (half / 40) ** 2:
                 continue
@@ -144,7 +138,7 @@ def _map(fig: Any, ex: ParcelExtract, scale: int) -> None:
                 label += f"\n{r.land_use}"
             ax.text(p.x, p.y, label, fontsize=5.8, ha="center", va="center", color="#424242",
                     clip_on=True, linespacing=1.0)
-    _draw(ax, geom, facecolor="#ffe0b2", edgecolor="#c62828", linewidth=1.6, zorder=3)
+    add_polygon(ax, geom, facecolor="#ffe0b2", edgecolor="#c62828", linewidth=1.6, zorder=3)
     if "geometry" in ex.cases:
         for r in ex.cases.itertuples():
             shape = r.geometry
@@ -154,7 +148,7 @@ def _map(fig: Any, ex: ParcelExtract, scale: int) -> None:
                 for pt in getattr(shape, "geoms", [shape]):
                     ax.plot([pt.x], [pt.y], "X", color="#6a1b9a", markersize=7, zorder=6)
             else:
-                _draw(ax, shape, facecolor="none", edgecolor="#6a1b9a", linewidth=1.0,
+                add_polygon(ax, shape, facecolor="none", edgecolor="#6a1b9a", linewidth=1.0,
                       hatch="////", zorder=4)
             bx0, _, bx1, by1 = shape.bounds
             ax.text((bx0 + bx1) / 2, by1 + half * 0.01, str(r.case_id), fontsize=5.5,
@@ -231,7 +225,7 @@ def _vertex_table(fig: Any, ex: ParcelExtract) -> None:
     for x, text, ha in cols:
         fig.text(x, y, text, fontsize=7, fontweight="bold", ha=ha, va="top")
     y -= 0.0145
-    fig.add_artist(_hline(fig, x0, x1, y + 0.002))
+    fig.add_artist(hline(fig, x0, x1, y + 0.002))
     shown = pts if len(pts) <= _MAX_VERTEX_ROWS else pts[:_MAX_VERTEX_ROWS - 1]
     for n, x_north, y_east, side in shown:
         for (x, _, ha), text in zip(cols, (str(n), _coord(x_north), _coord(y_east),
@@ -241,12 +235,6 @@ def _vertex_table(fig: Any, ex: ParcelExtract) -> None:
     if len(pts) > len(shown):
         fig.text(x0, y, f"… và {len(pts) - len(shown)} điểm nữa (tổng {len(pts)} điểm; "
                  "xem tệp GeoPackage)", fontsize=6.5, va="top", style="italic")
-
-
-def _hline(fig: Any, x0: float, x1: float, y: float):  # type: ignore[no-untyped-def]
-    from matplotlib.lines import Line2D
-
-    return Line2D([x0, x1], [y, y], transform=fig.transFigure, color="#9e9e9e", linewidth=0.5)
 
 
 def _value(v: object, fallback: str = "—") -> str:
@@ -325,7 +313,7 @@ def _table(fig: Any, y: float, title: str, cols: list[tuple[float, str, str]],
     for x, text, ha in cols:
         fig.text(x, y, text, fontsize=7, fontweight="bold", ha=ha, va="top")
     y -= 0.014
-    fig.add_artist(_hline(fig, 0.07, 0.955, y + 0.002))
+    fig.add_artist(hline(fig, 0.07, 0.955, y + 0.002))
     for row in rows[:limit]:
         for (x, _, ha), text in zip(cols, row):
             fig.text(x, y, text, fontsize=7, ha=ha, va="top")
@@ -342,20 +330,15 @@ def _short(text: object, n: int) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"
 
 
-def write_extract(ex: ParcelExtract, *, scale: int, printed_by: str | None = None,
-                  hide_owner: bool = False, now: dt.datetime | None = None) -> bytes:
-    """The extract as PDF bytes: one A4 page."""
-    import matplotlib
-    from matplotlib.backends.backend_pdf import FigureCanvasPdf
-    from matplotlib.figure import Figure
-
-    from gis.api.export_dashboard import PLOT_LOCK
+def extract_pdf(ex: ParcelExtract, *, scale: int, printed_by: str | None = None,
+                hide_owner: bool = False, now: dt.datetime | None = None) -> bytes:
+    """The extract as PDF bytes: one A4 page. ``scale`` comes from :func:`extent_for` (the
+    caller reads the neighbours within its half-width); ``now`` is the date printed."""
     from gis.core.violations.rules import KINDS
     from gis.report.violations import STATUS_VI
 
     now = now or dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
-    fig = Figure(figsize=_PAGE)
-    FigureCanvasPdf(fig)
+    fig = new_figure(_PAGE, canvas="pdf")
     w = ex.ward
     ward_name = str(w.get("name") or f"Phường/xã {ex.parcel.get('ward_code')}")
     fig.text(0.25, 0.972, "ỦY BAN NHÂN DÂN", fontsize=8.5, ha="center", va="top")
@@ -365,8 +348,8 @@ def write_extract(ex: ParcelExtract, *, scale: int, printed_by: str | None = Non
              fontweight="bold", ha="center", va="top")
     fig.text(0.70, 0.957, "Độc lập - Tự do - Hạnh phúc", fontsize=8.5, fontweight="bold",
              ha="center", va="top")
-    fig.add_artist(_hline(fig, 0.60, 0.80, 0.9435))
-    fig.add_artist(_hline(fig, 0.19, 0.31, 0.9435))
+    fig.add_artist(hline(fig, 0.60, 0.80, 0.9435))
+    fig.add_artist(hline(fig, 0.19, 0.31, 0.9435))
     fig.text(0.5, 0.925, "TRÍCH LỤC BẢN ĐỒ ĐỊA CHÍNH", fontsize=14, fontweight="bold",
              ha="center", va="top")
     place = ", ".join(str(v) for v in (w.get("name"), w.get("district"), w.get("province")) if v)
@@ -423,8 +406,7 @@ def write_extract(ex: ParcelExtract, *, scale: int, printed_by: str | None = Non
              "thay thế Giấy chứng nhận quyền sử dụng đất.", fontsize=6.5, va="top",
              color="#616161")
     buf = io.BytesIO()
-    with PLOT_LOCK, matplotlib.rc_context({"pdf.fonttype": _FONTTYPE}):
-        fig.savefig(buf, format="pdf", metadata={
-            "Title": f"Trích lục thửa đất {ex.key}", "Subject": "Trích lục bản đồ địa chính",
-            "Creator": "gis land-parcel service"})
+    fig.savefig(buf, format="pdf", metadata={
+        "Title": f"Trích lục thửa đất {ex.key}", "Subject": "Trích lục bản đồ địa chính",
+        "Creator": "gis land-parcel service"})
     return buf.getvalue()
