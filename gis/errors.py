@@ -25,6 +25,9 @@ __all__ = [
     "ParcelValidationError",
     "StoreError",
     "CaseError",
+    "AuthError",
+    "RequestError",
+    "UploadRefused",
     "GisWarning",
     "CRSWarning",
 ]
@@ -123,6 +126,22 @@ class NotFoundError(GisError, LookupError):
 
 class CaseError(GisError, ValueError):
     """A violation-case change that is not allowed (transition, document number, geometry)."""
+
+
+class AuthError(GisError, PermissionError):
+    """Sign-in refused, or a role that may not do this."""
+
+
+class RequestError(GisError, ValueError):
+    """A query parameter of the web API that cannot be used (answered with 400)."""
+
+
+class UploadRefused(GisError):
+    """An upload refused before validation: ``status`` is the HTTP answer (413, 415, 422)."""
+
+    def __init__(self, message: str, *, status: int, **where: Any) -> None:
+        self.status = status
+        super().__init__(message, **where)
 
 
 class GisWarning(UserWarning):

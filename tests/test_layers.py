@@ -35,9 +35,7 @@ CORE_DEBT = {"gis/core/violations/rules.py": "Title comes from gis.catalog (read
 RENDER_PRIVATE_DEBT = {"gis/api/maps.py": "_layer_config, _legend",
                        "gis/api/tilecache.py": "_style_fields"}
 #: error classes outside gis/errors.py
-ERROR_DEBT = {"gis/api/admin_uploads.py": "UploadRefused", "gis/api/deps.py": "PageRedirect",
-              "gis/api/ogc_collections.py": "OgcParameterError",
-              "gis/api/security.py": "AuthError"}
+ERROR_DEBT = {"gis/api/deps.py": "PageRedirect (a page's redirect, raised to leave a handler)"}
 FRAMEWORKS = {"fastapi", "starlette", "click", "rich", "uvicorn"}
 
 

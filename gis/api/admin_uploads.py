@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 
-from gis.errors import DataSourceError, GisError, NotFoundError
+from gis.errors import DataSourceError, GisError, NotFoundError, UploadRefused
 
 __all__ = ["KINDS", "LAYER_KINDS", "Upload", "UploadOptions", "UploadRefused", "Uploads"]
 
@@ -38,14 +38,6 @@ _ID = re.compile(r"[0-9a-f]{16}")
 _CHUNK = 1 << 20
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-class UploadRefused(GisError):
-    """An upload refused before validation: ``status`` is the HTTP answer (413, 415, 422)."""
-
-    def __init__(self, message: str, *, status: int, **where: Any) -> None:
-        self.status = status
-        super().__init__(message, **where)
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from gis.api.deps import PageRedirect
-from gis.api.security import AuthError
-from gis.errors import (CaseError, DataSourceError, GisError, NotFoundError,
-                        ParcelValidationError, StoreError, UnsafeArchiveError)
+from gis.errors import (
+    AuthError,
+    CaseError,
+    DataSourceError,
+    GisError,
+    NotFoundError,
+    ParcelValidationError,
+    RequestError,
+    StoreError,
+    UnsafeArchiveError,
+    UploadRefused,
+)
 
 __all__ = ["STATUS", "install"]
 
@@ -23,6 +32,8 @@ log = logging.getLogger("gis.api")
 #: Most specific first.
 STATUS: list[tuple[type[BaseException], int]] = [
     (AuthError, 403),
+    (RequestError, 400),
+    (UploadRefused, 422),
     (NotFoundError, 404),
     (UnsafeArchiveError, 400),
     (ParcelValidationError, 422),

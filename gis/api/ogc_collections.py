@@ -22,7 +22,7 @@ from pyproj import CRS
 
 from gis import crs as crsmod
 from gis.core.bbox import parse_bbox
-from gis.errors import GisError
+from gis.errors import GisError, RequestError
 
 __all__ = ["Collection", "COLLECTIONS", "OgcParameterError", "OutputCrs", "CRS84", "EPSG4326",
            "crs_uri", "parse_crs", "supported_crs", "to_output", "bbox_area"]
@@ -32,8 +32,8 @@ EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
 _EPSG_PREFIX = "http://www.opengis.net/def/crs/EPSG/0/"
 
 
-class OgcParameterError(GisError, ValueError):
-    """A query parameter of the OGC API that cannot be used (answered with 400)."""
+#: a query parameter of the OGC API that cannot be used (answered with 400)
+OgcParameterError = RequestError
 
 
 @dataclass(frozen=True)

@@ -24,29 +24,26 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from gis.errors import GisError
+from gis.core.enums import ParsedEnum
+from gis.errors import AuthError
 
 __all__ = ["Role", "Permission", "User", "UserDB", "SignIn", "AuthError", "load_secret_key",
            "csrf_token"]
 
 
-class AuthError(GisError, PermissionError):
-    """Sign-in refused, or a role that may not do this."""
-
-
-class Role(str, enum.Enum):
+class Role(ParsedEnum):
     VIEWER = "viewer"        # land officer: maps, dashboard, cases (read)
     INSPECTOR = "inspector"  # flags and updates violation cases
     PLANNER = "planner"      # exports layers
     ADMIN = "admin"          # uploads data, manages users, everything
 
     @classmethod
-    def parse(cls, value: str) -> Role:
-        try:
-            return cls(value.strip().lower())
-        except ValueError:
-            raise AuthError(f"unknown role {value!r}; valid: {', '.join(r.value for r in cls)}",
-                            field="role") from None
+    def what(cls) -> str:
+        return "role"
+
+    @classmethod
+    def error(cls, message: str, value: object) -> Exception:
+        return AuthError(message, field="role")
 
 
 class Permission(str, enum.Enum):
