@@ -12,13 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import geopandas as gpd
 import pandas as pd
+from cachetools import LRUCache
 
 from gis.errors import NotFoundError
 
@@ -55,13 +55,12 @@ def cached(state: Any, key: tuple[object, ...], compute: Callable[[], T]) -> T:
     if lock is None:
         lock = threading.Lock()
         state.gis_api_cache_lock = lock
-        state.gis_api_cache = OrderedDict()
+        state.gis_api_cache = LRUCache(maxsize=_MAX_ENTRIES)
         state.gis_api_cache_keys = {}
     with lock:
-        store: OrderedDict = state.gis_api_cache
+        store: LRUCache[tuple[object, ...], Any] = state.gis_api_cache
         if key in store:
-            store.move_to_end(key)
-            return store[key]
+            return store[key]  # type: ignore[no-any-return]
         key_lock = state.gis_api_cache_keys.setdefault(key, threading.Lock())
     with key_lock:
         with lock:
@@ -69,9 +68,8 @@ def cached(state: Any, key: tuple[object, ...], compute: Callable[[], T]) -> T:
                 return store[key]
         value = compute()
         with lock:
-            store[key] = value
-            while len(store) > _MAX_ENTRIES:
-                old, _ = store.popitem(last=False)
+            store[key] = value  # the least recently used entry goes when full
+            for old in [k for k in state.gis_api_cache_keys if k not in store]:
                 state.gis_api_cache_keys.pop(old, None)
             state.gis_api_cache_keys.pop(key, None)
         return value

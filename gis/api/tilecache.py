@@ -33,7 +33,6 @@ import sqlite3
 import threading
 import time
 import unicodedata
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from cachetools import LRUCache
 
 from gis import crs as crsmod
 from gis.api import mvt
@@ -326,8 +326,9 @@ class TileCache:
         self._sigs: dict[str, tuple[object, ...]] = {}
         self._layers: dict[tuple[str, str], LayerData] = {}
         self._loading: dict[tuple[str, str], threading.Lock] = {}
-        self._tiles: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
-        self._bytes = 0
+        # encoded tiles, least recently used out first, bounded by their bytes
+        self._tiles: LRUCache[tuple[object, ...], bytes] = LRUCache(maxsize=max_bytes,
+                                                                     getsizeof=len)
         self._header = _Header()
 
     # -- freshness ------------------------------------------------------------------------
@@ -378,10 +379,7 @@ class TileCache:
                     fields: tuple[str, ...]) -> bytes | None:
         key = (served.map_id, served.key, data.signature, fields, z, x, y)
         with self._lock:
-            hit = self._tiles.get(key)
-            if hit is not None:
-                self._tiles.move_to_end(key)
-            return hit
+            return self._tiles.get(key)
 
     def layer(self, store, served: ServedLayer) -> LayerData:  # type: ignore[no-untyped-def]
         """The layer's data as of now (loaded on first use and after its table changed)."""
@@ -412,17 +410,12 @@ class TileCache:
         key = (served.map_id, served.key, data.signature, fields, z, x, y)
         with self._lock:
             hit = self._tiles.get(key)
-            if hit is not None:
-                self._tiles.move_to_end(key)
-                return hit
+        if hit is not None:
+            return hit
         body = render_tile(data, z, x, y, fields)
         with self._lock:
             if key not in self._tiles and len(body) <= self.max_bytes:
                 self._tiles[key] = body
-                self._bytes += len(body)
-                while self._bytes > self.max_bytes and self._tiles:
-                    _, old = self._tiles.popitem(last=False)
-                    self._bytes -= len(old)
         return body
 
 
