@@ -10,18 +10,24 @@ import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
+from gis.core.clearance.history import (
+    EVENT_TYPES,
+    RECORD_TYPES,
+    effective_events,
+    effective_records,
+    merge_load,
+    typed,
+)
 from gis.core.clearance.progress import Progress, compute_progress
-from gis.core.clearance.history import (EVENT_TYPES, RECORD_TYPES, effective_events,
-                                        effective_records, merge_load, typed)
 from gis.core.clearance.sheet import SheetContext, SheetParse, parse_sheet
-from gis.core.clearance.wording import Vocabulary
 from gis.core.clearance.summary import briefing
+from gis.core.clearance.wording import Vocabulary
 from gis.core.overlay import OverlayConfig, OverlayResult, overlay_parcels_projects
 from gis.errors import FieldMappingError, ParcelValidationError, StoreError
 from gis.io.tables import TableSource, read_table
@@ -169,7 +175,7 @@ def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str |
     rows are kept aside in ``clearance_rejected``. A sheet with no loadable row writes nothing
     and raises :class:`ParcelValidationError` carrying the report; in ``strict`` mode any bad
     row refuses the sheet. The read-modify-write runs under the store's writer lock."""
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(dt.UTC).isoformat(timespec="seconds")
     report = prepare_clearance(path, store=store, sheet=sheet, overrides=overrides,
                                known_on=known_on, project=project, ward=ward)
     parse = report.parse
@@ -232,7 +238,7 @@ def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str |
     entry = IngestLogEntry(
         kind="clearance", source_path=source_path, source_layer=report.source.sheet,
         source_sha256=checksum, user=user, started_at=started,
-        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        finished_at=datetime.now(dt.UTC).isoformat(timespec="seconds"),
         rows_total=parse.rows_total, rows_loaded=len(parse.records),
         rows_quarantined=len(parse.rejected), crs_source=None, crs_store="",
         engine=Path(path).suffix.lower().lstrip(".") or "table",

@@ -13,8 +13,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from gis.errors import FieldMappingError
 from gis.core.enums import ParsedEnum
+from gis.errors import FieldMappingError
 
 __all__ = ["LayerKind", "FieldMapping", "ALIASES", "REQUIRED", "map_fields", "fold_name"]
 

@@ -14,7 +14,7 @@ import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -26,6 +26,7 @@ from gis import crs as crsmod
 from gis.catalog import LayerSpec
 from gis.core.diff import LayerDiff, diff_layers
 from gis.core.model import build_frame
+from gis.core.place import OUTSIDE_SHARE_REFUSED, WARD_TOLERANCE_M, check_places, parcel_points
 from gis.core.validate import (
     ISSUE_COLUMNS,
     Severity,
@@ -34,7 +35,6 @@ from gis.core.validate import (
     validate_frame,
 )
 from gis.encoding import ColumnDecoding, decode_frame
-from gis.core.place import OUTSIDE_SHARE_REFUSED, WARD_TOLERANCE_M, check_places, parcel_points
 from gis.errors import CRSError, ParcelValidationError, PlaceError
 from gis.fields import FieldMapping, LayerKind, map_fields
 from gis.io.engines import Engine
@@ -451,7 +451,7 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
         when no row is valid (the stored layer would be emptied).
     """
     kind = LayerKind.parse(kind)
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     if "wards" not in options and kind is not LayerKind.WARDS and store.has("wards"):
         options["wards"] = store.read("wards")
     report = prepare_layer(path, kind, store_crs=store.crs(), **options)  # type: ignore[arg-type]
@@ -493,7 +493,7 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
     entry = IngestLogEntry(
         kind=kind.value, source_path=str(Path(path).resolve()), source_layer=report.source.layer,
         source_sha256=source_checksum(path), user=user or _user(), started_at=started,
-        finished_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         rows_total=result.rows_total, rows_loaded=len(result.valid),
         rows_quarantined=len(result.quarantine), crs_source=report.crs_source,
         crs_store=report.crs_working, engine=report.source.engine.value,

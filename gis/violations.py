@@ -38,7 +38,7 @@ HISTORY_COLUMNS = ["case_id", "at", "who", "field", "old", "new"]
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _cases(store: GeoPackageStore) -> gpd.GeoDataFrame:
@@ -380,14 +380,14 @@ def pyogrio_read(store: GeoPackageStore, table: str, where: str) -> pd.DataFrame
 ATTACHMENTS = "violation_attachments"
 
 
-def attachments_dir(store: GeoPackageStore) -> "os.PathLike[str]":
+def attachments_dir(store: GeoPackageStore) -> os.PathLike[str]:
     """Attachments live beside the store, content-addressed: ``<store>_attachments/<case>/``."""
     from pathlib import Path
 
     return Path(store.path).with_name(Path(store.path).stem + "_attachments")
 
 
-def attach(store: GeoPackageStore, case_id: str, path: "str | os.PathLike[str]", *, role: str,
+def attach(store: GeoPackageStore, case_id: str, path: str | os.PathLike[str], *, role: str,
            who: str, note: str | None = None) -> dict[str, object]:
     """Attach a photo or document: type checked by content, size limited, SHA-256 recorded,
     the file copied (content-addressed) beside the store; the case history notes it."""

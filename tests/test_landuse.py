@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from gis.landuse import (CODES_2024, DEFAULT_PUBLIC_RULES, LandGroup, PublicLandRule,
-                         classify_public, parse_land_use)
+from gis.landuse import (
+    CODES_2024,
+    DEFAULT_PUBLIC_RULES,
+    LandGroup,
+    PublicLandRule,
+    classify_public,
+    parse_land_use,
+)
 
 
 def test_2024_list_has_groups():

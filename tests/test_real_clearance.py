@@ -78,7 +78,7 @@ def _own_parcels() -> gpd.GeoDataFrame:
     """The raw parcels in the store's CRS, keyed ward-sheet-number, without the rows the loader
     quarantines (parcel number 0, duplicated keys), invalid rings repaired, public by land use."""
     frames = []
-    for code, name in FILES.items():
+    for name in FILES.values():
         raw = gpd.read_file(DATA / name)
         raw["parcel_key"] = (raw["MaXa"].astype(str) + "-" + raw["SoHieuToBanDo"].astype(str)
                              + "-" + raw["SoThuTuThua"].astype(str))

@@ -33,7 +33,7 @@ __all__ = ["KINDS", "LAYER_KINDS", "Upload", "UploadOptions", "UploadRefused", "
 LAYER_KINDS = ("parcels", "projects", "buildings", "wards")
 KINDS = (*LAYER_KINDS, "clearance")
 #: what each kind accepts, by extension (the content is checked too)
-ACCEPTED = {**{k: (".zip", ".gpkg") for k in LAYER_KINDS}, "clearance": (".xlsx", ".xls", ".ods", ".csv")}
+ACCEPTED = {**dict.fromkeys(LAYER_KINDS, (".zip", ".gpkg")), "clearance": (".xlsx", ".xls", ".ods", ".csv")}
 _ID = re.compile(r"[0-9a-f]{16}")
 _CHUNK = 1 << 20
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")

@@ -146,7 +146,10 @@ def zero_parcels_kept(frame: pd.DataFrame, rules: tuple[PublicLandRule, ...] = D
     irrigation DTL, rivers SON, water MNC, ...): state-managed land that is never numbered."""
     codes = {c for rule in rules for c in rule.land_use}
     zero = (frame["parcel_no"] == 0).fillna(False).to_numpy(dtype=bool)
-    return zero & frame["land_use"].astype("string").isin(codes).fillna(False).to_numpy(dtype=bool)
+    public: np.ndarray = frame["land_use"].astype("string").isin(codes).fillna(False).to_numpy(
+        dtype=bool)
+    kept: np.ndarray = zero & public
+    return kept
 
 
 def _geometry_ids(geometry: gpd.GeoSeries) -> pd.Series:

@@ -167,7 +167,7 @@ def overlay_parcels_projects(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFra
         pieces = np.concatenate(_chunked(lambda s: shapely.intersection(a[s], b[s]), len(cut),
                                          workers))
         overlap[cut] = shapely.area(pieces)
-        if with_geometry:
+        if geometry is not None:
             geometry[cut] = pieces
     shapely.destroy_prepared(jg)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -187,7 +187,7 @@ def overlay_parcels_projects(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFra
                                  f"overlap under {config.min_area_m2:g} m²",
                                  f"overlap under {config.min_share:.1%} of the parcel")
     pairs = frame.loc[keep].reset_index(drop=True)
-    if with_geometry:
+    if geometry is not None:
         pairs = gpd.GeoDataFrame(pairs, geometry=geometry[keep], crs=parcels.crs)
     else:  # a GeoDataFrame has no CRS without a geometry column: the plain columns only
         pairs = gpd.GeoDataFrame(pairs)

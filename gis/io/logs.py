@@ -32,7 +32,7 @@ def _append(path: Path, text: str) -> None:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).astimezone().isoformat(timespec="seconds")
 
 
 def log_error(path: Path, exc: BaseException, *, doing: str, argv: Sequence[str] = ()) -> str:

@@ -12,9 +12,10 @@ import struct
 import warnings
 import zipfile
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager as ContextManager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO, ContextManager
+from typing import BinaryIO
 
 import geopandas as gpd
 import numpy as np

@@ -12,7 +12,6 @@ import re
 import tempfile
 import warnings
 import zipfile
-from enum import Enum
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,9 +19,9 @@ import pyogrio
 from pyproj import CRS
 
 from gis import crs as crsmod
+from gis.core.enums import ParsedEnum
 from gis.errors import DataSourceError
 from gis.io.engines import Engine
-from gis.core.enums import ParsedEnum
 
 __all__ = ["ExportFormat", "SHP_FIELD_NAMES", "SHP_DROPPED", "write_layer", "reproject"]
 

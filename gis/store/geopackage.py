@@ -348,7 +348,8 @@ class GeoPackageStore:
         with self.reading():
             con = sqlite3.connect(self.path, timeout=60)
             try:
-                return con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+                result: str = con.execute("PRAGMA integrity_check").fetchone()[0]
+                return result == "ok"
             finally:
                 con.close()
 

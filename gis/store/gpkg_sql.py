@@ -138,7 +138,7 @@ def gpkg_blob(geometry: Any, srs_id: int) -> bytes:
     import shapely
 
     geom = shapely.force_2d(geometry)
-    wkb = shapely.to_wkb(geom, byte_order=1, flavor="iso")
+    wkb: bytes = shapely.to_wkb(geom, byte_order=1, flavor="iso")
     if geom.is_empty:
         return b"GP\x00" + bytes([0x01 | 0x10]) + struct.pack("<i", srs_id) + wkb
     if shapely.get_type_id(geom) == 0:  # a point is its own envelope

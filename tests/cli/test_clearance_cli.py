@@ -130,6 +130,8 @@ def test_sheet_yaml_overrides_column_detection(loaded, district, tmp_path, store
 
 
 def test_as_of_reproduces_an_earlier_day_after_a_later_sheet(tmp_path, monkeypatch):
+    import datetime as dt
+
     import geopandas as gpd
     import pandas as pd
     import shapely
@@ -137,7 +139,6 @@ def test_as_of_reproduces_an_earlier_day_after_a_later_sheet(tmp_path, monkeypat
     from gis.clearance import ingest_clearance, run_clearance
     from gis.ingest import ingest_layer
     from gis.store import GeoPackageStore
-    import datetime as dt
 
     x, y = 585_000, 2_330_000
     parcels = gpd.GeoDataFrame({"MaXa": ["00001"] * 2, "SoTo": [1, 1], "SoThua": [1, 2]},

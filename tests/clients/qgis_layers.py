@@ -2,9 +2,12 @@
 
 Usage: python3 qgis_layers.py FILE.gpkg LAYER [LAYER ...]. QGIS 3.22 crashes on exit, hence os._exit.
 """
-import os, sys
+import os
+import sys
+
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from qgis.core import QgsApplication, QgsVectorLayer
+
 app = QgsApplication([], False)
 QgsApplication.setPrefixPath("/usr", True)
 app.initQgis()

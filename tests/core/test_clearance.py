@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from gis.catalog import load_vocabulary
 from gis.core.clearance.progress import compute_progress
 from gis.core.clearance.sheet import SheetContext, parse_sheet
-from gis.catalog import load_vocabulary
 from gis.core.clearance.status import Status
 
 VOCAB = load_vocabulary()

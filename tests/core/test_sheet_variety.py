@@ -17,8 +17,13 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from gis.catalog import load_vocabulary
-from gis.core.clearance.history import effective_events, effective_records, typed, \
-    EVENT_TYPES, RECORD_TYPES
+from gis.core.clearance.history import (
+    EVENT_TYPES,
+    RECORD_TYPES,
+    effective_events,
+    effective_records,
+    typed,
+)
 from gis.core.clearance.progress import compute_progress
 from gis.core.clearance.sheet import SheetContext, parse_sheet
 from gis.core.clearance.status import LABELS_VI, Status
@@ -135,7 +140,7 @@ def sheets(draw):  # type: ignore[no-untyped-def]
     n = draw(st.integers(1, 12))
     truth: dict[tuple[str, str], dict[str, object]] = {}
     rows = []
-    for i in range(n):
+    for _ in range(n):
         project = draw(st.sampled_from(projects))
         parcel = draw(st.integers(1, 20))
         key = f"00001-1-{parcel}"

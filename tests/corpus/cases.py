@@ -12,7 +12,6 @@ After a refusal, and after any ``validate``, the store must be byte-identical.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 KNOWN_ON = ("--known-on", "2024-12-31")

@@ -235,7 +235,7 @@ def sheets(d: Path) -> None:  # noqa: C901  (one block per file, on purpose)
     paid = sum(r[9] or 0 for r in ROWS)
 
     def total(label: str, households: int, approved: int, paid_: int) -> list[object]:
-        cells = {h: None for h in head}
+        cells = dict.fromkeys(head)
         cells.update({"STT": label, "Số hộ": households, "Số tiền phê duyệt (đồng)": approved,
                       "Số tiền đã chi trả (đồng)": paid_})
         return [cells[h] for h in head]
@@ -248,7 +248,7 @@ def sheets(d: Path) -> None:  # noqa: C901  (one block per file, on purpose)
     section = [None] * len(head)
     section[0] = f"I. {WARD_NAME}"
     write_xlsx(d / "s_sections_subtotals.xlsx", {"Sheet1": [
-        head, section, *value_rows[:3], total(f"Cộng phường Đức Thượng (1)", 4, 64_387_000,
+        head, section, *value_rows[:3], total("Cộng phường Đức Thượng (1)", 4, 64_387_000,
                                               64_387_000),
         ["II. Tờ bản đồ số 4 (tiếp)"] + [None] * (len(head) - 1), *value_rows[3:],
         total("Cộng (2)", 4, 1_052_188_000, 0), total("Tổng cộng", hh, appr, paid)]})

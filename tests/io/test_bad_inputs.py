@@ -35,8 +35,13 @@ from click.testing import CliRunner
 from pyogrio.raw import write as raw_write
 
 from gis.cli import cli
-from gis.errors import (CRSError, DataSourceError, GisError, ParcelValidationError,
-                        UnsafeArchiveError)
+from gis.errors import (
+    CRSError,
+    DataSourceError,
+    GisError,
+    ParcelValidationError,
+    UnsafeArchiveError,
+)
 from gis.ingest import ingest_layer, prepare_layer
 from gis.io.archive import ArchiveLimits, check_archive
 from gis.store import open_store

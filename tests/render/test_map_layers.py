@@ -62,7 +62,7 @@ def tables() -> dict[str, gpd.GeoDataFrame]:
         {"project_id": "DA-001", "parcel_key": "09880-1-2", "ward_code": "09880",
          "status": "PLAN_APPROVED", "share": 1.0, "handed_over": False, "complaint": True,
          "approved_vnd": 1_250_000_000, "geometry": _square(x0 + 50, y0).intersection(project)}])
-    now = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc).isoformat()
+    now = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC).isoformat()
     cases = _frame([
         {"case_id": "VP-2026-00001", "kind": "encroachment_public_land", "status": "DETECTED",
          "source": "detection", "ward_code": "09880", "area_m2": 12.5, "created_at": now,

@@ -162,7 +162,7 @@ def test_eight_reports_at_once_are_the_reports_made_one_at_a_time(jobs, tmp_path
     for _ in range(3):
         start = threading.Barrier(len(jobs))
 
-        def run(make):  # type: ignore[no-untyped-def]
+        def run(make, start=start):  # type: ignore[no-untyped-def]
             start.wait(timeout=60)
             return make()
 

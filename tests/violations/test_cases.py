@@ -12,14 +12,19 @@ import shapely
 from click.testing import CliRunner
 
 from gis.cli import cli
-from gis.core.violations.cases import (CaseStatus, TRANSITIONS, apply_changes, overdue,
-                                       parse_document_number)
+from gis.core.violations.cases import (
+    TRANSITIONS,
+    CaseStatus,
+    apply_changes,
+    overdue,
+    parse_document_number,
+)
 from gis.errors import CaseError
 from gis.ingest import ingest_layer
 from gis.store import GeoPackageStore
 from gis.violations import case_detail, flag, list_cases, update
 
-AT = dt.datetime(2024, 11, 1, 8, 0, tzinfo=dt.timezone.utc)
+AT = dt.datetime(2024, 11, 1, 8, 0, tzinfo=dt.UTC)
 
 
 def _case(**kw):

@@ -27,7 +27,7 @@ RECORD_TYPES: dict[str, str] = {
     "map_sheet": "Int64", "parcel_no": "Int64", "parcel_key": "string", "owner_name": "string",
     "households": "Int64", "status": "string", "status_text": "string",
     "compensation_approved_vnd": "Int64", "compensation_paid_vnd": "Int64",
-    "area_recovered_m2": "float64", **{d: "date" for d in _DATES}, "complaint": "boolean",
+    "area_recovered_m2": "float64", **dict.fromkeys(_DATES, "date"), "complaint": "boolean",
     "note": "string", "known_on": "date", "problem": "string", "load_id": "string",
     "load_seq": "Int64",
 }

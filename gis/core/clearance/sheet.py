@@ -17,6 +17,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, cast
 
 import pandas as pd
 
@@ -263,8 +264,8 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         row_numbers = [header_row + 1 + i for i in range(len(frame))]
     else:
         row_numbers = [int(i) for i in frame.index]
-    units = {m: column_unit(columns[m]) for m in ("compensation_approved_vnd",
-                                                  "compensation_paid_vnd") if m in columns}
+    units: dict[str, int] = {m: column_unit(columns[m]) for m in (
+        "compensation_approved_vnd", "compensation_paid_vnd") if m in columns}
     area_unit = 10_000.0 if "area_recovered_m2" in columns and re.search(
         r"\bha\b", " ".join(fold_words(columns["area_recovered_m2"]))) else 1.0
     issues: list[dict[str, object]] = []
@@ -389,8 +390,8 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         else:
             ward = section_ward or default_ward
             if ward is None and rec["map_sheet"] is not None and rec["parcel_no"] is not None:
-                found = sorted(set(by_number.get((int(rec["map_sheet"]),  # type: ignore[arg-type]
-                                                  int(rec["parcel_no"])), [])))  # type: ignore[arg-type]
+                numbers = (cast(int, rec["map_sheet"]), cast(int, rec["parcel_no"]))
+                found = sorted(set(by_number.get(numbers, [])))
                 if len(found) == 1:
                     ward = found[0]
                 elif len(found) > 1:
@@ -494,8 +495,16 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         section_rows=section_rows, lacking=lacking, project_from=project_from)
 
 
+class _Issue(Protocol):
+    """The row's issue recorder (``parse_sheet``'s ``issue``)."""
+
+    def __call__(self, model: str, value: object, rule: str, message: str,
+                 severity: str = ..., *, _row: int = ..., _errors: list[str] = ...,
+                 _bad: set[str] = ...) -> None: ...
+
+
 def _agree(rec: dict[str, object], status: Status, dates: dict[str, dt.date | None],
-           issue) -> tuple[Status, dict[str, dt.date | None]]:  # type: ignore[no-untyped-def]
+           issue: _Issue) -> tuple[Status, dict[str, dt.date | None]]:
     """The sheet's own statement wins: milestone dates of steps after the stated status are
     not used as events, and the disagreement is listed."""
     later = {m: d for m, d in dates.items() if d is not None and DATE_STATUS[m].rank > status.rank
@@ -534,7 +543,7 @@ def _events(rec: Mapping[str, object], status: Status,
                 and rec.get(amount_field) is not None):
             # past this step with an amount but no date: dated by the next step's date, else by
             # the day the sheet describes, so the money is not lost from the totals
-            later = [dates[m] for m in after if dates.get(m) is not None]
+            later = [d for m in after if (d := dates.get(m)) is not None]
             out.append({**base, "status": step.value, "rank": step.rank,
                         "date": min(later) if later else rec["known_on"],
                         "amount_vnd": rec.get(amount_field),
@@ -547,7 +556,7 @@ def _events(rec: Mapping[str, object], status: Status,
 
 def _check_total(row: Mapping[str, object], columns: Mapping[str, str], units: Mapping[str, int],
                  area_unit: float, rows: list[dict[str, object]], excel_row: int,
-                 issue) -> None:  # type: ignore[no-untyped-def]
+                 issue: _Issue) -> None:
     """A total row's sums against the rows it covers; a mismatch is a warning."""
     for model in ("households", "compensation_approved_vnd", "compensation_paid_vnd",
                   "area_recovered_m2"):
@@ -566,7 +575,7 @@ def _check_total(row: Mapping[str, object], columns: Mapping[str, str], units: M
             stated = None
         if stated is None:
             continue
-        summed = sum(float(r[model]) for r in rows if r.get(model) is not None)  # type: ignore[arg-type]
+        summed = sum(float(cast(float, r[model])) for r in rows if r.get(model) is not None)
         tolerance = 0.5 if model == "area_recovered_m2" else 1.0
         if abs(summed - float(stated)) > tolerance:
             issue(model, value, "total_mismatch",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 from gis.core.clearance.values import format_number_vi, format_vnd_billion
 
@@ -15,6 +16,14 @@ def _ha(m2: float, lang: str) -> str:
 
 def _n(value: float, lang: str) -> str:
     return format_number_vi(value) if lang == "vi" else f"{value:,.0f}"
+
+
+def _int(value: object) -> int:
+    return int(cast(float, value))  # a figure: int, float or a numpy number
+
+
+def _float(value: object) -> float:
+    return float(cast(float, value))
 
 
 def briefing(district: Mapping[str, object], *, as_of: str, lang: str = "vi") -> str:
@@ -31,12 +40,12 @@ def briefing(district: Mapping[str, object], *, as_of: str, lang: str = "vi") ->
     """
     sb: Mapping[str, int] = district["state_budget"]  # type: ignore[assignment]
     nb: Mapping[str, int] = district["non_budget"]  # type: ignore[assignment]
-    total = int(district["projects_total"])  # type: ignore[arg-type]
-    approved = int(district["plans_approved"])  # type: ignore[arg-type]
-    plans = int(district["plans_total"])  # type: ignore[arg-type]
-    area = float(district["area_recovered_m2"])  # type: ignore[arg-type]
-    paid = float(district["compensation_paid_vnd"])  # type: ignore[arg-type]
-    done = int(district["projects_completed"])  # type: ignore[arg-type]
+    total = _int(district["projects_total"])
+    approved = _int(district["plans_approved"])
+    plans = _int(district["plans_total"])
+    area = _float(district["area_recovered_m2"])
+    paid = _float(district["compensation_paid_vnd"])
+    done = _int(district["projects_completed"])
     ratio = district.get("recovered_ratio_this_vs_last_year")
     if lang == "vi":
         text = (f"Tính đến ngày {as_of}: {_n(total, lang)} dự án, trong đó {sb['projects']} dự án "
@@ -45,7 +54,7 @@ def briefing(district: Mapping[str, object], *, as_of: str, lang: str = "vi") ->
                 f"{_n(plans, lang)} phương án; đã thu hồi {_ha(area, lang)}; đã chi trả "
                 f"{format_vnd_billion(paid, 'vi')}; {done} dự án hoàn thành giải phóng mặt bằng")
         if ratio:
-            text += (f"; diện tích thu hồi trong năm bằng {format_number_vi(float(ratio), 1)} lần "
+            text += (f"; diện tích thu hồi trong năm bằng {format_number_vi(_float(ratio), 1)} lần "
                      "năm trước")
         return text + "."
     text = (f"As of {as_of}: {total:,} projects: {sb['projects']} state-budget "
@@ -53,5 +62,5 @@ def briefing(district: Mapping[str, object], *, as_of: str, lang: str = "vi") ->
             f"{approved:,} of {plans:,} plans approved; {_ha(area, lang)} recovered; "
             f"{format_vnd_billion(paid, 'en')} paid; {done} project{'s' if done != 1 else ''} completed")
     if ratio:
-        text += f"; area recovered this year is {float(ratio):.1f} times last year's"
+        text += f"; area recovered this year is {_float(ratio):.1f} times last year's"
     return text + "."

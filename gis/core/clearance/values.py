@@ -102,7 +102,8 @@ def parse_date(value: object) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if hasattr(value, "to_pydatetime"):
-        return value.to_pydatetime().date()  # type: ignore[union-attr]
+        moment: dt.datetime = value.to_pydatetime()
+        return moment.date()
     text = str(value).strip()
     if not text:
         return None

@@ -139,7 +139,7 @@ def apply_changes(case: Mapping[str, object], changes: Mapping[str, object], *, 
             value = _date(value, key)
         elif key == "fine_vnd":
             try:
-                value = int(value)  # type: ignore[arg-type]
+                value = int(value)  # type: ignore[call-overload]
             except (TypeError, ValueError):
                 raise CaseError(f"fine_vnd {value!r} is not a whole number of VND",
                                 field=key, value=value) from None

@@ -120,7 +120,9 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
 
     def take(column: pd.Series, rows: np.ndarray) -> np.ndarray:
         # only the candidates' values become Python strings
-        return column.iloc[rows].astype(object).where(column.iloc[rows].notna(), None).to_numpy()
+        values: np.ndarray = column.iloc[rows].astype(object).where(
+            column.iloc[rows].notna(), None).to_numpy()
+        return values
 
     kinds, rules_ = found["kind"].to_numpy(dtype=object), found["rule"].to_numpy(dtype=object)
     areas = found["area"].to_numpy().round(2)
