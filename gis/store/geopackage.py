@@ -38,7 +38,7 @@ import pyogrio
 from pyproj import CRS
 
 from gis.errors import GisError, StoreError
-from gis.store.base import IngestLogEntry
+from gis.store.base import IngestLogEntry, LayerReplacement
 from gis.store.gpkg_sql import (
     _journal,
     _process_lock,
@@ -241,11 +241,24 @@ class GeoPackageStore:
         """Replace ``kind``, its quarantine rows and append ``log``, all or nothing.
 
         Everything that is merged (quarantine, log) is read from the working copy inside the
-        lock, so concurrent writers never lose each other's lines.
+        lock, so concurrent writers never lose each other's lines. A layer that keeps part of
+        what is stored (the other wards) must be decided inside the lock as well:
+        :meth:`replace_layer_with`.
         """
+        self.replace_layer_with(kind, lambda working: LayerReplacement(
+            frame, log, quarantine=quarantine, quarantine_scope=quarantine_scope))
+
+    def replace_layer_with(self, kind: str,
+                           change: Callable[[Any], LayerReplacement]) -> LayerReplacement:
+        """Read-modify-write of a spatial layer under the writers' lock: ``change`` reads the
+        working copy (a :class:`GeoPackageStore`) and returns the new layer, its quarantine
+        rows and the log line; they are written to the working copy, which is published only
+        if everything succeeded. Returns what ``change`` returned."""
         try:
             with self.transaction() as tmp:
                 working = GeoPackageStore(tmp)
+                decided = change(working)
+                frame = decided.frame
                 store_crs = working.crs()
                 if store_crs is not None and frame.crs is not None and \
                         CRS.from_user_input(frame.crs) != store_crs:
@@ -254,16 +267,19 @@ class GeoPackageStore:
                     raise CRSMismatchError(f"layer CRS {frame.crs.name} differs from the store "
                                            f"CRS {store_crs.name}", path=self.path, layer=kind)
                 old_quarantine = working.quarantine() if working.has(QUARANTINE) else None
+                old_log = working.ingest_log()
                 self._write(tmp, frame, kind)
-                q = _merge_quarantine(old_quarantine, quarantine, kind, frame.crs, quarantine_scope)
+                q = _merge_quarantine(old_quarantine, decided.quarantine, kind, frame.crs,
+                                      decided.quarantine_scope)
                 if q is not None:
                     self._write(tmp, q, QUARANTINE)
-                self._append_log(tmp, working.ingest_log(), log)
+                self._append_log(tmp, old_log, decided.log)
                 if store_crs is None and frame.crs is not None:
                     epsg = CRS.from_user_input(frame.crs).to_epsg()
                     meta = pd.DataFrame({"key": ["crs", "schema_version"],
                                          "value": [f"EPSG:{epsg}" if epsg else frame.crs.to_wkt(), "1"]})
                     self._write(tmp, meta, META_TABLE)
+            return decided
         except GisError:
             raise
         except Exception as exc:
