@@ -74,7 +74,7 @@ class GeoPackageStore:
         in-place writers of the same process wait for it (see the module notes). A journal left
         by a writer that was killed is rolled back first, so read-only openers can read."""
         lock = _process_lock(self.path)
-        if not lock.held():
+        if not lock.held() and _journal(self.path).exists():
             self.recover()
         with lock.shared():
             yield
@@ -173,11 +173,30 @@ class GeoPackageStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def _leftovers(self) -> list[Path]:
+        """Working copies (and their journals) of copy-on-write writers that died: they are
+        created under the writers' lock, so whoever holds the lock owns none of them."""
+        prefix, parent = f".{self.path.name}.", self.path.parent
+        try:
+            with os.scandir(parent) as entries:
+                return [parent / e.name for e in entries if e.name.startswith(prefix)
+                        and ".tmp.gpkg" in e.name[len(prefix):]]
+        except FileNotFoundError:
+            return []
+
+    def _remove_leftovers(self) -> None:
+        """Under the writers' lock: remove what killed copy-on-write writers left."""
+        for path in self._leftovers():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
     def recover(self) -> None:
         """Roll back the journal of an in-place writer that died (SIGKILL, power cut), if one
         is there and no writer is at work: GDAL and ``mode=ro`` readers open the store read-only
-        and cannot. Opening the store (and every :meth:`reading`) does it."""
-        if not _journal(self.path).exists() or _process_lock(self.path).held():
+        and cannot. Remove the working copies of copy-on-write writers that died (83 MB after
+        eight killed ingests). Opening the store does both; every :meth:`reading` the first."""
+        journal = _journal(self.path).exists()
+        if (not journal and not self._leftovers()) or _process_lock(self.path).held():
             return
         lock_path = self.path.with_name(self.path.name + ".lock")
         with open(lock_path, "a+") as fh:
@@ -187,6 +206,7 @@ class GeoPackageStore:
                 return  # a writer is at work: its journal is live, or it recovers it first
             try:
                 self._rollback_hot_journal()
+                self._remove_leftovers()
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
@@ -206,6 +226,7 @@ class GeoPackageStore:
         """Copy-on-write: yield a working copy, publish it atomically if the block succeeds."""
         with self._lock():
             self._rollback_hot_journal()  # never copy a half-committed file without its journal
+            self._remove_leftovers()  # working copies of killed writers: ours are made below
             # the working copy keeps the .gpkg extension so that GDAL opens it without warnings
             tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
             try:

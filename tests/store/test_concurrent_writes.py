@@ -121,3 +121,60 @@ def test_two_different_wards_loaded_at_once_keep_both(district, tmp_path):
             assert users.count(f"ward_{b}") == 1 and users.count(f"ward_{c}") == 1, users
             assert _sql(store, "PRAGMA integrity_check") == [("ok",)]
     assert lost == [], f"{len(lost)} of 20 rounds lost a ward: {lost[:3]}"
+
+
+def _leftovers(store: Path) -> list[str]:
+    return sorted(p.name for p in store.parent.iterdir() if p.name.startswith(f".{store.name}."))
+
+
+@pytest.mark.slow
+def test_ingest_killed_half_way_leaves_the_old_store_and_its_copy_is_removed(district, tmp_path):
+    """``gis ingest parcels`` killed with SIGKILL while it writes its working copy: the store is
+    byte-identical, and the copy (with its journal) left beside it goes at the next open."""
+    store = tmp_path / "store.gpkg"
+    shutil.copyfile(district["store"], store)
+    before = _sha(store)
+    ward = [w for w in sorted(district["shapes"]) if w != district["first"]][0]
+    env = {**os.environ, **district["env"], "GIS_STORE": str(store)}
+    left: list[list[str]] = []
+    for delay in (0.0, 0.05, 0.15, 0.25):  # kill at different moments of the write
+        proc = subprocess.Popen([*GIS, "ingest", "parcels", str(district["shapes"][ward])],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        earlier, deadline = set(_leftovers(store)), time.time() + 60
+        while not set(_leftovers(store)) - earlier and proc.poll() is None \
+                and time.time() < deadline:
+            time.sleep(0.001)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        assert proc.wait() == -signal.SIGKILL, "the ingest ended before it was killed"
+        left.append(_leftovers(store))
+        assert earlier.isdisjoint(left[-1]), "the writer did not remove the earlier orphans"
+        assert _sha(store) == before, f"killed after {delay}s, the store changed"
+    assert all(names for names in left), left  # every kill landed inside the write
+    assert any(n.endswith("-journal") for names in left for n in names), left
+    GeoPackageStore(store)  # the next open removes them (no writer is at work)
+    assert _leftovers(store) == []
+    assert _sql(store, "PRAGMA integrity_check") == [("ok",)]
+    from gis.ingest import ingest_layer
+
+    ingest_layer(GeoPackageStore(store), district["shapes"][ward], "parcels")
+    assert _ward_counts(store)[ward] == district["counts"][ward]
+    assert _leftovers(store) == []
+
+
+def test_working_copy_of_a_live_writer_is_not_removed(tmp_path, store_path):
+    """A copy made under the writers' lock belongs to the writer while it holds the lock: an
+    open meanwhile leaves it; the next writer, under the lock, removes an orphan."""
+    store = GeoPackageStore(store_path)
+    store.write_tables({"notes": __import__("pandas").DataFrame({"a": [1]})})
+    orphan = store_path.with_name(f".{store_path.name}.0badf00d.tmp.gpkg")
+    with store.transaction() as tmp:
+        orphan.write_bytes(b"x" * 1000)
+        orphan.with_name(orphan.name + "-journal").write_bytes(b"j")
+        GeoPackageStore(store_path)  # another opener while the writer holds the lock
+        assert tmp.exists() and orphan.exists()
+    assert orphan.exists()  # the writer itself does not clean up after its own work ...
+    store.write_tables({"notes": __import__("pandas").DataFrame({"a": [2]})})
+    assert _leftovers(store_path) == []  # ... the next one does, under the lock
+    assert list(store.read_table("notes")["a"]) == [2]
