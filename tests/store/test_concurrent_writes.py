@@ -178,3 +178,107 @@ def test_working_copy_of_a_live_writer_is_not_removed(tmp_path, store_path):
     store.write_tables({"notes": __import__("pandas").DataFrame({"a": [2]})})
     assert _leftovers(store_path) == []  # ... the next one does, under the lock
     assert list(store.read_table("notes")["a"]) == [2]
+
+
+@pytest.fixture(scope="module")
+def full_district(district, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Every ward's parcels, projects and buildings stored; a trimmed copy of one ward to
+    upload; what a clearance sheet load writes when it runs alone."""
+    base = tmp_path_factory.mktemp("full")
+    store = base / "store.gpkg"
+    src = Path(district["base"]) / "src"
+    env = {**district["env"], "GIS_STORE": str(store), "GIS_DATA_DIR": str(base)}
+    for kind, name in (("wards", "wards.gpkg"), ("parcels", "parcels.shp"),
+                       ("projects", "projects.shp"), ("buildings", "buildings.gpkg")):
+        _run("ingest", kind, str(src / name), env=env)
+    wards = [w for w in sorted(district["shapes"]) if w != district["first"]][:2]
+    trimmed = {}
+    for ward in wards:  # each ward uploaded again without its last five parcels
+        trimmed[ward] = base / f"upload_{ward}" / "parcels.shp"
+        trimmed[ward].parent.mkdir()
+        rows = gpd.read_file(district["shapes"][ward], engine="pyogrio")
+        rows.iloc[:-5].to_file(trimmed[ward], engine="pyogrio", encoding="utf-8")
+    probe = base / "probe.gpkg"
+    shutil.copyfile(store, probe)
+    _sheet(str(probe), str(src / "clearance.xlsx"), 0.0)
+    clearance = {t: len(GeoPackageStore(probe).read_table(t))
+                 for t in ("clearance_sheets", "clearance_records", "clearance_events")}
+    uploaded = {}
+    for ward in wards:
+        shutil.copyfile(store, probe)
+        uploaded[ward] = len(_upload(str(probe), str(trimmed[ward]), 0.0))
+    return {"store": store, "src": src, "trimmed": trimmed, "clearance": clearance,
+            "uploaded": uploaded}
+
+
+def _sheet(store: str, path: str, start: float) -> str:
+    import datetime as dt
+
+    from gis.clearance import ingest_clearance
+
+    time.sleep(max(0.0, start - time.time()))
+    ingest_clearance(GeoPackageStore(store), path, user="sheet", known_on=dt.date(2024, 12, 31))
+    return "sheet"
+
+
+def _detect(store: str, start: float) -> list[str]:
+    from gis.violations import detect
+
+    time.sleep(max(0.0, start - time.time()))
+    return detect(GeoPackageStore(store), rules=ROOT / "layers" / "rules" / "violations.yaml").added
+
+
+def _flag(store: str, point: tuple[float, float], start: float) -> str:
+    from gis.violations import flag
+
+    time.sleep(max(0.0, start - time.time()))
+    return flag(GeoPackageStore(store), shapely.Point(*point), kind="other", who="flagger")
+
+
+def _upload(store: str, path: str, start: float) -> list[str]:
+    """An administrator committing an upload: what the service's commit calls."""
+    from gis.ingest import ingest_layer
+
+    time.sleep(max(0.0, start - time.time()))
+    report = ingest_layer(GeoPackageStore(store), path, "parcels",
+                          user=f"upload {Path(path).parent.name}")
+    return list(report.validation.valid["parcel_key"])
+
+
+@pytest.mark.slow
+def test_sheet_detection_flag_and_uploads_at_once_lose_nothing(district, full_district, tmp_path):
+    """A clearance sheet load, a detection run, a flag and two administrators committing
+    uploads of two wards, all started together: every one of them is in the store."""
+    full = full_district
+    counts, trimmed = district["counts"], full["trimmed"]
+    store = tmp_path / "store.gpkg"
+    first = GeoPackageStore(full["store"]).read("parcels", where=f"ward_code = '{district['first']}'")
+    point = shapely.point_on_surface(first.geometry.iloc[0])
+    with mp.get_context("spawn").Pool(5) as pool:
+        pool.map(abs, range(5))
+        for round_ in range(2):
+            shutil.copyfile(full["store"], store)
+            start = time.time() + 0.3
+            jobs = [pool.apply_async(_sheet, (str(store), str(full["src"] / "clearance.xlsx"),
+                                              start)),
+                    pool.apply_async(_detect, (str(store), start)),
+                    pool.apply_async(_flag, (str(store), (point.x, point.y), start)),
+                    *(pool.apply_async(_upload, (str(store), str(shp), start))
+                      for shp in trimmed.values())]
+            _, added, flagged, *_ = (j.get(timeout=300) for j in jobs)
+            opened = GeoPackageStore(store)
+            wards = _ward_counts(store)
+            assert wards == {w: full["uploaded"].get(w, n) for w, n in counts.items()}, round_
+            assert all(full["uploaded"][w] == counts[w] - 5 for w in trimmed)
+            cases = set(opened.read("violation_cases", columns=["case_id"])["case_id"])
+            assert added and set(added) | {flagged} <= cases, (round_, flagged, len(added))
+            created = opened.read_table("violation_history")
+            created = created[created["field"] == "created"]
+            assert sorted(created["case_id"]) == sorted(cases)
+            for table, n in full["clearance"].items():
+                assert len(opened.read_table(table)) == n, table
+            log = opened.ingest_log()
+            assert {"sheet", *(f"upload upload_{w}" for w in trimmed)} <= set(log["user"]), \
+                list(log["user"])
+            assert _sql(store, "PRAGMA integrity_check") == [("ok",)]
+            assert _leftovers(store) == []
