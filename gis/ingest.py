@@ -40,7 +40,7 @@ from gis.fields import FieldMapping, LayerKind, map_fields
 from gis.io.engines import Engine
 from gis.io.read import SourceInfo, read_layer
 from gis.landuse import DEFAULT_PUBLIC_RULES
-from gis.store.base import IngestLogEntry, Store
+from gis.store.base import IngestLogEntry, LayerReplacement, Store
 
 __all__ = ["LayerReport", "prepare_layer", "ingest_layer", "source_checksum", "KEYS"]
 
@@ -469,40 +469,48 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
             f"none of the {result.rows_total} rows is valid "
             f"({', '.join(sorted(errors['rule'].unique()))}); nothing was written, the stored "
             f"{kind.value} are unchanged", report=report, path=str(path), layer=report.source.layer)
-    t = time.perf_counter()
     key = KEYS[kind]
-    new = result.valid
-    kept = None
-    if store.has(kind.value):
-        old = store.read(kind.value)
-        if kind is LayerKind.PARCELS and not replace_all:
-            wards = set(new["ward_code"].dropna()) | set(result.quarantine["ward_code"].dropna())
-            in_scope = old["ward_code"].isin(wards)
-            kept = old.loc[~in_scope]
-            old = old.loc[in_scope]
-            report.scope = sorted(wards)
-        report.diff = diff_layers(old, new, key)
-    else:
-        report.diff = LayerDiff(tuple(new[key].astype(str)), (), (), 0)
-    report.timings["diff"] = time.perf_counter() - t
-    if kept is not None and len(kept):
-        new = gpd.GeoDataFrame(pd.concat([kept, new], ignore_index=True), geometry="geometry",
-                               crs=new.crs)
-        report.kept_other_wards = len(kept)
+    checksum = source_checksum(path)
     t = time.perf_counter()
-    entry = IngestLogEntry(
-        kind=kind.value, source_path=str(Path(path).resolve()), source_layer=report.source.layer,
-        source_sha256=source_checksum(path), user=user or _user(), started_at=started,
-        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        rows_total=result.rows_total, rows_loaded=len(result.valid),
-        rows_quarantined=len(result.quarantine), crs_source=report.crs_source,
-        crs_store=report.crs_working, engine=report.source.engine.value,
-        added=len(report.diff.added), removed=len(report.diff.removed),
-        changed=len(report.diff.changed),
-        issues_json=json.dumps(result.summary()["issues"], ensure_ascii=False))
-    store.replace_layer(kind.value, new, quarantine=result.quarantine, log=entry,
-                        quarantine_scope=report.scope)
-    report.timings["write"] = time.perf_counter() - t
+
+    def change(working: Store) -> LayerReplacement:
+        """Under the writers' lock, on the store as it is now: what is kept, the diff, the log
+        line. Reading the old layer before the lock lost a ward loaded meanwhile."""
+        t_diff = time.perf_counter()
+        new = result.valid
+        kept = None
+        report.scope, report.kept_other_wards = None, 0
+        if working.has(kind.value):
+            old = working.read(kind.value)
+            if kind is LayerKind.PARCELS and not replace_all:
+                wards = set(new["ward_code"].dropna()) | set(result.quarantine["ward_code"].dropna())
+                in_scope = old["ward_code"].isin(wards)
+                kept = old.loc[~in_scope]
+                old = old.loc[in_scope]
+                report.scope = sorted(wards)
+            report.diff = diff_layers(old, new, key)
+        else:
+            report.diff = LayerDiff(tuple(new[key].astype(str)), (), (), 0)
+        report.timings["diff"] = time.perf_counter() - t_diff
+        if kept is not None and len(kept):
+            new = gpd.GeoDataFrame(pd.concat([kept, new], ignore_index=True), geometry="geometry",
+                                   crs=new.crs)
+            report.kept_other_wards = len(kept)
+        entry = IngestLogEntry(
+            kind=kind.value, source_path=str(Path(path).resolve()),
+            source_layer=report.source.layer, source_sha256=checksum, user=user or _user(),
+            started_at=started, finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            rows_total=result.rows_total, rows_loaded=len(result.valid),
+            rows_quarantined=len(result.quarantine), crs_source=report.crs_source,
+            crs_store=report.crs_working, engine=report.source.engine.value,
+            added=len(report.diff.added), removed=len(report.diff.removed),
+            changed=len(report.diff.changed),
+            issues_json=json.dumps(result.summary()["issues"], ensure_ascii=False))
+        return LayerReplacement(new, entry, quarantine=result.quarantine,
+                                quarantine_scope=report.scope)
+
+    store.replace_layer_with(kind.value, change)
+    report.timings["write"] = time.perf_counter() - t - report.timings.get("diff", 0.0)
     report.stored = True
     report.store_path = str(getattr(store, "path", ""))
     return report

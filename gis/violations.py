@@ -95,11 +95,15 @@ def detect(store: GeoPackageStore, *, rules: RuleSet | str | os.PathLike[str],
         if not store.has(layer):
             raise StoreError(f"the store has no {layer} layer yet; run `gis ingest {layer} PATH`",
                              layer=layer)
-    candidates = detect_candidates(store.read("buildings"), store.read("parcels"), ruleset)
-    report = DetectReport(len(candidates),
-                          by_kind=candidates["kind"].value_counts().to_dict() if len(candidates) else {})
+    report = DetectReport(0)
 
     def change(working: GeoPackageStore) -> dict[str, pd.DataFrame]:
+        # buildings, parcels and cases as they are under the writers' lock: a parcels load or
+        # a flag that lands meanwhile is seen, not overwritten
+        candidates = detect_candidates(working.read("buildings"), working.read("parcels"),
+                                       ruleset)
+        report.candidates = len(candidates)
+        report.by_kind = candidates["kind"].value_counts().to_dict() if len(candidates) else {}
         cases = _cases(working)
         known = set(cases["fingerprint"].dropna())
         new = candidates[~candidates["fingerprint"].isin(known)]

@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
 
-__all__ = ["Store", "IngestLogEntry", "open_store"]
+__all__ = ["Store", "IngestLogEntry", "LayerReplacement", "open_store"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,18 @@ class IngestLogEntry:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class LayerReplacement:
+    """What a read-modify-write of a spatial layer decides (:meth:`Store.replace_layer_with`):
+    the layer's new content, its quarantine rows (replacing those of the kind, or only those of
+    the wards in ``quarantine_scope``) and the ingest-log line to append."""
+
+    frame: gpd.GeoDataFrame
+    log: IngestLogEntry
+    quarantine: gpd.GeoDataFrame | None = None
+    quarantine_scope: list[str] | None = None
+
+
 @runtime_checkable
 class Store(Protocol):
     """Persistent layers of one land office. All writes are atomic per call."""
@@ -65,6 +77,13 @@ class Store(Protocol):
         """Replace a layer, its quarantine rows (of the wards in ``quarantine_scope``, or all of
         the kind) and append the log line, all or nothing."""
 
+    def replace_layer_with(self, kind: str,
+                           change: Callable[[Any], LayerReplacement]) -> LayerReplacement:
+        """Read-modify-write of a spatial layer in one writer transaction: ``change`` reads the
+        store as it is under the writers' lock (the working copy, or the open transaction of a
+        database) and returns the layer, its quarantine and the log line, which are written
+        all or nothing (as :meth:`replace_layer`). Nothing is written if ``change`` raises."""
+
     def quarantine(self, kind: str | None = None) -> gpd.GeoDataFrame:
         """Quarantined rows, with the reason each was kept out."""
 
@@ -77,7 +96,6 @@ class Store(Protocol):
     def write_tables(self, tables: dict[str, pd.DataFrame], *,
                      log: IngestLogEntry | None = None) -> None:
         """Replace several tables (and append ``log``), all or nothing."""
-
 
     def modify(self, change: Callable[[Any], Mapping[str, pd.DataFrame]], *,
                log: IngestLogEntry | None = None) -> None:

@@ -38,7 +38,7 @@ import pyogrio
 from pyproj import CRS
 
 from gis.errors import GisError, StoreError
-from gis.store.base import IngestLogEntry
+from gis.store.base import IngestLogEntry, LayerReplacement
 from gis.store.gpkg_sql import (
     _journal,
     _process_lock,
@@ -74,7 +74,7 @@ class GeoPackageStore:
         in-place writers of the same process wait for it (see the module notes). A journal left
         by a writer that was killed is rolled back first, so read-only openers can read."""
         lock = _process_lock(self.path)
-        if not lock.held():
+        if not lock.held() and _journal(self.path).exists():
             self.recover()
         with lock.shared():
             yield
@@ -173,11 +173,30 @@ class GeoPackageStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
+    def _leftovers(self) -> list[Path]:
+        """Working copies (and their journals) of copy-on-write writers that died: they are
+        created under the writers' lock, so whoever holds the lock owns none of them."""
+        prefix, parent = f".{self.path.name}.", self.path.parent
+        try:
+            with os.scandir(parent) as entries:
+                return [parent / e.name for e in entries if e.name.startswith(prefix)
+                        and ".tmp.gpkg" in e.name[len(prefix):]]
+        except FileNotFoundError:
+            return []
+
+    def _remove_leftovers(self) -> None:
+        """Under the writers' lock: remove what killed copy-on-write writers left."""
+        for path in self._leftovers():
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+
     def recover(self) -> None:
         """Roll back the journal of an in-place writer that died (SIGKILL, power cut), if one
         is there and no writer is at work: GDAL and ``mode=ro`` readers open the store read-only
-        and cannot. Opening the store (and every :meth:`reading`) does it."""
-        if not _journal(self.path).exists() or _process_lock(self.path).held():
+        and cannot. Remove the working copies of copy-on-write writers that died (83 MB after
+        eight killed ingests). Opening the store does both; every :meth:`reading` the first."""
+        journal = _journal(self.path).exists()
+        if (not journal and not self._leftovers()) or _process_lock(self.path).held():
             return
         lock_path = self.path.with_name(self.path.name + ".lock")
         with open(lock_path, "a+") as fh:
@@ -187,6 +206,7 @@ class GeoPackageStore:
                 return  # a writer is at work: its journal is live, or it recovers it first
             try:
                 self._rollback_hot_journal()
+                self._remove_leftovers()
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
@@ -206,6 +226,7 @@ class GeoPackageStore:
         """Copy-on-write: yield a working copy, publish it atomically if the block succeeds."""
         with self._lock():
             self._rollback_hot_journal()  # never copy a half-committed file without its journal
+            self._remove_leftovers()  # working copies of killed writers: ours are made below
             # the working copy keeps the .gpkg extension so that GDAL opens it without warnings
             tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.tmp.gpkg")
             try:
@@ -241,11 +262,24 @@ class GeoPackageStore:
         """Replace ``kind``, its quarantine rows and append ``log``, all or nothing.
 
         Everything that is merged (quarantine, log) is read from the working copy inside the
-        lock, so concurrent writers never lose each other's lines.
+        lock, so concurrent writers never lose each other's lines. A layer that keeps part of
+        what is stored (the other wards) must be decided inside the lock as well:
+        :meth:`replace_layer_with`.
         """
+        self.replace_layer_with(kind, lambda working: LayerReplacement(
+            frame, log, quarantine=quarantine, quarantine_scope=quarantine_scope))
+
+    def replace_layer_with(self, kind: str,
+                           change: Callable[[Any], LayerReplacement]) -> LayerReplacement:
+        """Read-modify-write of a spatial layer under the writers' lock: ``change`` reads the
+        working copy (a :class:`GeoPackageStore`) and returns the new layer, its quarantine
+        rows and the log line; they are written to the working copy, which is published only
+        if everything succeeded. Returns what ``change`` returned."""
         try:
             with self.transaction() as tmp:
                 working = GeoPackageStore(tmp)
+                decided = change(working)
+                frame = decided.frame
                 store_crs = working.crs()
                 if store_crs is not None and frame.crs is not None and \
                         CRS.from_user_input(frame.crs) != store_crs:
@@ -254,16 +288,19 @@ class GeoPackageStore:
                     raise CRSMismatchError(f"layer CRS {frame.crs.name} differs from the store "
                                            f"CRS {store_crs.name}", path=self.path, layer=kind)
                 old_quarantine = working.quarantine() if working.has(QUARANTINE) else None
+                old_log = working.ingest_log()
                 self._write(tmp, frame, kind)
-                q = _merge_quarantine(old_quarantine, quarantine, kind, frame.crs, quarantine_scope)
+                q = _merge_quarantine(old_quarantine, decided.quarantine, kind, frame.crs,
+                                      decided.quarantine_scope)
                 if q is not None:
                     self._write(tmp, q, QUARANTINE)
-                self._append_log(tmp, working.ingest_log(), log)
+                self._append_log(tmp, old_log, decided.log)
                 if store_crs is None and frame.crs is not None:
                     epsg = CRS.from_user_input(frame.crs).to_epsg()
                     meta = pd.DataFrame({"key": ["crs", "schema_version"],
                                          "value": [f"EPSG:{epsg}" if epsg else frame.crs.to_wkt(), "1"]})
                     self._write(tmp, meta, META_TABLE)
+            return decided
         except GisError:
             raise
         except Exception as exc:
