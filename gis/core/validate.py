@@ -130,7 +130,7 @@ def _repair_geometries(frame: gpd.GeoDataFrame, key: str, found: list[pd.DataFra
         reasons = pd.Series([None] * len(frame), dtype="string")
         reasons[invalid] = shapely.is_valid_reason(geoms[invalid])
         original_wkt[invalid] = shapely.to_wkt(geoms[invalid], rounding_precision=3)
-        repaired = np.asarray([_polygonal(_make_valid(g)) for g in geoms[invalid]], dtype=object)
+        repaired = np.asarray([_repair(g) for g in geoms[invalid]], dtype=object)
         geoms[invalid] = repaired
         lost = np.zeros(len(frame), dtype=bool)
         lost[invalid] = shapely.is_empty(repaired)
@@ -159,6 +159,24 @@ def _make_valid(geom: shapely.Geometry) -> shapely.Geometry:
             return shapely.make_valid(geom)
         except GEOSException:
             return shapely.from_wkt("POLYGON EMPTY")
+
+
+def _repair(geom: shapely.Geometry) -> shapely.Geometry:
+    """A valid (multi)polygon from an invalid one, or empty. GEOS's "structure" repair can give
+    parts that share an edge (an invalid multipolygon): they are dissolved, and the "linework"
+    repair is the last resort."""
+    out = _polygonal(_make_valid(geom))
+    if not shapely.is_valid(out):
+        try:
+            out = _polygonal(shapely.union_all(shapely.get_parts(out)))
+        except GEOSException:
+            out = shapely.from_wkt("POLYGON EMPTY")
+    if not shapely.is_valid(out):
+        try:
+            out = _polygonal(shapely.make_valid(geom))
+        except GEOSException:
+            out = shapely.from_wkt("POLYGON EMPTY")
+    return out if shapely.is_valid(out) else shapely.from_wkt("POLYGON EMPTY")
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import shapely
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from gis.cli import cli
@@ -136,6 +136,8 @@ def test_unclosed_ring_is_that_rows_issue_and_the_others_load(tmp_path):
 @given(st.lists(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), min_size=3,
                          max_size=7), min_size=1, max_size=6),
        st.sampled_from(["buildings", "projects", "wards", "parcels"]))
+# GEOS's "structure" repair of this ring gives two parts sharing an edge (still invalid)
+@example([[(0, 2), (0, 1), (1, 0), (0, 0), (0, 1), (1, 0)]], "buildings")
 def test_any_ring_shape_is_accounted_for_never_raises(rings, kind):
     geoms = []
     for pts in rings:
