@@ -76,3 +76,24 @@ def make_map_store(tmp_path: Path, small_parcels: gpd.GeoDataFrame, note: str,
     monkeypatch.setenv("GIS_STORE", str(store.path))
     monkeypatch.setenv("GIS_CATALOG", str(ROOT / "layers"))
     return store
+
+
+#: tests that start real servers, a browser, QGIS, or run many generated cases: marked ``slow``
+#: here in one place (``scripts/test -m "not slow"`` is the inner loop; CI runs everything)
+SLOW = (
+    "tests/api/test_faults.py::", "tests/clients/", "tests/corpus/", "tests/api/test_map_page.py::",
+    "tests/render/test_map_browser.py::", "tests/render/test_map_tools_browser.py::",
+    "tests/render/test_base_maps.py::", "chromium", "_in_a_browser", "on_a_phone",
+    "test_eight_reports_at_once", "test_random_sheets_parse_and_add_up",
+    "test_the_per_address_ceiling_holds", "test_any_ring_shape_is_accounted_for",
+    "test_concurrent_writers_lose_nothing", "test_concurrent_flagging_and_updating_loses_nothing",
+    "test_drawing_every_report_never_loads_pyplot", "test_random_sheets_through_files",
+    "test_real_clearance.py::",
+)
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    slow = pytest.mark.slow
+    for item in items:
+        if any(part in item.nodeid for part in SLOW):
+            item.add_marker(slow)
