@@ -287,7 +287,26 @@ class ClearanceRun:
 def run_clearance(store: Store, *, as_of: dt.date | None = None,
                   config: OverlayConfig = OverlayConfig(), write_back: bool = True) -> ClearanceRun:
     """Join parcels × projects × statuses and roll up progress. The current figures (no
-    ``as_of``) are stored for maps and the service; a past day's are not."""
+    ``as_of``) are stored for maps and the service; a past day's are not.
+
+    Storing them is a read-modify-write: the figures are computed from the store as it is under
+    the writers' lock (a parcels load meanwhile cannot leave them stale)."""
+    if not (write_back and as_of is None):
+        return _compute(store, as_of=as_of, config=config)[0]
+    runs: list[ClearanceRun] = []
+
+    def change(working: Store) -> dict[str, pd.DataFrame]:
+        run, tables = _compute(working, as_of=None, config=config)
+        runs.append(run)
+        return tables
+
+    store.modify(change)
+    return runs[0]
+
+
+def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig
+             ) -> tuple[ClearanceRun, dict[str, pd.DataFrame]]:
+    """The run, and the tables maps and the service read (for the current figures)."""
     for layer in ("parcels", "projects"):
         if not store.has(layer):
             raise StoreError(f"the store has no {layer} layer yet; run `gis ingest {layer} PATH`",
@@ -342,7 +361,8 @@ def run_clearance(store: Store, *, as_of: dt.date | None = None,
                               "approved_vnd": pd.array(approved, dtype="Int64"),
                               "paid_vnd": pd.array(paid, dtype="Int64")})
         progress.problems = pd.concat([progress.problems, extra], ignore_index=True)
-    if write_back and as_of is None:
+    tables: dict[str, pd.DataFrame] = {}
+    if as_of is None:
         internal = ["ward_code", "overlap_m2", "owner_sheet", "row_problem", "sheet_area_m2",
                     "sheet_compensation_approved_vnd", "sheet_compensation_paid_vnd", "plan_id",
                     "plan_done"]
@@ -355,9 +375,9 @@ def run_clearance(store: Store, *, as_of: dt.date | None = None,
         by_project = gpd.GeoDataFrame(by_project, geometry="geometry", crs=projects.crs)
         by_project["as_of"] = progress.as_of.isoformat()
         wards = progress.wards.assign(as_of=progress.as_of.isoformat())
-        store.write_tables({"project_parcels": gpd.GeoDataFrame(pairs, geometry="geometry",
-                                                                crs=parcels.crs),
-                            "clearance_projects": by_project, "clearance_wards": wards,
-                            "clearance_problems": progress.problems.assign(
-                                as_of=progress.as_of.isoformat())})
-    return run
+        tables = {"project_parcels": gpd.GeoDataFrame(pairs, geometry="geometry",
+                                                      crs=parcels.crs),
+                  "clearance_projects": by_project, "clearance_wards": wards,
+                  "clearance_problems": progress.problems.assign(
+                      as_of=progress.as_of.isoformat())}
+    return run, tables
