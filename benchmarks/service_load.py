@@ -151,7 +151,7 @@ def main() -> None:
         print(f"building a {args.parcels:,}-parcel sample store in {work} …", flush=True)
         build_store(work, args.parcels, env)
     sys.path.insert(0, str(ROOT))
-    from gis.api.security import UserDB
+    from gis.api.auth.security import UserDB
 
     users = UserDB(work / "service.db")
     tokens = {}

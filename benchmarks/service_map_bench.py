@@ -76,7 +76,7 @@ def build_store(work: Path, parcels: int) -> Path:
 
 
 def add_viewer(store: Path) -> None:
-    from gis.api.security import AuthError, UserDB
+    from gis.api.auth.security import AuthError, UserDB
 
     users = UserDB(store.parent / "service.db")
     try:
@@ -253,7 +253,7 @@ def tile_addresses(store: Path, points: int) -> list[tuple[int, int, int]]:
 def measure_tiles(url: str, store: Path, points: int) -> dict[str, object]:
     import httpx
 
-    from gis.api.security import UserDB
+    from gis.api.auth.security import UserDB
 
     token = UserDB(store.parent / "service.db").new_token("bench")
     headers = {"Authorization": f"Bearer {token}"}
@@ -283,8 +283,8 @@ def compare_encoders(store: Path, z: int = 16) -> dict[str, float]:
     import numpy as np
     import shapely
 
-    from gis.api import mvt
-    from gis.api.tilecache import MapRegistry, TileCache, render_tile
+    from gis.api.tiles import mvt
+    from gis.api.tiles.cache import MapRegistry, TileCache, render_tile
     from gis.store import open_store
 
     served = MapRegistry(ROOT / "maps", ROOT / "layers").layer("parcels")

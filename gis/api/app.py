@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gis.api import errors
+from gis.api.auth.security import UserDB, load_secret_key
 from gis.api.deps import Context
-from gis.api.security import UserDB, load_secret_key
 from gis.render.assets import leaflet_dir
 from gis.settings import IngestSettings, ServiceSettings, StorageSettings
 
@@ -26,8 +26,8 @@ STATIC = Path(__file__).parent / "static"
 VENDOR = STATIC / "vendor"
 
 #: Modules under gis.api with a ``router``; order matters only for overlapping paths.
-ROUTERS = ("pages", "maps", "tiles", "ogc", "export", "cases", "dashboard", "admin", "public",
-           "extract")
+ROUTERS = ("pages", "maps.routes", "tiles.routes", "ogc.routes", "exports.routes", "cases.routes",
+           "dashboard.routes", "admin.routes", "public.routes", "extract.routes")
 
 
 def create_app(storage: StorageSettings | None = None, service: ServiceSettings | None = None,

@@ -22,7 +22,7 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request
 from starlette.status import HTTP_303_SEE_OTHER
 
-from gis.api.security import Permission, Role, User, UserDB, csrf_token
+from gis.api.auth.security import Permission, Role, User, UserDB, csrf_token
 from gis.settings import IngestSettings, ServiceSettings, StorageSettings
 
 __all__ = ["Context", "context", "current_user", "require", "require_page", "store_of",

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from gis.api.auth.security import Permission, User
 from gis.api.deps import SESSION_COOKIE, context, current_user, require_page, see_other
 from gis.api.i18n import lang_of, texts
-from gis.api.security import Permission, User
 
 __all__ = ["router", "render", "TEMPLATES"]
 

@@ -369,7 +369,7 @@ def export(kind: str, fmt: str, crs: str | None, where: str | None, ward: str | 
     formats are those of the web export (/exports) and go through the same functions; CSV and
     XLSX have Vietnamese headers (--lang en for English) and ward names beside ward codes.
     """
-    from gis.api.export_formats import Format
+    from gis.api.exports.formats import Format
     from gis.io.write import reproject, write_layer
     from gis.store import open_store
 
@@ -397,11 +397,11 @@ def export(kind: str, fmt: str, crs: str | None, where: str | None, ward: str | 
 
 
 def _export_frame(store, kind: str, *, where, ward, project, status, bbox, bbox_crs):  # type: ignore[no-untyped-def]
-    """The features to export: the web export's selection (:mod:`gis.api.export_layers`), or a
+    """The features to export: the web export's selection (:mod:`gis.api.exports.layers`), or a
     stored layer read with an SQL ``--where``."""
     from types import SimpleNamespace
 
-    from gis.api.export_layers import layer_def, parse_selection, select
+    from gis.api.exports.layers import layer_def, parse_selection, select
 
     filters = {"--ward": ward, "--project": project, "--status": status, "--bbox": bbox}
     if kind == "quarantine" or where:
@@ -426,7 +426,7 @@ def _export_frame(store, kind: str, *, where, ward, project, status, bbox, bbox_
     state = SimpleNamespace()  # the clearance run is computed once for this command
 
     def pairs():  # type: ignore[no-untyped-def]
-        from gis.api.export_clearance import clearance_pairs
+        from gis.api.exports.clearance import clearance_pairs
 
         for needed in ("parcels", "projects"):
             if not store.has(needed):
@@ -455,8 +455,8 @@ def _export_table(store, frame, fmt, out: Path, *, kind: str, lang: str) -> list
     import shutil
     import tempfile
 
-    from gis.api.export_formats import write_export
-    from gis.api.export_layers import LAYERS, ward_names
+    from gis.api.exports.formats import write_export
+    from gis.api.exports.layers import LAYERS, ward_names
 
     out.parent.mkdir(parents=True, exist_ok=True)
     key = LAYERS[kind].key if kind in LAYERS else "parcel_key"

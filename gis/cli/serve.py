@@ -8,7 +8,7 @@ from gis.cli.main import _handle_errors, cli, console
 
 
 def _userdb():  # type: ignore[no-untyped-def]
-    from gis.api.security import UserDB
+    from gis.api.auth.security import UserDB
     from gis.settings import StorageSettings
 
     return UserDB(StorageSettings().data_dir / "service.db")  # the service's own folder

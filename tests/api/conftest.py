@@ -67,7 +67,7 @@ def make_service(tmp_path: Path, sample_store: Path, monkeypatch: pytest.MonkeyP
     from fastapi.testclient import TestClient
 
     from gis.api import create_app
-    from gis.api.security import UserDB
+    from gis.api.auth.security import UserDB
     from gis.settings import ServiceSettings, StorageSettings
 
     data = tmp_path / "data"

@@ -37,8 +37,7 @@ def _flag_with_script(service) -> str:
 
 
 def test_list_page_filters_labels_and_paging(service, monkeypatch):
-    from gis.api import cases_pages
-
+    from gis.api.cases import pages as cases_pages
     c, h = service.client, service.auth("viewer")
     assert c.get("/cases", follow_redirects=False).status_code == 303  # sign in first
     page = c.get("/cases", headers=h).text

@@ -351,7 +351,7 @@ def test_transition_form_fields_agree_with_the_lifecycle():
     """The fields each transition's form marks required are exactly what the library asks."""
     import datetime as dt
 
-    from gis.api.cases_data import TRANSITION_FIELDS
+    from gis.api.cases.service import TRANSITION_FIELDS
     from gis.core.violations.cases import TRANSITIONS, CaseStatus, apply_changes
     from gis.errors import CaseError
 

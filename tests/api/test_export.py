@@ -16,7 +16,7 @@ import pyogrio
 import pytest
 import shapely
 
-from gis.api.export_formats import SHP_EXTRA_NAMES
+from gis.api.exports.formats import SHP_EXTRA_NAMES
 from gis.io.write import SHP_FIELD_NAMES
 from tests.api.conftest import make_service, start_server
 from tests.browser import guard, launch

@@ -10,7 +10,7 @@ import re
 import pytest
 from fastapi.routing import APIRoute
 
-from gis.api.security import GRANTS, Role
+from gis.api.auth.security import GRANTS, Role
 
 #: Routes anyone may call: signing in and out, the API description, the residents' page
 #: (which answers 404 unless an administrator enables it).

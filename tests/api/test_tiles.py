@@ -152,7 +152,7 @@ def test_bad_tile_addresses(service):
 def test_a_new_case_is_on_the_next_tile(service, monkeypatch):
     """Tiles follow the store: flagging a case (as the API does, through gis.violations) changes
     the case tile at once; a large table (parcels) is not reloaded for it."""
-    from gis.api import tilecache
+    from gis.api.tiles import cache as tilecache
     from gis.store import open_store
     from gis.violations import flag
 
@@ -231,8 +231,7 @@ def test_what_lies_at_a_point_and_find(service, parcels_wgs):
 def test_the_encoder_keeps_outlines_and_holes(service):
     """Our numpy encoder against the geometries themselves, decoded by mapbox_vector_tile:
     holes stay holes (ring orientation), multi-parts stay, points are points."""
-    from gis.api import mvt
-
+    from gis.api.tiles import mvt
     z, x, y = 15, 26100, 14360
     minx, miny, maxx, maxy = mvt.tile_bounds(z, x, y)
     size = maxx - minx

@@ -265,7 +265,7 @@ def test_oversized_upload_is_refused_with_413(tmp_path, sample_store, monkeypatc
     assert res.status_code == 413 and "1 MB" in res.json()["message"]
     assert _leftovers(svc) == []
     # without a declared length the copy stops at the limit too
-    from gis.api.admin_uploads import UploadOptions, UploadRefused, Uploads
+    from gis.api.admin.uploads import UploadOptions, UploadRefused, Uploads
 
     with pytest.raises(UploadRefused) as err:
         Uploads(svc.data_dir / "uploads").receive(io.BytesIO(big), "lớn.zip", "parcels",

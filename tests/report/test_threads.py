@@ -72,9 +72,9 @@ _PROBE = """
 import sys
 from pathlib import Path
 from gis.store import open_store
-from gis.api.cases_data import dossier_pdf
-from gis.api.export_dashboard import chart_png
-from gis.api.extract import parcel_extract
+from gis.api.cases.service import dossier_pdf
+from gis.api.exports.dashboard import chart_png
+from gis.api.extract.routes import parcel_extract
 from gis.clearance import run_clearance
 from gis.report.extract import extract_pdf
 from gis.violations import list_cases
@@ -106,8 +106,8 @@ def jobs(sample_store):  # type: ignore[no-untyped-def]  # noqa: F811
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from gis.api.cases_data import nearby_parcels
-    from gis.api.extract import _find, parcel_extract
+    from gis.api.cases.service import nearby_parcels
+    from gis.api.extract.routes import _find, parcel_extract
     from gis.clearance import run_clearance
     from gis.report.charts import clearance_charts
     from gis.report.dossier import dossier_pdf

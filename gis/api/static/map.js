@@ -1,4 +1,4 @@
-/* The service's web map (templates/map.html, gis/api/maps.py).
+/* The service's web map (templates/map.html, gis/api/maps/routes.py).
  *
  * The static map's frame and tools come from /maps/{id}/frame.js (window.gisSetupFrame,
  * window.gisSetupTools: the folium elements of gis/render rendered for this map); this file

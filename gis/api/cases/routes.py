@@ -1,5 +1,5 @@
 """Violation cases over HTTP: ``/api/violations`` (JSON and GeoJSON for scripts and the map)
-and, through :mod:`gis.api.cases_pages`, the inspectors' pages under ``/cases``.
+and, through :mod:`gis.api.cases.pages`, the inspectors' pages under ``/cases``.
 
 Reads need the viewer role, writes the inspector role; the user recorded in a case's history is
 always the authenticated one. Every change goes through :mod:`gis.violations`, which enforces the
@@ -18,9 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from gis import crs as crsmod
-from gis.api import cases_data as data
-from gis.api.cases_pages import router as pages_router
-from gis.api.cases_upload import (
+from gis.api.auth.security import Permission, User
+from gis.api.cases import service as data
+from gis.api.cases.pages import router as pages_router
+from gis.api.cases.upload import (
     UPLOAD_OPENAPI,
     body_limit,
     read_upload,
@@ -30,7 +31,6 @@ from gis.api.cases_upload import (
 )
 from gis.api.deps import context, require, store_of
 from gis.api.i18n import lang_of
-from gis.api.security import Permission, User
 from gis.core.bbox import parse_bbox
 from gis.core.violations.cases import EDITABLE
 from gis.errors import GisError

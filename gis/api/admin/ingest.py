@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from gis.api.admin_uploads import LAYER_KINDS, Upload, Uploads
+from gis.api.admin.uploads import LAYER_KINDS, Upload, Uploads
 from gis.api.deps import Context
 
 __all__ = ["HOW", "RULES", "SEVERITIES", "commit", "log_rows", "prepare"]

@@ -22,8 +22,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from pyproj import CRS
 
+from gis.api.auth.security import Permission, User
 from gis.api.deps import PUBLIC, context, current_user, require, require_page
-from gis.api.ogc_collections import (
+from gis.api.ogc.collections import (
     COLLECTIONS,
     CRS84,
     Collection,
@@ -35,8 +36,8 @@ from gis.api.ogc_collections import (
     to_lonlat_bounds,
     to_output,
 )
-from gis.api.ogc_format import dumps, feature_json, features_json, json_schema
-from gis.api.ogc_pages import (
+from gis.api.ogc.format import dumps, feature_json, features_json, json_schema
+from gis.api.ogc.pages import (
     PAGE_TEXTS,
     html_collection,
     html_collections,
@@ -45,8 +46,7 @@ from gis.api.ogc_pages import (
     html_items,
     html_landing,
 )
-from gis.api.ogc_query import Column, GeoPackageReader, Layer, Page, Query, reading
-from gis.api.security import Permission, User
+from gis.api.ogc.query import Column, GeoPackageReader, Layer, Page, Query, reading
 from gis.errors import GisError, NotFoundError
 
 __all__ = ["router", "reader", "Published", "ItemsRequest", "MAX_LIMIT", "DEFAULT_LIMIT",

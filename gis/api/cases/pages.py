@@ -17,12 +17,12 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from gis.api import cases_data as data
-from gis.api.cases_upload import body_limit, read_upload, store_upload, upload_limit
+from gis.api.auth.security import Permission, User
+from gis.api.cases import service as data
+from gis.api.cases.upload import body_limit, read_upload, store_upload, upload_limit
 from gis.api.deps import context, require_page, see_other, store_of
 from gis.api.i18n import lang_of
 from gis.api.pages import render
-from gis.api.security import Permission, User
 from gis.core.clearance.values import format_number_vi
 from gis.core.violations.rules import KINDS
 from gis.errors import GisError

@@ -22,9 +22,9 @@ import shapely
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
+from gis.api.auth.security import Permission, User
 from gis.api.deps import PUBLIC, context, require, store_of
-from gis.api.export_layers import reading
-from gis.api.security import Permission, User
+from gis.api.exports.layers import reading
 from gis.errors import NotFoundError
 from gis.report.extract import ParcelExtract, extent_for, extract_pdf
 

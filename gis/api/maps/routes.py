@@ -31,11 +31,11 @@ import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gis.api.auth.security import Permission, User
 from gis.api.deps import context, require_page, store_of, visible_fields
 from gis.api.i18n import lang_of
-from gis.api.security import Permission, User
-from gis.api.tilecache import LayerData, ServedLayer, at, find, to_wgs84
-from gis.api.tiles import Reader, services
+from gis.api.tiles.cache import LayerData, ServedLayer, at, find, to_wgs84
+from gis.api.tiles.routes import Reader, services
 from gis.catalog import MapSpec
 from gis.render.build import _layer_config, _legend
 from gis.render.elements import Frame, FrameEnd
@@ -218,8 +218,8 @@ def features_at(request: Request, user: Reader, map_id: str,
                 layers: Annotated[str | None, Query(description="comma-separated layer keys "
                                                     "(default all)")] = None,
                 ) -> dict[str, object]:
-    from gis.api import mvt
-    from gis.api.tilecache import from_wgs84
+    from gis.api.tiles import mvt
+    from gis.api.tiles.cache import from_wgs84
 
     wanted = {k.strip() for k in layers.split(",")} if layers else None
     _, items = _served(request, map_id)

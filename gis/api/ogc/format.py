@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from gis.api.ogc_query import Column
+from gis.api.ogc.query import Column
 
 __all__ = ["dumps", "features_json", "feature_json", "properties", "json_schema", "display"]
 

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from gis.api.ogc_format import display
-from gis.api.ogc_query import Column, GeoPackageReader, Page
+from gis.api.auth.security import User
+from gis.api.ogc.format import display
+from gis.api.ogc.query import Column, GeoPackageReader, Page
 from gis.api.pages import render
-from gis.api.security import User
 
 if TYPE_CHECKING:
-    from gis.api.ogc import ItemsRequest, Published
+    from gis.api.ogc.routes import ItemsRequest, Published
 
 __all__ = ["PAGE_TEXTS", "html_landing", "html_conformance", "html_collections",
            "html_collection", "html_items", "html_item", "labels"]

@@ -3,8 +3,8 @@ report, then commit it to the store or discard it; the ingest log says who loade
 
 Pages under ``/admin/uploads``, the same for scripts under ``/api/uploads`` (multipart field
 ``file`` with ``kind`` and the ``gis ingest`` options). Everything needs the admin role. The
-upload's own files are handled by :mod:`gis.api.admin_uploads`, validation and commit by
-:mod:`gis.api.admin_ingest` (the library's ``prepare_*``/``ingest_*``).
+upload's own files are handled by :mod:`gis.api.admin.uploads`, validation and commit by
+:mod:`gis.api.admin.ingest` (the library's ``prepare_*``/``ingest_*``).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from gis.api import admin_ingest
-from gis.api.admin_uploads import KINDS, Upload, UploadOptions, UploadRefused, Uploads
+from gis.api.admin import ingest as admin_ingest
+from gis.api.admin.uploads import KINDS, Upload, UploadOptions, UploadRefused, Uploads
+from gis.api.auth.security import Permission, User
 from gis.api.deps import context, require, require_page, see_other, store_of
 from gis.api.i18n import lang_of
-from gis.api.security import Permission, User
 from gis.errors import GisError
 
 __all__ = ["router"]

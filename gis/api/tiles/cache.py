@@ -43,7 +43,7 @@ import shapely
 from cachetools import LRUCache
 
 from gis import crs as crsmod
-from gis.api import mvt
+from gis.api.tiles import mvt
 from gis.catalog import MapSpec
 from gis.errors import NotFoundError
 from gis.render.build import ResolvedLayer, _style_fields, layer_frames

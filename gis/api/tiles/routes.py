@@ -27,10 +27,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from gis.api import mvt
+from gis.api.auth.security import Permission, User
 from gis.api.deps import context, require, store_of, visible_fields
-from gis.api.security import Permission, User
-from gis.api.tilecache import MapRegistry, ServedLayer, TileCache, geojson
+from gis.api.tiles import mvt
+from gis.api.tiles.cache import MapRegistry, ServedLayer, TileCache, geojson
 from gis.core.bbox import parse_bbox
 from gis.errors import GisError
 

@@ -18,7 +18,7 @@ import shapely
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from gis.api import cases_data as data
+from gis.api.cases import service as data
 from gis.api.deps import context, store_of
 from gis.api.i18n import lang_of
 from gis.api.pages import render

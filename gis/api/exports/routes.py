@@ -22,9 +22,10 @@ from fastapi.responses import FileResponse, HTMLResponse
 from pyproj import CRS
 from starlette.background import BackgroundTask
 
+from gis.api.auth.security import Permission, User
 from gis.api.deps import Context, context, require, require_page, store_of
-from gis.api.export_clearance import clearance_pairs
-from gis.api.export_formats import (
+from gis.api.exports.clearance import clearance_pairs
+from gis.api.exports.formats import (
     SHP_EXTRA_NAMES,
     Format,
     parse_lang,
@@ -32,7 +33,7 @@ from gis.api.export_formats import (
     write_export,
     write_geojson_stream,
 )
-from gis.api.export_layers import (
+from gis.api.exports.layers import (
     LAYERS,
     LayerDef,
     Selection,
@@ -43,7 +44,6 @@ from gis.api.export_layers import (
     select,
     ward_names,
 )
-from gis.api.security import Permission, User
 from gis.errors import CRSError, NotFoundError
 from gis.io.write import SHP_DROPPED, reproject
 

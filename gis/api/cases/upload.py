@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import HTTPException, Request
 from starlette.datastructures import UploadFile
 
-from gis.api.cases_data import safe_filename
+from gis.api.cases.service import safe_filename
 from gis.api.deps import context
 from gis.core.violations.attachments import IMAGE_TYPES, MAX_BYTES, inspect_attachment
 from gis.errors import CaseError, GisError

@@ -153,7 +153,7 @@ def parse_selection(layer: LayerDef, store: Any, *, ward: str | None, project: s
             raise GisError(f"the store has no wards layer, so {layer.name} cannot be filtered "
                            "by ward", field="ward", value=ward)
     if project is not None:
-        from gis.api.export_clearance import project_ids
+        from gis.api.exports.clearance import project_ids
 
         if not _PROJECT.match(project):
             raise GisError(f"project {project!r} is not a project id", field="project",

@@ -17,9 +17,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from gis.api.auth.security import Permission, User
 from gis.api.deps import context, require, require_page, store_of
-from gis.api.export_clearance import cached, clearance_run, parse_day, store_version
-from gis.api.export_dashboard import (
+from gis.api.exports.clearance import cached, clearance_run, parse_day, store_version
+from gis.api.exports.dashboard import (
     CHARTS,
     CLEARANCE_TABLES,
     TABLES,
@@ -29,7 +30,6 @@ from gis.api.export_dashboard import (
     violation_tables,
 )
 from gis.api.i18n import lang_of
-from gis.api.security import Permission, User
 from gis.errors import NotFoundError
 
 __all__ = ["router"]
@@ -121,7 +121,7 @@ def dashboard_page(request: Request, as_of: str | None = None, project: str | No
             (n(d["compensation_paid_vnd"] / 1e9, 2), "k_paid")]
     case_kpis = [(n(count["cases"]), "k_cases"), (n(count["open"]), "k_open"),
                  (n(count["overdue"]), "k_overdue")]
-    from gis.api.export_clearance import project_ids
+    from gis.api.exports.clearance import project_ids
 
     return render(request, "dashboard.html", user=user, extra_texts=_TEXTS,
                   as_of=progress.as_of, as_of_text=progress.as_of.strftime("%d/%m/%Y"),

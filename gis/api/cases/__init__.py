@@ -1,0 +1,1 @@
+"""cases: see DESIGN.md, Service."""

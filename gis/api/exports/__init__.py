@@ -1,0 +1,1 @@
+"""exports: see DESIGN.md, Service."""

@@ -1,0 +1,1 @@
+"""extract: see DESIGN.md, Service."""

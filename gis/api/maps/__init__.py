@@ -1,0 +1,1 @@
+"""maps: see DESIGN.md, Service."""

@@ -1,0 +1,1 @@
+"""ogc: see DESIGN.md, Service."""

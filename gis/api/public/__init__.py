@@ -1,0 +1,1 @@
+"""public: see DESIGN.md, Service."""

@@ -1,0 +1,1 @@
+"""tiles: see DESIGN.md, Service."""
