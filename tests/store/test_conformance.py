@@ -15,7 +15,6 @@ import subprocess
 import sys
 import textwrap
 import time
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -25,19 +24,6 @@ import shapely
 from gis.store import open_store
 from gis.store.base import IngestLogEntry, LayerReplacement, Store
 from tests.conftest import ROOT
-
-BACKENDS = ["geopackage"]
-
-
-def _location(backend: str, folder: Path) -> str:
-    if backend == "geopackage":
-        return str(folder / "store.gpkg")
-    raise AssertionError(backend)  # pragma: no cover - a new backend says how it is opened
-
-
-@pytest.fixture(params=BACKENDS)
-def location(request, tmp_path) -> str:  # type: ignore[no-untyped-def]
-    return _location(request.param, tmp_path)
 
 
 def _parcels(n: int = 5, ward: str = "00001") -> gpd.GeoDataFrame:

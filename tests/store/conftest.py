@@ -1,0 +1,26 @@
+"""Backends of the Store conformance suite (tests/store/test_conformance*.py).
+
+A backend adds itself to ``BACKENDS`` and says how a fresh store of it is opened in
+:func:`store_location`; every ``location`` test then runs against it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+BACKENDS = ["geopackage"]
+
+
+def store_location(backend: str, folder: Path) -> str:
+    """Where a fresh, empty store of ``backend`` lives for one test."""
+    if backend == "geopackage":
+        return str(folder / "store.gpkg")
+    raise AssertionError(backend)  # pragma: no cover - a new backend says how it is opened
+
+
+@pytest.fixture(params=BACKENDS)
+def location(request, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """A fresh store location, once per backend."""
+    return store_location(request.param, tmp_path)
