@@ -107,9 +107,9 @@ def open_store(location: str | os.PathLike[str]) -> Store:
     """Open the store named by a path (``.gpkg``) or URL (``postgresql://`` later)."""
     text = str(location)
     if text.startswith(("postgresql://", "postgres://")):
-        from gis.errors import StoreError
+        from gis.store.postgis import PostGISStore
 
-        raise StoreError("the PostGIS store is not implemented yet; use a .gpkg path", path=text)
+        return PostGISStore(text)
     from gis.store.geopackage import GeoPackageStore
 
     return GeoPackageStore(Path(location))

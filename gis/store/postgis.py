@@ -1,0 +1,432 @@
+"""The province store: PostgreSQL with PostGIS, one schema per store (``GIS_STORE=postgresql://…``).
+
+The same protocol as the GeoPackage file (:class:`~gis.store.base.Store`), with the database
+doing what the file store does by hand:
+
+- **Atomicity**: every write is one PostgreSQL transaction; a process killed half-way leaves
+  nothing (the server rolls the transaction back when the connection drops).
+- **Writers in order**: writes take a transaction-scoped advisory lock of the store
+  (``pg_advisory_xact_lock``), so read-modify-writes of two processes or machines run one after
+  the other and each sees the other's result (the GeoPackage store's ``fcntl`` lock); readers
+  are never blocked (MVCC).
+- **Layers** are tables of the store's schema with a ``geom`` column in the store's VN-2000 SRID
+  and a GiST index; ``gis_layers`` records each table's pandas dtypes so that round trips keep
+  the types (nullable integers stay integers, amounts beyond 32 bits stay whole).
+
+The location is a libpq URL; ``?schema=NAME`` (default ``gis``) picks the schema, so several
+stores (tests, training copies) can share one database. Connections come from a
+``psycopg_pool`` pool, one per process and URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from gis.errors import CRSMismatchError, GisError, StoreError
+from gis.store.base import IngestLogEntry, LayerReplacement
+
+__all__ = ["PostGISStore", "split_location"]
+
+META = "gis_meta"
+REGISTRY = "gis_layers"
+LOG_TABLE = "ingest_log"
+QUARANTINE = "quarantine"
+GEOM = "geom"
+#: columns every layer table has beside the frame's own
+_FID = "fid"
+
+_POOLS: dict[tuple[int, str], Any] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def split_location(location: str) -> tuple[str, str]:
+    """(libpq URL without our own parameters, schema name) of a store location."""
+    parts = urlsplit(location)
+    query = dict(parse_qsl(parts.query))
+    schema = query.pop("schema", "gis")
+    if not schema.replace("_", "").isalnum() or not schema[0].isalpha():
+        raise StoreError(f"schema {schema!r} is not a plain name (letters, digits, _)",
+                         path=_masked(location))
+    return urlunsplit(parts._replace(query=urlencode(query))), schema.lower()
+
+
+def _masked(location: str) -> str:
+    parts = urlsplit(location)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return location
+
+
+def _pool(url: str) -> Any:
+    """This process's connection pool for ``url`` (a forked child makes its own)."""
+    from psycopg_pool import ConnectionPool
+
+    key = (os.getpid(), url)
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None:
+            pool = ConnectionPool(url, min_size=1, max_size=int(os.environ.get(
+                "GIS_DB_POOL", "8")), open=True, timeout=60,
+                kwargs={"autocommit": True, "application_name": "gis"})
+            _POOLS[key] = pool
+        return pool
+
+
+def _ident(name: str) -> str:
+    """A quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class PostGISStore:
+    """A :class:`~gis.store.base.Store` in a PostgreSQL schema."""
+
+    def __init__(self, location: str, *, _connection: Any = None) -> None:
+        self.location = location
+        self.url, self.schema = split_location(location)
+        self._con = _connection  # set on the working view inside a writer transaction
+        if _connection is None:
+            try:
+                self._ensure_schema()
+            except GisError:
+                raise
+            except Exception as exc:
+                raise StoreError(f"cannot open the database: {_first_line(exc)}",
+                                 path=self.path) from None
+
+    @property
+    def path(self) -> str:
+        """Where the store is, for messages (password masked)."""
+        return _masked(self.location)
+
+    def __repr__(self) -> str:
+        return f"PostGISStore({self.path!r})"
+
+    # -- connections ---------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[Any]:
+        if self._con is not None:
+            yield self._con
+            return
+        with _pool(self.url).connection() as con:
+            yield con
+
+    def _t(self, name: str) -> str:
+        return f"{_ident(self.schema)}.{_ident(name)}"
+
+    def _ensure_schema(self) -> None:
+        with self._connection() as con, con.transaction():
+            con.execute("SELECT pg_advisory_xact_lock(hashtext('gis-schema'))")
+            if con.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() \
+                    is None:
+                con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(self.schema)}")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {self._t(META)} "
+                        "(key text PRIMARY KEY, value text NOT NULL)")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {self._t(REGISTRY)} (name text PRIMARY KEY, "
+                        "spatial boolean NOT NULL, dtypes jsonb NOT NULL)")
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[tuple[Any, PostGISStore]]:
+        """One writer transaction: the store's advisory lock, then a working view on it."""
+        if self._con is not None:  # already inside (a working view writing through itself)
+            yield self._con, self
+            return
+        with _pool(self.url).connection() as con, con.transaction():
+            con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"gis-writers:{self.schema}",))
+            yield con, PostGISStore(self.location, _connection=con)
+
+    # -- reading -------------------------------------------------------------------------------
+    def _registry(self) -> dict[str, tuple[bool, dict[str, str]]]:
+        with self._connection() as con:
+            rows = con.execute(f"SELECT name, spatial, dtypes FROM {self._t(REGISTRY)}").fetchall()
+        return {name: (spatial, dtypes) for name, spatial, dtypes in rows}
+
+    def has(self, kind: str) -> bool:
+        """True when the layer (or table) exists."""
+        return kind in self._registry()
+
+    def layers(self) -> dict[str, int]:
+        """Layer name → feature count."""
+        out = {}
+        with self._connection() as con:
+            for name in sorted(self._registry()):
+                out[name] = int(con.execute(f"SELECT count(*) FROM {self._t(name)}").fetchone()[0])
+        return out
+
+    def meta(self) -> dict[str, str]:
+        """Key/value metadata (CRS, schema version)."""
+        with self._connection() as con:
+            return dict(con.execute(f"SELECT key, value FROM {self._t(META)}").fetchall())
+
+    def crs(self) -> CRS | None:
+        """The working CRS of the store, or None while it is empty."""
+        value = self.meta().get("crs")
+        return CRS.from_user_input(value) if value else None
+
+    def read(self, kind: str, *, bbox: tuple[float, float, float, float] | None = None,
+             where: str | None = None, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+        """Read a layer; ``bbox`` is in the store CRS (rows whose box meets it, as GDAL)."""
+        registry = self._registry()
+        if kind not in registry:
+            raise StoreError(f"the store has no layer {kind!r}; it has: "
+                             f"{', '.join(sorted(registry)) or 'nothing yet'}",
+                             path=self.path, layer=kind)
+        spatial, dtypes = registry[kind]
+        wanted = [c for c in dtypes if columns is None or c in columns]
+        select = [_ident(c) for c in wanted]
+        if spatial:
+            select.append(f"ST_AsBinary({GEOM})")
+        clauses, params = [], []
+        if bbox is not None and spatial:
+            clauses.append(f"{GEOM} && ST_MakeEnvelope(%s, %s, %s, %s, ST_SRID({GEOM}))")
+            params += [float(v) for v in bbox]
+        if where:
+            clauses.append(f"({where})")
+        sql = (f"SELECT {', '.join(select) or 'NULL'} FROM {self._t(kind)}"
+               + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + f" ORDER BY {_FID}")
+        try:
+            with self._connection() as con:
+                rows = con.execute(sql, params).fetchall()
+        except Exception as exc:
+            raise StoreError(f"cannot read: {_first_line(exc)}", path=self.path,
+                             layer=kind) from None
+        return _frame(rows, wanted, dtypes, spatial, self.crs() if spatial else None)
+
+    def quarantine(self, kind: str | None = None) -> gpd.GeoDataFrame:
+        """Quarantined rows (all kinds, or one)."""
+        if not self.has(QUARANTINE):
+            return gpd.GeoDataFrame({"kind": []}, geometry=[], crs=self.crs())
+        frame = self.read(QUARANTINE)
+        return frame[frame["kind"] == kind].reset_index(drop=True) if kind else frame
+
+    def ingest_log(self) -> pd.DataFrame:
+        """The ingest log, oldest first."""
+        if not self.has(LOG_TABLE):
+            return pd.DataFrame(columns=list(IngestLogEntry.__dataclass_fields__))
+        return pd.DataFrame(self.read(LOG_TABLE))
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        """Read a table; an empty frame when it does not exist."""
+        if not self.has(name):
+            return pd.DataFrame()
+        frame = self.read(name)
+        return frame if isinstance(frame, gpd.GeoDataFrame) else pd.DataFrame(frame)
+
+    # -- writing -------------------------------------------------------------------------------
+    def replace_layer(self, kind: str, frame: gpd.GeoDataFrame, *,
+                      quarantine: gpd.GeoDataFrame | None, log: IngestLogEntry,
+                      quarantine_scope: list[str] | None = None) -> None:
+        """Replace ``kind``, its quarantine rows and append ``log``, all or nothing."""
+        self.replace_layer_with(kind, lambda working: LayerReplacement(
+            frame, log, quarantine=quarantine, quarantine_scope=quarantine_scope))
+
+    def replace_layer_with(self, kind: str,
+                           change: Callable[[Any], LayerReplacement]) -> LayerReplacement:
+        """Read-modify-write of a layer in one transaction under the writers' lock."""
+        from gis.store.geopackage import _merge_quarantine
+
+        try:
+            with self._writing() as (con, working):
+                decided = change(working)
+                frame = decided.frame
+                store_crs = working.crs()
+                if store_crs is not None and frame.crs is not None and \
+                        CRS.from_user_input(frame.crs) != store_crs:
+                    raise CRSMismatchError(f"layer CRS {frame.crs.name} differs from the store "
+                                           f"CRS {store_crs.name}", path=self.path, layer=kind)
+                if store_crs is None and frame.crs is not None:
+                    epsg = CRS.from_user_input(frame.crs).to_epsg()
+                    working._set_meta(con, {"crs": f"EPSG:{epsg}" if epsg else
+                                            frame.crs.to_wkt(), "schema_version": "1"})
+                old_quarantine = working.quarantine() if working.has(QUARANTINE) else None
+                working._replace(con, kind, frame)
+                q = _merge_quarantine(old_quarantine, decided.quarantine, kind, frame.crs,
+                                      decided.quarantine_scope)
+                if q is not None:
+                    working._replace(con, QUARANTINE, q)
+                working._append_log(con, decided.log)
+            return decided
+        except GisError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot write layer {kind}: {_first_line(exc)}", path=self.path,
+                             layer=kind) from exc
+
+    def write_tables(self, tables: dict[str, pd.DataFrame], *,
+                     log: IngestLogEntry | None = None) -> None:
+        """Replace several tables (and append ``log``) in one transaction."""
+        self.modify(lambda working: tables, log=log)
+
+    def modify(self, change: Callable[[Any], Mapping[str, pd.DataFrame]], *,
+               log: IngestLogEntry | None = None) -> None:
+        """Read-modify-write in one transaction under the writers' lock: ``change`` reads the
+        transaction's view and returns the tables to replace; nothing is kept if it raises."""
+        try:
+            with self._writing() as (con, working):
+                for name, frame in change(working).items():
+                    working._replace(con, name, frame)
+                if log is not None:
+                    working._append_log(con, log)
+        except GisError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot write: {_first_line(exc)}", path=self.path) from exc
+
+    def _set_meta(self, con: Any, values: Mapping[str, str]) -> None:
+        for key, value in values.items():
+            con.execute(f"INSERT INTO {self._t(META)} (key, value) VALUES (%s, %s) "
+                        "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (key, value))
+
+    def _append_log(self, con: Any, log: IngestLogEntry) -> None:
+        row = pd.DataFrame([log.as_dict()])
+        if not self.has(LOG_TABLE):
+            self._replace(con, LOG_TABLE, row)
+        else:
+            self._insert(con, LOG_TABLE, row, self._registry()[LOG_TABLE][1], spatial=False)
+
+    def _replace(self, con: Any, name: str, frame: pd.DataFrame) -> None:
+        """Drop and create ``name`` with ``frame``'s columns and rows (inside the caller's
+        transaction: readers see the old table until it commits)."""
+        spatial = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
+        data = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if spatial else \
+            pd.DataFrame(frame)
+        dtypes = {str(c): _dtype_name(data[c]) for c in data.columns}
+        data.columns = list(dtypes)
+        if len({c.lower() for c in dtypes} | {_FID, GEOM}) != len(dtypes) + 2:
+            raise StoreError(f"table {name}: column names must differ (case-blind) and not be "
+                             f"{_FID!r} or {GEOM!r}: {list(dtypes)}", path=self.path, layer=name)
+        columns = [f"{_FID} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY"]
+        columns += [f"{_ident(c)} {_SQL_TYPES[t]}" for c, t in dtypes.items()]
+        if spatial:
+            srid = _srid(frame.crs)
+            columns.append(f"{GEOM} geometry(Geometry, {srid})")
+        con.execute(f"DROP TABLE IF EXISTS {self._t(name)}")
+        con.execute(f"CREATE TABLE {self._t(name)} ({', '.join(columns)})")
+        con.execute(f"INSERT INTO {self._t(REGISTRY)} (name, spatial, dtypes) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (name) DO UPDATE SET spatial = EXCLUDED.spatial, "
+                    "dtypes = EXCLUDED.dtypes", (name, spatial, json.dumps(dtypes)))
+        self._insert(con, name, frame, dtypes, spatial=spatial)
+        if spatial:
+            index = _ident(f"{name}_geom_idx")
+            con.execute(f"CREATE INDEX {index} ON {self._t(name)} USING GIST ({GEOM})")
+
+    def _insert(self, con: Any, name: str, frame: pd.DataFrame, dtypes: Mapping[str, str], *,
+                spatial: bool) -> None:
+        """COPY the rows of ``frame`` into ``name`` (columns by ``dtypes``, geometry as EWKB)."""
+        if not len(frame):
+            return
+        names = list(dtypes)
+        values = [_column_values(frame[c], dtypes[c]) if c in frame.columns else [None] * len(frame)
+                  for c in names]
+        targets = [_ident(c) for c in names]
+        if spatial:
+            srid = _srid(frame.crs)
+            geoms = shapely.set_srid(np.asarray(frame.geometry.values), srid)
+            values.append(list(shapely.to_wkb(geoms, hex=True, include_srid=True)))
+            targets.append(GEOM)
+        with con.cursor() as cur, cur.copy(
+                f"COPY {self._t(name)} ({', '.join(targets)}) FROM STDIN") as copy:
+            for row in zip(*values):
+                copy.write_row(row)
+
+
+#: pandas dtype family → PostgreSQL type
+_SQL_TYPES = {"int": "bigint", "Int": "bigint", "float": "double precision", "bool": "boolean",
+              "boolean": "boolean", "datetime": "timestamp", "datetimetz": "timestamptz",
+              "string": "text", "object": "text"}
+
+
+def _dtype_name(series: pd.Series) -> str:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "boolean" if isinstance(dtype, pd.BooleanDtype) else "bool"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "Int" if isinstance(dtype, pd.api.extensions.ExtensionDtype) else "int"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if isinstance(dtype, pd.DatetimeTZDtype):
+        return "datetimetz"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if isinstance(dtype, pd.StringDtype):
+        return "string"
+    return "object"
+
+
+def _column_values(series: pd.Series, kind: str) -> list[object]:
+    """Python values for COPY: None for missing, plain ints/floats/bools, text otherwise."""
+    out: list[object] = []
+    for value in series.tolist():
+        if value is None or (not isinstance(value, (str, bytes, list, dict)) and pd.isna(value)):
+            out.append(None)
+        elif kind in {"int", "Int"}:
+            out.append(int(value))
+        elif kind == "float":
+            out.append(float(value))
+        elif kind in {"bool", "boolean"}:
+            out.append(bool(value))
+        elif kind in {"datetime", "datetimetz"}:
+            out.append(pd.Timestamp(value).to_pydatetime())
+        elif isinstance(value, (dict, list)):
+            out.append(json.dumps(value, ensure_ascii=False))
+        elif hasattr(value, "isoformat"):
+            out.append(value.isoformat())
+        else:
+            out.append(str(value))
+    return out
+
+
+def _frame(rows: list[tuple[Any, ...]], columns: list[str], dtypes: Mapping[str, str],
+           spatial: bool, crs: CRS | None) -> gpd.GeoDataFrame:
+    """The rows read back as a frame with the dtypes they were written with."""
+    data: dict[str, Any] = {}
+    for i, column in enumerate(columns):
+        values = [r[i] for r in rows]
+        kind = dtypes[column]
+        if kind in {"int", "Int"}:
+            series = pd.Series(values, dtype="Int64")
+            data[column] = series.astype("int64") if kind == "int" and not series.isna().any() \
+                else series
+        elif kind == "float":
+            data[column] = pd.Series(values, dtype="float64")
+        elif kind in {"bool", "boolean"}:
+            series = pd.Series(values, dtype="boolean")
+            data[column] = series.astype(bool) if kind == "bool" and not series.isna().any() \
+                else series
+        elif kind == "datetime":
+            data[column] = pd.to_datetime(pd.Series(values, dtype=object))
+        elif kind == "datetimetz":
+            data[column] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+        elif kind == "string":
+            data[column] = pd.Series(values, dtype="string")
+        else:
+            data[column] = pd.Series(values, dtype=object)
+    if not spatial:
+        return pd.DataFrame(data, columns=columns)
+    geometry = shapely.from_wkb([r[-1] for r in rows]) if rows else np.array([], dtype=object)
+    return gpd.GeoDataFrame(pd.DataFrame(data, columns=columns), geometry=geometry, crs=crs)
+
+
+def _srid(crs: object) -> int:
+    epsg = CRS.from_user_input(crs).to_epsg() if crs is not None else None
+    if not epsg:
+        raise StoreError("a layer for the database needs a CRS with an EPSG code "
+                         "(VN-2000 zones are EPSG:9205-9218, 5896-5899, 3405/3406)")
+    return int(epsg)
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
