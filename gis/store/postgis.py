@@ -299,7 +299,11 @@ class PostGISStore:
 
     def _replace(self, con: Any, name: str, frame: pd.DataFrame) -> None:
         """Drop and create ``name`` with ``frame``'s columns and rows (inside the caller's
-        transaction: readers see the old table until it commits)."""
+        transaction: readers see the old table until it commits). The metadata table
+        (``gis_meta``: key, value) is merged into the store's metadata instead."""
+        if name == META:
+            self._set_meta(con, dict(zip(frame["key"].astype(str), frame["value"].astype(str))))
+            return
         spatial = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
         data = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if spatial else \
             pd.DataFrame(frame)
@@ -313,6 +317,8 @@ class PostGISStore:
         if spatial:
             srid = _srid(frame.crs)
             columns.append(f"{GEOM} geometry(Geometry, {srid})")
+            if "crs" not in self.meta():
+                self._set_meta(con, {"crs": f"EPSG:{srid}", "schema_version": "1"})
         con.execute(f"DROP TABLE IF EXISTS {self._t(name)}")
         con.execute(f"CREATE TABLE {self._t(name)} ({', '.join(columns)})")
         con.execute(f"INSERT INTO {self._t(REGISTRY)} (name, spatial, dtypes) VALUES (%s, %s, %s) "

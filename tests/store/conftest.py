@@ -47,7 +47,8 @@ def postgis_unavailable() -> str | None:
     return reason or None
 
 
-def _drop_schema(schema: str) -> None:
+def drop_schema(schema: str) -> None:
+    """Remove a test store's schema from the test database."""
     import psycopg
     from psycopg import sql
 
@@ -64,16 +65,21 @@ def store_location(backend: str, folder: Path) -> str:
     raise AssertionError(backend)  # pragma: no cover - a new backend says how it is opened
 
 
+def require_postgis() -> None:
+    """Skip (or fail, under ``GIS_REQUIRE_POSTGIS=1``) when there is no PostGIS to test."""
+    reason = postgis_unavailable()
+    if reason:
+        if os.environ.get("GIS_REQUIRE_POSTGIS") == "1":
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 @pytest.fixture(params=BACKENDS)
 def location(request, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A fresh store location, once per backend."""
     if request.param == "postgis":
-        reason = postgis_unavailable()
-        if reason:
-            if os.environ.get("GIS_REQUIRE_POSTGIS") == "1":
-                pytest.fail(reason)
-            pytest.skip(reason)
+        require_postgis()
     where = store_location(request.param, tmp_path)
     yield where
     if request.param == "postgis":
-        _drop_schema(where.rpartition("schema=")[2])
+        drop_schema(where.rpartition("schema=")[2])
