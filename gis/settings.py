@@ -33,18 +33,38 @@ class StorageSettings(BaseSettings):
 
     data_dir: Path = Field(default=Path("data"), description="folder for accounts, the session "
                            "key, uploads and logs (and the store unless GIS_STORE is set)")
-    store: Path | None = Field(default=None, description="path of the GeoPackage store")
+    store: str | None = Field(default=None, description="the store: a GeoPackage path, or a "
+                              "PostGIS database URL (postgresql://user@host:5432/db?schema=gis)")
 
     @model_validator(mode="after")
     def _data_dir_beside_a_lone_store(self) -> StorageSettings:
-        if self.store is not None and "data_dir" not in self.model_fields_set:
-            self.data_dir = self.store.parent
+        if self.store is not None and "data_dir" not in self.model_fields_set \
+                and not self.is_database:
+            self.data_dir = Path(self.store).parent
         return self
 
     @property
+    def is_database(self) -> bool:
+        """True when the store is a PostGIS database (``postgresql://``), not a file."""
+        return self.store is not None and self.store.startswith(("postgresql://", "postgres://"))
+
+    @property
+    def store_location(self) -> str:
+        """What :func:`gis.store.open_store` opens: the GeoPackage path or the database URL."""
+        return self.store if self.store is not None else str(self.data_dir / "store.gpkg")
+
+    @property
     def store_path(self) -> Path:
-        """The GeoPackage file of the store."""
-        return self.store if self.store is not None else self.data_dir / "store.gpkg"
+        """The GeoPackage file of the store (a database store has none)."""
+        if self.is_database:
+            from gis.errors import StoreError
+
+            raise StoreError("the store is a database, not a file", path="GIS_STORE")
+        return Path(self.store_location)
+
+    def store_exists(self) -> bool:
+        """True when there is a store to open (a database is assumed to be there)."""
+        return self.is_database or self.store_path.exists()
 
 
 class IngestSettings(BaseSettings):

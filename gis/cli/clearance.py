@@ -51,7 +51,7 @@ def validate_clearance_cmd(path: str, *, sheet: str | None, config: str | None, 
     from gis.store import open_store
 
     storage, _ = _settings()
-    store = open_store(storage.store_path) if storage.store_path.exists() else None
+    store = open_store(storage.store_location) if storage.store_exists() else None
     spec = load_sheet_spec(config) if config else None
     report = prepare_clearance(path, store=store, sheet=sheet or (spec.sheet if spec else None),
                                overrides=dict(spec.columns) if spec else None,
@@ -126,7 +126,7 @@ def _run(as_of: str | None, min_area: float, min_share: float, *,  # type: ignor
     from gis.store import open_store
 
     storage, _ = _settings()
-    store = open_store(storage.store_path)
+    store = open_store(storage.store_location)
     return run_clearance(store, as_of=_as_of(as_of), write_back=write_back,
                          config=OverlayConfig(min_area_m2=min_area, min_share=min_share))
 

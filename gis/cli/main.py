@@ -240,7 +240,7 @@ def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config
     from gis.store import open_store
 
     storage, ingest_settings = _settings()
-    store = open_store(storage.store_path)
+    store = open_store(storage.store_location)
     if kind == "clearance":
         from gis.cli.clearance import ingest_clearance_cmd
 
@@ -374,7 +374,7 @@ def export(kind: str, fmt: str, crs: str | None, where: str | None, ward: str | 
     from gis.store import open_store
 
     storage, _ = _settings()
-    store = open_store(storage.store_path)
+    store = open_store(storage.store_location)
     frame = _export_frame(store, kind, where=where, ward=ward, project=project, status=status,
                           bbox=bbox, bbox_crs=bbox_crs)
     out_format = Format.parse(fmt)
@@ -482,8 +482,8 @@ def store_info() -> None:
     from gis.store import open_store
 
     storage, _ = _settings()
-    st = open_store(storage.store_path)
-    table = Table(title=f"Store {storage.store_path}")
+    st = open_store(storage.store_location)
+    table = Table(title=f"Store {storage.store_location}")
     table.add_column("layer")
     table.add_column("features", justify="right")
     for name, count in st.layers().items():
@@ -500,7 +500,7 @@ def store_log() -> None:
     from gis.store import open_store
 
     storage, _ = _settings()
-    log = open_store(storage.store_path).ingest_log()
+    log = open_store(storage.store_location).ingest_log()
     table = Table(title="Ingest log")
     for col in ("when (UTC)", "user", "kind", "file", "read", "loaded", "quarantined", "+/-/~"):
         table.add_column(col, overflow="fold")
@@ -521,7 +521,7 @@ def store_quarantine(kind: str | None, out_path: str | None) -> None:
     from gis.store import open_store
 
     storage, _ = _settings()
-    q = open_store(storage.store_path).quarantine(kind)
+    q = open_store(storage.store_location).quarantine(kind)
     if out_path and out_path.endswith(".csv"):
         from gis.io.files import atomic_write_csv
 

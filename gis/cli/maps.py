@@ -73,7 +73,7 @@ def build_cmd(map_path: str, ward: str | None, project: str | None, lang: str,
     from gis.store import open_store
 
     storage, settings = _settings()
-    store = open_store(storage.store_path)
+    store = open_store(storage.store_location)
     spec = load_map_spec(_map_file(map_path))
     layers = resolve_layers(spec, load_catalog(catalog_dir or settings.catalog))
     wanted = {t for layer in layers for t in layer.tables}

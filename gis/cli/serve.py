@@ -32,13 +32,14 @@ def serve_cmd(host: str | None, port: int | None, workers: int | None) -> None:
     host = host or settings.host
     port = port or settings.port
     workers = workers or settings.workers
-    if not storage.store_path.exists():
-        console.print(f"[yellow]no store at {storage.store_path}; load data with `gis ingest` "
+    if not storage.store_exists():
+        console.print(f"[yellow]no store at {storage.store_location}; load data with `gis ingest` "
                       "or run `scripts/demo` for the sample district[/]")
     # the workers build the app from the same settings (environment), so pass them on
-    os.environ.setdefault("GIS_STORE", str(storage.store_path.resolve()))
+    os.environ.setdefault("GIS_STORE", storage.store_location if storage.is_database
+                          else str(storage.store_path.resolve()))
     os.environ.setdefault("GIS_DATA_DIR", str(storage.data_dir.resolve()))
-    console.print(f"serving {storage.store_path} on http://{host}:{port}/ ({workers} worker"
+    console.print(f"serving {storage.store_location} on http://{host}:{port}/ ({workers} worker"
                   f"{'s' if workers > 1 else ''})")
     uvicorn.run("gis.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=False)

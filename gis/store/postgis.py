@@ -274,10 +274,12 @@ class PostGISStore:
                log: IngestLogEntry | None = None) -> None:
         """Read-modify-write in one transaction under the writers' lock: ``change`` reads the
         transaction's view and returns the tables to replace; nothing is kept if it raises."""
+        from gis.store.geopackage import _writable  # the same text form for dates as the file
+
         try:
             with self._writing() as (con, working):
                 for name, frame in change(working).items():
-                    working._replace(con, name, frame)
+                    working._replace(con, name, _writable(frame))
                 if log is not None:
                     working._append_log(con, log)
         except GisError:
@@ -397,29 +399,27 @@ def _column_values(series: pd.Series, kind: str) -> list[object]:
 
 def _frame(rows: list[tuple[Any, ...]], columns: list[str], dtypes: Mapping[str, str],
            spatial: bool, crs: CRS | None) -> gpd.GeoDataFrame:
-    """The rows read back as a frame with the dtypes they were written with."""
+    """The rows read back as a frame typed the way the GeoPackage store's reads are (GDAL's
+    Arrow reader): whole numbers ``int64`` (``float64`` where some are missing, as Arrow does),
+    text pandas' default string type with NaN for missing, true/false ``bool`` (``object``
+    where some are missing), so that callers see the same frames from either backend."""
     data: dict[str, Any] = {}
     for i, column in enumerate(columns):
         values = [r[i] for r in rows]
         kind = dtypes[column]
         if kind in {"int", "Int"}:
-            series = pd.Series(values, dtype="Int64")
-            data[column] = series.astype("int64") if kind == "int" and not series.isna().any() \
-                else series
+            has_missing = any(v is None for v in values)
+            data[column] = pd.Series(values, dtype="float64" if has_missing else "int64")
         elif kind == "float":
             data[column] = pd.Series(values, dtype="float64")
         elif kind in {"bool", "boolean"}:
-            series = pd.Series(values, dtype="boolean")
-            data[column] = series.astype(bool) if kind == "bool" and not series.isna().any() \
-                else series
+            data[column] = pd.Series(values, dtype=object if None in values else bool)
         elif kind == "datetime":
             data[column] = pd.to_datetime(pd.Series(values, dtype=object))
         elif kind == "datetimetz":
             data[column] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
-        elif kind == "string":
-            data[column] = pd.Series(values, dtype="string")
         else:
-            data[column] = pd.Series(values, dtype=object)
+            data[column] = pd.Series(values, dtype="str")
     if not spatial:
         return pd.DataFrame(data, columns=columns)
     geometry = shapely.from_wkb([r[-1] for r in rows]) if rows else np.array([], dtype=object)
