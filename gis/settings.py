@@ -6,10 +6,11 @@ application start, never at import.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gis.io.engines import Engine
@@ -35,6 +36,11 @@ class StorageSettings(BaseSettings):
                            "key, uploads and logs (and the store unless GIS_STORE is set)")
     store: str | None = Field(default=None, description="the store: a GeoPackage path, or a "
                               "PostGIS database URL (postgresql://user@host:5432/db?schema=gis)")
+
+    @field_validator("store", mode="before")
+    @classmethod
+    def _path_as_text(cls, value: object) -> object:
+        return os.fspath(value) if isinstance(value, os.PathLike) else value
 
     @model_validator(mode="after")
     def _data_dir_beside_a_lone_store(self) -> StorageSettings:
