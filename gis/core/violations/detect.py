@@ -60,9 +60,14 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
     # bounding-box candidates only: at this scale (small footprints, small parcels) almost every
     # candidate is a real pair, and an unprepared covers/intersection per pair is cheaper than
     # evaluating a prepared predicate in the tree and again afterwards
-    hits = _chunked(lambda s: _bbox_query(tree, bg, s), len(bg), workers)
-    b_idx = np.concatenate([h[0] for h in hits]) if hits else np.array([], dtype=int)
-    p_idx = np.concatenate([h[1] for h in hits]) if hits else np.array([], dtype=int)
+    # land-use codes as integers (factorised once): no per-row string work on a million parcels
+    lu_codes, lu_values = pd.factorize(parcels["land_use"])
+    lu_values = np.asarray(lu_values, dtype=object)
+    is_public = parcels["is_public"].fillna(False).to_numpy(dtype=bool)
+    b_idx, p_idx = _box_pairs(tree, bg, _footprints_to_query(bg, pg, lu_codes, lu_values,
+                                                             is_public, rules, workers), workers)
+    keep = _relevant_pairs(b_idx, p_idx, lu_codes, lu_values, is_public, rules)
+    b_idx, p_idx = b_idx[keep], p_idx[keep]
     if len(b_idx) == 0:
         return gpd.GeoDataFrame(columns=CANDIDATE_COLUMNS + ["geometry"], geometry="geometry",
                                 crs=parcels.crs)
@@ -75,19 +80,21 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
     cut = np.flatnonzero(~inside)
     if len(cut):
         a, b = bg[b_idx[cut]], pg[p_idx[cut]]
+        # a box that only meets a neighbour's box has no overlap: GEOS's overlay costs far more
+        # than the predicate, so it runs only where the shapes meet
+        meets = np.concatenate(_chunked(lambda s: shapely.intersects(a[s], b[s]), len(cut),
+                                        workers))
+        pieces[cut[~meets]] = None
+        cut, a, b = cut[meets], a[meets], b[meets]
         pieces[cut] = np.concatenate(_chunked(lambda s: shapely.intersection(a[s], b[s]),
-                                              len(cut), workers))
-    area = shapely.area(pieces)
+                                              len(cut), workers)) if len(cut) else pieces[cut]
+    area = np.nan_to_num(shapely.area(pieces))
     pairs = pd.DataFrame({"b": b_idx, "p": p_idx, "area": area})
     pairs = pairs[pairs["area"] > 0]
     home = pairs.sort_values(["b", "area"], ascending=[True, False]).drop_duplicates("b")
     home_of = pd.Series(home["p"].to_numpy(), index=home["b"].to_numpy())
     pairs["home"] = home_of.reindex(pairs["b"]).to_numpy()
     pairs["is_home"] = pairs["p"] == pairs["home"]
-    # land-use codes as integers (factorised once): no per-row string work on a million parcels
-    lu_codes, lu_values = pd.factorize(parcels["land_use"])
-    lu_values = np.asarray(lu_values, dtype=object)
-    is_public = parcels["is_public"].fillna(False).to_numpy(dtype=bool)
     lu = pd.Series(lu_codes[pairs["p"].to_numpy()], index=pairs.index)
 
     def codes_of(wanted: tuple[str, ...]) -> list[int]:
@@ -141,11 +148,69 @@ def detect_candidates(buildings: gpd.GeoDataFrame, parcels: gpd.GeoDataFrame, ru
     })
     frame["parcel_keys"] = pd.Series([a if a == b else f"{b},{a}" for a, b in zip(k.tolist(), h.tolist())],
                                      dtype=object)
-    frame["fingerprint"] = [fingerprint(r, key, b) for r, key, b in
-                            zip(rules_.tolist(), k.tolist(), b_ids.tolist())]
+    frame["fingerprint"] = _fingerprints(rules_, k, b_ids)
     # ``pairs`` kept the positional index of the intersection arrays through every filter
     return gpd.GeoDataFrame(frame[CANDIDATE_COLUMNS], geometry=pieces[found.index.to_numpy()],
                             crs=parcels.crs)
+
+
+def _fingerprints(rules: np.ndarray, keys: np.ndarray, buildings: np.ndarray) -> list[str]:
+    """:func:`fingerprint` of many candidates at once (one digest each, no call per row)."""
+    sha1 = hashlib.sha1
+    return [sha1(f"{r}|{k}|{b}".encode()).hexdigest()
+            for r, k, b in zip(rules.tolist(), keys.tolist(), buildings.tolist())]
+
+
+def _footprints_to_query(bg: np.ndarray, pg: np.ndarray, lu_codes: np.ndarray,
+                         lu_values: np.ndarray, is_public: np.ndarray, rules: RuleSet,
+                         workers: int) -> np.ndarray:
+    """Positions of the footprints worth a look. With the neighbour rule, all (any footprint
+    may cross into a neighbour); without it, only those whose box meets the box of a parcel a
+    rule flags (listed uses, public land): a small tree of those parcels answers that, and the
+    rest of the footprints never meet the whole tree."""
+    if any(not r.land_use and not r.public for r in rules.rules):
+        return np.arange(len(bg))
+    listed = {c for r in rules.rules for c in r.land_use}
+    flagged = np.isin(lu_codes, [i for i, v in enumerate(lu_values) if v in listed])
+    if any(r.public for r in rules.rules):
+        flagged |= is_public
+    small = shapely.STRtree(pg[flagged])
+    hits = _chunked(lambda s: _bbox_query(small, bg, s), len(bg), workers)
+    b = np.concatenate([h[0] for h in hits]) if hits else np.array([], dtype=np.int64)
+    return np.unique(b)
+
+
+def _box_pairs(tree: shapely.STRtree, bg: np.ndarray, which: np.ndarray, workers: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """(footprint, parcel) positions of every pair whose boxes meet, for the footprints
+    ``which``."""
+    hits = _chunked(lambda s: _bbox_query(tree, bg[which], s), len(which), workers)
+    b = np.concatenate([h[0] for h in hits]) if hits else np.array([], dtype=np.int64)
+    p = np.concatenate([h[1] for h in hits]) if hits else np.array([], dtype=np.int64)
+    return which[b], p
+
+
+def _relevant_pairs(b_idx: np.ndarray, p_idx: np.ndarray, lu_codes: np.ndarray,
+                    lu_values: np.ndarray, is_public: np.ndarray, rules: RuleSet) -> np.ndarray:
+    """Which footprint × parcel box pairs need geometry: those of the footprints that some
+    rule could flag. A rule on listed uses needs a pair with such a parcel; the public rule a
+    public parcel; the neighbour rule a footprint meeting two parcels' boxes (its home and
+    another). Every pair of a footprint kept is kept, so its home parcel is found as before;
+    a footprint alone in one parcel of no flagged kind (most houses) needs no geometry at all."""
+    if not len(b_idx):
+        return np.zeros(0, dtype=bool)
+    listed = {c for r in rules.rules for c in r.land_use}
+    listed_codes = np.array([i for i, v in enumerate(lu_values) if v in listed], dtype=np.int64)
+    flaggable = np.zeros(len(b_idx), dtype=bool)
+    if len(listed_codes):
+        flaggable |= np.isin(lu_codes[p_idx], listed_codes)
+    if any(r.public for r in rules.rules):
+        flaggable |= is_public[p_idx]
+    wanted = np.zeros(int(b_idx.max()) + 1, dtype=bool)
+    wanted[b_idx[flaggable]] = True
+    if any(not r.land_use and not r.public for r in rules.rules):  # the neighbour rule
+        wanted |= np.bincount(b_idx, minlength=len(wanted)) > 1
+    return wanted[b_idx]
 
 
 def describe(candidates: pd.DataFrame) -> list[str]:
