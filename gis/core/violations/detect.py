@@ -210,7 +210,8 @@ def _relevant_pairs(b_idx: np.ndarray, p_idx: np.ndarray, lu_codes: np.ndarray,
     wanted[b_idx[flaggable]] = True
     if any(not r.land_use and not r.public for r in rules.rules):  # the neighbour rule
         wanted |= np.bincount(b_idx, minlength=len(wanted)) > 1
-    return wanted[b_idx]
+    keep: np.ndarray = wanted[b_idx]
+    return keep
 
 
 def describe(candidates: pd.DataFrame) -> list[str]:
