@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -284,19 +285,32 @@ class ClearanceRun:
                 "rows_outside_project": records(self.rows_outside)}
 
 
+#: how the parcels × projects overlay is computed: in this process by default, or on Dask
+#: (:func:`gis.batch.overlay_on_dask`); same arguments, same result
+Overlay = Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame, OverlayConfig], OverlayResult]
+
+
+def _overlay_here(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFrame,
+                  config: OverlayConfig) -> OverlayResult:
+    return overlay_parcels_projects(parcels, projects, config=config)
+
+
 def run_clearance(store: Store, *, as_of: dt.date | None = None,
-                  config: OverlayConfig = OverlayConfig(), write_back: bool = True) -> ClearanceRun:
+                  config: OverlayConfig = OverlayConfig(), write_back: bool = True,
+                  overlay: Overlay | None = None) -> ClearanceRun:
     """Join parcels × projects × statuses and roll up progress. The current figures (no
     ``as_of``) are stored for maps and the service; a past day's are not.
 
     Storing them is a read-modify-write: the figures are computed from the store as it is under
-    the writers' lock (a parcels load meanwhile cannot leave them stale)."""
+    the writers' lock (a parcels load meanwhile cannot leave them stale). ``overlay`` runs the
+    parcels × projects overlay elsewhere (the Dask engine)."""
+    how = overlay or _overlay_here
     if not (write_back and as_of is None):
-        return _compute(store, as_of=as_of, config=config)[0]
+        return _compute(store, as_of=as_of, config=config, overlay=how)[0]
     runs: list[ClearanceRun] = []
 
     def change(working: Store) -> dict[str, pd.DataFrame]:
-        run, tables = _compute(working, as_of=None, config=config)
+        run, tables = _compute(working, as_of=None, config=config, overlay=how)
         runs.append(run)
         return tables
 
@@ -304,8 +318,8 @@ def run_clearance(store: Store, *, as_of: dt.date | None = None,
     return runs[0]
 
 
-def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig
-             ) -> tuple[ClearanceRun, dict[str, pd.DataFrame]]:
+def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
+             overlay: Overlay = _overlay_here) -> tuple[ClearanceRun, dict[str, pd.DataFrame]]:
     """The run, and the tables maps and the service read (for the current figures)."""
     for layer in ("parcels", "projects"):
         if not store.has(layer):
@@ -322,11 +336,10 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig
         # capital sources as offices write them: budget / non-budget / unknown (never NULL)
         coded = projects["capital_source_text"].map(vocabulary.capital_source)
         projects["capital_source"] = coded.where(coded.notna(), projects.get("capital_source"))
-    overlay = overlay_parcels_projects(parcels[["parcel_key", "ward_code", "geometry"]], projects,
-                                       config=config)
+    overlaid = overlay(parcels[["parcel_key", "ward_code", "geometry"]], projects, config)
     records, events = read_history(store)
     owners = pd.DataFrame(parcels.drop(columns="geometry"))
-    progress = compute_progress(overlay.pairs, projects, records, events, as_of=as_of,
+    progress = compute_progress(overlaid.pairs, projects, records, events, as_of=as_of,
                                 parcels=owners, vocabulary=vocabulary)
     loads = store.read_table("clearance_sheets")
     progress.district["columns_lacking"] = _lacking(loads)
@@ -335,11 +348,11 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig
                "en": briefing(progress.district, as_of=day, lang="en")}
     outside = pd.DataFrame()
     if len(records):
-        known = set(zip(overlay.pairs["project_id"], overlay.pairs["parcel_key"]))
+        known = set(zip(overlaid.pairs["project_id"], overlaid.pairs["parcel_key"]))
         mask = [(p, k) not in known for p, k in zip(records["project_id"], records["parcel_key"])]
         outside = records.loc[mask, ["sheet", "sheet_row", "project_id", "parcel_key", "status"]]
         outside = outside.drop_duplicates(["project_id", "parcel_key"], keep="last")
-    run = ClearanceRun(progress, overlay, summary, outside.reset_index(drop=True))
+    run = ClearanceRun(progress, overlaid, summary, outside.reset_index(drop=True))
     if len(outside):
         latest = records.drop_duplicates(["project_id", "parcel_key"], keep="last").set_index(
             ["project_id", "parcel_key"])
@@ -366,7 +379,7 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig
         internal = ["ward_code", "overlap_m2", "owner_sheet", "row_problem", "sheet_area_m2",
                     "sheet_compensation_approved_vnd", "sheet_compensation_paid_vnd", "plan_id",
                     "plan_done"]
-        pairs = overlay.pairs.merge(
+        pairs = overlaid.pairs.merge(
             progress.parcels.drop(columns=[c for c in internal if c in progress.parcels]),
             on=["project_id", "parcel_key"], how="left")
         pairs["as_of"] = progress.as_of.isoformat()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 
@@ -115,20 +116,52 @@ def _overlay_options(func):  # type: ignore[no-untyped-def]
                         help="Ignore overlaps under this share of the parcel (slivers).")(func)
     func = click.option("--min-area", type=float, default=1.0, show_default=True,
                         help="Ignore overlaps under this many m² (slivers).")(func)
+    func = engine_options(func)
     return click.option("--as-of", "as_of", help="Figures as known on this day "
                         "(YYYY-MM-DD or dd/mm/yyyy; default today).")(func)
 
 
+def engine_options(func):  # type: ignore[no-untyped-def]
+    """``--engine single|dask`` and ``--scheduler`` (batch work on Dask)."""
+    func = click.option("--scheduler", help="dask: the address of an existing Dask cluster "
+                        "(tcp://host:8786); default a local cluster, one process per core.")(func)
+    return click.option("--engine", type=click.Choice(["single", "dask"]), default="single",
+                        show_default=True, help="single: this process; dask: spatial "
+                        "partitions on a Dask cluster (same results).")(func)
+
+
+@contextlib.contextmanager
+def dask_engine(engine: str, scheduler: str | None):  # type: ignore[no-untyped-def]
+    """The Dask client for ``--engine dask`` (None for the single engine)."""
+    if engine != "dask":
+        if scheduler:
+            raise click.UsageError("--scheduler needs --engine dask")
+        yield None
+        return
+    from gis.batch import dask_client
+
+    with dask_client(scheduler) as client:
+        yield client
+
+
 def _run(as_of: str | None, min_area: float, min_share: float, *,  # type: ignore[no-untyped-def]
-         write_back: bool = True):
+         write_back: bool = True, engine: str = "single", scheduler: str | None = None):
     from gis.clearance import run_clearance
     from gis.core.overlay import OverlayConfig
     from gis.store import open_store
 
     storage, _ = _settings()
     store = open_store(storage.store_location)
-    return run_clearance(store, as_of=_as_of(as_of), write_back=write_back,
-                         config=OverlayConfig(min_area_m2=min_area, min_share=min_share))
+    config = OverlayConfig(min_area_m2=min_area, min_share=min_share)
+    with dask_engine(engine, scheduler) as client:
+        overlay = None
+        if client is not None:
+            from gis.batch import overlay_on_dask
+
+            def overlay(parcels, projects, config):  # type: ignore[no-untyped-def]
+                return overlay_on_dask(parcels, projects, client=client, config=config)
+        return run_clearance(store, as_of=_as_of(as_of), write_back=write_back, config=config,
+                             overlay=overlay)
 
 
 @clearance.command("report")
@@ -139,8 +172,8 @@ def _run(as_of: str | None, min_area: float, min_share: float, *,  # type: ignor
               help="Output file (required for xlsx, csv; json prints when absent).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @_handle_errors
-def report_cmd(as_of: str | None, min_area: float, min_share: float, fmt: str,
-               out_path: str | None, lang: str) -> None:
+def report_cmd(as_of: str | None, min_area: float, min_share: float, engine: str,
+               scheduler: str | None, fmt: str, out_path: str | None, lang: str) -> None:
     """Join parcels, project boundaries and statuses; print or write the progress report.
 
     Results are also written back to the store (project_parcels, clearance_projects,
@@ -150,7 +183,7 @@ def report_cmd(as_of: str | None, min_area: float, min_share: float, fmt: str,
 
     if fmt in ("xlsx", "csv") and not out_path:
         raise click.UsageError(f"--format {fmt} needs --out FILE")
-    run = _run(as_of, min_area, min_share)
+    run = _run(as_of, min_area, min_share, engine=engine, scheduler=scheduler)
     progress = run.progress
     if fmt == "json":
         text = json.dumps(run.to_dict(), ensure_ascii=False, indent=1, default=str)
@@ -210,10 +243,12 @@ def _fmt(value: object, lang: str) -> str:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
 @_handle_errors
-def chart_cmd(as_of: str | None, min_area: float, min_share: float, out_dir: str, lang: str) -> None:
+def chart_cmd(as_of: str | None, min_area: float, min_share: float, engine: str,
+              scheduler: str | None, out_dir: str, lang: str) -> None:
     """Charts of progress per project and per ward (PNG and SVG)."""
     from gis.report.charts import write_charts
 
-    run = _run(as_of, min_area, min_share, write_back=False)
+    run = _run(as_of, min_area, min_share, write_back=False, engine=engine,
+               scheduler=scheduler)
     for p in write_charts(run.progress, out_dir, lang=lang):
         console.print(f"written {p}")
