@@ -24,3 +24,15 @@ def store_location(backend: str, folder: Path) -> str:
 def location(request, tmp_path) -> str:  # type: ignore[no-untyped-def]
     """A fresh store location, once per backend."""
     return store_location(request.param, tmp_path)
+
+
+def accounts_location(backend: str, folder: Path) -> tuple[Path, str]:
+    """Where a fresh, empty account store of ``backend`` lives for one test: the service's
+    data folder and the store location, as ``open_accounts`` takes them."""
+    return folder / "data", store_location(backend, folder)
+
+
+@pytest.fixture(params=BACKENDS)
+def accounts_at(request, tmp_path) -> tuple[Path, str]:  # type: ignore[no-untyped-def]
+    """A fresh account store location (data folder, store location), once per backend."""
+    return accounts_location(request.param, tmp_path)
