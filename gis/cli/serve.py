@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from gis.cli.main import _handle_errors, cli, console
 
+if TYPE_CHECKING:
+    from gis.api.auth.security import UserDB
 
-def _userdb():  # type: ignore[no-untyped-def]
+
+def _userdb() -> UserDB:
     from gis.api.auth.security import UserDB
     from gis.settings import StorageSettings
     from gis.store import open_accounts

@@ -10,6 +10,7 @@ random, made on first use.
 
 from __future__ import annotations
 
+import builtins
 import enum
 import hashlib
 import hmac
@@ -190,7 +191,7 @@ class UserDB:
     def token_user(self, token: str) -> User | None:
         return _user(self.store.token_user(_sha(token)))
 
-    def tokens(self, name: str | None = None) -> list[TokenInfo]:
+    def tokens(self, name: str | None = None) -> builtins.list[TokenInfo]:
         """The tokens of a user (everyone's for None), oldest first."""
         return [TokenInfo(t.hash[:12], t.name, t.created_at) for t in self.store.tokens(name)]
 
