@@ -23,7 +23,6 @@ IO_DEBT = {
     "gis/api/exports/layers.py": "exports read the GeoPackage with GDAL directly",
     "gis/api/extract/routes.py": "parcel extract reads with pyogrio",
     "gis/api/ogc/query.py": "a GeoPackage reader inside the web layer",
-    "gis/api/auth/security.py": "accounts, sessions and tokens in service.db",
     "gis/api/tiles/cache.py": "reads SQLite header bytes and gpkg_contents",
     "gis/sample/write.py": "the sample writes its files with pyogrio, not through gis.io",
     "gis/violations.py": "functions typed on GeoPackageStore with SQL strings",

@@ -19,6 +19,7 @@ from gis.api.auth.security import UserDB, load_secret_key
 from gis.api.deps import Context
 from gis.render.assets import leaflet_dir
 from gis.settings import IngestSettings, ServiceSettings, StorageSettings
+from gis.store import open_accounts
 
 __all__ = ["create_app", "ROUTERS"]
 
@@ -36,14 +37,15 @@ def create_app(storage: StorageSettings | None = None, service: ServiceSettings 
     storage = storage or StorageSettings()
     service = service or ServiceSettings()
     ingest = ingest or IngestSettings()
-    data_dir = storage.data_dir  # service.db, secret.key, uploads/: never beside the store
+    # accounts and the session key: in <data_dir> for a GeoPackage store, never beside it
+    accounts = open_accounts(storage.data_dir, str(storage.store_path))
     app = FastAPI(title="GIS land-parcel service", version="1",
                   description="Parcels, land clearance (GPMB) and violations for Vietnamese land "
                               "offices. Authenticate with a bearer token (`gis users token`), "
                               "HTTP Basic, or the browser session.")
     app.state.gis = Context(storage=storage, ingest=ingest, service=service,
-                            users=UserDB(data_dir / "service.db"),
-                            secret=load_secret_key(data_dir, service.secret_key),
+                            users=UserDB(accounts),
+                            secret=load_secret_key(accounts, service.secret_key),
                             root=Path.cwd(), basic_cache={})
     errors.install(app)
     app.mount("/static/leaflet", StaticFiles(directory=leaflet_dir()), name="leaflet")

@@ -40,8 +40,8 @@ def visible_fields(user: User, fields):  # type: ignore[no-untyped-def]
 
 
 #: How long a worker keeps a verified HTTP Basic pair (QGIS sends Basic with every tile: argon2
-#: runs once). Every hit still compares the user's credential stamp in service.db, so a password
-#: or role change takes effect at the next request on every worker.
+#: runs once). Every hit still compares the user's credential stamp in the account store, so a
+#: password or role change takes effect at the next request on every worker.
 _BASIC_CACHE_SECONDS = 300.0
 
 

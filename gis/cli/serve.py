@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from gis.cli.main import _handle_errors, cli, console
 
+if TYPE_CHECKING:
+    from gis.api.auth.security import UserDB
 
-def _userdb():  # type: ignore[no-untyped-def]
+
+def _userdb() -> UserDB:
     from gis.api.auth.security import UserDB
     from gis.settings import StorageSettings
+    from gis.store import open_accounts
 
-    return UserDB(StorageSettings().data_dir / "service.db")  # the service's own folder
+    storage = StorageSettings()  # the service's own folder (GIS_DATA_DIR), as `gis serve`
+    return UserDB(open_accounts(storage.data_dir, str(storage.store_path)))
 
 
 @cli.command("serve")
@@ -101,3 +108,33 @@ def users_list() -> None:
     """The accounts and their roles."""
     for user in _userdb().list():
         console.print(f"{user.name}\t{user.role.value}")
+
+
+@users_group.command("delete")
+@click.argument("name")
+@_handle_errors
+def users_delete(name: str) -> None:
+    """Remove an account (its sessions and tokens end at once)."""
+    _userdb().delete(name)
+    console.print(f"user {name} removed; their sessions and tokens are ended")
+
+
+@users_group.command("tokens")
+@click.argument("name", required=False)
+@_handle_errors
+def users_tokens(name: str | None) -> None:
+    """The bearer tokens of a user (of everyone when no name): id, owner, when made."""
+    from datetime import datetime
+
+    for token in _userdb().tokens(name):
+        made = datetime.fromtimestamp(token.created_at).isoformat(" ", "seconds")
+        console.print(f"{token.id}\t{token.name}\t{made}")
+
+
+@users_group.command("revoke")
+@click.argument("token")
+@_handle_errors
+def users_revoke(token: str) -> None:
+    """Revoke a bearer token, given itself or its id from `gis users tokens` (stops at once)."""
+    info = _userdb().revoke_token(token)
+    console.print(f"token {info.id} of {info.name} revoked")

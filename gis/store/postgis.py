@@ -78,11 +78,25 @@ def _pool(url: str) -> Any:
     with _POOLS_LOCK:
         pool = _POOLS.get(key)
         if pool is None:
+            _check_reachable(url)
             pool = ConnectionPool(url, min_size=1, max_size=int(os.environ.get(
                 "GIS_DB_POOL", "8")), open=True, timeout=60,
                 kwargs={"autocommit": True, "application_name": "gis"})
             _POOLS[key] = pool
         return pool
+
+
+def _check_reachable(url: str) -> None:
+    """Connect once, directly, so that a wrong host, database or password is one clear error
+    at once (a pool would retry in the background until its timeout)."""
+    import psycopg
+
+    try:
+        psycopg.connect(url, connect_timeout=int(os.environ.get("GIS_DB_CONNECT_TIMEOUT", "10")),
+                        autocommit=True).close()
+    except psycopg.Error as exc:
+        raise StoreError(f"cannot reach the database: {_first_line(exc)}",
+                         path=_masked(url)) from None
 
 
 def _ident(name: str) -> str:

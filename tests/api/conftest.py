@@ -69,6 +69,7 @@ def make_service(tmp_path: Path, sample_store: Path, monkeypatch: pytest.MonkeyP
     from gis.api import create_app
     from gis.api.auth.security import UserDB
     from gis.settings import ServiceSettings, StorageSettings
+    from gis.store import open_accounts
 
     data = tmp_path / "data"
     data.mkdir(exist_ok=True)
@@ -78,7 +79,7 @@ def make_service(tmp_path: Path, sample_store: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("GIS_DATA_DIR", str(data))
     monkeypatch.setenv("GIS_CATALOG", str(ROOT / "layers"))
     monkeypatch.chdir(ROOT)
-    users = UserDB(data / "service.db")
+    users = UserDB(open_accounts(data))
     tokens = {}
     for role in ROLES:
         users.add(role, role, PASSWORD.format(role=role))

@@ -137,3 +137,31 @@ def test_basic_is_for_reading_and_sign_in_only_from_this_site(service):
     res = service.client.get("/ogc/collections/parcels/items?offset=99999999999999999999999",
                              headers=service.auth("viewer"))
     assert res.status_code == 400
+
+
+def test_a_revoked_token_and_a_removed_user_stop_working_at_once(service):
+    from gis.cli import cli
+
+    runner = CliRunner()
+    c = service.client
+    planner = {"Authorization": f"Bearer {service.tokens['planner']}"}
+    assert c.get("/", headers=planner).status_code == 200
+    listed = runner.invoke(cli, ["users", "tokens", "planner"]).output.split()
+    assert len(listed) == 4 and listed[1] == "planner"  # id, owner, date, time
+    res = runner.invoke(cli, ["users", "revoke", listed[0]])
+    assert res.exit_code == 0 and "revoked" in res.output
+    assert c.get("/", headers=planner).status_code == 401
+    assert runner.invoke(cli, ["users", "revoke", listed[0]]).exit_code == 2  # gone
+    assert runner.invoke(cli, ["users", "revoke", service.tokens["viewer"]]).exit_code == 0
+    assert c.get("/", headers=service.auth("viewer")).status_code == 401
+    # removing a user ends their session, their tokens and their cached HTTP Basic pair
+    basic = {"Authorization": "Basic " + base64.b64encode(
+        f"inspector:{PASSWORD.format(role='inspector')}".encode()).decode()}
+    assert c.get("/", headers=basic).status_code == 200  # now cached by the worker
+    c.post("/login", data={"name": "inspector", "password": PASSWORD.format(role="inspector")})
+    assert c.get("/", follow_redirects=False).status_code == 200
+    assert runner.invoke(cli, ["users", "delete", "inspector"]).exit_code == 0
+    assert c.get("/", follow_redirects=False).status_code == 303
+    assert c.get("/", headers=basic).status_code == 401
+    assert c.get("/", headers=service.auth("inspector")).status_code == 401
+    assert runner.invoke(cli, ["users", "delete", "inspector"]).exit_code == 2

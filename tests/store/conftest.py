@@ -83,3 +83,20 @@ def location(request, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def
     yield where
     if request.param == "postgis":
         drop_schema(where.rpartition("schema=")[2])
+
+
+def accounts_location(backend: str, folder: Path) -> tuple[Path, str]:
+    """Where a fresh, empty account store of ``backend`` lives for one test: the service's
+    data folder and the store location, as ``open_accounts`` takes them."""
+    return folder / "data", store_location(backend, folder)
+
+
+@pytest.fixture(params=BACKENDS)
+def accounts_at(request, tmp_path) -> Iterator[tuple[Path, str]]:  # type: ignore[no-untyped-def]
+    """A fresh account store location (data folder, store location), once per backend."""
+    if request.param == "postgis":
+        require_postgis()
+    where = accounts_location(request.param, tmp_path)
+    yield where
+    if request.param == "postgis":
+        drop_schema(where[1].rpartition("schema=")[2])
