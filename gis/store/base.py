@@ -109,9 +109,10 @@ class Store(Protocol):
                    columns: Sequence[str] | None = None,
                    geometry: bool = True) -> gpd.GeoDataFrame:
         """Cases matching the structured filters of ``query`` (all cases without one), in the
-        order they were recorded, with the columns and types of
-        :func:`gis.store.cases.conform_cases` (only ``columns`` when given; a plain DataFrame
-        when ``geometry`` is False). An empty frame while the store has no cases."""
+        order they were recorded, with the columns (:data:`~gis.store.cases.CASE_COLUMNS`
+        first, or only ``columns`` in their order) and types of
+        :func:`gis.store.cases.conform_cases`; a plain DataFrame when ``geometry`` is False.
+        An empty frame while the store has no cases."""
 
     def case_history(self, case_id: str) -> pd.DataFrame:
         """The history lines of one case (:data:`~gis.store.cases.HISTORY_COLUMNS`), oldest

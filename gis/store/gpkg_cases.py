@@ -103,7 +103,8 @@ def read_cases(store: GeoPackageStore, query: CaseQuery | None = None, *,
     for column in wanted:  # asked for, but older stores may lack it
         if column not in out.columns:
             out = conform_cases(out.assign(**{column: None}), add_missing=False)
-    return out
+    extra = [c for c in out.columns if c not in wanted and c != "geometry"]
+    return out[[*wanted, *extra, *(["geometry"] if "geometry" in out.columns else [])]]
 
 
 def case_history(store: GeoPackageStore, case: str) -> pd.DataFrame:
