@@ -1,4 +1,5 @@
-"""Benchmark: recording a new violation case (``gis.violations.flag``), copy-on-write vs in place.
+"""Benchmark: recording a new violation case (``gis.violations.flag``) and moving it one step
+(``gis.violations.update``, DETECTED → VERIFYING), copy-on-write vs in place.
 
 Run: ``python benchmarks/flag_bench.py [--parcels 1500 100000] [--flags 30]``. For each size a
 store is built once like ``scripts/demo`` does (sample district: wards, parcels, projects,
@@ -7,11 +8,13 @@ its own copy of that store, in its own process:
 
 - ``copy``: the former path, still the one for the first case: copy the whole GeoPackage, rewrite
   ``violation_cases`` and ``violation_history`` with pyogrio, rename over the store;
-- ``rows``: the row-level path: one SQLite transaction in place (id allocated, feature inserted
-  as a GeoPackage geometry blob with its R-tree entry, history line).
+- ``rows``: the row-level path of the store (``gis.store.gpkg_cases``): one SQLite transaction in
+  place (id allocated, feature inserted as a GeoPackage geometry blob with its R-tree entry,
+  history line; for a transition the case read and the change decided inside it).
 
-Figures: median and 95th percentile per flag, store size. Both include the same reads (wards
-and the parcels under the point, through GDAL) that ``flag`` does before writing.
+Figures: median and 95th percentile per flag and per transition, store size. Flags include the
+same reads (wards and the parcels under the point, through GDAL) that ``flag`` does before
+writing.
 """
 
 from __future__ import annotations
@@ -69,27 +72,38 @@ def run_method(method: str, work: Path) -> dict[str, float]:
     import shapely
 
     from gis import violations
-    from gis.store import GeoPackageStore
+    from gis.store import GeoPackageStore, gpkg_cases
 
     spec = json.loads((work / "spec.json").read_text())
     store_path = work / f"store-{method}.gpkg"
     shutil.copyfile(work / "store.gpkg", store_path)
     store = GeoPackageStore(store_path)
-    if method == "copy":
-        violations._insert_case = lambda *a, **k: None  # the copy-on-write path, as before
+    if method == "copy":  # the copy-on-write path, as before
+        gpkg_cases._insert_in_place = lambda *a, **k: None  # type: ignore[assignment]
+        gpkg_cases._update_in_place = lambda *a, **k: None  # type: ignore[assignment]
     # one untimed flag first: the first point in detection's polygon layer widens its declared
     # type (a copy-on-write rewrite, once per store, on both paths)
     violations.flag(store, shapely.Point(*spec["points"][0]), kind="other", who="bench")
-    times = []
+    times, ids = [], []
     for x, y in spec["points"][1:]:
         t = time.perf_counter()
-        violations.flag(store, shapely.Point(x, y), kind="other", who="bench", notes="bench")
+        ids.append(violations.flag(store, shapely.Point(x, y), kind="other", who="bench",
+                                   notes="bench"))
         times.append(time.perf_counter() - t)
-    times.sort()
+    moves = []
+    for case_id in ids:
+        t = time.perf_counter()
+        violations.update(store, case_id, {"status": "VERIFYING"}, who="bench")
+        moves.append(time.perf_counter() - t)
     cases = len(store.read("violation_cases", columns=["case_id"]))
-    return {"median_ms": 1000 * statistics.median(times),
-            "p95_ms": 1000 * times[min(len(times) - 1, int(0.95 * len(times)))],
+    return {"median_ms": 1000 * statistics.median(times), "p95_ms": _p95(times),
+            "move_median_ms": 1000 * statistics.median(moves), "move_p95_ms": _p95(moves),
             "store_mb": store_path.stat().st_size / 1e6, "cases": cases, "peak_gb": peak_gb()}
+
+
+def _p95(times: list[float]) -> float:
+    ordered = sorted(times)
+    return 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
 
 
 def main() -> None:
@@ -114,8 +128,10 @@ def main() -> None:
             base = results.get("copy", {}).get("median_ms")
             for method, r in results.items():
                 ratio = f"{base / r['median_ms']:.1f}× faster than copy" if base else ""
-                print(f"  {method:5s} median {r['median_ms']:8.1f} ms  p95 {r['p95_ms']:8.1f} ms  "
-                      f"store {r['store_mb']:.1f} MB  {r['cases']} cases  {ratio}")
+                print(f"  {method:5s} flag median {r['median_ms']:8.1f} ms  p95 "
+                      f"{r['p95_ms']:8.1f} ms  transition median {r['move_median_ms']:8.1f} ms  "
+                      f"p95 {r['move_p95_ms']:8.1f} ms  store {r['store_mb']:.1f} MB  "
+                      f"{r['cases']} cases  {ratio}")
 
 
 if __name__ == "__main__":

@@ -18,14 +18,12 @@ GIS = ROOT / "gis"
 IO_LIBRARIES = {"sqlite3", "pyogrio", "fiona"}
 #: modules outside gis/store and gis/io that still open databases or files themselves
 IO_DEBT = {
-    "gis/api/cases/service.py": "case reads and attachments in SQL (issue 11: store protocol)",
     "gis/api/exports/formats.py": "exports written with pyogrio in the web layer",
     "gis/api/exports/layers.py": "exports read the GeoPackage with GDAL directly",
     "gis/api/extract/routes.py": "parcel extract reads with pyogrio",
     "gis/api/ogc/query.py": "a GeoPackage reader inside the web layer",
     "gis/api/tiles/cache.py": "reads SQLite header bytes and gpkg_contents",
     "gis/sample/write.py": "the sample writes its files with pyogrio, not through gis.io",
-    "gis/violations.py": "functions typed on GeoPackageStore with SQL strings",
 }
 #: the domain core imports only the core and these pure modules
 CORE_MAY_IMPORT = {"gis.core", "gis.errors", "gis.fields", "gis.landuse"}

@@ -6,6 +6,7 @@ import datetime as dt
 import getpass
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.markup import escape
@@ -13,12 +14,15 @@ from rich.table import Table
 
 from gis.cli.main import _handle_errors, _settings, cli, console, parse_day
 
+if TYPE_CHECKING:
+    from gis.store import Store
 
-def _store():  # type: ignore[no-untyped-def]
-    from gis.store import GeoPackageStore
+
+def _store() -> Store:
+    from gis.store import open_store
 
     storage, _ = _settings()
-    return GeoPackageStore(storage.store_path)
+    return open_store(storage.store_path)
 
 
 def _who(value: str | None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -11,6 +11,8 @@ from typing import Any, Protocol, runtime_checkable
 import geopandas as gpd
 import pandas as pd
 from pyproj import CRS
+
+from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
 
 __all__ = ["Store", "IngestLogEntry", "LayerReplacement", "open_store"]
 
@@ -101,6 +103,54 @@ class Store(Protocol):
                log: IngestLogEntry | None = None) -> None:
         """Read-modify-write under the store's lock: ``change(working_store)`` returns the
         tables to replace (and ``log`` is appended); all or nothing."""
+
+    # -- violation cases (gis.store.cases): row-level, each call one transaction ---------------
+    def read_cases(self, query: CaseQuery | None = None, *,
+                   columns: Sequence[str] | None = None,
+                   geometry: bool = True) -> gpd.GeoDataFrame:
+        """Cases matching the structured filters of ``query`` (all cases without one), in the
+        order they were recorded, with the columns (:data:`~gis.store.cases.CASE_COLUMNS`
+        first, or only ``columns`` in their order) and types of
+        :func:`gis.store.cases.conform_cases`; a plain DataFrame when ``geometry`` is False.
+        An empty frame while the store has no cases."""
+
+    def case_history(self, case_id: str) -> pd.DataFrame:
+        """The history lines of one case (:data:`~gis.store.cases.HISTORY_COLUMNS`), oldest
+        first; empty for an unknown case."""
+
+    def insert_cases(self, cases: Sequence[NewCase], *, id_prefix: str) -> list[str]:
+        """Insert new cases and their first history lines in one transaction; return their ids,
+        ``<id_prefix><number>`` with numbers after the highest of that prefix, allocated inside
+        the transaction (two processes never take the same id)."""
+
+    def insert_cases_with(self, decide: Callable[[Any], Sequence[NewCase]], *,
+                          id_prefix: str) -> list[str]:
+        """Read-modify-write for detection: ``decide(working)`` reads the store as it is under
+        the writers' lock (layers and cases, through this protocol) and returns the new cases,
+        which are inserted as :meth:`insert_cases` does in the same transaction. Nothing is
+        written if ``decide`` raises."""
+
+    def update_cases(self, case_ids: Sequence[str], change: CaseChange
+                     ) -> list[dict[str, object]]:
+        """Change cases, all or nothing: under the writers' lock each case is read as it is
+        then and ``change(current)`` decides the new row and its history lines (so a second
+        officer's change sees the first's result); the changed columns and the history lines
+        are written in one transaction. Raises :class:`~gis.errors.CaseError` (writing
+        nothing) for an unknown case or when ``change`` refuses. Returns the history lines."""
+
+    def attachments_dir(self) -> Path:
+        """The folder where attachment files are kept, content-addressed
+        (``<case_id>/<sha256><ext>``, the ``stored_as`` of their rows)."""
+
+    def add_attachment(self, attachment: NewAttachment) -> dict[str, object]:
+        """Attach a checked file to an existing case in one transaction: the file kept under
+        :meth:`attachments_dir`, its row, and its history line. Raises
+        :class:`~gis.errors.CaseError` for an unknown case or a file already attached to it
+        (same SHA-256). Returns the row."""
+
+    def case_attachments(self, case_id: str) -> pd.DataFrame:
+        """The attachment rows of one case (:data:`~gis.store.cases.ATTACHMENT_COLUMNS`), in
+        the order they were added."""
 
 
 def open_store(location: str | os.PathLike[str]) -> Store:

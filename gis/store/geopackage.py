@@ -28,7 +28,7 @@ import sqlite3
 import time
 import uuid
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,9 @@ import pyogrio
 from pyproj import CRS
 
 from gis.errors import GisError, StoreError
+from gis.store import gpkg_cases
 from gis.store.base import IngestLogEntry, LayerReplacement
+from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
 from gis.store.gpkg_sql import (
     _journal,
     _process_lock,
@@ -379,6 +381,43 @@ class GeoPackageStore:
             raise
         except Exception as exc:
             raise StoreError(f"cannot write: {exc}", path=self.path) from exc
+
+    # -- violation cases (gis.store.gpkg_cases) -------------------------------------------------
+    def read_cases(self, query: CaseQuery | None = None, *,
+                   columns: Sequence[str] | None = None,
+                   geometry: bool = True) -> gpd.GeoDataFrame:
+        """Cases matching ``query`` (see :meth:`gis.store.base.Store.read_cases`)."""
+        return gpkg_cases.read_cases(self, query, columns=columns, geometry=geometry)
+
+    def case_history(self, case_id: str) -> pd.DataFrame:
+        """The history lines of one case, oldest first."""
+        return gpkg_cases.case_history(self, case_id)
+
+    def insert_cases(self, cases: Sequence[NewCase], *, id_prefix: str) -> list[str]:
+        """Insert cases with their history, in place when the tables take them."""
+        return gpkg_cases.insert_cases(self, cases, id_prefix=id_prefix)
+
+    def insert_cases_with(self, decide: Callable[[Any], Sequence[NewCase]], *,
+                          id_prefix: str) -> list[str]:
+        """Detection's read-modify-write, copy-on-write: ``decide`` reads the working copy."""
+        return gpkg_cases.insert_cases_with(self, decide, id_prefix=id_prefix)
+
+    def update_cases(self, case_ids: Sequence[str], change: CaseChange
+                     ) -> list[dict[str, object]]:
+        """Change cases in one transaction (in place when the tables have the columns)."""
+        return gpkg_cases.update_cases(self, case_ids, change)
+
+    def attachments_dir(self) -> Path:
+        """``<store>_attachments`` beside the store file."""
+        return gpkg_cases.attachments_dir(self)
+
+    def add_attachment(self, attachment: NewAttachment) -> dict[str, object]:
+        """Attach a checked file to a case (file, row and history line)."""
+        return gpkg_cases.add_attachment(self, attachment)
+
+    def case_attachments(self, case_id: str) -> pd.DataFrame:
+        """The attachment rows of one case."""
+        return gpkg_cases.case_attachments(self, case_id)
 
     def vacuum_check(self) -> bool:
         """Run SQLite's integrity check; True when the file is sound."""

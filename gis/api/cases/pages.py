@@ -26,6 +26,7 @@ from gis.api.pages import render
 from gis.core.clearance.values import format_number_vi
 from gis.core.violations.rules import KINDS
 from gis.errors import GisError
+from gis.store import Store
 from gis.violations import case_detail, update
 
 __all__ = ["router", "TEXTS", "PAGE_SIZE"]
@@ -169,7 +170,7 @@ def _display(key: str, record: dict[str, Any], lang: str, wards: dict[str, str])
     return str(value)
 
 
-def _detail(store: Any, case_id: str, lang: str) -> dict[str, Any]:
+def _detail(store: Store, case_id: str, lang: str) -> dict[str, Any]:
     """Everything the case page shows (read in a worker thread)."""
     data.require_case(store, case_id)
     record = data.case_payload(store, case_id, lang)
@@ -242,11 +243,10 @@ async def transition_form(request: Request, case_id: str,
                           ) -> Response:
     form = await request.form()
 
-    async def work(store: Any) -> None:
+    async def work(store: Store) -> None:
         def run() -> None:
-            case, _ = case_detail(store, case_id)
-            changes = data.transition_changes(_form_body(form), case.get("notes"), user.name)
-            update(store, case_id, changes, who=user.name)
+            changes, note = data.transition_changes(_form_body(form))
+            update(store, case_id, changes, who=user.name, note=note)
         await run_in_threadpool(run)
 
     return await _after_write(request, user, case_id, work, "transition")
@@ -257,14 +257,12 @@ async def note_form(request: Request, case_id: str,
                     user: Annotated[User, Depends(require_page(Permission.WRITE))]) -> Response:
     form = await request.form()
 
-    async def work(store: Any) -> None:
+    async def work(store: Store) -> None:
         def run() -> None:
             note = str(form.get("note") or "").strip()
             if not note:
                 raise GisError("write the note first", field="note")
-            case, _ = case_detail(store, case_id)
-            update(store, case_id, {"notes": data.with_note(case.get("notes"), note, user.name)},
-                   who=user.name)
+            update(store, case_id, {}, who=user.name, note=note)
         await run_in_threadpool(run)
 
     return await _after_write(request, user, case_id, work, "note")
@@ -273,7 +271,7 @@ async def note_form(request: Request, case_id: str,
 @router.post("/cases/{case_id}/attachments", dependencies=[Depends(body_limit)])
 async def upload_form(request: Request, case_id: str,
                       user: Annotated[User, Depends(require_page(Permission.WRITE))]) -> Response:
-    async def work(store: Any) -> None:
+    async def work(store: Store) -> None:
         upload = await read_upload(request)
         await run_in_threadpool(store_upload, store, case_id, upload, who=user.name,
                                 limit=upload_limit(request))

@@ -34,7 +34,7 @@ from gis.api.i18n import lang_of
 from gis.core.bbox import parse_bbox
 from gis.core.violations.cases import EDITABLE
 from gis.errors import GisError
-from gis.violations import case_detail, flag, update
+from gis.violations import flag, update
 
 __all__ = ["router", "NewCase", "parse_geometry"]
 
@@ -169,9 +169,8 @@ def transition_violation(
              "note": "Lập biên bản tại hiện trường"}])]) -> dict[str, object]:
     store = store_of(context(request))
     data.require_case(store, case_id)
-    case, _ = case_detail(store, case_id)
-    lines = update(store, case_id, data.transition_changes(body, case.get("notes"), user.name),
-                   who=user.name)
+    changes, note = data.transition_changes(body)
+    lines = update(store, case_id, changes, who=user.name, note=note)
     return {"case": data.case_payload(store, case_id, lang_of(request)), "changes": lines}
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import sqlite3
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,14 +26,9 @@ from gis.core.violations.rules import KINDS
 from gis.errors import GisError, NotFoundError
 from gis.fields import fold_name
 from gis.report.violations import STATUS_VI
-from gis.violations import (
-    ATTACHMENTS,
-    CASES,
-    attachments_dir,
-    case_attachments,
-    case_detail,
-    list_cases,
-)
+from gis.store import Store
+from gis.store.cases import CaseQuery
+from gis.violations import attachments_dir, case_attachments, case_detail, list_cases
 
 __all__ = ["LOCAL", "STATUS_EN", "FIELD_LABELS", "TRANSITION_FIELDS", "CaseFilter",
            "kind_label", "status_label", "check_case_id", "require_case", "today_local",
@@ -160,23 +154,11 @@ def check_case_id(case_id: str) -> str:
     return case_id
 
 
-def require_case(store: Any, case_id: str) -> None:
-    """404 unless the case exists (one indexed look-up, parameterised)."""
+def require_case(store: Store, case_id: str) -> None:
+    """404 unless the case exists (a read by key, under the store's read lock)."""
     check_case_id(case_id)
-    path = Path(store.path)
-    found = False
-    if path.exists():
-        con = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
-        try:
-            found = con.execute(f'SELECT 1 FROM "{CASES}" WHERE case_id = ? LIMIT 1',
-                                (case_id,)).fetchone() is not None
-        except sqlite3.OperationalError as exc:  # no cases table yet; anything else is real
-            if "no such table" not in str(exc):
-                raise
-            found = False
-        finally:
-            con.close()
-    if not found:
+    found = store.read_cases(CaseQuery(ids=(case_id,)), columns=["case_id"], geometry=False)
+    if found.empty:
         raise NotFoundError(f"no case {case_id!r}", field="case_id", value=case_id)
 
 
@@ -245,13 +227,20 @@ class CaseFilter:
     bbox_crs: str = "EPSG:4326"
 
 
-def filtered_cases(store: Any, f: CaseFilter, *, today: dt.date | None = None) -> gpd.GeoDataFrame:
+def filtered_cases(store: Store, f: CaseFilter, *, today: dt.date | None = None
+                   ) -> gpd.GeoDataFrame:
     """Cases matching the filter, newest first, with ``overdue`` (reason or None)."""
     today = today or today_local()
-    if not store.has(CASES):
-        return list_cases(store, today=today)
+    area = None
+    if f.bbox is not None:
+        minx, miny, maxx, maxy = f.bbox
+        box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy),
+                                 max((maxx - minx), (maxy - miny)) / 16 or 1.0)
+        area = crsmod.transform_geometries([box], crsmod.parse_crs(f.bbox_crs, option="bbox-crs"),
+                                           store.crs())[0]
     cases = list_cases(store, ward=f.ward or None, kind=f.kind or None,
-                       status=f.status or None, today=today)
+                       status=f.status or None, today=today,
+                       bbox=None if area is None else tuple(area.bounds))
     if f.source:
         cases = cases[cases["source"] == f.source]
     if f.overdue is not None:
@@ -266,12 +255,7 @@ def filtered_cases(store: Any, f: CaseFilter, *, today: dt.date | None = None) -
             labels = cases["kind"].map(lambda k: KINDS.get(str(k), ("",))[0])
             hay = (hay + " " + labels).map(fold_name)
             cases = cases[hay.str.contains(needle, regex=False)]
-    if f.bbox is not None:
-        minx, miny, maxx, maxy = f.bbox
-        box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy),
-                                 max((maxx - minx), (maxy - miny)) / 16 or 1.0)
-        area = crsmod.transform_geometries([box], crsmod.parse_crs(f.bbox_crs, option="bbox-crs"),
-                                           store.crs())[0]
+    if area is not None:
         cases = cases[cases.intersects(area)]
     created = pd.to_datetime(cases["created_at"], utc=True, errors="coerce")
     order = pd.DataFrame({"c": created, "id": cases["case_id"].astype(str)}, index=cases.index)
@@ -367,9 +351,7 @@ def history_records(history: pd.DataFrame, lang: str = "vi") -> list[dict[str, o
     return out
 
 
-def _attachments(store: Any, case_id: str) -> pd.DataFrame:
-    if not store.has(ATTACHMENTS):
-        return pd.DataFrame()
+def _attachments(store: Store, case_id: str) -> pd.DataFrame:
     table = case_attachments(store, case_id)
     if len(table) == 0:
         return table
@@ -378,7 +360,7 @@ def _attachments(store: Any, case_id: str) -> pd.DataFrame:
         .reset_index(drop=True)
 
 
-def attachment_records(store: Any, case_id: str) -> list[dict[str, object]]:
+def attachment_records(store: Store, case_id: str) -> list[dict[str, object]]:
     """A case's attachments, numbered from 1 in the order they were added."""
     out = []
     for n, r in enumerate(_attachments(store, case_id).to_dict("records"), start=1):
@@ -392,7 +374,7 @@ def attachment_records(store: Any, case_id: str) -> list[dict[str, object]]:
     return out
 
 
-def attachment_file(store: Any, case_id: str, n: int) -> tuple[Path, dict[str, object]]:
+def attachment_file(store: Store, case_id: str, n: int) -> tuple[Path, dict[str, object]]:
     """The stored file of attachment ``n`` (1-based) and its row; the path comes from the
     table (the library's content-addressed name) and must stay under the attachments folder."""
     table = _attachments(store, case_id)
@@ -421,7 +403,7 @@ def safe_filename(name: str | None, *, default: str = "upload") -> str:
     return base[:100]
 
 
-def nearby_parcels(store: Any, geom: shapely.Geometry, *, limit: int = 200) -> gpd.GeoDataFrame:
+def nearby_parcels(store: Store, geom: shapely.Geometry, *, limit: int = 200) -> gpd.GeoDataFrame:
     """Parcels around a case (store CRS), for the small map and the dossier."""
     if not store.has("parcels"):
         return gpd.GeoDataFrame({"parcel_key": [], "land_use": []}, geometry=[], crs=store.crs())
@@ -430,7 +412,7 @@ def nearby_parcels(store: Any, geom: shapely.Geometry, *, limit: int = 200) -> g
     return parcels.iloc[:limit]
 
 
-def dossier_pdf(store: Any, case_id: str) -> bytes:
+def dossier_pdf(store: Store, case_id: str) -> bytes:
     """The case dossier (PDF, Vietnamese, :func:`gis.report.dossier.dossier_pdf`) as bytes."""
     from gis.report import dossier
 
@@ -450,7 +432,7 @@ def editable_changes(body: Mapping[str, object], *, allow: tuple[str, ...] = EDI
     return dict(body)
 
 
-def case_payload(store: Any, case_id: str, lang: str) -> dict[str, object]:
+def case_payload(store: Store, case_id: str, lang: str) -> dict[str, object]:
     """A case with its geometry (WGS 84), history and attachments."""
     case, history = case_detail(store, case_id)
     record = case_record({**case, "overdue": _overdue(case)}, lang=lang)
@@ -466,9 +448,10 @@ def _overdue(case: dict[str, object]) -> str | None:
     return overdue(case, today=today_local())
 
 
-def transition_changes(body: dict[str, Any], current_notes: object, who: str) -> dict[str, Any]:
-    """The change a transition asks for: ``to`` becomes the status, ``note`` is added to the
-    case's notes (dated and signed), other keys must be editable fields."""
+def transition_changes(body: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The change a transition asks for, and its note: ``to`` becomes the status, ``note`` is
+    returned to be added to the case's notes (dated and signed, under the store's lock: see
+    :func:`gis.violations.update`), other keys must be editable fields."""
     if not isinstance(body, dict) or not body.get("to"):
         raise GisError('say where the case goes: {"to": "VERIFYING", ...}', field="to")
     fields = {k: v for k, v in body.items() if k not in ("to", "note") and v not in (None, "")}
@@ -477,19 +460,17 @@ def transition_changes(body: dict[str, Any], current_notes: object, who: str) ->
         changes["fine_vnd"] = re.sub(r"[.,\s]", "", changes["fine_vnd"])
     changes["status"] = parse_status(str(body["to"]), field="to")
     note = str(body.get("note") or "").strip()
-    if note:
-        changes["notes"] = with_note(current_notes, note, who)
-    return changes
+    return changes, note or None
 
 
 def with_note(current_notes: object, note: str, who: str) -> str:
-    """The case's notes with one more dated, signed line."""
-    line = f"[{today_local():%d/%m/%Y} {who}] {note.strip()[:2000]}"
-    old = str(current_notes).strip() if current_notes else ""
-    return f"{old}\n{line}" if old else line
+    """The case's notes with one more dated, signed line (today in Vietnam)."""
+    from gis.violations import with_note as noted
+
+    return noted(current_notes, note, who, on=today_local())
 
 
-def ward_names(store: Any) -> dict[str, str]:
+def ward_names(store: Store) -> dict[str, str]:
     """Ward code → name (for filters and labels)."""
     if not store.has("wards"):
         return {}
