@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -67,9 +67,16 @@ class DetectReport:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
+#: how candidates are found: :func:`detect_candidates` in this process by default, or on
+#: Dask (:func:`gis.batch.detect_on_dask`); same arguments, same result
+Candidates = Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame, RuleSet], gpd.GeoDataFrame]
+
+
 def detect(store: Store, *, rules: RuleSet | str | os.PathLike[str],
-           who: str = "detection") -> DetectReport:
-    """Overlay buildings × parcels with the rules; add a case for every new fingerprint."""
+           who: str = "detection", candidates: Candidates | None = None) -> DetectReport:
+    """Overlay buildings × parcels with the rules; add a case for every new fingerprint.
+    ``candidates`` runs the overlay elsewhere (the Dask engine)."""
+    find = candidates or detect_candidates
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     for layer in ("parcels", "buildings"):
         if not store.has(layer):
@@ -82,14 +89,13 @@ def detect(store: Store, *, rules: RuleSet | str | os.PathLike[str],
         # buildings, parcels and cases as they are under the writers' lock: a parcels load or
         # a flag that lands meanwhile is seen, not overwritten, and two detections at once do
         # not add the same case twice
-        candidates = detect_candidates(working.read("buildings"), working.read("parcels"),
-                                       ruleset)
-        report.candidates = len(candidates)
-        report.by_kind = candidates["kind"].value_counts().to_dict() if len(candidates) else {}
+        found = find(working.read("buildings"), working.read("parcels"), ruleset)
+        report.candidates = len(found)
+        report.by_kind = found["kind"].value_counts().to_dict() if len(found) else {}
         known = set(working.read_cases(columns=["fingerprint"], geometry=False)["fingerprint"]
                     .dropna())
-        new = candidates[~candidates["fingerprint"].isin(known)]
-        report.already_known = len(candidates) - len(new)
+        new = found[~found["fingerprint"].isin(known)]
+        report.already_known = len(found) - len(new)
         if new.empty:
             return []
         new = new.assign(evidence=describe(new))

@@ -103,3 +103,22 @@ def test_a_scheduler_that_is_not_there_is_a_clear_error(district):  # type: igno
     assert res.exit_code == 2 and "no Dask scheduler at tcp://127.0.0.1:9" in res.output
     res = runner.invoke(cli, ["clearance", "report", "--scheduler", "tcp://127.0.0.1:9"])
     assert res.exit_code == 2 and "--scheduler needs --engine dask" in res.output
+
+
+def test_violations_detect_on_dask_adds_the_same_cases(district, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    import shutil
+
+    import gis.batch
+
+    monkeypatch.setattr(gis.batch, "ROWS_PER_PARTITION", 60)  # several partitions
+    found = {}
+    for engine in ("single", "dask"):
+        store = tmp_path / f"{engine}.gpkg"
+        shutil.copyfile(district["GIS_STORE"], store)
+        res = CliRunner(env={**district, "GIS_STORE": str(store)}).invoke(
+            cli, ["violations", "detect", "--engine", engine])
+        assert res.exit_code == 0, res.output
+        cases = open_store(store).read_cases()
+        found[engine] = cases.drop(columns=["created_at", "updated_at", "geometry"])
+    assert len(found["single"]) > 0
+    pd.testing.assert_frame_equal(found["dask"], found["single"])

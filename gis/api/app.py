@@ -38,7 +38,7 @@ def create_app(storage: StorageSettings | None = None, service: ServiceSettings 
     service = service or ServiceSettings()
     ingest = ingest or IngestSettings()
     # accounts and the session key: in <data_dir> for a GeoPackage store, never beside it
-    accounts = open_accounts(storage.data_dir, str(storage.store_path))
+    accounts = open_accounts(storage.data_dir, storage.store_location)
     app = FastAPI(title="GIS land-parcel service", version="1",
                   description="Parcels, land clearance (GPMB) and violations for Vietnamese land "
                               "offices. Authenticate with a bearer token (`gis users token`), "

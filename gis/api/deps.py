@@ -75,7 +75,7 @@ def store_of(ctx: Context):  # type: ignore[no-untyped-def]
     """The GeoPackage store (opened per request: cheap, and safe across workers)."""
     from gis.store import open_store
 
-    return open_store(ctx.storage.store_path)
+    return open_store(ctx.storage.store_location)
 
 
 def _basic_user(ctx: Context, header: str, client: str) -> User | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 
@@ -10,6 +9,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from gis.cli.engines import dask_engine, engine_options
 from gis.cli.main import _handle_errors, _settings, cli, console, parse_day
 
 __all__ = ["ingest_clearance_cmd", "validate_clearance_cmd", "print_sheet_report"]
@@ -119,29 +119,6 @@ def _overlay_options(func):  # type: ignore[no-untyped-def]
     func = engine_options(func)
     return click.option("--as-of", "as_of", help="Figures as known on this day "
                         "(YYYY-MM-DD or dd/mm/yyyy; default today).")(func)
-
-
-def engine_options(func):  # type: ignore[no-untyped-def]
-    """``--engine single|dask`` and ``--scheduler`` (batch work on Dask)."""
-    func = click.option("--scheduler", help="dask: the address of an existing Dask cluster "
-                        "(tcp://host:8786); default a local cluster, one process per core.")(func)
-    return click.option("--engine", type=click.Choice(["single", "dask"]), default="single",
-                        show_default=True, help="single: this process; dask: spatial "
-                        "partitions on a Dask cluster (same results).")(func)
-
-
-@contextlib.contextmanager
-def dask_engine(engine: str, scheduler: str | None):  # type: ignore[no-untyped-def]
-    """The Dask client for ``--engine dask`` (None for the single engine)."""
-    if engine != "dask":
-        if scheduler:
-            raise click.UsageError("--scheduler needs --engine dask")
-        yield None
-        return
-    from gis.batch import dask_client
-
-    with dask_client(scheduler) as client:
-        yield client
 
 
 def _run(as_of: str | None, min_area: float, min_share: float, *,  # type: ignore[no-untyped-def]

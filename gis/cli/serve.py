@@ -18,7 +18,7 @@ def _userdb() -> UserDB:
     from gis.store import open_accounts
 
     storage = StorageSettings()  # the service's own folder (GIS_DATA_DIR), as `gis serve`
-    return UserDB(open_accounts(storage.data_dir, str(storage.store_path)))
+    return UserDB(open_accounts(storage.data_dir, storage.store_location))
 
 
 @cli.command("serve")

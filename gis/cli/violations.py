@@ -12,6 +12,7 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
+from gis.cli.engines import dask_engine, engine_options
 from gis.cli.main import _handle_errors, _settings, cli, console, parse_day
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def _store() -> Store:
     from gis.store import open_store
 
     storage, _ = _settings()
-    return open_store(storage.store_path)
+    return open_store(storage.store_location)
 
 
 def _who(value: str | None) -> str:
@@ -41,15 +42,24 @@ def violations() -> None:
 @click.option("--rules", "rules_path", type=click.Path(dir_okay=False),
               help="Rules YAML (default GIS_RULES, else <GIS_CATALOG>/rules/violations.yaml).")
 @click.option("--who", help="Who ran the detection (recorded in each new case's history).")
+@engine_options
 @_handle_errors
-def detect_cmd(rules_path: str | None, who: str | None) -> None:
+def detect_cmd(rules_path: str | None, who: str | None, engine: str,
+               scheduler: str | None) -> None:
     """Overlay buildings × parcels; add a case for every new candidate (stable fingerprints)."""
     from gis.violations import detect
 
     _, settings = _settings()
     path = Path(rules_path) if rules_path else (settings.rules or settings.catalog / "rules" /
                                                 "violations.yaml")
-    report = detect(_store(), rules=path, who=_who(who))
+    with dask_engine(engine, scheduler) as client:
+        find = None
+        if client is not None:
+            from gis.batch import detect_on_dask
+
+            def find(buildings, parcels, rules):  # type: ignore[no-untyped-def]
+                return detect_on_dask(buildings, parcels, rules, client=client)
+        report = detect(_store(), rules=path, who=_who(who), candidates=find)
     console.print(f"{report.candidates} candidates ({', '.join(f'{k} {v}' for k, v in report.by_kind.items()) or 'none'}); "
                   f"{len(report.added)} new cases, {report.already_known} already known")
     for case_id in report.added[:30]:

@@ -24,8 +24,9 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import geopandas as gpd
@@ -36,6 +37,7 @@ from pyproj import CRS
 
 from gis.errors import CRSMismatchError, GisError, StoreError
 from gis.store.base import IngestLogEntry, LayerReplacement
+from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
 
 __all__ = ["PostGISStore", "split_location"]
 
@@ -47,6 +49,7 @@ GEOM = "geom"
 #: columns every layer table has beside the frame's own
 _FID = "fid"
 
+_T = TypeVar("_T")
 _POOLS: dict[tuple[int, str], Any] = {}
 _POOLS_LOCK = threading.Lock()
 
@@ -238,6 +241,73 @@ class PostGISStore:
             return pd.DataFrame()
         frame = self.read(name)
         return frame if isinstance(frame, gpd.GeoDataFrame) else pd.DataFrame(frame)
+
+    # -- violation cases (gis.store.pg_cases) --------------------------------------------------
+    def read_cases(self, query: CaseQuery | None = None, *,
+                   columns: Sequence[str] | None = None,
+                   geometry: bool = True) -> gpd.GeoDataFrame:
+        """Cases matching ``query`` (see :meth:`gis.store.base.Store.read_cases`)."""
+        from gis.store import pg_cases
+
+        return pg_cases.read_cases(self, query, columns=columns, geometry=geometry)
+
+    def case_history(self, case_id: str) -> pd.DataFrame:
+        """The history lines of one case, oldest first."""
+        from gis.store import pg_cases
+
+        return pg_cases.case_history(self, case_id)
+
+    def insert_cases(self, cases: Sequence[NewCase], *, id_prefix: str) -> list[str]:
+        """Insert cases with their history in one transaction."""
+        from gis.store import pg_cases
+
+        return self._cases_call(lambda: pg_cases.insert_cases(self, cases, id_prefix=id_prefix))
+
+    def insert_cases_with(self, decide: Callable[[Any], Sequence[NewCase]], *,
+                          id_prefix: str) -> list[str]:
+        """Detection's read-modify-write in one transaction."""
+        from gis.store import pg_cases
+
+        return self._cases_call(lambda: pg_cases.insert_cases_with(self, decide,
+                                                                   id_prefix=id_prefix))
+
+    def update_cases(self, case_ids: Sequence[str], change: CaseChange
+                     ) -> list[dict[str, object]]:
+        """Change cases in one transaction, each read ``FOR UPDATE``."""
+        from gis.store import pg_cases
+
+        return self._cases_call(lambda: pg_cases.update_cases(self, case_ids, change))
+
+    def attachments_dir(self) -> Path:
+        """The shared attachments folder of this store (``GIS_ATTACHMENTS_DIR``)."""
+        from gis.store import pg_cases
+
+        return pg_cases.attachments_dir(self)
+
+    def add_attachment(self, attachment: NewAttachment) -> dict[str, object]:
+        """Attach a checked file to a case (file, row and history line)."""
+        from gis.store import pg_cases
+
+        return self._cases_call(lambda: pg_cases.add_attachment(self, attachment))
+
+    def case_attachments(self, case_id: str) -> pd.DataFrame:
+        """The attachment rows of one case."""
+        from gis.store import pg_cases
+
+        return pg_cases.case_attachments(self, case_id)
+
+    def _cases_call(self, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except GisError:
+            raise
+        except Exception as exc:
+            raise StoreError(f"cannot write cases: {_first_line(exc)}", path=self.path) from exc
+
+    def _registry_srid(self, con: Any, table: str) -> int:
+        """The SRID of a spatial table's geometry column."""
+        row = con.execute("SELECT Find_SRID(%s, %s, %s)", (self.schema, table, GEOM)).fetchone()
+        return int(row[0])
 
     # -- writing -------------------------------------------------------------------------------
     def replace_layer(self, kind: str, frame: gpd.GeoDataFrame, *,
