@@ -29,17 +29,13 @@ import shapely
 from gis.core.overlay import OverlayConfig, OverlayResult, overlay_parcels_projects
 from gis.core.violations.detect import _fingerprints, detect_candidates
 from gis.core.violations.rules import RuleSet
-from gis.errors import GisError
+from gis.errors import EngineError
 
 __all__ = ["dask_client", "overlay_on_dask", "detect_on_dask", "partitions_for"]
 
 #: rows of the partitioned layer per task: big enough to keep the per-task cost small, small
 #: enough that a worker holds a few hundred MB at most
 ROWS_PER_PARTITION = int(os.environ.get("GIS_DASK_PARTITION_ROWS", "100000"))
-
-
-class EngineError(GisError, RuntimeError):
-    """The Dask engine cannot run (no dask-geopandas, no scheduler at the address)."""
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "GisError",
+    "EngineError",
     "NotFoundError",
     "DataSourceError",
     "UnsafeArchiveError",
@@ -142,6 +143,10 @@ class UploadRefused(GisError):
     def __init__(self, message: str, *, status: int, **where: Any) -> None:
         self.status = status
         super().__init__(message, **where)
+
+
+class EngineError(GisError, RuntimeError):
+    """The batch engine cannot run (``--engine dask``: no scheduler at the address)."""
 
 
 class GisWarning(UserWarning):
