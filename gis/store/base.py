@@ -125,7 +125,8 @@ class Store(Protocol):
     def change_token(self, kind: str | None = None) -> str:
         """A cheap token that changes whenever the layer ``kind`` (or, for None, anything in
         the store) changes, whichever process wrote it; equal tokens mean unchanged data.
-        A layer the store does not have has the token :data:`~gis.store.query.ABSENT`. For
+        A layer the store does not have has the token :data:`~gis.store.query.ABSENT`, a store
+        that does not exist :data:`~gis.store.query.NO_STORE`. For
         caches (tiles, OGC pages, dashboard figures)."""
 
 

@@ -41,7 +41,15 @@ from pyproj import CRS
 
 from gis.errors import QueryError, StoreError
 from gis.store.gpkg_sql import decode_blobs
-from gis.store.query import ABSENT, KEY_COLUMNS, FieldInfo, LayerInfo, LayerQuery, QueryResult
+from gis.store.query import (
+    ABSENT,
+    KEY_COLUMNS,
+    NO_STORE,
+    FieldInfo,
+    LayerInfo,
+    LayerQuery,
+    QueryResult,
+)
 
 __all__ = ["layer_info", "query", "scan", "distinct", "change_token", "track_writes",
            "stamp_writes"]
@@ -489,7 +497,7 @@ def change_token(path: Path, kind: str | None, *, reading: Any) -> str:
     keeper = _version_of(path)
     version = keeper.read(path)
     if kind is None:
-        return "v:" + version
+        return NO_STORE if version == "missing" else "v:" + version
     with keeper.lock:
         seen, tokens = keeper.tokens
         if seen == version and kind in tokens:

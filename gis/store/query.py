@@ -18,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["ABSENT", "FieldInfo", "LayerInfo", "LayerQuery", "QueryResult", "KEY_COLUMNS", "FIELD_TYPES",
+__all__ = ["ABSENT", "NO_STORE", "FieldInfo", "LayerInfo", "LayerQuery", "QueryResult", "KEY_COLUMNS", "FIELD_TYPES",
            "plain_values"]
 
 #: The key column of each layer (what :attr:`LayerQuery.keys` matches).
@@ -26,6 +26,8 @@ KEY_COLUMNS = {"parcels": "parcel_key", "projects": "project_id", "buildings": "
                "wards": "ward_code", "violation_cases": "case_id", "project_parcels": "parcel_key"}
 #: The change token of a layer the store does not have (:meth:`Store.change_token`).
 ABSENT = "absent"
+#: The change token of a store that does not exist (yet) (:meth:`Store.change_token`).
+NO_STORE = "no-store"
 #: The types a field can have (JSON Schema's names; dates as text).
 FIELD_TYPES = ("integer", "number", "boolean", "string", "date", "date-time")
 

@@ -193,7 +193,7 @@ def _read(store: Store, table: str, q: LayerQuery) -> gpd.GeoDataFrame:
 
 
 def _shape(store: Store, table: str, column: str, value: str) -> shapely.Geometry:
-    geoms = _read(store, table, LayerQuery(equals={column: value}, columns=())).geometry
+    geoms = _read(store, table, LayerQuery(equals=((column, value),), columns=())).geometry
     return shapely.union_all(np.asarray(geoms.values, dtype=object))
 
 

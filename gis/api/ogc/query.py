@@ -25,7 +25,7 @@ from pyproj import CRS
 
 from gis.errors import StoreError
 from gis.store.base import Store
-from gis.store.query import ABSENT, LayerInfo, LayerQuery
+from gis.store.query import ABSENT, NO_STORE, LayerInfo, LayerQuery
 
 __all__ = ["Column", "Layer", "Query", "Page", "StoreReader", "reading"]
 
@@ -171,5 +171,8 @@ class StoreReader:
 
 @contextlib.contextmanager
 def reading(store: Store) -> Iterator[StoreReader]:
-    """``with reading(store) as reader:`` — the OGC API's reads of the store."""
+    """``with reading(store) as reader:`` — the OGC API's reads of the store (503 when there
+    is no store yet)."""
+    if store.change_token() == NO_STORE:
+        raise StoreError("the store does not exist yet; load data first")
     yield StoreReader(store)
