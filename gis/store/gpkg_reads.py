@@ -33,9 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 from pyproj import CRS
 
@@ -342,38 +340,14 @@ def _select(table: _Table, q: LayerQuery, source: str, where: str) -> tuple[str,
             f"ORDER BY {', '.join(order)} LIMIT ? OFFSET ?"), names
 
 
-def _column(values: Sequence[Any], kind: str) -> Any:
-    """Values of one column as the array :meth:`Store.read` would give."""
-    has_null = any(v is None for v in values)
-    try:
-        if kind == "integer":
-            if has_null:
-                return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-            return np.array(values, dtype=np.int64)
-        if kind == "number":
-            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-        if kind == "boolean":
-            if has_null:
-                return np.array([None if v is None else bool(v) for v in values], dtype=object)
-            return np.array(values, dtype=bool)
-    except (TypeError, ValueError):  # a value of another type than declared (SQLite allows it)
-        return np.array(values, dtype=object)
-    if any(isinstance(v, (bytes, int, float)) for v in values):
-        return np.array(values, dtype=object)
-    return pd.array(list(values), dtype="str")
-
-
-def _frame(rows: list[tuple[Any, ...]], table: _Table, names: list[str], geometry: bool,
-           crs: CRS | None) -> pd.DataFrame:
-    types = {f.name: f.type for f in table.fields}
+def _result(rows: list[tuple[Any, ...]], table: _Table, names: list[str], geometry: bool,
+            crs: CRS | None, matched: int | None) -> QueryResult:
     columns = list(zip(*rows)) if rows else [()] * (1 + geometry + len(names))
-    index = pd.Index(np.array(columns[0], dtype=np.int64), name="fid")
     start = 2 if geometry else 1
-    data = {n: _column(columns[start + i], types[n]) for i, n in enumerate(names)}
-    frame = pd.DataFrame(data, index=index, columns=names)
-    if not geometry:
-        return frame
-    return gpd.GeoDataFrame(frame, geometry=decode_blobs(columns[1]), crs=crs)
+    types = {n: table.field(n).type for n in names}  # type: ignore[union-attr]
+    return QueryResult(matched, types, np.array(columns[0], dtype=np.int64),
+                       {n: columns[start + i] for i, n in enumerate(names)},
+                       decode_blobs(columns[1]) if geometry else None, crs)
 
 
 def query(path: Path, kind: str, q: LayerQuery) -> QueryResult:
@@ -391,8 +365,8 @@ def query(path: Path, kind: str, q: LayerQuery) -> QueryResult:
         limit = -1 if q.limit is None else q.limit
         rows = _execute(con, sql, [*params, limit, q.offset]).fetchall()
         geometry = q.with_geometry and table.geometry is not None
-        frame = _frame(rows, table, names, geometry, _crs(con, table) if geometry else None)
-        return QueryResult(frame, matched, {n: table.field(n).type for n in names})  # type: ignore[union-attr]
+        return _result(rows, table, names, geometry, _crs(con, table) if geometry else None,
+                       matched)
     finally:
         con.close()
 
@@ -408,7 +382,6 @@ def scan(path: Path, kind: str, q: LayerQuery, batch_size: int) -> Iterator[Quer
         sql, names = _select(table, q, source, where)
         geometry = q.with_geometry and table.geometry is not None
         crs = _crs(con, table) if geometry else None
-        types = {n: table.field(n).type for n in names}  # type: ignore[union-attr]
         cursor = _execute(con, sql, [*params, -1 if q.limit is None else q.limit, q.offset])
         while True:
             try:
@@ -417,7 +390,7 @@ def scan(path: Path, kind: str, q: LayerQuery, batch_size: int) -> Iterator[Quer
                 raise StoreError(f"cannot read the store: {exc}") from None
             if not rows:
                 return
-            yield QueryResult(_frame(rows, table, names, geometry, crs), None, types)
+            yield _result(rows, table, names, geometry, crs, None)
     finally:
         con.close()
 

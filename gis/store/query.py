@@ -11,15 +11,18 @@ index is the store's feature id, named ``fid``.
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-__all__ = ["ABSENT", "NO_STORE", "FieldInfo", "LayerInfo", "LayerQuery", "QueryResult", "KEY_COLUMNS", "FIELD_TYPES",
-           "plain_values"]
+__all__ = ["ABSENT", "NO_STORE", "FIELD_TYPES", "KEY_COLUMNS", "FieldInfo", "LayerInfo",
+           "LayerQuery", "QueryResult", "column_array", "plain_values"]
 
 #: The key column of each layer (what :attr:`LayerQuery.keys` matches).
 KEY_COLUMNS = {"parcels": "parcel_key", "projects": "project_id", "buildings": "building_id",
@@ -123,25 +126,71 @@ class LayerInfo:
 
 @dataclass
 class QueryResult:
-    """The rows of a query (a GeoDataFrame when the geometry was asked for, else a DataFrame;
-    index ``fid``), the number of all matches when :attr:`LayerQuery.count` was set (else
-    None) and the types of the columns read."""
+    """The rows of a query: their feature ids, each column's values as read, the geometries
+    (store CRS, None for NULL or empty; None when not asked for), the number of all matches
+    when :attr:`LayerQuery.count` was set (else None) and the types of the columns read.
 
-    frame: pd.DataFrame
+    :attr:`frame` builds the (Geo)DataFrame on first use (index ``fid``); :meth:`records` gives
+    plain rows without pandas, which is what a page of JSON needs.
+    """
+
     matched: int | None
-    types: dict[str, str] = field(default_factory=dict)
+    types: dict[str, str]
+    fids: np.ndarray
+    values: dict[str, Sequence[Any]] = field(repr=False)
+    geometries: np.ndarray | None = field(default=None, repr=False)
+    crs: Any = None
+
+    def __len__(self) -> int:
+        return len(self.fids)
+
+    @functools.cached_property
+    def frame(self) -> pd.DataFrame:
+        """The rows as a GeoDataFrame (a DataFrame without geometry), index ``fid``, with the
+        dtypes :meth:`Store.read` gives."""
+        index = pd.Index(np.asarray(self.fids, dtype=np.int64), name="fid")
+        data = {n: column_array(self.values[n], self.types[n]) for n in self.types}
+        if self.geometries is None:
+            return pd.DataFrame(data, index=index, columns=list(self.types))
+        # the geometry array carries the CRS: no CRS comparison while building the frame
+        data["geometry"] = gpd.array.from_shapely(self.geometries, crs=self.crs)
+        return gpd.GeoDataFrame(pd.DataFrame(data, index=index), geometry="geometry")
 
     def records(self, columns: list[str] | None = None) -> list[tuple[Any, ...]]:
-        """Rows as tuples of plain Python values (None for missing, integers as ``int``)."""
+        """Rows as tuples of plain Python values (None for missing, ``bool`` for booleans)."""
         names = list(columns if columns is not None else self.types)
-        cols = [plain_values(self.frame[n], self.types.get(n, "string")) for n in names]
-        return list(zip(*cols)) if cols else [() for _ in range(len(self.frame))]
+        cols = [plain_values(self.values[n], self.types.get(n, "string")) for n in names]
+        return list(zip(*cols)) if cols else [() for _ in range(len(self.fids))]
 
 
-def plain_values(series: pd.Series, kind: str = "string") -> list[Any]:
-    """A column as plain Python values of its field type: None for missing (NaN, NA, None),
-    ``int`` for integers (also when a NULL made the column float), ``bool`` for booleans."""
-    values = series.tolist()
+def column_array(values: Sequence[Any], kind: str) -> Any:
+    """Values of one column (plain Python values, None for NULL) as the array
+    :meth:`Store.read` would give for a field of type ``kind``."""
+    has_null = any(v is None for v in values)
+    try:
+        if kind == "integer":
+            if has_null:
+                return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+            return np.array(values, dtype=np.int64)
+        if kind == "number":
+            return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        if kind == "boolean":
+            if has_null:
+                return np.array([None if v is None else bool(v) for v in values], dtype=object)
+            return np.array(values, dtype=bool)
+    except (TypeError, ValueError):  # a value of another type than declared (SQLite allows it)
+        return np.array(values, dtype=object)
+    if any(isinstance(v, (bytes, int, float)) for v in values):
+        return np.array(values, dtype=object)
+    return pd.array(list(values), dtype="str")
+
+
+def plain_values(values: Any, kind: str = "string") -> list[Any]:
+    """A column (a sequence, an array or a Series) as plain Python values of its field type:
+    None for missing (NaN, NA, None), ``int`` for integers (also when a NULL made the column
+    float), ``bool`` for booleans."""
+    if hasattr(values, "tolist"):
+        values = values.tolist()
     out: list[Any] = []
     for v in values:
         if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):

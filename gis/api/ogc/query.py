@@ -157,11 +157,10 @@ class StoreReader:
         names = tuple(c.name for c in columns)
         result = self.store.query(layer.table, self._query(
             query, columns=names, limit=limit, offset=offset, count=True))
-        frame = result.frame
-        geoms = np.asarray(frame.geometry.values, dtype=object) if len(frame) else \
+        geoms = result.geometries if result.geometries is not None else \
             np.empty(0, dtype=object)
-        return Page(int(result.matched or 0), [int(f) for f in frame.index], geoms,
-                    tuple(columns), result.records(list(names)))
+        return Page(int(result.matched or 0), result.fids.tolist(), geoms, tuple(columns),
+                    result.records(list(names)))
 
     def distinct(self, layer: Layer, column: Column, *, most: int = 200) -> list[Any]:
         """The distinct values of a column (for the HTML filter form), at most ``most`` + 1
