@@ -106,7 +106,7 @@ def clearance_run(state: Any, store: Any, *, as_of: dt.date | None = None,
     if project is not None and project not in project_ids(store):
         raise NotFoundError(f"no project {project!r}; known: {', '.join(project_ids(store))}",
                             field="project", value=project)
-    key = ("clearance", str(store.path), store.change_token(),
+    key = ("clearance", repr(store), store.change_token(),
            as_of.isoformat() if as_of else None, dt.date.today().isoformat(), project)
     view = store if project is None else _OneProject(store, project)
     return cached(state, key, lambda: run_clearance(view, as_of=as_of, write_back=False))
