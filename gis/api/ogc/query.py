@@ -93,7 +93,7 @@ class Page:
     rows: list[tuple[Any, ...]]
 
 
-# (store path, table, change token) → the layer: schema, count and extent of that version
+# (store, table, change token) → the layer: schema, count and extent of that version
 _LAYERS: LRUCache[tuple[str, str, str], Layer] = LRUCache(maxsize=64)
 _LAYERS_LOCK = threading.Lock()
 
@@ -115,7 +115,7 @@ class StoreReader:
         token = self.store.change_token(table)
         if token == ABSENT:
             return None
-        key = (str(getattr(self.store, "path", self.store)), table, token)
+        key = (repr(self.store), table, token)
         with _LAYERS_LOCK:
             found = _LAYERS.get(key)
         if found is None:
