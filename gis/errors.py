@@ -28,6 +28,7 @@ __all__ = [
     "CaseError",
     "AuthError",
     "RequestError",
+    "QueryError",
     "UploadRefused",
     "GisWarning",
     "CRSWarning",
@@ -159,3 +160,8 @@ class CRSWarning(GisWarning):
 
 class PlaceError(GisError, ValueError):
     """A layer lies where it cannot be: outside the stored wards or the province named."""
+
+
+class QueryError(RequestError):
+    """A structured store query the layer cannot answer: a column it does not have, an order
+    or a key column it lacks, a negative limit or offset."""

@@ -15,7 +15,9 @@ import zipfile
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
+import pyogrio.raw
 from pyproj import CRS
 
 from gis import crs as crsmod
@@ -23,7 +25,8 @@ from gis.core.enums import ParsedEnum
 from gis.errors import DataSourceError
 from gis.io.engines import Engine
 
-__all__ = ["ExportFormat", "SHP_FIELD_NAMES", "SHP_DROPPED", "write_layer", "reproject"]
+__all__ = ["ExportFormat", "SHP_FIELD_NAMES", "SHP_DROPPED", "write_layer", "reproject",
+           "write_driver", "write_arrays"]
 
 
 class ExportFormat(ParsedEnum):
@@ -162,3 +165,39 @@ def vn2000_prj(crs: object) -> str | None:
     wkt = re.sub(r'^PROJCS\["[^"]*"', f'PROJCS["{zone.name}"', wkt)
     wkt = re.sub(r'GEOGCS\["[^"]*"', 'GEOGCS["VN-2000"', wkt, count=1)
     return re.sub(r'DATUM\["[^"]*"', 'DATUM["Vietnam_2000"', wkt, count=1)
+
+
+def write_driver(frame: pd.DataFrame, target: str | os.PathLike[str], *, driver: str,
+                 layer: str, dataset_options: dict[str, str] | None = None,
+                 layer_options: dict[str, str] | None = None) -> None:
+    """Write a frame (with or without geometry) with one of GDAL's drivers as it is (KML, CSV,
+    XLSX, GPKG, …): no renaming, no temporary file. A failure is a
+    :class:`~gis.errors.DataSourceError` with GDAL's message, without the target's folder."""
+    target = Path(target)
+    kwargs: dict[str, object] = {}
+    if dataset_options:
+        kwargs["dataset_options"] = dataset_options
+    if layer_options:
+        kwargs["layer_options"] = layer_options
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            pyogrio.write_dataframe(frame, target, layer=layer, driver=driver, **kwargs)
+    except Exception as exc:  # noqa: BLE001 - any GDAL failure: its message, without our paths
+        raise DataSourceError(f"cannot write {driver}: {exc}".replace(str(target.parent), ""),
+                              layer=layer) from None
+
+
+def write_arrays(target: str | os.PathLike[str], wkb: object, arrays: list[object],
+                 names: list[str], *, driver: str, geometry_type: str, crs: str | None,
+                 encoding: str | None = None, layer_options: dict[str, str] | None = None
+                 ) -> None:
+    """Write features from arrays (geometries as WKB, one numpy array per field) with GDAL's
+    array-level writer, which takes a text field's width from its fixed-width array (the frame
+    writer leaves text at 80 bytes)."""
+    try:
+        pyogrio.raw.write(Path(target), wkb, arrays, names, driver=driver,
+                          geometry_type=geometry_type, crs=crs, encoding=encoding,
+                          layer_options=layer_options or {})
+    except Exception as exc:  # noqa: BLE001 - any GDAL failure, named
+        raise DataSourceError(f"cannot write {driver}: {exc}", path=Path(target)) from None

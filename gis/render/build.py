@@ -27,7 +27,8 @@ from gis.render.elements import DataLayer, Frame, FrameEnd
 from gis.render.labels import field_formats, field_labels, value_labels, yes_no
 from gis.render.payload import display_payload
 
-__all__ = ["ResolvedLayer", "resolve_layers", "layer_frames", "build_map", "render_html"]
+__all__ = ["ResolvedLayer", "resolve_layers", "layer_frames", "style_fields", "build_map",
+           "render_html"]
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ def _layer_config(layer: ResolvedLayer, lang: str) -> dict[str, object]:
     }
 
 
-def _style_fields(style: StyleSpec) -> list[str]:
+def style_fields(style: StyleSpec) -> list[str]:
+    """The fields a layer's style reads (its ``by`` field and those its rules test)."""
     return [*([style.by] if style.by else []), *(k for r in style.rules for k in r.when)]
 
 
@@ -189,7 +191,7 @@ def build_map(spec: MapSpec, layers: list[ResolvedLayer], frames: dict[str, gpd.
         frame = frames.get(layer.key)
         if frame is None:
             continue
-        keep = [*layer.popup, *layer.progress, *_style_fields(layer.style)]
+        keep = [*layer.popup, *layer.progress, *style_fields(layer.style)]
         fmap.add_child(DataLayer(_layer_config(layer, lang), display_payload(frame, keep),
                                  layer.show))
     crs = next((f.crs for f in frames.values() if f.crs is not None), None)

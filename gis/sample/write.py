@@ -15,10 +15,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyogrio
-import pyogrio.raw
 import shapely
 
+from gis.io.write import write_arrays, write_driver
 from gis.sample.tcvn3 import encode_tcvn3
 
 if TYPE_CHECKING:
@@ -36,7 +35,7 @@ _STALE_PARTS = (".qix", ".sbn", ".sbx", ".qmd")
 
 def _field_arrays(frame: gpd.GeoDataFrame, *, tcvn3: bool) -> tuple[list[str], list[np.ndarray]]:
     """Attribute columns as numpy arrays; text as fixed-width ``U`` arrays whose width is
-    the longest value in bytes, which pyogrio passes on as the DBF field width."""
+    the longest value in bytes, which GDAL takes as the DBF field width."""
     names, arrays = [], []
     for column in frame.columns.drop(frame.geometry.name):
         values = frame[column]
@@ -63,14 +62,14 @@ def _write_shapefile(frame: gpd.GeoDataFrame, out_dir: Path, stem: str, token: s
                      legacy_encoding: bool = False, drop_prj: bool = False) -> list[tuple[Path | None, Path]]:
     """Write a shapefile under a temporary stem; return (temporary, final) pairs.
 
-    Uses pyogrio's array-level writer so text fields get tight widths (the frame writer
+    Uses GDAL's array-level writer (:func:`gis.io.write.write_arrays`) so text fields get tight widths (the frame writer
     leaves them at 80 bytes, and GDAL's RESIZE pass is slow on a million rows).
     """
     tmp_stem = f".{stem}-{token}"
     names, arrays = _field_arrays(frame, tcvn3=legacy_encoding)
-    pyogrio.raw.write(
-        out_dir / f"{tmp_stem}.shp", shapely.to_wkb(frame.geometry.to_numpy()), arrays, names,
-        driver="ESRI Shapefile", geometry_type="Polygon", crs=frame.crs.to_wkt(),
+    write_arrays(
+        out_dir / f"{tmp_stem}.shp", shapely.to_wkb(frame.geometry.to_numpy()), list(arrays),
+        names, driver="ESRI Shapefile", geometry_type="Polygon", crs=frame.crs.to_wkt(),
         encoding="latin1" if legacy_encoding else "UTF-8",
         layer_options={"DBF_DATE_LAST_UPDATE": DBF_DATE},
     )
@@ -90,7 +89,7 @@ def _write_shapefile(frame: gpd.GeoDataFrame, out_dir: Path, stem: str, token: s
 
 def _write_gpkg(frame: gpd.GeoDataFrame, out_dir: Path, stem: str, token: str) -> list[tuple[Path | None, Path]]:
     tmp = out_dir / f".{stem}-{token}.gpkg"
-    pyogrio.write_dataframe(frame, tmp, layer=stem, driver="GPKG")
+    write_driver(frame, tmp, driver="GPKG", layer=stem)
     return [(tmp, out_dir / f"{stem}.gpkg")]
 
 

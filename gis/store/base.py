@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -13,6 +13,7 @@ import pandas as pd
 from pyproj import CRS
 
 from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
+from gis.store.query import LayerInfo, LayerQuery, QueryResult
 
 __all__ = ["Store", "IngestLogEntry", "LayerReplacement", "open_store"]
 
@@ -151,6 +152,31 @@ class Store(Protocol):
     def case_attachments(self, case_id: str) -> pd.DataFrame:
         """The attachment rows of one case (:data:`~gis.store.cases.ATTACHMENT_COLUMNS`), in
         the order they were added."""
+
+    # -- structured reads and change tokens (issue 11: the web layer reads only through these)
+    def query(self, kind: str, q: LayerQuery) -> QueryResult:
+        """The rows of a layer or table that ``q`` selects (filters by box, area, wards, keys,
+        fids and attribute equality; columns; order; page), with the number of all matches
+        when ``q.count`` (from the same snapshot). Unknown columns raise
+        :class:`~gis.errors.QueryError`; an unknown layer :class:`~gis.errors.StoreError`."""
+
+    def scan(self, kind: str, q: LayerQuery, *, batch_size: int = 10_000
+             ) -> Iterator[QueryResult]:
+        """The rows ``q`` selects in frames of at most ``batch_size``, read as they are
+        consumed (one snapshot), so a whole district never sits in memory."""
+
+    def layer_info(self, kind: str) -> LayerInfo:
+        """A layer's fields and their types, geometry type, feature count, extent and CRS."""
+
+    def distinct(self, kind: str, column: str, *, limit: int | None = None) -> list[Any]:
+        """The distinct non-null values of a column, in order (at most ``limit``)."""
+
+    def change_token(self, kind: str | None = None) -> str:
+        """A cheap token that changes whenever the layer ``kind`` (or, for None, anything in
+        the store) changes, whichever process wrote it; equal tokens mean unchanged data.
+        A layer the store does not have has the token :data:`~gis.store.query.ABSENT`, a store
+        that does not exist :data:`~gis.store.query.NO_STORE`. For
+        caches (tiles, OGC pages, dashboard figures)."""
 
 
 def open_store(location: str | os.PathLike[str]) -> Store:

@@ -38,7 +38,7 @@ import pyogrio
 from pyproj import CRS
 
 from gis.errors import GisError, StoreError
-from gis.store import gpkg_cases
+from gis.store import gpkg_cases, gpkg_reads
 from gis.store.base import IngestLogEntry, LayerReplacement
 from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
 from gis.store.gpkg_sql import (
@@ -49,6 +49,7 @@ from gis.store.gpkg_sql import (
     insert_features,
     layer_admits,
 )
+from gis.store.query import LayerInfo, LayerQuery, QueryResult
 
 __all__ = ["GeoPackageStore", "gpkg_blob", "insert_features", "layer_admits"]
 
@@ -354,10 +355,12 @@ class GeoPackageStore:
         with self._lock(), _process_lock(self.path).exclusive():
             con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
             _register_gpkg_functions(con)
+            written = gpkg_reads.track_writes(con)  # stamped below: their change tokens move
             try:
                 con.execute("PRAGMA synchronous=FULL")
                 con.execute("BEGIN IMMEDIATE")
                 yield con
+                gpkg_reads.stamp_writes(con, written)
                 con.execute("COMMIT")
             except BaseException:
                 if con.in_transaction:
@@ -418,6 +421,32 @@ class GeoPackageStore:
     def case_attachments(self, case_id: str) -> pd.DataFrame:
         """The attachment rows of one case."""
         return gpkg_cases.case_attachments(self, case_id)
+
+    # -- structured reads and change tokens (gis.store.gpkg_reads) -------------------------------
+    def query(self, kind: str, q: LayerQuery) -> QueryResult:
+        """The rows ``q`` selects (see :class:`~gis.store.base.Store`), one read snapshot."""
+        return self._retrying(lambda: gpkg_reads.query(self.path, kind, q))  # type: ignore[no-any-return]
+
+    def scan(self, kind: str, q: LayerQuery, *, batch_size: int = 10_000
+             ) -> Iterator[QueryResult]:
+        """The rows ``q`` selects in frames of ``batch_size``; the read lock is held while the
+        caller iterates."""
+        with self.reading():
+            yield from gpkg_reads.scan(self.path, kind, q, batch_size)
+
+    def layer_info(self, kind: str) -> LayerInfo:
+        """Fields and types, geometry type, count, extent and CRS of a layer."""
+        return self._retrying(lambda: gpkg_reads.layer_info(self.path, kind))  # type: ignore[no-any-return]
+
+    def distinct(self, kind: str, column: str, *, limit: int | None = None) -> list[Any]:
+        """The distinct non-null values of a column, in order."""
+        return self._retrying(  # type: ignore[no-any-return]
+            lambda: gpkg_reads.distinct(self.path, kind, column, limit))
+
+    def change_token(self, kind: str | None = None) -> str:
+        """The file's version (``kind`` None: a ``stat`` and a ``pread``, no lock) or the
+        layer's ``last_change`` and largest fid, read once per file version and process."""
+        return gpkg_reads.change_token(self.path, kind, reading=self.reading)
 
     def vacuum_check(self) -> bool:
         """Run SQLite's integrity check; True when the file is sound."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from gis.errors import StoreError
 
-__all__ = ["gpkg_blob", "insert_features", "layer_admits"]
+__all__ = ["decode_blobs", "gpkg_blob", "insert_features", "layer_admits"]
 
 
 def _journal(path: Path) -> Path:
@@ -97,18 +97,30 @@ def _process_lock(path: Path) -> _ReadWriteLock:
         return lock
 
 
-def _gpkg_geometry(blob: bytes | None):  # type: ignore[no-untyped-def]
-    """Decode a GeoPackage geometry blob (header + WKB); None for NULL or empty."""
+#: Envelope sizes of the GeoPackage binary header, by envelope indicator.
+_ENVELOPE = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
+
+
+def decode_blobs(blobs: Sequence[bytes | None]) -> Any:
+    """GeoPackage geometry blobs (header + WKB) → an object array of shapely geometries, None
+    for NULL or empty ones (the one decoder of the store)."""
+    import numpy as np
     import shapely
 
-    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
-        return None
-    flags = blob[3]
-    if flags & 0x10:  # empty geometry flag
-        return None
-    envelope = (flags >> 1) & 0x07
-    size = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}.get(envelope, 0)
-    return shapely.from_wkb(bytes(blob[8 + size:]))
+    wkb: list[bytes | None] = []
+    for blob in blobs:
+        if blob is None or len(blob) < 8 or blob[:2] != b"GP" or blob[3] & 0x10:
+            wkb.append(None)
+        else:
+            wkb.append(bytes(blob[8 + _ENVELOPE.get((blob[3] >> 1) & 0x07, 0):]))
+    geoms = shapely.from_wkb(np.array(wkb, dtype=object), on_invalid="ignore")
+    geoms = np.where(shapely.is_empty(geoms), None, geoms) if len(geoms) else geoms
+    return np.asarray(geoms, dtype=object)
+
+
+def _gpkg_geometry(blob: bytes | None):  # type: ignore[no-untyped-def]
+    """Decode one GeoPackage geometry blob; None for NULL or empty."""
+    return decode_blobs([blob])[0]
 
 
 def _register_gpkg_functions(con: sqlite3.Connection) -> None:

@@ -41,7 +41,8 @@ from gis.store.cases import (
     plain,
 )
 from gis.store.gpkg_cases import _changed, _duplicate
-from gis.store.postgis import GEOM, _ident
+from gis.store.pg_reads import bump
+from gis.store.postgis import GEOM, _ident, box_filter
 
 if TYPE_CHECKING:
     from gis.store.postgis import PostGISStore
@@ -92,8 +93,9 @@ def _select(store: PostGISStore, table: str, *, equal: Mapping[str, object],
         clauses.append(f"{_ident('case_id')} = ANY(%s)")
         params.append(list(ids))
     if bbox is not None and spatial:
-        clauses.append(f"{GEOM} && ST_MakeEnvelope(%s, %s, %s, %s, ST_SRID({GEOM}))")
-        params += [float(v) for v in bbox]
+        sql_box, box_params = box_filter(bbox)
+        clauses.append(sql_box)
+        params += box_params
     sql = (f"SELECT {', '.join(select) or 'NULL'} FROM {store._t(table)}"
            + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + " ORDER BY fid")
     with store._connection() as con:
@@ -181,6 +183,7 @@ def _insert_rows(working: PostGISStore, con: Any, table: str,
         params = [[plain(r.get(c)) for c in columns] for r in rows]
     with con.cursor() as cur:
         cur.executemany(sql, params)
+    bump(working, con, [table])
 
 
 def _insert(working: PostGISStore, con: Any, cases: Sequence[NewCase], prefix: str) -> list[str]:
@@ -194,6 +197,8 @@ def _insert(working: PostGISStore, con: Any, cases: Sequence[NewCase], prefix: s
     ids = [case_id(prefix, int(last or 0) + 1 + i) for i in range(len(cases))]
     rows = [{**{k: plain(v) for k, v in c.fields.items()}, "case_id": i}
             for c, i in zip(cases, ids)]
+    con.execute(f"UPDATE {working._t('gis_layers')} SET geometry_type = 'GEOMETRY' "
+                "WHERE name = %s AND geometry_type IS DISTINCT FROM 'GEOMETRY'", (CASES,))
     _insert_rows(working, con, CASES, rows, [c.geometry for c in cases])
     _insert_rows(working, con, HISTORY, [line.row(i) for c, i in zip(cases, ids)
                                          for line in c.history])
@@ -240,6 +245,7 @@ def update_cases(store: PostGISStore, case_ids: Sequence[str], change: CaseChang
         history: list[dict[str, object]] = []
         for case, changed, lines in decided:
             if changed:
+                bump(working, con, [CASES])
                 assignments = ", ".join(f"{_ident(k)} = %s" for k in changed)
                 con.execute(f"UPDATE {working._t(CASES)} SET {assignments} WHERE case_id = %s",
                             [*map(_sql_value, changed.values()), case])

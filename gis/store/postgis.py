@@ -38,6 +38,7 @@ from pyproj import CRS
 from gis.errors import CRSMismatchError, GisError, StoreError
 from gis.store.base import IngestLogEntry, LayerReplacement
 from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
+from gis.store.query import LayerInfo, LayerQuery, QueryResult
 
 __all__ = ["PostGISStore", "split_location"]
 
@@ -102,6 +103,17 @@ def _check_reachable(url: str) -> None:
                          path=_masked(url)) from None
 
 
+def box_filter(bbox: Sequence[float]) -> tuple[str, list[float]]:
+    """SQL (and its parameters) keeping the rows whose envelope meets ``bbox``: the GiST
+    index's ``&&`` first (PostGIS keeps boxes as float4 rounded outwards, a quarter of a metre
+    at VN-2000 northings), then the exact envelope from the coordinates."""
+    minx, miny, maxx, maxy = (float(v) for v in bbox)
+    return (f"{GEOM} && ST_MakeEnvelope(%s, %s, %s, %s, ST_SRID({GEOM})) AND "
+            f"ST_XMin({GEOM}) <= %s AND ST_XMax({GEOM}) >= %s AND "
+            f"ST_YMin({GEOM}) <= %s AND ST_YMax({GEOM}) >= %s",
+            [minx, miny, maxx, maxy, maxx, minx, maxy, miny])
+
+
 def _ident(name: str) -> str:
     """A quoted SQL identifier."""
     return '"' + name.replace('"', '""') + '"'
@@ -153,7 +165,11 @@ class PostGISStore:
             con.execute(f"CREATE TABLE IF NOT EXISTS {self._t(META)} "
                         "(key text PRIMARY KEY, value text NOT NULL)")
             con.execute(f"CREATE TABLE IF NOT EXISTS {self._t(REGISTRY)} (name text PRIMARY KEY, "
-                        "spatial boolean NOT NULL, dtypes jsonb NOT NULL)")
+                        "spatial boolean NOT NULL, dtypes json NOT NULL)")  # json keeps the column order
+            con.execute(f"ALTER TABLE {self._t(REGISTRY)} ADD COLUMN IF NOT EXISTS "
+                        "geometry_type text")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {self._t('gis_changes')} "
+                        "(name text PRIMARY KEY, version bigint NOT NULL)")
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[tuple[Any, PostGISStore]]:
@@ -170,6 +186,13 @@ class PostGISStore:
         with self._connection() as con:
             rows = con.execute(f"SELECT name, spatial, dtypes FROM {self._t(REGISTRY)}").fetchall()
         return {name: (spatial, dtypes) for name, spatial, dtypes in rows}
+
+    def _registry_full(self) -> dict[str, tuple[bool, dict[str, str], str | None]]:
+        """Name → (spatial, dtypes, geometry type) of every table."""
+        with self._connection() as con:
+            rows = con.execute(f"SELECT name, spatial, dtypes, geometry_type FROM "
+                               f"{self._t(REGISTRY)}").fetchall()
+        return {name: (spatial, dtypes, gtype) for name, spatial, dtypes, gtype in rows}
 
     def has(self, kind: str) -> bool:
         """True when the layer (or table) exists."""
@@ -208,8 +231,9 @@ class PostGISStore:
             select.append(f"ST_AsBinary({GEOM})")
         clauses, params = [], []
         if bbox is not None and spatial:
-            clauses.append(f"{GEOM} && ST_MakeEnvelope(%s, %s, %s, %s, ST_SRID({GEOM}))")
-            params += [float(v) for v in bbox]
+            sql_box, box_params = box_filter(bbox)
+            clauses.append(sql_box)
+            params += box_params
         if where:
             clauses.append(f"({where})")
         sql = (f"SELECT {', '.join(select) or 'NULL'} FROM {self._t(kind)}"
@@ -241,6 +265,38 @@ class PostGISStore:
             return pd.DataFrame()
         frame = self.read(name)
         return frame if isinstance(frame, gpd.GeoDataFrame) else pd.DataFrame(frame)
+
+    # -- structured reads and change tokens (gis.store.pg_reads) -------------------------------
+    def query(self, kind: str, q: LayerQuery) -> QueryResult:
+        """The rows ``q`` selects (see :class:`~gis.store.base.Store`), one snapshot."""
+        from gis.store import pg_reads
+
+        return pg_reads.query(self, kind, q)
+
+    def scan(self, kind: str, q: LayerQuery, *, batch_size: int = 10_000
+             ) -> Iterator[QueryResult]:
+        """The rows ``q`` selects in frames of ``batch_size`` (a server-side cursor)."""
+        from gis.store import pg_reads
+
+        yield from pg_reads.scan(self, kind, q, batch_size)
+
+    def layer_info(self, kind: str) -> LayerInfo:
+        """Fields and types, geometry type, count, extent and CRS of a layer."""
+        from gis.store import pg_reads
+
+        return pg_reads.layer_info(self, kind)
+
+    def distinct(self, kind: str, column: str, *, limit: int | None = None) -> list[Any]:
+        """The distinct non-null values of a column, in order."""
+        from gis.store import pg_reads
+
+        return pg_reads.distinct(self, kind, column, limit)
+
+    def change_token(self, kind: str | None = None) -> str:
+        """The version of the store (or of a layer), bumped by every write transaction."""
+        from gis.store import pg_reads
+
+        return pg_reads.change_token(self, kind)
 
     # -- violation cases (gis.store.pg_cases) --------------------------------------------------
     def read_cases(self, query: CaseQuery | None = None, *,
@@ -372,9 +428,12 @@ class PostGISStore:
             raise StoreError(f"cannot write: {_first_line(exc)}", path=self.path) from exc
 
     def _set_meta(self, con: Any, values: Mapping[str, str]) -> None:
+        from gis.store.pg_reads import bump
+
         for key, value in values.items():
             con.execute(f"INSERT INTO {self._t(META)} (key, value) VALUES (%s, %s) "
                         "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", (key, value))
+        bump(self, con, [META])
 
     def _append_log(self, con: Any, log: IngestLogEntry) -> None:
         row = pd.DataFrame([log.as_dict()])
@@ -407,9 +466,15 @@ class PostGISStore:
                 self._set_meta(con, {"crs": f"EPSG:{srid}", "schema_version": "1"})
         con.execute(f"DROP TABLE IF EXISTS {self._t(name)}")
         con.execute(f"CREATE TABLE {self._t(name)} ({', '.join(columns)})")
-        con.execute(f"INSERT INTO {self._t(REGISTRY)} (name, spatial, dtypes) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (name) DO UPDATE SET spatial = EXCLUDED.spatial, "
-                    "dtypes = EXCLUDED.dtypes", (name, spatial, json.dumps(dtypes)))
+        from gis.store.geopackage import _geometry_type
+
+        gtype = ({"MultiPolygon": "MULTIPOLYGON", "Polygon": "POLYGON", "Point": "POINT"}
+                 .get(_geometry_type(frame), "GEOMETRY") if spatial else None)
+        con.execute(f"INSERT INTO {self._t(REGISTRY)} (name, spatial, dtypes, geometry_type) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
+                    "spatial = EXCLUDED.spatial, dtypes = EXCLUDED.dtypes, "
+                    "geometry_type = EXCLUDED.geometry_type",
+                    (name, spatial, json.dumps(dtypes), gtype))
         self._insert(con, name, frame, dtypes, spatial=spatial)
         if spatial:
             index = _ident(f"{name}_geom_idx")
@@ -418,6 +483,9 @@ class PostGISStore:
     def _insert(self, con: Any, name: str, frame: pd.DataFrame, dtypes: Mapping[str, str], *,
                 spatial: bool) -> None:
         """COPY the rows of ``frame`` into ``name`` (columns by ``dtypes``, geometry as EWKB)."""
+        from gis.store.pg_reads import bump
+
+        bump(self, con, [name])
         if not len(frame):
             return
         names = list(dtypes)

@@ -152,11 +152,9 @@ def test_bad_tile_addresses(service):
 def test_a_new_case_is_on_the_next_tile(service, monkeypatch):
     """Tiles follow the store: flagging a case (as the API does, through gis.violations) changes
     the case tile at once; a large table (parcels) is not reloaded for it."""
-    from gis.api.tiles import cache as tilecache
     from gis.store import open_store
     from gis.violations import flag
 
-    monkeypatch.setattr(tilecache, "SMALL_TABLE", 100)  # parcels count as a large table here
     wards = get(service, "/api/layers/wards.geojson").json()
     centre = shape(wards["features"][0]["geometry"]).representative_point()
     z = 18

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gis.api.auth.security import Permission, User
 from gis.api.deps import context, require, require_page, store_of
-from gis.api.exports.clearance import cached, clearance_run, parse_day, store_version
+from gis.api.exports.clearance import cached, clearance_run, parse_day
 from gis.api.exports.dashboard import (
     CHARTS,
     CLEARANCE_TABLES,
@@ -148,7 +148,7 @@ def dashboard_chart(request: Request, name: str, as_of: str | None = None,
         return chart_png("clearance", progress=run.progress, lang=lang)
 
     group = "violations" if name == "violations" else "clearance"  # drawn together
-    key = ("chart", group, str(store.path), store_version(Path(store.path)),
+    key = ("chart", group, repr(store), store.change_token(),
            run.progress.as_of.isoformat(), project, lang, dt.date.today().isoformat())
     png = cached(request.app.state, key, draw)[name]
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})

@@ -10,10 +10,8 @@ re-ingest or a new day gives new figures and nothing stale is served.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import geopandas as gpd
@@ -28,24 +26,10 @@ __all__ = [
     "clearance_run",
     "parse_day",
     "project_ids",
-    "store_version",
 ]
 
 T = TypeVar("T")
 _MAX_ENTRIES = 16
-
-
-def store_version(path: Path) -> tuple[int, ...]:
-    """What identifies one version of the store file (copy-on-write writes replace the inode;
-    row-level writes change the size or modification time; a WAL file counts too)."""
-    out: list[int] = []
-    for p in (path, path.with_name(path.name + "-wal")):
-        try:
-            st = os.stat(p)
-        except FileNotFoundError:
-            continue
-        out += [st.st_ino, st.st_size, st.st_mtime_ns]
-    return tuple(out)
 
 
 def cached(state: Any, key: tuple[object, ...], compute: Callable[[], T]) -> T:
@@ -122,7 +106,7 @@ def clearance_run(state: Any, store: Any, *, as_of: dt.date | None = None,
     if project is not None and project not in project_ids(store):
         raise NotFoundError(f"no project {project!r}; known: {', '.join(project_ids(store))}",
                             field="project", value=project)
-    key = ("clearance", str(store.path), store_version(Path(store.path)),
+    key = ("clearance", repr(store), store.change_token(),
            as_of.isoformat() if as_of else None, dt.date.today().isoformat(), project)
     view = store if project is None else _OneProject(store, project)
     return cached(state, key, lambda: run_clearance(view, as_of=as_of, write_back=False))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,13 +18,12 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 
 from gis.core.enums import ParsedEnum
-from gis.errors import DataSourceError, GisError
-from gis.io.write import SHP_DROPPED, SHP_FIELD_NAMES, write_layer
+from gis.errors import GisError
+from gis.io.write import SHP_DROPPED, SHP_FIELD_NAMES, write_driver, write_layer
 
 __all__ = ["SHP_EXTRA_NAMES", "ExportFile", "Format", "for_people", "parse_lang",
            "shp_field_names", "write_export", "write_geojson_stream"]
@@ -146,13 +144,7 @@ def _shapefile(frame: gpd.GeoDataFrame, folder: Path, base: str) -> tuple[Path, 
 
 
 def _gdal(frame: pd.DataFrame, target: Path, driver: str, layer: str, **kwargs: object) -> None:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            pyogrio.write_dataframe(frame, target, layer=layer, driver=driver, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - any GDAL failure: its message, without our paths
-        raise DataSourceError(f"cannot write {driver}: {exc}".replace(str(target.parent), ""),
-                              layer=layer) from None
+    write_driver(frame, target, driver=driver, layer=layer, **kwargs)  # type: ignore[arg-type]
 
 
 def parse_lang(value: str | None) -> str:

@@ -3,26 +3,22 @@
 Each layer says how each filter applies to it (:class:`LayerDef`): a ``ward_code`` column, the
 ``ward_codes`` list of a project, or the ward polygon in space; a ``project_id`` column, the
 parcel × project pairs of the clearance overlay, or the project boundary in space; and which
-statuses it has. Attribute filters are evaluated on a few key columns read with parameterised
-SQL; only the selected features are then read (by feature id) or, for spatial filters, those in
-the filter's box through the store's R-tree, and kept when their interiors meet every spatial
-filter (touching a boundary is not enough).
+statuses it has. Attribute filters are evaluated on a few key columns (:meth:`Store.query`);
+only the selected features are then read (by feature id) or, for spatial filters, those in the
+filter's box through the store's spatial index, and kept when their interiors meet every
+spatial filter (touching a boundary is not enough).
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from pyproj import CRS
 
@@ -32,6 +28,8 @@ from gis.core.clearance.progress import NOT_STARTED
 from gis.core.clearance.status import Status
 from gis.core.violations.cases import CaseStatus
 from gis.errors import CRSError, GisError, NotFoundError
+from gis.store.base import Store
+from gis.store.query import LayerQuery
 
 __all__ = [
     "CASE_STATUSES",
@@ -43,7 +41,6 @@ __all__ = [
     "layer_def",
     "parse_output_crs",
     "parse_selection",
-    "reading",
     "select",
     "ward_names",
 ]
@@ -184,34 +181,19 @@ def parse_selection(layer: LayerDef, store: Any, *, ward: str | None, project: s
     return Selection(ward, project, status, bbox_tuple, src, box)
 
 
-def reading(store: Any) -> contextlib.AbstractContextManager[Any]:
-    """The store's read lock for direct GDAL/SQLite access (see :mod:`gis.store.geopackage`:
-    a GDAL read ending inside another thread's in-place write would drop its SQLite locks)."""
-    method = getattr(store, "reading", None)
-    return method() if method is not None else contextlib.nullcontext()
+def _key_columns(store: Store, table: str, columns: list[str]) -> pd.DataFrame:
+    """``fid`` and a few columns of a store table (names come from the layer registry, never
+    from the client)."""
+    frame = store.query(table, LayerQuery(columns=tuple(columns), with_geometry=False)).frame
+    return frame.reset_index()
 
 
-def _key_columns(store: Any, table: str, columns: list[str]) -> pd.DataFrame:
-    """``fid`` and a few columns of a store table, read with plain SQLite (names come from the
-    layer registry, never from the client)."""
-    quoted = ", ".join(f'"{c}"' for c in ["fid", *columns])
-    with reading(store):
-        con = sqlite3.connect(f"file:{Path(store.path)}?mode=ro", uri=True, timeout=30)
-        try:
-            return pd.read_sql_query(f'SELECT {quoted} FROM "{table}"', con)
-        finally:
-            con.close()
+def _read(store: Store, table: str, q: LayerQuery) -> gpd.GeoDataFrame:
+    return store.query(table, q).frame.reset_index(drop=True)
 
 
-def _read(store: Any, table: str, **kwargs: Any) -> gpd.GeoDataFrame:
-    with reading(store):
-        return pyogrio.read_dataframe(store.path, layer=table, **kwargs)
-
-
-def _shape(store: Any, table: str, column: str, value: str) -> shapely.Geometry:
-    frame = _key_columns(store, table, [column])
-    fids = frame.loc[frame[column].astype(str) == value, "fid"].tolist()
-    geoms = _read(store, table, fids=fids).geometry
+def _shape(store: Store, table: str, column: str, value: str) -> shapely.Geometry:
+    geoms = _read(store, table, LayerQuery(equals=((column, value),), columns=())).geometry
     return shapely.union_all(np.asarray(geoms.values, dtype=object))
 
 
@@ -305,23 +287,16 @@ def iter_select(layer: LayerDef, store: Any, sel: Selection, *,
         bbox = tuple(bounds.bounds)
     if fids is not None and not fids:
         return
-    wanted = np.fromiter(fids, dtype=np.int64) if fids is not None else None
+    wanted = tuple(sorted(fids)) if fids is not None else None
     # filters are resolved above (they may compute the clearance overlay): only the stream
     # itself holds the store's read lock
-    with reading(store), pyogrio.open_arrow(store.path, layer=layer.table, bbox=bbox,
-                                            batch_size=batch, return_fids=True,
-                                            use_pyarrow=True) as (meta, reader):
-        crs = meta["crs"] or store.crs()
-        for record_batch in reader:
-            frame = record_batch.to_pandas()
-            fid = frame.pop(meta["fid_column"] or "OGC_FID").to_numpy()
-            geoms = shapely.from_wkb(frame.pop(meta["geometry_name"] or "wkb_geometry"))
-            part = gpd.GeoDataFrame(frame, geometry=geoms, crs=crs)
-            if wanted is not None:
-                part = part[np.isin(fid, wanted)].reset_index(drop=True)
-            part = _keep_meeting(part, shapes)
-            if len(part):
-                yield part
+    for result in store.scan(layer.table, LayerQuery(bbox=bbox, fids=wanted), batch_size=batch):
+        part = result.frame.reset_index(drop=True)
+        if part.crs is None:
+            part = part.set_crs(store.crs())
+        part = _keep_meeting(part, shapes)
+        if len(part):
+            yield part
 
 
 def select(layer: LayerDef, store: Any, sel: Selection, *,
@@ -339,15 +314,15 @@ def select(layer: LayerDef, store: Any, sel: Selection, *,
                             f"`gis ingest {layer.name} PATH`", field="layer", value=layer.name)
     fids = _attribute_fids(layer, store, sel, pairs)
     if fids is not None:
-        frame = _read(store, layer.table, fids=sorted(fids))
+        frame = _read(store, layer.table, LayerQuery(fids=tuple(sorted(fids))))
     elif shapes:
         bounds = shapely.intersection_all(shapely.box(*np.array([s.bounds for s in shapes]).T))
         if bounds.is_empty:
-            frame = _read(store, layer.table, fids=[])
+            frame = _read(store, layer.table, LayerQuery(fids=()))
         else:
-            frame = _read(store, layer.table, bbox=tuple(bounds.bounds), use_arrow=True)
+            frame = _read(store, layer.table, LayerQuery(bbox=tuple(bounds.bounds)))
     else:
-        frame = _read(store, layer.table, use_arrow=True)
+        frame = _read(store, layer.table, LayerQuery())
     if frame.crs is None:
         frame = frame.set_crs(store.crs())
     return _keep_meeting(frame, shapes)

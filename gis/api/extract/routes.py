@@ -2,7 +2,7 @@
 ``GET /api/parcels/{key}/extract.pdf`` (one A4 page: map of the parcel and its neighbours,
 vertex coordinates, attributes, clearance status and violation cases).
 
-The parcel is found by its key with parameterised SQL; its clearance status comes from the
+The parcel is found by its key (:meth:`Store.query`); its clearance status comes from the
 overlay of this one parcel with the project boundaries and the status history (the same
 functions as the district report, so the same status); cases are those naming the parcel or
 lying on it. The page itself is drawn by :func:`gis.report.extract.extract_pdf`.
@@ -11,22 +11,21 @@ lying on it. The page itself is drawn by :func:`gis.report.extract.extract_pdf`.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from gis.api.auth.security import Permission, User
 from gis.api.deps import PUBLIC, context, require, store_of
-from gis.api.exports.layers import reading
 from gis.errors import NotFoundError
 from gis.report.extract import ParcelExtract, extent_for, extract_pdf
+from gis.store.base import Store
+from gis.store.query import ABSENT, LayerQuery
 
 __all__ = ["ParcelExtract", "parcel_extract", "router"]
 
@@ -43,20 +42,14 @@ def _clean(value: object) -> object:
     return value.item() if hasattr(value, "item") else value
 
 
-def _find(store: Any, key: str) -> gpd.GeoDataFrame:
-    if not store.has("parcels"):
+def _find(store: Store, key: str) -> gpd.GeoDataFrame:
+    if store.change_token("parcels") == ABSENT:
         raise NotFoundError("the store has no parcels yet", field="parcel_key", value=key)
-    with reading(store):
-        con = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True, timeout=30)
-        try:
-            rows = con.execute('SELECT fid FROM "parcels" WHERE parcel_key = ?',
-                               (key,)).fetchall()
-        finally:
-            con.close()
-        if not rows:
-            raise NotFoundError(f"no parcel {key!r}; a parcel key is ward-sheet-number, e.g. "
-                                "09880-1-5", field="parcel_key", value=key)
-        frame = pyogrio.read_dataframe(store.path, layer="parcels", fids=[rows[0][0]])
+    frame = store.query("parcels", LayerQuery(keys=(key,), limit=1)).frame
+    if frame.empty:
+        raise NotFoundError(f"no parcel {key!r}; a parcel key is ward-sheet-number, e.g. "
+                            "09880-1-5", field="parcel_key", value=key)
+    frame = frame.reset_index(drop=True)
     return frame if frame.crs is not None else frame.set_crs(store.crs())
 
 

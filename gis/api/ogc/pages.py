@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from gis.api.auth.security import User
 from gis.api.ogc.format import display
-from gis.api.ogc.query import Column, GeoPackageReader, Page
+from gis.api.ogc.query import Column, Page, StoreReader
 from gis.api.pages import render
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ def html_collection(request: Request, user: User, pub: Published, doc: dict[str,
 
 
 def html_items(request: Request, user: User, pub: Published, page: Page, ask: ItemsRequest,
-               r: GeoPackageReader, paging: dict[str, str]) -> HTMLResponse:
+               r: StoreReader, paging: dict[str, str]) -> HTMLResponse:
     from gis.api.i18n import lang_of
 
     lang = lang_of(request)

@@ -23,7 +23,7 @@ from fastapi.responses import JSONResponse, Response
 from pyproj import CRS
 
 from gis.api.auth.security import Permission, User
-from gis.api.deps import PUBLIC, context, current_user, require, require_page
+from gis.api.deps import PUBLIC, context, current_user, require, require_page, store_of
 from gis.api.ogc.collections import (
     COLLECTIONS,
     CRS84,
@@ -46,7 +46,7 @@ from gis.api.ogc.pages import (
     html_items,
     html_landing,
 )
-from gis.api.ogc.query import Column, GeoPackageReader, Layer, Page, Query, reading
+from gis.api.ogc.query import Column, Layer, Page, Query, StoreReader, reading
 from gis.errors import GisError, NotFoundError
 
 __all__ = ["router", "reader", "Published", "ItemsRequest", "MAX_LIMIT", "DEFAULT_LIMIT",
@@ -126,7 +126,7 @@ class Published:
             raise NotFoundError(f"no feature {feature_id!r} in {self.spec.id}") from None
 
 
-def _published(r: GeoPackageReader, spec: Collection, user: User) -> Published | None:
+def _published(r: StoreReader, spec: Collection, user: User) -> Published | None:
     for table in spec.tables:
         layer = r.layer(table)
         if layer is not None:
@@ -136,11 +136,11 @@ def _published(r: GeoPackageReader, spec: Collection, user: User) -> Published |
     return None
 
 
-def _all(r: GeoPackageReader, user: User) -> list[Published]:
+def _all(r: StoreReader, user: User) -> list[Published]:
     return [p for p in (_published(r, s, user) for s in COLLECTIONS) if p is not None]
 
 
-def _one(r: GeoPackageReader, collection_id: str, user: User) -> Published:
+def _one(r: StoreReader, collection_id: str, user: User) -> Published:
     spec = next((s for s in COLLECTIONS if s.id == collection_id), None)
     pub = _published(r, spec, user) if spec else None
     if pub is None:
@@ -150,7 +150,7 @@ def _one(r: GeoPackageReader, collection_id: str, user: User) -> Published:
 
 
 def _store(request: Request):  # type: ignore[no-untyped-def]
-    return reading(context(request).storage.store_path)
+    return reading(store_of(context(request)))
 
 
 def _lang(request: Request) -> str:
@@ -254,7 +254,7 @@ def _json(body: Any, status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status)
 
 
-def _collection_doc(request: Request, r: GeoPackageReader, pub: Published,
+def _collection_doc(request: Request, r: StoreReader, pub: Published,
                     lang: str) -> dict[str, Any]:
     title, description = pub.spec.text(lang)
     cid = pub.spec.id

@@ -1,17 +1,11 @@
 """What the map service draws from: each map layer's rows in EPSG:3857, held in memory per
 process, with an STRtree, and an LRU of encoded vector tiles.
 
-**Freshness.** A layer is reloaded when its table changes, and only then:
-
-- the store file's *version* (inode, size, modification time and SQLite's file change counter,
-  read with ``pread`` from a descriptor kept open, so it waits for no writer) is checked on
-  every request — a few microseconds;
-- when it moved, each table in use gets a *signature*: small tables and tables written row by
-  row in place (``violation_cases``) take the file version itself (they reload on any change,
-  which costs milliseconds); large tables take GeoPackage's ``gpkg_contents.last_change`` with
-  their largest rowid, because they are only ever rewritten whole by GDAL (ingest, clearance
-  write-back), which stamps ``last_change``. So a new case is on the next tile, while 100 000
-  parcels are not reloaded each time an inspector flags one.
+**Freshness.** A layer is reloaded when its table changes, and only then: the store's change
+token (:meth:`Store.change_token`, a ``stat`` and a ``pread`` for the GeoPackage, waiting for no
+writer) is checked on every request; when it moved, each table in use gets its own token, which
+moves only when that table was written (so 100 000 parcels are not reloaded each time an
+inspector flags a case, while a new case is on the next tile).
 
 Tiles are cached by (layer, signature, properties, z, x, y); the signature is also the ETag.
 
@@ -23,13 +17,10 @@ parcel is there.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
 import math
-import os
-import sqlite3
 import threading
 import time
 import unicodedata
@@ -46,14 +37,12 @@ from gis import crs as crsmod
 from gis.api.tiles import mvt
 from gis.catalog import MapSpec
 from gis.errors import NotFoundError
-from gis.render.build import ResolvedLayer, _style_fields, layer_frames
+from gis.render.build import ResolvedLayer, layer_frames, style_fields
+from gis.store.base import Store
+from gis.store.query import ABSENT
 
 __all__ = ["LayerData", "MapRegistry", "ServedLayer", "TileCache", "json_safe", "normalise"]
 
-#: Tables changed row by row in place (no ``last_change`` stamp): keyed on the file version.
-IN_PLACE_TABLES = frozenset({"violation_cases", "violation_history", "violation_attachments"})
-#: Tables up to this many rows reload on any change of the store file (cheap).
-SMALL_TABLE = 2_000
 MIN_UNITS = 8          # tile units (half a pixel at 256 px): smaller features are left out
 MAX_FEATURES = 25_000  # per tile, the largest kept
 #: Fields the find box searches, when a table has them.
@@ -95,7 +84,7 @@ class ServedLayer:
 
     @property
     def style_fields(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(_style_fields(self.layer.style)))
+        return tuple(dict.fromkeys(style_fields(self.layer.style)))
 
     @property
     def fields(self) -> tuple[str, ...]:
@@ -212,87 +201,8 @@ class MapRegistry:
         raise NotFoundError(f"no map layer {key!r}; layers: {', '.join(known)}", field="layer")
 
 
-def _reading(store):  # type: ignore[no-untyped-def]
-    """The store's reader lock (GDAL and sqlite3 readers must not drop an in-place writer's
-    POSIX locks by closing a descriptor), when the store has one."""
-    reading = getattr(store, "reading", None)
-    return reading() if reading is not None else contextlib.nullcontext()
-
-
-class _Header:
-    """Reads a store file's version without taking any lock: ``stat`` plus a ``pread`` of the
-    SQLite header on a descriptor kept open (closing a descriptor would drop this process's
-    POSIX locks on the file, the SQLite writers' among them; so it is only closed once the
-    file was replaced and nobody writes that inode any more)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._open: tuple[str, int, int] | None = None  # path, inode, descriptor
-
-    def version(self, path: Path) -> tuple[object, ...]:
-        """Inode, size, mtime and SQLite's file change counter (header bytes 24-27, bumped by
-        every committed transaction in rollback-journal mode)."""
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return ("missing",)
-        with self._lock:
-            if self._open is None or self._open[:2] != (str(path), st.st_ino):
-                if self._open is not None:
-                    os.close(self._open[2])  # the replaced file's: no writer holds it
-                    self._open = None
-                try:
-                    fd = os.open(path, os.O_RDONLY)
-                except FileNotFoundError:
-                    return ("missing",)
-                if os.fstat(fd).st_ino != st.st_ino:  # replaced between stat and open
-                    st = os.fstat(fd)
-                self._open = (str(path), st.st_ino, fd)
-            header = os.pread(self._open[2], 28, 0)
-        return (st.st_ino, st.st_size, st.st_mtime_ns, header[24:28])
-
-    def close(self) -> None:
-        with self._lock:
-            if self._open is not None:
-                os.close(self._open[2])
-                self._open = None
-
-
-def _connect_ro(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True, timeout=30)
-
-
-def _contents(store) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """Table name → ``last_change`` from ``gpkg_contents``."""
-    if not Path(store.path).exists():
-        return {}
-    with _reading(store):
-        con = _connect_ro(store.path)
-        try:
-            return {str(n): str(c) for n, c in con.execute(
-                "SELECT table_name, last_change FROM gpkg_contents")}
-        finally:
-            con.close()
-
-
-def _table_signature(store, table: str, last_change: str,
-                     version: tuple[object, ...]) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
-    """``max(rowid)`` is read from the end of the table's b-tree (no scan); it is also the
-    size of tables GDAL wrote, whose fids run from 1."""
-    ident = '"' + table.replace('"', '""') + '"'  # a name gpkg_contents lists, quoted
-    with _reading(store):
-        con = _connect_ro(store.path)
-        try:
-            top = con.execute(f"SELECT max(rowid) FROM {ident}").fetchone()[0] or 0
-        finally:
-            con.close()
-    if table in IN_PLACE_TABLES or top <= SMALL_TABLE:
-        return ("file", version, top)
-    return ("table", last_change, top)
-
-
-def _load(store, served: ServedLayer, table: str | None,
-          signature: tuple[object, ...]) -> LayerData:  # type: ignore[no-untyped-def]
+def _load(store: Store, served: ServedLayer, table: str | None,
+          signature: tuple[object, ...]) -> LayerData:
     layer = served.layer
     if table is None:
         frame = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=store.crs())
@@ -321,55 +231,49 @@ class TileCache:
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._lock = threading.Lock()
-        self._version: tuple[object, ...] | None = None
-        self._contents: dict[str, str] = {}
-        self._sigs: dict[str, tuple[object, ...]] = {}
+        self._version: str | None = None  # the store's change token the table tokens are of
+        self._sigs: dict[str, str] = {}  # table → its change token
         self._layers: dict[tuple[str, str], LayerData] = {}
         self._loading: dict[tuple[str, str], threading.Lock] = {}
         # encoded tiles, least recently used out first, bounded by their bytes
         self._tiles: LRUCache[tuple[object, ...], bytes] = LRUCache(maxsize=max_bytes,
                                                                      getsizeof=len)
-        self._header = _Header()
 
     # -- freshness ------------------------------------------------------------------------
-    def _state(self, store) -> tuple[tuple[object, ...], dict[str, str]]:  # type: ignore[no-untyped-def]
-        version = self._header.version(Path(store.path))
-        with self._lock:
-            if self._version == version:
-                return version, self._contents
-        contents = _contents(store)
+    def _state(self, store: Store) -> str:
+        version = store.change_token()
         with self._lock:
             if self._version != version:
-                self._version, self._contents, self._sigs = version, contents, {}
-        return version, contents
+                self._version, self._sigs = version, {}
+        return version
 
-    def signature(self, store, served: ServedLayer) -> tuple[object, ...]:  # type: ignore[no-untyped-def]
-        """What the layer's data depends on: its table's signature, its filter, and the day
+    def signature(self, store: Store, served: ServedLayer) -> tuple[object, ...]:
+        """What the layer's data depends on: its table's change token, its filter, and the day
         (for layers showing a case's age)."""
-        version, contents = self._state(store)
-        table = next((t for t in served.layer.tables if t in contents), None)
+        version = self._state(store)
         today = dt.date.today().isoformat() if "age_days" in served.layer.popup else None
-        if table is None:
-            return (None, ("absent",), served.layer.where, today)
-        with self._lock:
-            sig = self._sigs.get(table) if self._version == version else None
-        if sig is None:
-            sig = _table_signature(store, table, contents[table], version)
+        for table in served.layer.tables:
             with self._lock:
-                if self._version == version:
-                    self._sigs[table] = sig
-        return (table, sig, served.layer.where, today)
+                sig = self._sigs.get(table) if self._version == version else None
+            if sig is None:
+                sig = store.change_token(table)
+                with self._lock:
+                    if self._version == version:
+                        self._sigs[table] = sig
+            if sig != ABSENT:
+                return (table, sig, served.layer.where, today)
+        return (None, ABSENT, served.layer.where, today)
 
-    def current(self, store, served: ServedLayer) -> LayerData | None:  # type: ignore[no-untyped-def]
-        """The layer's data if it is loaded and the store has not changed since (a ``stat`` and
-        a ``pread``, nothing that waits); None when :meth:`layer` has work to do."""
-        version = self._header.version(Path(store.path))
+    def current(self, store: Store, served: ServedLayer) -> LayerData | None:
+        """The layer's data if it is loaded and the store has not changed since (the store's
+        change token: nothing that waits); None when :meth:`layer` has work to do."""
+        version = store.change_token()
         data = self._layers.get((served.map_id, served.key))
         with self._lock:
             if data is None or self._version != version:
                 return None
             table = data.table
-            sig = self._sigs.get(table) if table is not None else ("absent",)
+            sig = self._sigs.get(table) if table is not None else ABSENT
         if sig is None:
             return None
         today = dt.date.today().isoformat() if "age_days" in served.layer.popup else None
@@ -381,7 +285,7 @@ class TileCache:
         with self._lock:
             return self._tiles.get(key)
 
-    def layer(self, store, served: ServedLayer) -> LayerData:  # type: ignore[no-untyped-def]
+    def layer(self, store: Store, served: ServedLayer) -> LayerData:
         """The layer's data as of now (loaded on first use and after its table changed)."""
         ident = (served.map_id, served.key)
         signature = self.signature(store, served)
