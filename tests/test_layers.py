@@ -32,8 +32,7 @@ IO_DEBT = {
 CORE_MAY_IMPORT = {"gis.core", "gis.errors", "gis.fields", "gis.landuse"}
 CORE_DEBT = {"gis/core/violations/rules.py": "Title comes from gis.catalog (reads YAML)"}
 #: web modules reaching into private functions of gis.render
-RENDER_PRIVATE_DEBT = {"gis/api/maps/routes.py": "_layer_config, _legend",
-                       "gis/api/tiles/cache.py": "_style_fields"}
+RENDER_PRIVATE_DEBT = {"gis/api/tiles/cache.py": "_style_fields"}
 #: error classes outside gis/errors.py
 ERROR_DEBT = {"gis/api/deps.py": "PageRedirect (a page's redirect, raised to leave a handler)"}
 FRAMEWORKS = {"fastapi", "starlette", "click", "rich", "uvicorn"}

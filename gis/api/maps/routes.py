@@ -1,7 +1,7 @@
 """The service's web map: ``/maps/{id}`` for every ``maps/*.yaml``.
 
 The page is the static map (:mod:`gis.render`) fed by the service: the same layer configs
-(``_layer_config``: styles, rules, Vietnamese labels and number formats), the same frame script
+(``layer_config``: styles, rules, Vietnamese labels and number formats), the same frame script
 (legend of the visible layers, layer control, formatting and popup functions) and the same
 tools (find, zoom to ward or project, measure in the VN-2000 plane, cursor coordinates, full
 screen), rendered from their folium elements into ``/maps/{id}/frame.js``. Data does not sit in
@@ -37,7 +37,7 @@ from gis.api.i18n import lang_of
 from gis.api.tiles.cache import LayerData, ServedLayer, at, find, to_wgs84
 from gis.api.tiles.routes import Reader, services
 from gis.catalog import MapSpec
-from gis.render.build import _layer_config, _legend
+from gis.render.build import layer_config, map_legend
 from gis.render.elements import Frame, FrameEnd
 from gis.render.labels import yes_no
 from gis.render.tools import MapTools
@@ -129,7 +129,7 @@ def map_document(request: Request, map_id: str, lang: str, *,
         layers.append({"key": served.key, "source": use, "url": url, "show": served.layer.show,
                        "count": data.count, "cases": data.table == "violation_cases",
                        "parcels": data.table == "parcels",
-                       "config": _layer_config(served.layer, lang)})
+                       "config": layer_config(served.layer, lang)})
     return {"id": map_id, "title": spec.title.vi if lang == "vi" else spec.title.en,
             "lang": lang, "bounds": _bounds(items), "layers": layers,
             "base_map": spec.base_map, "attribution": spec.base_map_attribution}
@@ -174,13 +174,13 @@ def frame_js(request: Request, user: Reader, map_id: str) -> Response:
     lang = lang_of(request)
     _, items = _served(request, map_id)
     frames = {}
-    for served, data in items:  # what _legend looks at: the style's values present, emptiness
+    for served, data in items:  # what map_legend looks at: the style's values present, emptiness
         by = served.layer.style.by
         if by and by in data.props.columns and data.count:
             frames[served.key] = pd.DataFrame({by: data.props[by].dropna().unique()})
         else:
             frames[served.key] = pd.DataFrame({"rows": [0] * min(data.count, 1)})
-    legend = _legend([s.layer for s, _ in items], frames, lang)
+    legend = map_legend([s.layer for s, _ in items], frames, lang)
     frame = Frame(legend, lang, yes_no(lang), collapsed=len(items) > 6)
     tools = MapTools(lang, crs=store_of(context(request)).crs())
     header = _frame_script(tools, "gisMap", "header")
