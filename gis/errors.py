@@ -28,6 +28,7 @@ __all__ = [
     "AuthError",
     "RequestError",
     "UploadRefused",
+    "PageRedirect",
     "GisWarning",
     "CRSWarning",
 ]
@@ -142,6 +143,15 @@ class UploadRefused(GisError):
     def __init__(self, message: str, *, status: int, **where: Any) -> None:
         self.status = status
         super().__init__(message, **where)
+
+
+class PageRedirect(Exception):
+    """Not an error: raised by the service's page dependencies to leave a handler and send the
+    browser elsewhere (the sign-in form); answered with 303 to ``location``."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        super().__init__(location)
 
 
 class GisWarning(UserWarning):

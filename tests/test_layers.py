@@ -34,7 +34,7 @@ CORE_DEBT = {"gis/core/violations/rules.py": "Title comes from gis.catalog (read
 #: web modules reaching into private functions of gis.render
 RENDER_PRIVATE_DEBT = {"gis/api/tiles/cache.py": "_style_fields"}
 #: error classes outside gis/errors.py
-ERROR_DEBT = {"gis/api/deps.py": "PageRedirect (a page's redirect, raised to leave a handler)"}
+ERROR_DEBT: dict[str, str] = {}
 FRAMEWORKS = {"fastapi", "starlette", "click", "rich", "uvicorn"}
 
 

@@ -17,6 +17,7 @@ from gis.api.cases.service import safe_filename
 from gis.api.deps import context
 from gis.core.violations.attachments import IMAGE_TYPES, MAX_BYTES, inspect_attachment
 from gis.errors import CaseError, GisError
+from gis.store import Store
 from gis.violations import attach
 
 __all__ = ["Upload", "upload_limit", "body_limit", "read_upload", "store_upload", "thumbnail",
@@ -96,7 +97,7 @@ async def read_upload(request: Request) -> Upload:
     return Upload(name, data, role, _text(form.get("note")))
 
 
-def store_upload(store: Any, case_id: str, upload: Upload, *, who: str, limit: int
+def store_upload(store: Store, case_id: str, upload: Upload, *, who: str, limit: int
                  ) -> dict[str, object]:
     """Check the content (415 when it is not an image or PDF, or not an image for a photo) and
     attach it through the library, which stores it under its SHA-256."""

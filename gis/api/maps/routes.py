@@ -23,29 +23,33 @@ once.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gis.api.auth.security import Permission, User
-from gis.api.deps import context, require_page, store_of, visible_fields
+from gis.api.auth.security import Permission
+from gis.api.deps import PageReader, Reader, StoreDep, context, visible_fields
 from gis.api.i18n import lang_of
+from gis.api.pages import render
 from gis.api.tiles.cache import LayerData, ServedLayer, at, find, to_wgs84
-from gis.api.tiles.routes import Reader, services
+from gis.api.tiles.routes import services
 from gis.catalog import MapSpec
 from gis.render.build import layer_config, map_legend
 from gis.render.elements import Frame, FrameEnd
 from gis.render.labels import yes_no
 from gis.render.tools import MapTools
+from gis.store import Store
 
-__all__ = ["GEOJSON_MAX", "map_document", "router"]
+__all__ = ["GEOJSON_MAX", "map_document", "router", "pages"]
 
-router = APIRouter()
-PageReader = Annotated[User, Depends(require_page(Permission.READ))]
+#: the home page (pick a map) and the map pages; their paths share no prefix
+pages = APIRouter(tags=["maps"], include_in_schema=False)
+router = APIRouter(prefix="/api/maps", tags=["map data"])
 
 #: Layers up to this many features come whole as GeoJSON; larger ones as vector tiles.
 GEOJSON_MAX = 1_000
@@ -89,11 +93,11 @@ def _pick(lang: str) -> dict[str, str]:
     return {k: v[i] for k, v in _TEXTS.items()}
 
 
-def _served(request: Request, map_id: str) -> tuple[MapSpec, list[tuple[ServedLayer, LayerData]]]:
+def _served(request: Request, store: Store, map_id: str
+            ) -> tuple[MapSpec, list[tuple[ServedLayer, LayerData]]]:
     """The map spec and its layers present in the store, with their data."""
     svc = services(request)
     spec, layers = svc.registry.get(map_id)
-    store = store_of(context(request))
     out = []
     for layer in layers:
         served = ServedLayer(map_id, layer)
@@ -116,10 +120,10 @@ def _bounds(items: list[tuple[ServedLayer, LayerData]]) -> list[list[float]] | N
     return [[float(s), float(w)], [float(n), float(e)]]
 
 
-def map_document(request: Request, map_id: str, lang: str, *,
+def map_document(request: Request, store: Store, map_id: str, lang: str, *,
                  source: Literal["auto", "tiles", "geojson"] = "auto") -> dict[str, object]:
     """Everything the page needs to draw the map (also ``GET /api/maps/{id}``)."""
-    spec, items = _served(request, map_id)
+    spec, items = _served(request, store, map_id)
     layers = []
     for served, data in items:
         use = source if source != "auto" else ("geojson" if data.count <= GEOJSON_MAX else "tiles")
@@ -135,14 +139,23 @@ def map_document(request: Request, map_id: str, lang: str, *,
             "base_map": spec.base_map, "attribution": spec.base_map_attribution}
 
 
-@router.get("/maps/{map_id}", response_class=HTMLResponse, include_in_schema=False)
-def map_page(request: Request, user: PageReader, map_id: str,
+@pages.get("/", response_class=HTMLResponse)
+def home(request: Request, user: PageReader) -> HTMLResponse:
+    """The maps of ``maps/*.yaml`` to pick from."""
+    from gis.catalog import load_map_spec
+
+    ctx = context(request)
+    maps = [load_map_spec(p) for p in sorted(Path(ctx.service.maps).glob("*.yaml"))]
+    return render(request, "home.html", user=user, maps=maps)
+
+
+@pages.get("/maps/{map_id}", response_class=HTMLResponse)
+def map_page(request: Request, user: PageReader, store: StoreDep, map_id: str,
              source: Literal["auto", "tiles", "geojson"] = "auto") -> HTMLResponse:
-    from gis.api.pages import render
     from gis.core.violations.rules import KINDS
 
     lang = lang_of(request)
-    doc = map_document(request, map_id, lang, source=source)
+    doc = map_document(request, store, map_id, lang, source=source)
     can_write = user.can(Permission.WRITE)
     doc.update({
         "texts": _pick(lang), "can_write": can_write,
@@ -164,15 +177,15 @@ def _frame_script(element: object, map_var: str, macro: str = "script") -> str:
     return str(getattr(element._template.module, macro)(element, {}))  # type: ignore[attr-defined]
 
 
-@router.get("/maps/{map_id}/frame.js", include_in_schema=False)
-def frame_js(request: Request, user: Reader, map_id: str) -> Response:
+@pages.get("/maps/{map_id}/frame.js")
+def frame_js(request: Request, user: Reader, store: StoreDep, map_id: str) -> Response:
     """The static map's frame (formatting, styles, popups, legend, layer control), its tools
     and its frame end (the layer control goes on the map) as functions of the map, for
     static/map.js to call."""
     import pandas as pd
 
     lang = lang_of(request)
-    _, items = _served(request, map_id)
+    _, items = _served(request, store, map_id)
     frames = {}
     for served, data in items:  # what map_legend looks at: the style's values present, emptiness
         by = served.layer.style.by
@@ -182,7 +195,7 @@ def frame_js(request: Request, user: Reader, map_id: str) -> Response:
             frames[served.key] = pd.DataFrame({"rows": [0] * min(data.count, 1)})
     legend = map_legend([s.layer for s, _ in items], frames, lang)
     frame = Frame(legend, lang, yes_no(lang), collapsed=len(items) > 6)
-    tools = MapTools(lang, crs=store_of(context(request)).crs())
+    tools = MapTools(lang, crs=store.crs())
     header = _frame_script(tools, "gisMap", "header")
     css = "\n".join(re.findall(r"<style>(.*?)</style>", header, flags=re.DOTALL))
     body = "\n".join([
@@ -202,15 +215,15 @@ def _js_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False).replace("</", "<\\/")
 
 
-@router.get("/api/maps/{map_id}", tags=["map data"], summary="A map: its layers, their "
+@router.get("/{map_id}", summary="A map: its layers, their "
             "sources (tiles or GeoJSON) and configs, and its bounds in WGS 84")
-def map_json(request: Request, user: Reader, map_id: str) -> dict[str, object]:
-    return map_document(request, map_id, lang_of(request))
+def map_json(request: Request, user: Reader, store: StoreDep, map_id: str) -> dict[str, object]:
+    return map_document(request, store, map_id, lang_of(request))
 
 
-@router.get("/api/maps/{map_id}/at", tags=["map data"],
+@router.get("/{map_id}/at",
             summary="What lies at a point in each layer of a map, top layer first")
-def features_at(request: Request, user: Reader, map_id: str,
+def features_at(request: Request, user: Reader, store: StoreDep, map_id: str,
                 lon: Annotated[float, Query(ge=-180, le=180)],
                 lat: Annotated[float, Query(ge=-90, le=90)],
                 zoom: Annotated[float, Query(ge=0, le=24, description="map zoom: sets how "
@@ -222,7 +235,7 @@ def features_at(request: Request, user: Reader, map_id: str,
     from gis.api.tiles.cache import from_wgs84
 
     wanted = {k.strip() for k in layers.split(",")} if layers else None
-    _, items = _served(request, map_id)
+    _, items = _served(request, store, map_id)
     (x,), (y,) = from_wgs84(np.array([lon]), np.array([lat]))
     tolerance = CLICK_PX * 2 * mvt.WORLD / 256 / 2 ** zoom
     hits = []
@@ -235,11 +248,11 @@ def features_at(request: Request, user: Reader, map_id: str,
     return {"hits": hits}
 
 
-@router.get("/api/maps/{map_id}/find", tags=["map data"],
+@router.get("/{map_id}/find",
             summary="Find a parcel (ward-sheet-number or sheet/number), case, project or name")
-def find_feature(request: Request, user: Reader, map_id: str,
+def find_feature(request: Request, user: Reader, store: StoreDep, map_id: str,
                  q: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, object]:
-    _, items = _served(request, map_id)
+    _, items = _served(request, store, map_id)
     for names in (False, True):  # identifiers in every layer first, then names
         for served, data in items:
             row = find(data, q, names=names)

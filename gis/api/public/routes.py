@@ -10,7 +10,7 @@ their progress figures (parcels, area, percentages), never households or amounts
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import numpy as np
 import pandas as pd
@@ -19,11 +19,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 
 from gis.api.cases import service as data
-from gis.api.deps import context, store_of
+from gis.api.deps import StoreDep, context
 from gis.api.i18n import lang_of
 from gis.api.pages import render
 from gis.core.clearance.values import format_number_vi
 from gis.errors import NotFoundError
+from gis.store import Store
 
 __all__ = ["router", "CONFIRMED_EXCLUDED", "CASE_FIELDS", "PROJECT_FIELDS", "public_cases",
            "public_projects"]
@@ -78,7 +79,7 @@ def residents_enabled(request: Request) -> None:
 Enabled = Depends(residents_enabled)
 
 
-def public_cases(store: Any, *, ward: str | None = None, lang: str = "vi"
+def public_cases(store: Store, *, ward: str | None = None, lang: str = "vi"
                  ) -> tuple[list[dict[str, object]], np.ndarray]:
     """Confirmed cases as allow-listed records, and a point (WGS 84) for each."""
     cases = data.filtered_cases(store, data.CaseFilter(ward=ward or None))
@@ -106,7 +107,7 @@ def _day(value: object) -> str | None:
     return f"{y}-{m}-{d}"
 
 
-def public_projects(store: Any) -> list[dict[str, object]]:
+def public_projects(store: Store) -> list[dict[str, object]]:
     """Clearance progress per project from ``clearance_projects`` (written by `gis clearance
     report`), allow-listed; empty before the first report."""
     if not store.has("clearance_projects"):
@@ -140,22 +141,22 @@ def _features(records: list[dict[str, object]], points: np.ndarray) -> dict[str,
 
 @router.get("/violations.geojson", dependencies=[Enabled],
             summary="Verified violations (no personal data), GeoJSON points in WGS 84")
-def violations_geojson(request: Request,
+def violations_geojson(request: Request, store: StoreDep,
                        ward: Annotated[str | None, Query(max_length=10)] = None) -> JSONResponse:
-    records, points = public_cases(store_of(context(request)), ward=ward, lang=lang_of(request))
+    records, points = public_cases(store, ward=ward, lang=lang_of(request))
     return JSONResponse(_features(records, points), media_type="application/geo+json",
                         headers=_CACHE)
 
 
 @router.get("/projects.json", dependencies=[Enabled],
             summary="Clearance progress per project (no household data)")
-def projects_json(request: Request) -> JSONResponse:
-    projects = public_projects(store_of(context(request)))
+def projects_json(store: StoreDep) -> JSONResponse:
+    projects = public_projects(store)
     as_of = next((p["as_of"] for p in projects if p.get("as_of")), None)
     return JSONResponse({"as_of": as_of, "projects": projects}, headers=_CACHE)
 
 
-def _outlines(store: Any, layer: str, columns: list[str]) -> dict[str, object]:
+def _outlines(store: Store, layer: str, columns: list[str]) -> dict[str, object]:
     """Simplified outlines (5 m) in WGS 84 for the page's map."""
     if not store.has(layer):
         return {"type": "FeatureCollection", "features": []}
@@ -168,9 +169,9 @@ def _outlines(store: Any, layer: str, columns: list[str]) -> dict[str, object]:
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False, dependencies=[Enabled])
-def public_page(request: Request, ward: Annotated[str, Query(max_length=10)] = "") -> HTMLResponse:
+def public_page(request: Request, store: StoreDep,
+                ward: Annotated[str, Query(max_length=10)] = "") -> HTMLResponse:
     lang = lang_of(request)
-    store = store_of(context(request))
     records, points = public_cases(store, ward=ward or None, lang=lang)
     projects = public_projects(store)
     for p in projects:
