@@ -18,6 +18,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -308,13 +309,7 @@ def paging(default: int, maximum: int, *, clamp: bool = False,
     (OGC API – Features requires that). ``documented=False`` leaves them out of the OpenAPI
     document for routes that describe them themselves."""
 
-    def dependency(
-            limit: Annotated[str | None, Query(
-                include_in_schema=documented,
-                description=f"rows per page, 1-{maximum} (default {default})")] = None,
-            offset: Annotated[str | None, Query(
-                include_in_schema=documented, description="rows to skip (default 0)")] = None,
-    ) -> Page:
+    def dependency(limit: str | None = None, offset: str | None = None) -> Page:
         n = _whole("limit", limit, default, 1)
         if n > maximum:
             if not clamp:
@@ -323,6 +318,18 @@ def paging(default: int, maximum: int, *, clamp: bool = False,
             n = maximum
         return Page(n, _whole("offset", offset, 0, 0))
 
+    # the parameters' documentation depends on the arguments: given to FastAPI as objects
+    # (annotations are strings here, evaluated in the module, where these names do not exist)
+    limit_query = Query(include_in_schema=documented,
+                        description=f"rows per page, 1-{maximum} (default {default})")
+    offset_query = Query(include_in_schema=documented, description="rows to skip (default 0)")
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("limit", keyword, default=None,
+                           annotation=Annotated[str | None, limit_query]),
+         inspect.Parameter("offset", keyword, default=None,
+                           annotation=Annotated[str | None, offset_query])],
+        return_annotation=Page)
     return dependency
 
 
