@@ -108,7 +108,7 @@ def test_unexpected_errors_answer_an_id_never_a_traceback(svc, monkeypatch, capl
     def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
         raise RuntimeError("secret detail /srv/gis/store.gpkg")
 
-    monkeypatch.setattr(maps, "map_document", broken)
+    monkeypatch.setattr(maps.service, "map_document", broken)
     client = TestClient(svc.app, raise_server_exceptions=False)
     ids = []
     with caplog.at_level(logging.ERROR, logger="gis.api"):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from gis.api.admin.uploads import LAYER_KINDS, Upload, Uploads
 from gis.api.deps import Context
+from gis.store import Store
 
 __all__ = ["HOW", "RULES", "SEVERITIES", "commit", "log_rows", "prepare"]
 
@@ -82,7 +83,7 @@ def _scrubbed(value: Any, uploads: Uploads, upload: Upload) -> Any:
     return value
 
 
-def prepare(ctx: Context, store: Any, uploads: Uploads, upload: Upload) -> dict[str, Any]:
+def prepare(ctx: Context, store: Store, uploads: Uploads, upload: Upload) -> dict[str, Any]:
     """Validate the upload against the store as it is now; write nothing to the store."""
     path = uploads.source(upload)
     if upload.kind == "clearance":
@@ -137,7 +138,7 @@ def _quarantined(frame: pd.DataFrame, kind: str, limit: int = 500) -> list[dict[
             for r in rows.to_dict("records")]
 
 
-def _preview(store: Any, upload: Upload, valid: pd.DataFrame,
+def _preview(store: Store, upload: Upload, valid: pd.DataFrame,
              quarantine: pd.DataFrame) -> dict[str, Any]:
     """What committing would change, as ``ingest_layer`` decides it."""
     from gis.core.diff import diff_layers
@@ -163,7 +164,7 @@ def _preview(store: Any, upload: Upload, valid: pd.DataFrame,
     return out
 
 
-def commit(ctx: Context, store: Any, uploads: Uploads, upload: Upload, *,
+def commit(ctx: Context, store: Store, uploads: Uploads, upload: Upload, *,
            who: str) -> dict[str, Any]:
     """Run the ingest (the ingest log names ``who``); return what it did."""
     path = uploads.source(upload)
@@ -196,7 +197,7 @@ def commit(ctx: Context, store: Any, uploads: Uploads, upload: Upload, *,
             "replaced_wards": report.scope, "kept_other_wards": report.kept_other_wards}
 
 
-def log_rows(store: Any, uploads: Uploads, *, limit: int = 100) -> list[dict[str, Any]]:
+def log_rows(store: Store, uploads: Uploads, *, limit: int = 100) -> list[dict[str, Any]]:
     """The ingest log, newest first: who, when, what (the client's file name for uploads,
     else the file's own name: never a server path) and the counts."""
     log = store.ingest_log()
