@@ -144,38 +144,21 @@ async def _receive(request: Request, user: User, store: Store) -> Upload:
         raise HTTPException(422, "choose a file to upload (multipart field 'file')")
     if kind not in KINDS:
         raise HTTPException(422, f"kind: {kind!r} is not one of {', '.join(KINDS)}")
-    uploads = _uploads(request)
     try:
-        options = UploadOptions.parse(kind, {k: form.get(k) for k in
-                                             UploadOptions.__dataclass_fields__})
-        upload = await run_in_threadpool(uploads.receive, file.file, file.filename, kind,
-                                         options, who=user.name, limit_bytes=_limit_bytes(request))
+        return await run_in_threadpool(
+            admin_ingest.receive, context(request), store, _uploads(request), file.file,
+            file.filename, kind, {k: form.get(k) for k in UploadOptions.__dataclass_fields__},
+            who=user.name, limit_bytes=_limit_bytes(request))
     except GisError as exc:
         raise HTTPException(status_of(exc), str(exc)) from None
-    ctx = context(request)
-    try:
-        report = await run_in_threadpool(admin_ingest.prepare, ctx, store, uploads, upload)
-    except GisError as exc:
-        message = uploads.scrub(str(exc), upload)
-        uploads.discard(upload.id)
-        raise HTTPException(status_of(exc), message) from None
-    uploads.save_report(upload, report)
-    return upload
 
 
 async def _commit(request: Request, upload_id: str, user: User, store: Store) -> Upload:
     uploads = _uploads(request)
-    ctx = context(request)
     known = _get(request, upload_id)
     try:
-        with uploads.claim(upload_id) as upload:
-            result = await run_in_threadpool(admin_ingest.commit, ctx, store, uploads, upload,
-                                             who=user.name)
-            upload.state, upload.committed_by = "committed", user.name
-            upload.committed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            upload.result = result
-            uploads.save(upload)
-            return upload
+        return await run_in_threadpool(admin_ingest.commit_pending, context(request), store,
+                                       uploads, upload_id, who=user.name)
     except GisError as exc:
         refused = HTTPException(status_of(exc), uploads.scrub(str(exc), known))
         report = getattr(exc, "report", None)
