@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -96,7 +97,7 @@ def wants_html(request: Request) -> bool:
 
 
 def error_response(request: Request, status: int, message: str, *, field: str | None = None,
-                   headers: dict[str, str] | None = None, report: object = None,
+                   headers: Mapping[str, str] | None = None, report: object = None,
                    error_id: str | None = None) -> Response:
     """The answer for an error: the error page (with the signed-in user, when the request got
     that far) or ``{"status", "message"[, "field", "report", "id"]}``."""

@@ -213,7 +213,7 @@ class ItemsRequest:
     echo: dict[str, str]  # the parameters to repeat in paging links
 
 
-def _items_request(request: Request, pub: Published, page: Rows, crs: OutputCrs | None,
+def _items_request(request: Request, pub: Published, paged: Page, crs: OutputCrs | None,
                    bbox: tuple[float, float, float, float] | None,
                    bbox_crs: OutputCrs | None) -> ItemsRequest:
     """The filters of an items request (``?column=value`` on published columns), with the
@@ -243,7 +243,7 @@ def _items_request(request: Request, pub: Published, page: Rows, crs: OutputCrs 
             raise RequestError(f"{name}={params[name]!r} is not a {column.type} value",
                                field=name) from None
     echo = {k: v for k, v in params.items() if k not in ("f", "offset", "limit") and v != ""}
-    return ItemsRequest(Query(equals=tuple(equals), area=area), page.limit, page.offset,
+    return ItemsRequest(Query(equals=tuple(equals), area=area), paged.limit, paged.offset,
                         crs or default_crs(), echo)
 
 
