@@ -30,6 +30,7 @@ __all__ = [
     "RequestError",
     "QueryError",
     "UploadRefused",
+    "PageRedirect",
     "GisWarning",
     "CRSWarning",
 ]
@@ -148,6 +149,15 @@ class UploadRefused(GisError):
 
 class EngineError(GisError, RuntimeError):
     """The batch engine cannot run (``--engine dask``: no scheduler at the address)."""
+
+
+class PageRedirect(Exception):
+    """Not an error: raised by the service's page dependencies to leave a handler and send the
+    browser elsewhere (the sign-in form); answered with 303 to ``location``."""
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+        super().__init__(location)
 
 
 class GisWarning(UserWarning):

@@ -1,22 +1,33 @@
 """The FastAPI application: ``create_app()``.
 
-One router per resource (see ``ROUTERS``); static files come from the package (our CSS/JS),
+The routers of the sub-packages, each with its prefix and tag, are included explicitly (see
+``ROUTERS``); static files come from the package (our CSS/JS),
 the ``xstatic-leaflet`` package (Leaflet) and ``gis/api/static/vendor`` (Leaflet plugins
 installed from the npm registry by ``scripts/vendor``; never committed, never a CDN).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gis.api import errors
+from gis.api.admin import routes as admin
+from gis.api.auth import routes as auth
 from gis.api.auth.security import UserDB, load_secret_key
+from gis.api.cases import pages as case_pages
+from gis.api.cases import routes as cases
+from gis.api.dashboard import routes as dashboard
 from gis.api.deps import Context
+from gis.api.exports import routes as exports
+from gis.api.extract import routes as extract
+from gis.api.maps import routes as maps
+from gis.api.ogc import routes as ogc
+from gis.api.public import routes as public
+from gis.api.tiles import routes as tiles
 from gis.render.assets import leaflet_dir
 from gis.settings import IngestSettings, ServiceSettings, StorageSettings
 from gis.store import open_accounts
@@ -26,9 +37,20 @@ __all__ = ["create_app", "ROUTERS"]
 STATIC = Path(__file__).parent / "static"
 VENDOR = STATIC / "vendor"
 
-#: Modules under gis.api with a ``router``; order matters only for overlapping paths.
-ROUTERS = ("pages", "maps.routes", "tiles.routes", "ogc.routes", "exports.routes", "cases.routes",
-           "dashboard.routes", "admin.routes", "public.routes", "extract.routes")
+#: Every router of the service, each included once (a test checks it); the order matters only
+#: for overlapping paths (there are none).
+ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,                          # /login, /logout
+    maps.pages, maps.router,              # /, /maps/{id}; /api/maps
+    tiles.router, tiles.layers,           # /tiles; /api/layers
+    ogc.router,                           # /ogc
+    exports.router, exports.pages,        # /api/export; /exports
+    cases.router, case_pages.router,      # /api/violations; /cases
+    dashboard.router, dashboard.pages,    # /api/clearance; /dashboard
+    admin.router, admin.pages,            # /api/uploads; /admin/uploads
+    public.router,                        # /public
+    extract.router,                       # /api/parcels
+)
 
 
 def create_app(storage: StorageSettings | None = None, service: ServiceSettings | None = None,
@@ -55,7 +77,6 @@ def create_app(storage: StorageSettings | None = None, service: ServiceSettings 
         logging.getLogger("gis.api").warning(
             "no %s: run scripts/vendor to install the map plugins (drawing, vector tiles)", VENDOR)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for name in ROUTERS:
-        module = importlib.import_module(f"gis.api.{name}")
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

@@ -1,4 +1,9 @@
-"""Who is asking, and may they: the service's FastAPI dependencies.
+"""The service's FastAPI dependencies: the store, who is asking and may they, and the typed
+query parameters shared by the routes (bounding box, CRS, paging, output format).
+
+Handlers declare what they need with the ``Annotated`` aliases below (``store: StoreDep``,
+``user: Reader``, ``bbox: BBox``, ``page: Paging``…); a parameter that cannot be used is refused
+with 400 and a message naming it (:class:`gis.errors.RequestError`) before the handler runs.
 
 A request is authenticated by, in this order: a bearer token (scripts), HTTP Basic (desktop GIS:
 QGIS 3.22 cannot send bearer tokens), or the browser session cookie. Unsafe requests made with
@@ -13,20 +18,33 @@ import base64
 import binascii
 import hashlib
 import hmac
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Query, Request
+from pyproj import CRS
 from starlette.status import HTTP_303_SEE_OTHER
 
 from gis.api.auth.security import Permission, Role, User, UserDB, csrf_token
+from gis.api.exports.formats import Format
+from gis.api.exports.layers import parse_output_crs
+from gis.api.ogc.collections import OutputCrs, parse_crs
+from gis.core.bbox import parse_bbox
+from gis.errors import GisError, PageRedirect, RequestError
 from gis.settings import IngestSettings, ServiceSettings, StorageSettings
+from gis.store import Store
 
 __all__ = ["Context", "context", "current_user", "require", "require_page", "store_of",
-           "PageRedirect", "SESSION_COOKIE", "PUBLIC", "PERSONAL", "visible_fields"]
+           "SESSION_COOKIE", "PUBLIC", "PERSONAL", "visible_fields", "see_other",
+           "StoreDep", "CurrentUser", "Reader", "Writer", "Exporter", "Admin", "PageReader",
+           "PageWriter", "PageExporter", "PageAdmin", "BoundingBox", "BBox", "LonLatBBox",
+           "OgcBBox", "Page", "paging", "Paging", "OutputFormat", "ExportCrs", "ExportBBoxCrs",
+           "OgcCrs", "OgcBBoxCrs"]
 
 SESSION_COOKIE = "gis_session"
 PUBLIC = User("public", Role.VIEWER)
@@ -59,23 +77,25 @@ class Context:
     #: checked at; expiry on the monotonic clock)
     basic_cache: dict[str, tuple[User | None, int | None, float]]
 
+    def store(self) -> Store:
+        """The store (opened per use: cheap, and safe across workers)."""
+        from gis.store import open_store
 
-class PageRedirect(Exception):
-    """Raised by page dependencies to send the browser to the sign-in form."""
-
-    def __init__(self, location: str) -> None:
-        self.location = location
+        return open_store(self.storage.store_location)
 
 
 def context(request: Request) -> Context:
-    return request.app.state.gis
+    """What the app was created with."""
+    ctx: Context = request.app.state.gis
+    return ctx
 
 
-def store_of(ctx: Context):  # type: ignore[no-untyped-def]
-    """The GeoPackage store (opened per request: cheap, and safe across workers)."""
-    from gis.store import open_store
+def store_of(request: Request) -> Store:
+    """Dependency: the store, opened once per request."""
+    return context(request).store()
 
-    return open_store(ctx.storage.store_location)
+
+StoreDep = Annotated[Store, Depends(store_of)]
 
 
 def _basic_user(ctx: Context, header: str, client: str) -> User | None:
@@ -170,6 +190,7 @@ def require(permission: Permission, *, public: bool = True) -> Callable[..., Use
                 return PUBLIC
             raise HTTPException(401, "sign in first (session, bearer token or HTTP Basic)",
                                 headers={"WWW-Authenticate": 'Basic realm="gis"'})
+        request.state.user = user  # error pages show who is signed in
         if not user.can(permission):
             raise HTTPException(403, f"the {user.role.value} role may not do this "
                                      f"(needs {permission.value})")
@@ -190,6 +211,7 @@ def require_page(permission: Permission, *, public: bool = True) -> Callable[...
                 return PUBLIC
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise PageRedirect(f"/login?next={quote(target, safe='')}")
+        request.state.user = user
         if not user.can(permission):
             raise HTTPException(403, f"the {user.role.value} role may not do this "
                                      f"(needs {permission.value})")
@@ -204,3 +226,187 @@ def see_other(url: str):  # type: ignore[no-untyped-def]
     from starlette.responses import RedirectResponse
 
     return RedirectResponse(url, status_code=HTTP_303_SEE_OTHER)
+
+
+# --- who: the current user and the permission a route needs ----------------------------------
+CurrentUser = Annotated[User | None, Depends(current_user)]
+Reader = Annotated[User, Depends(require(Permission.READ))]
+Writer = Annotated[User, Depends(require(Permission.WRITE))]
+Exporter = Annotated[User, Depends(require(Permission.EXPORT))]
+Admin = Annotated[User, Depends(require(Permission.ADMIN))]
+PageReader = Annotated[User, Depends(require_page(Permission.READ))]
+PageWriter = Annotated[User, Depends(require_page(Permission.WRITE))]
+PageExporter = Annotated[User, Depends(require_page(Permission.EXPORT))]
+PageAdmin = Annotated[User, Depends(require_page(Permission.ADMIN))]
+
+
+# --- bounding boxes ---------------------------------------------------------------------------
+BoundingBox = tuple[float, float, float, float]
+_BBOX_HELP = "minx,miny,maxx,maxy"
+
+
+def _bbox(text: str | None, *, six: bool = False, lonlat: bool = False) -> BoundingBox | None:
+    """The one bounding-box parser (:func:`gis.core.bbox.parse_bbox`), refusing with 400."""
+    try:
+        return parse_bbox(text, six=six, lonlat=lonlat)
+    except GisError as exc:
+        raise RequestError(exc.message, field="bbox", value=text) from None
+
+
+def bbox_param(bbox: Annotated[str | None, Query(
+        description=f"{_BBOX_HELP} (in bbox-crs where the route has one)")] = None
+        ) -> BoundingBox | None:
+    """Dependency: ``bbox`` as four numbers, or None."""
+    return _bbox(bbox)
+
+
+def lonlat_bbox_param(bbox: Annotated[str | None, Query(
+        description="minlon,minlat,maxlon,maxlat in WGS 84")] = None) -> BoundingBox | None:
+    """Dependency: ``bbox`` as longitudes and latitudes in WGS 84, or None."""
+    return _bbox(bbox, lonlat=True)
+
+
+def ogc_bbox_param(bbox: Annotated[str | None, Query(include_in_schema=False)] = None
+                   ) -> BoundingBox | None:
+    """Dependency: OGC API's ``bbox`` (4 numbers, or 6 with heights, which are dropped), in
+    ``bbox-crs`` axis order; documented by the OGC routes themselves."""
+    return _bbox(bbox, six=True)
+
+
+BBox = Annotated[BoundingBox | None, Depends(bbox_param)]
+LonLatBBox = Annotated[BoundingBox | None, Depends(lonlat_bbox_param)]
+OgcBBox = Annotated[BoundingBox | None, Depends(ogc_bbox_param)]
+
+
+# --- paging -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Page:
+    """Which rows of a result: ``limit`` rows from ``offset``."""
+
+    limit: int
+    offset: int
+
+
+def _whole(name: str, text: str | None, default: int, low: int) -> int:
+    if text is None or text == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise RequestError(f"{name}={text!r} is not a whole number", field=name,
+                           value=text) from None
+    if value < low:
+        raise RequestError(f"{name}={value} must be at least {low}", field=name, value=value)
+    if value > 2**53:
+        raise RequestError(f"{name}={value} is too large", field=name, value=value)
+    return value
+
+
+def paging(default: int, maximum: int, *, clamp: bool = False,
+           documented: bool = True) -> Callable[..., Page]:
+    """A dependency for ``limit`` (1 to ``maximum``, ``default`` when absent) and ``offset``
+    (0 or more). A limit over the maximum is refused, or with ``clamp`` taken as the maximum
+    (OGC API – Features requires that). ``documented=False`` leaves them out of the OpenAPI
+    document for routes that describe them themselves."""
+
+    def dependency(limit: str | None = None, offset: str | None = None) -> Page:
+        n = _whole("limit", limit, default, 1)
+        if n > maximum:
+            if not clamp:
+                raise RequestError(f"limit={n} is more than {maximum}; page with offset",
+                                   field="limit", value=n)
+            n = maximum
+        return Page(n, _whole("offset", offset, 0, 0))
+
+    # the parameters' documentation depends on the arguments: given to FastAPI as objects
+    # (annotations are strings here, evaluated in the module, where these names do not exist)
+    limit_query = Query(include_in_schema=documented,
+                        description=f"rows per page, 1-{maximum} (default {default})")
+    offset_query = Query(include_in_schema=documented, description="rows to skip (default 0)")
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    dependency.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("limit", keyword, default=None,
+                           annotation=Annotated[str | None, limit_query]),
+         inspect.Parameter("offset", keyword, default=None,
+                           annotation=Annotated[str | None, offset_query])],
+        return_annotation=Page)
+    return dependency
+
+
+#: limit/offset for lists of records (100 rows by default, at most 5000)
+Paging = Annotated[Page, Depends(paging(100, 5000))]
+
+
+# --- output format (exports) ------------------------------------------------------------------
+def format_param(format: Annotated[str, Query(
+        description="shp (zip), gpkg, geojson, kml, csv, xlsx")] = "gpkg") -> Format:
+    """Dependency: the export format (aliases such as ``shapefile`` or ``excel`` accepted)."""
+    try:
+        return Format.parse(format)
+    except GisError as exc:
+        raise RequestError(exc.message, field="format", value=format) from None
+
+
+OutputFormat = Annotated[Format, Depends(format_param)]
+
+
+# --- CRSs -------------------------------------------------------------------------------------
+def _store_crs(store: Store) -> CRS | None:
+    return store.crs()
+
+
+def _export_crs(name: str, value: str | None, store: Store) -> CRS | None:
+    """A CRS the export offers for this store (its VN-2000 zone or WGS 84), or None when not
+    given (the format decides) or the store is empty (the route says so)."""
+    if value is None or not value.strip():
+        return None
+    store_crs = _store_crs(store)
+    if store_crs is None:
+        return None
+    try:
+        return parse_output_crs(value, store_crs, name=name)
+    except GisError as exc:
+        raise RequestError(exc.message, field=name, value=value) from None
+
+
+def export_crs_param(store: StoreDep, crs: Annotated[str | None, Query(
+        description="vn2000 (the layer's zone; default except GeoJSON and KML) or "
+                    "wgs84")] = None) -> CRS | None:
+    """Dependency: the CRS of an export's file."""
+    return _export_crs("crs", crs, store)
+
+
+def export_bbox_crs_param(store: StoreDep, bbox_crs: Annotated[str | None, Query(
+        alias="bbox-crs", description="CRS of bbox: wgs84 (default) or vn2000")] = None
+        ) -> CRS | None:
+    """Dependency: the CRS an export's ``bbox`` is written in."""
+    return _export_crs("bbox-crs", bbox_crs, store)
+
+
+def _ogc_crs(name: str, value: str | None, store: Store) -> OutputCrs | None:
+    """A CRS OGC API serves for this store (CRS84, EPSG:4326 or the store's zone, as OGC URIs
+    or ``EPSG:<code>``), or None when not given or the store is empty."""
+    if value is None or value == "":
+        return None
+    store_crs = _store_crs(store)
+    if store_crs is None:
+        return None
+    return parse_crs(value, store_crs, parameter=name)  # RequestError: 400
+
+
+def ogc_crs_param(store: StoreDep, crs: Annotated[str | None, Query(
+        include_in_schema=False)] = None) -> OutputCrs | None:
+    """Dependency: OGC API's output ``crs`` (None: CRS84)."""
+    return _ogc_crs("crs", crs, store)
+
+
+def ogc_bbox_crs_param(store: StoreDep, bbox_crs: Annotated[str | None, Query(
+        alias="bbox-crs", include_in_schema=False)] = None) -> OutputCrs | None:
+    """Dependency: OGC API's ``bbox-crs`` (None: CRS84)."""
+    return _ogc_crs("bbox-crs", bbox_crs, store)
+
+
+ExportCrs = Annotated[CRS | None, Depends(export_crs_param)]
+ExportBBoxCrs = Annotated[CRS | None, Depends(export_bbox_crs_param)]
+OgcCrs = Annotated[OutputCrs | None, Depends(ogc_crs_param)]
+OgcBBoxCrs = Annotated[OutputCrs | None, Depends(ogc_bbox_crs_param)]

@@ -28,7 +28,7 @@ from gis.render.labels import field_formats, field_labels, value_labels, yes_no
 from gis.render.payload import display_payload
 
 __all__ = ["ResolvedLayer", "resolve_layers", "layer_frames", "style_fields", "build_map",
-           "render_html"]
+           "render_html", "layer_config", "map_legend"]
 
 
 @dataclass(frozen=True)
@@ -108,9 +108,12 @@ def layer_frames(layers: list[ResolvedLayer], tables: dict[str, gpd.GeoDataFrame
     return out
 
 
-def _legend(layers: list[ResolvedLayer], frames: dict[str, gpd.GeoDataFrame],
-            lang: str) -> list[dict[str, object]]:
-    """One group per layer the map shows: a swatch per category, then one per style rule."""
+def map_legend(layers: list[ResolvedLayer], frames: dict[str, gpd.GeoDataFrame],
+               lang: str) -> list[dict[str, object]]:
+    """The legend of a map: one group per layer the map shows (a layer missing from ``frames``
+    has none), a swatch per category of its style present in its frame, then one per style
+    rule; an empty frame gets a "(none)" entry. The static map and the service's map page use it
+    (the service passes frames holding only the style's values present)."""
     pick = (lambda t: t.vi) if lang == "vi" else (lambda t: t.en)
     legend = []
     for layer in layers:
@@ -134,7 +137,10 @@ def _legend(layers: list[ResolvedLayer], frames: dict[str, gpd.GeoDataFrame],
     return legend
 
 
-def _layer_config(layer: ResolvedLayer, lang: str) -> dict[str, object]:
+def layer_config(layer: ResolvedLayer, lang: str) -> dict[str, object]:
+    """What the map's script needs to draw and explain one layer, as plain JSON values: key,
+    title, popup and progress fields with their labels, number formats and value labels, and
+    the style (colours by value, rules). The static map and the service's map page use it."""
     style = layer.style
     fields = tuple(dict.fromkeys((*layer.popup, *layer.progress)))
     return {
@@ -185,14 +191,14 @@ def build_map(spec: MapSpec, layers: list[ResolvedLayer], frames: dict[str, gpd.
                        attr=None if tiles in (None, "OpenStreetMap") else spec.base_map_attribution)
     if bounds is not None:  # the view first: layers are then projected once, at their zoom
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-    fmap.add_child(Frame(_legend(layers, frames, lang), lang, yes_no(lang),
+    fmap.add_child(Frame(map_legend(layers, frames, lang), lang, yes_no(lang),
                          collapsed=len(frames) > 6))
     for layer in layers:
         frame = frames.get(layer.key)
         if frame is None:
             continue
         keep = [*layer.popup, *layer.progress, *style_fields(layer.style)]
-        fmap.add_child(DataLayer(_layer_config(layer, lang), display_payload(frame, keep),
+        fmap.add_child(DataLayer(layer_config(layer, lang), display_payload(frame, keep),
                                  layer.show))
     crs = next((f.crs for f in frames.values() if f.crs is not None), None)
     fmap.add_child(MapTools(lang, crs=crs))

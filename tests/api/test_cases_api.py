@@ -148,15 +148,16 @@ def test_list_filters_paging_and_geojson(ro):
     assert c.get(API, params={"bbox": "100,10,100.1,10.1"}, headers=h).json()["total"] == 0
 
 
-@pytest.mark.parametrize("params, words", [
-    ({"status": "FINISHED"}, "unknown status 'FINISHED'; valid: DETECTED"),
-    ({"kind": "parking"}, "unknown kind 'parking'"),
-    ({"bbox": "1,2,3"}, "must be 4 numbers: minx,miny,maxx,maxy"),
-    ({"limit": 0}, "limit"),
+@pytest.mark.parametrize("params, status, words", [
+    ({"status": "FINISHED"}, 422, "unknown status 'FINISHED'; valid: DETECTED"),
+    ({"kind": "parking"}, 422, "unknown kind 'parking'"),
+    ({"bbox": "1,2,3"}, 400, "must be 4 numbers: minx,miny,maxx,maxy"),
+    ({"limit": 0}, 400, "limit=0 must be at least 1"),
+    ({"limit": 5001}, 400, "limit=5001 is more than 5000"),
 ])
-def test_list_refuses_bad_filters(ro, params, words):
+def test_list_refuses_bad_filters(ro, params, status, words):
     res = ro.client.get(API, params=params, headers=ro.auth("viewer"))
-    assert res.status_code == 422 and words in res.json()["message"]
+    assert res.status_code == status and words in res.json()["message"]
 
 
 @pytest.mark.parametrize("method, path", [

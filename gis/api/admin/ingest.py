@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pandas as pd
 
-from gis.api.admin.uploads import LAYER_KINDS, Upload, Uploads
+from gis.api.admin.uploads import LAYER_KINDS, Upload, UploadOptions, Uploads
 from gis.api.deps import Context
+from gis.errors import GisError, UploadRefused
+from gis.store import Store
 
-__all__ = ["HOW", "RULES", "SEVERITIES", "commit", "log_rows", "prepare"]
+__all__ = ["HOW", "RULES", "SEVERITIES", "commit", "commit_pending", "log_rows", "prepare",
+           "receive"]
 
 #: rule → (vi, en), for the report page
 RULES: dict[str, tuple[str, str]] = {
@@ -82,7 +85,7 @@ def _scrubbed(value: Any, uploads: Uploads, upload: Upload) -> Any:
     return value
 
 
-def prepare(ctx: Context, store: Any, uploads: Uploads, upload: Upload) -> dict[str, Any]:
+def prepare(ctx: Context, store: Store, uploads: Uploads, upload: Upload) -> dict[str, Any]:
     """Validate the upload against the store as it is now; write nothing to the store."""
     path = uploads.source(upload)
     if upload.kind == "clearance":
@@ -137,7 +140,7 @@ def _quarantined(frame: pd.DataFrame, kind: str, limit: int = 500) -> list[dict[
             for r in rows.to_dict("records")]
 
 
-def _preview(store: Any, upload: Upload, valid: pd.DataFrame,
+def _preview(store: Store, upload: Upload, valid: pd.DataFrame,
              quarantine: pd.DataFrame) -> dict[str, Any]:
     """What committing would change, as ``ingest_layer`` decides it."""
     from gis.core.diff import diff_layers
@@ -163,7 +166,7 @@ def _preview(store: Any, upload: Upload, valid: pd.DataFrame,
     return out
 
 
-def commit(ctx: Context, store: Any, uploads: Uploads, upload: Upload, *,
+def commit(ctx: Context, store: Store, uploads: Uploads, upload: Upload, *,
            who: str) -> dict[str, Any]:
     """Run the ingest (the ingest log names ``who``); return what it did."""
     path = uploads.source(upload)
@@ -196,7 +199,41 @@ def commit(ctx: Context, store: Any, uploads: Uploads, upload: Upload, *,
             "replaced_wards": report.scope, "kept_other_wards": report.kept_other_wards}
 
 
-def log_rows(store: Any, uploads: Uploads, *, limit: int = 100) -> list[dict[str, Any]]:
+def receive(ctx: Context, store: Store, uploads: Uploads, source: BinaryIO,
+            filename: str | None, kind: str, values: dict[str, Any], *, who: str,
+            limit_bytes: int) -> Upload:
+    """Keep a posted file as a pending upload with its options (``values``, as the form or
+    ``gis ingest`` names them), validate it against the store and keep the report. A file the
+    validation refuses is discarded and answered with :class:`UploadRefused` (the status the
+    error has, a message naming no server path)."""
+    from gis.api.errors import status_of
+
+    options = UploadOptions.parse(kind, values)
+    upload = uploads.receive(source, filename, kind, options, who=who, limit_bytes=limit_bytes)
+    try:
+        report = prepare(ctx, store, uploads, upload)
+    except GisError as exc:
+        message = uploads.scrub(str(exc), upload)
+        uploads.discard(upload.id)
+        raise UploadRefused(message, status=status_of(exc)) from None
+    uploads.save_report(upload, report)
+    return upload
+
+
+def commit_pending(ctx: Context, store: Store, uploads: Uploads, upload_id: str, *,
+                   who: str) -> Upload:
+    """Commit a pending upload (held alone while it loads: a second commit or a discard
+    meanwhile is refused) and record who committed it and when."""
+    with uploads.claim(upload_id) as upload:
+        result = commit(ctx, store, uploads, upload, who=who)
+        upload.state, upload.committed_by = "committed", who
+        upload.committed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        upload.result = result
+        uploads.save(upload)
+        return upload
+
+
+def log_rows(store: Store, uploads: Uploads, *, limit: int = 100) -> list[dict[str, Any]]:
     """The ingest log, newest first: who, when, what (the client's file name for uploads,
     else the file's own name: never a server path) and the counts."""
     log = store.ingest_log()

@@ -20,20 +20,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from gis.api.admin import ingest as admin_ingest
-from gis.api.admin.uploads import KINDS, Upload, UploadOptions, UploadRefused, Uploads
-from gis.api.auth.security import Permission, User
-from gis.api.deps import context, require, require_page, see_other, store_of
+from gis.api.admin.uploads import KINDS, Upload, UploadOptions, Uploads
+from gis.api.auth.security import User
+from gis.api.deps import Admin, StoreDep, context, see_other
+from gis.api.deps import PageAdmin as AdminPage
+from gis.api.errors import status_of
 from gis.api.i18n import lang_of
 from gis.errors import GisError
+from gis.store import Store
 
-__all__ = ["router"]
+__all__ = ["router", "pages"]
 
-router = APIRouter()
-pages = APIRouter(prefix="/admin/uploads", include_in_schema=False)
-api = APIRouter(prefix="/api/uploads", tags=["uploads"])
-
-Admin = Annotated[User, Depends(require(Permission.ADMIN))]
-AdminPage = Annotated[User, Depends(require_page(Permission.ADMIN))]
+router = APIRouter(prefix="/api/uploads", tags=["uploads"])
+pages = APIRouter(prefix="/admin/uploads", tags=["uploads"], include_in_schema=False)
 UploadId = Annotated[str, Path(description="upload id (16 hex digits)")]
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 _MULTIPART_SLACK = 64 * 1024  # boundaries and the option fields around the file
@@ -135,15 +134,7 @@ async def body_limit(request: Request) -> None:
                                  f"of {limit // 2**20} MB (GIS_MAX_UPLOAD_MB)")
 
 
-def _status(exc: GisError) -> int:
-    if isinstance(exc, UploadRefused):
-        return exc.status
-    from gis.api.errors import STATUS
-
-    return next(code for kind, code in STATUS if isinstance(exc, kind))
-
-
-async def _receive(request: Request, user: User) -> Upload:
+async def _receive(request: Request, user: User, store: Store) -> Upload:
     """Store the posted file, validate it against the store, keep the report. Refusals delete
     the upload and raise HTTPException with a message free of server paths."""
     form = await request.form(max_files=1, max_fields=40)
@@ -153,41 +144,23 @@ async def _receive(request: Request, user: User) -> Upload:
         raise HTTPException(422, "choose a file to upload (multipart field 'file')")
     if kind not in KINDS:
         raise HTTPException(422, f"kind: {kind!r} is not one of {', '.join(KINDS)}")
-    uploads = _uploads(request)
     try:
-        options = UploadOptions.parse(kind, {k: form.get(k) for k in
-                                             UploadOptions.__dataclass_fields__})
-        upload = await run_in_threadpool(uploads.receive, file.file, file.filename, kind,
-                                         options, who=user.name, limit_bytes=_limit_bytes(request))
+        return await run_in_threadpool(
+            admin_ingest.receive, context(request), store, _uploads(request), file.file,
+            file.filename, kind, {k: form.get(k) for k in UploadOptions.__dataclass_fields__},
+            who=user.name, limit_bytes=_limit_bytes(request))
     except GisError as exc:
-        raise HTTPException(_status(exc), str(exc)) from None
-    ctx = context(request)
-    try:
-        report = await run_in_threadpool(admin_ingest.prepare, ctx, store_of(ctx), uploads,
-                                         upload)
-    except GisError as exc:
-        message = uploads.scrub(str(exc), upload)
-        uploads.discard(upload.id)
-        raise HTTPException(_status(exc), message) from None
-    uploads.save_report(upload, report)
-    return upload
+        raise HTTPException(status_of(exc), str(exc)) from None
 
 
-async def _commit(request: Request, upload_id: str, user: User) -> Upload:
+async def _commit(request: Request, upload_id: str, user: User, store: Store) -> Upload:
     uploads = _uploads(request)
-    ctx = context(request)
     known = _get(request, upload_id)
     try:
-        with uploads.claim(upload_id) as upload:
-            result = await run_in_threadpool(admin_ingest.commit, ctx, store_of(ctx), uploads,
-                                             upload, who=user.name)
-            upload.state, upload.committed_by = "committed", user.name
-            upload.committed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            upload.result = result
-            uploads.save(upload)
-            return upload
+        return await run_in_threadpool(admin_ingest.commit_pending, context(request), store,
+                                       uploads, upload_id, who=user.name)
     except GisError as exc:
-        refused = HTTPException(_status(exc), uploads.scrub(str(exc), known))
+        refused = HTTPException(status_of(exc), uploads.scrub(str(exc), known))
         report = getattr(exc, "report", None)
         if report is not None and hasattr(report, "to_dict"):
             # a sheet with no loadable row: the per-row report comes back with the 422
@@ -200,28 +173,28 @@ def _discard(request: Request, upload_id: str) -> Upload:
     try:
         return _uploads(request).discard(upload_id)
     except GisError as exc:
-        raise HTTPException(_status(exc), str(exc)) from None
+        raise HTTPException(status_of(exc), str(exc)) from None
 
 
 def _get(request: Request, upload_id: str) -> Upload:
     try:
         return _uploads(request).get(upload_id)
     except GisError as exc:
-        raise HTTPException(_status(exc), str(exc)) from None
+        raise HTTPException(status_of(exc), str(exc)) from None
 
 
 # -- JSON for scripts ------------------------------------------------------------------------
-@api.get("/log", summary="The ingest log, newest first: who loaded what, when, with counts")
-def ingest_log(request: Request, user: Admin) -> list[dict[str, Any]]:
-    return admin_ingest.log_rows(store_of(context(request)), _uploads(request), limit=1000)
+@router.get("/log", summary="The ingest log, newest first: who loaded what, when, with counts")
+def ingest_log(request: Request, user: Admin, store: StoreDep) -> list[dict[str, Any]]:
+    return admin_ingest.log_rows(store, _uploads(request), limit=1000)
 
 
-@api.get("", summary="Uploads, newest first (pending and committed)")
+@router.get("", summary="Uploads, newest first (pending and committed)")
 def list_uploads(request: Request, user: Admin) -> list[dict[str, Any]]:
     return [u.public() for u in _uploads(request).list()]
 
 
-@api.post("", status_code=201, dependencies=[Depends(body_limit)],
+@router.post("", status_code=201, dependencies=[Depends(body_limit)],
           summary="Upload a file (multipart: file, kind, options); answers the validation report",
           openapi_extra={"requestBody": {"content": {"multipart/form-data": {"schema": {
               "type": "object", "required": ["file", "kind"], "properties": {
@@ -229,26 +202,27 @@ def list_uploads(request: Request, user: Admin) -> list[dict[str, Any]]:
                   "kind": {"type": "string", "enum": list(KINDS)},
                   **{name: {"type": "boolean" if name in ("replace_all", "strict") else "string"}
                      for name in UploadOptions.__dataclass_fields__}}}}}}})
-async def create_upload(request: Request, user: Admin) -> JSONResponse:
-    upload = await _receive(request, user)
+async def create_upload(request: Request, user: Admin, store: StoreDep) -> JSONResponse:
+    upload = await _receive(request, user, store)
     body = {**upload.public(), "report": _uploads(request).report(upload)}
     return JSONResponse(body, status_code=201,
                         headers={"Location": f"/api/uploads/{upload.id}"})
 
 
-@api.get("/{upload_id}", summary="An upload and its validation report")
+@router.get("/{upload_id}", summary="An upload and its validation report")
 def get_upload(request: Request, upload_id: UploadId, user: Admin) -> dict[str, Any]:
     upload = _get(request, upload_id)
     return {**upload.public(), "report": _uploads(request).report(upload)}
 
 
-@api.post("/{upload_id}/commit", summary="Load the upload into the store (ingest log: you)")
-async def commit_upload(request: Request, upload_id: UploadId, user: Admin) -> dict[str, Any]:
-    upload = await _commit(request, upload_id, user)
+@router.post("/{upload_id}/commit", summary="Load the upload into the store (ingest log: you)")
+async def commit_upload(request: Request, upload_id: UploadId, user: Admin,
+                        store: StoreDep) -> dict[str, Any]:
+    upload = await _commit(request, upload_id, user, store)
     return upload.public()
 
 
-@api.delete("/{upload_id}", status_code=204, summary="Discard a pending upload (its files go)")
+@router.delete("/{upload_id}", status_code=204, summary="Discard a pending upload (its files go)")
 def delete_upload(request: Request, upload_id: UploadId, user: Admin) -> Response:
     _discard(request, upload_id)
     return Response(status_code=204)
@@ -285,29 +259,29 @@ def _render(request: Request, template: str, user: User, status_code: int = 200,
                   size_text=lambda n: size_text(int(n), lang_of(request)), **values)
 
 
-def _uploads_page(request: Request, user: User, *, error: str | None = None,
+def _uploads_page(request: Request, user: User, store: Store, *, error: str | None = None,
                   status_code: int = 200, kind: str = "parcels") -> HTMLResponse:
     uploads = _uploads(request)
     ctx = context(request)
     return _render(request, "uploads.html", user, status_code=status_code, error=error,
                    pending=[u for u in uploads.list() if u.state == "pending"],
-                   log=admin_ingest.log_rows(store_of(ctx), uploads), kinds=KINDS, kind=kind,
+                   log=admin_ingest.log_rows(store, uploads), kinds=KINDS, kind=kind,
                    limit_mb=ctx.service.max_upload_mb)
 
 
 @pages.get("", response_class=HTMLResponse)
-def uploads_page(request: Request, user: AdminPage) -> HTMLResponse:
-    return _uploads_page(request, user)
+def uploads_page(request: Request, user: AdminPage, store: StoreDep) -> HTMLResponse:
+    return _uploads_page(request, user, store)
 
 
 @pages.post("", dependencies=[Depends(body_limit)], response_class=HTMLResponse)
-async def upload_form(request: Request, user: AdminPage) -> Response:
+async def upload_form(request: Request, user: AdminPage, store: StoreDep) -> Response:
     try:
-        upload = await _receive(request, user)
+        upload = await _receive(request, user, store)
     except HTTPException as exc:
         form = await request.form()
         kind = str(form.get("kind") or "parcels")
-        return await run_in_threadpool(_uploads_page, request, user, error=str(exc.detail),
+        return await run_in_threadpool(_uploads_page, request, user, store, error=str(exc.detail),
                                        status_code=exc.status_code,
                                        kind=kind if kind in KINDS else "parcels")
     return see_other(f"/admin/uploads/{upload.id}")
@@ -321,8 +295,9 @@ def upload_page(request: Request, upload_id: UploadId, user: AdminPage) -> HTMLR
 
 
 @pages.post("/{upload_id}/commit")
-async def commit_form(request: Request, upload_id: UploadId, user: AdminPage) -> Response:
-    await _commit(request, upload_id, user)
+async def commit_form(request: Request, upload_id: UploadId, user: AdminPage,
+                      store: StoreDep) -> Response:
+    await _commit(request, upload_id, user, store)
     return see_other(f"/admin/uploads/{upload_id}")
 
 
@@ -331,6 +306,3 @@ def discard_form(request: Request, upload_id: UploadId, user: AdminPage) -> Resp
     _discard(request, upload_id)
     return see_other("/admin/uploads")
 
-
-router.include_router(pages)
-router.include_router(api)

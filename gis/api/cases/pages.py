@@ -20,7 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from gis.api.auth.security import Permission, User
 from gis.api.cases import service as data
 from gis.api.cases.upload import body_limit, read_upload, store_upload, upload_limit
-from gis.api.deps import context, require_page, see_other, store_of
+from gis.api.deps import PageWriter, StoreDep, require_page, see_other
+from gis.api.errors import message_of, status_of
 from gis.api.i18n import lang_of
 from gis.api.pages import render
 from gis.core.clearance.values import format_number_vi
@@ -32,7 +33,7 @@ from gis.violations import case_detail, update
 __all__ = ["router", "TEXTS", "PAGE_SIZE"]
 
 CaseReader = Annotated[User, Depends(require_page(Permission.READ, public=False))]
-router = APIRouter(include_in_schema=False)
+router = APIRouter(prefix="/cases", tags=["cases"], include_in_schema=False)
 PAGE_SIZE = 50
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -90,25 +91,12 @@ def _opt(value: str | None) -> str | None:
     return value.strip() if value and value.strip() else None
 
 
-def _status_of(exc: Exception) -> int:
-    if isinstance(exc, HTTPException):
-        return exc.status_code
-    from gis.api.errors import STATUS
-
-    return next(code for kind, code in STATUS if isinstance(exc, kind))
-
-
-def _message(exc: Exception) -> str:
-    return str(exc.detail) if isinstance(exc, HTTPException) else str(exc)
-
-
-@router.get("/cases", response_class=HTMLResponse)
-def cases_page(request: Request, user: CaseReader,
+@router.get("", response_class=HTMLResponse)
+def cases_page(request: Request, user: CaseReader, store: StoreDep,
                ward: str = "", kind: str = "", status: str = "", overdue: str = "",
                q: Annotated[str, Query(max_length=200)] = "",
                page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     lang = lang_of(request)
-    store = store_of(context(request))
     filt = data.CaseFilter(ward=_opt(ward), kind=data.parse_kind(kind) if _opt(kind) else None,
                            status=data.parse_status(status) if _opt(status) else None,
                            overdue=True if overdue else None, q=_opt(q))
@@ -208,17 +196,15 @@ def _render_detail(request: Request, user: User, values: dict[str, Any], *,
                   status_code=status_code, **values)
 
 
-@router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: str,
-              user: CaseReader) -> HTMLResponse:
-    values = _detail(store_of(context(request)), case_id, lang_of(request))
+@router.get("/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: str, user: CaseReader, store: StoreDep) -> HTMLResponse:
+    values = _detail(store, case_id, lang_of(request))
     return _render_detail(request, user, values)
 
 
-async def _after_write(request: Request, user: User, case_id: str, work: Any,
+async def _after_write(request: Request, user: User, store: Store, case_id: str, work: Any,
                        done: str) -> Response:
     """Run a change; on success back to the page (303), else the page with the message."""
-    store = store_of(context(request))
     lang = lang_of(request)
     await run_in_threadpool(data.require_case, store, case_id)
     try:
@@ -227,8 +213,8 @@ async def _after_write(request: Request, user: User, case_id: str, work: Any,
         if isinstance(exc, HTTPException) and exc.status_code in (401, 403):
             raise
         values = await run_in_threadpool(_detail, store, case_id, lang)
-        return _render_detail(request, user, values, error=_message(exc),
-                              status_code=_status_of(exc))
+        return _render_detail(request, user, values, error=message_of(exc),
+                              status_code=status_of(exc))
     return see_other(f"/cases/{case_id}?done={done}")
 
 
@@ -237,10 +223,9 @@ def _form_body(form: Any) -> dict[str, Any]:
             if k != "csrf_token" and isinstance(v, str) and v.strip()}
 
 
-@router.post("/cases/{case_id}/transition")
-async def transition_form(request: Request, case_id: str,
-                          user: Annotated[User, Depends(require_page(Permission.WRITE))]
-                          ) -> Response:
+@router.post("/{case_id}/transition")
+async def transition_form(request: Request, case_id: str, user: PageWriter,
+                          store: StoreDep) -> Response:
     form = await request.form()
 
     async def work(store: Store) -> None:
@@ -249,12 +234,12 @@ async def transition_form(request: Request, case_id: str,
             update(store, case_id, changes, who=user.name, note=note)
         await run_in_threadpool(run)
 
-    return await _after_write(request, user, case_id, work, "transition")
+    return await _after_write(request, user, store, case_id, work, "transition")
 
 
-@router.post("/cases/{case_id}/note")
-async def note_form(request: Request, case_id: str,
-                    user: Annotated[User, Depends(require_page(Permission.WRITE))]) -> Response:
+@router.post("/{case_id}/note")
+async def note_form(request: Request, case_id: str, user: PageWriter,
+                    store: StoreDep) -> Response:
     form = await request.form()
 
     async def work(store: Store) -> None:
@@ -265,15 +250,15 @@ async def note_form(request: Request, case_id: str,
             update(store, case_id, {}, who=user.name, note=note)
         await run_in_threadpool(run)
 
-    return await _after_write(request, user, case_id, work, "note")
+    return await _after_write(request, user, store, case_id, work, "note")
 
 
-@router.post("/cases/{case_id}/attachments", dependencies=[Depends(body_limit)])
-async def upload_form(request: Request, case_id: str,
-                      user: Annotated[User, Depends(require_page(Permission.WRITE))]) -> Response:
+@router.post("/{case_id}/attachments", dependencies=[Depends(body_limit)])
+async def upload_form(request: Request, case_id: str, user: PageWriter,
+                      store: StoreDep) -> Response:
     async def work(store: Store) -> None:
         upload = await read_upload(request)
         await run_in_threadpool(store_upload, store, case_id, upload, who=user.name,
                                 limit=upload_limit(request))
 
-    return await _after_write(request, user, case_id, work, "upload")
+    return await _after_write(request, user, store, case_id, work, "upload")

@@ -20,7 +20,6 @@ from starlette.concurrency import run_in_threadpool
 from gis import crs as crsmod
 from gis.api.auth.security import Permission, User
 from gis.api.cases import service as data
-from gis.api.cases.pages import router as pages_router
 from gis.api.cases.upload import (
     UPLOAD_OPENAPI,
     body_limit,
@@ -29,21 +28,19 @@ from gis.api.cases.upload import (
     thumbnail,
     upload_limit,
 )
-from gis.api.deps import context, require, store_of
+from gis.api.deps import BBox, Paging, StoreDep, Writer, require
 from gis.api.i18n import lang_of
-from gis.core.bbox import parse_bbox
 from gis.core.violations.cases import EDITABLE
 from gis.errors import GisError
 from gis.violations import flag, update
 
 __all__ = ["router", "NewCase", "parse_geometry"]
 
-router = APIRouter()
-api = APIRouter(prefix="/api/violations", tags=["violations"])
+router = APIRouter(prefix="/api/violations", tags=["violations"])
 
 CaseId = Annotated[str, Path(description="case number, e.g. VP-2026-00011")]
+#: case files are not for anonymous readers, even with ``public_read``
 Reader = Annotated[User, Depends(require(Permission.READ, public=False))]
-Writer = Annotated[User, Depends(require(Permission.WRITE))]
 
 
 class NewCase(BaseModel):
@@ -80,9 +77,9 @@ def parse_geometry(geojson: dict[str, Any], crs: str | None) -> shapely.Geometry
     return geom
 
 
-@api.get("", summary="List cases (JSON rows, or GeoJSON in WGS 84 with f=geojson)")
+@router.get("", summary="List cases (JSON rows, or GeoJSON in WGS 84 with f=geojson)")
 def list_violations(
-        request: Request, user: Reader,
+        request: Request, user: Reader, store: StoreDep, paged: Paging, bbox: BBox,
         ward: Annotated[str | None, Query(description="ward code, e.g. 09880")] = None,
         kind: Annotated[str | None, Query(description="case kind")] = None,
         status: Annotated[str | None, Query(description="lifecycle status, e.g. DETECTED")] = None,
@@ -92,19 +89,17 @@ def list_violations(
         q: Annotated[str | None, Query(max_length=200, description="text search (case number, "
                                        "parcel, notes, owner, documents); accents optional")]
         = None,
-        bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy (WGS 84 lon/lat "
-                                          "unless bbox-crs)")] = None,
-        bbox_crs: Annotated[str, Query(alias="bbox-crs")] = "EPSG:4326",
-        limit: Annotated[int, Query(ge=1, le=5000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        bbox_crs: Annotated[str, Query(alias="bbox-crs", description="CRS of bbox (default "
+                                       "WGS 84 lon/lat)")] = "EPSG:4326",
         f: Annotated[Literal["json", "geojson"], Query(description="json rows or GeoJSON")]
         = "json") -> Response:
     lang = lang_of(request)
     filt = data.CaseFilter(
         ward=ward, kind=data.parse_kind(kind) if kind else None,
         status=data.parse_status(status) if status else None, source=source, overdue=overdue,
-        q=q, bbox=parse_bbox(bbox), bbox_crs=bbox_crs)
-    cases = data.filtered_cases(store_of(context(request)), filt)
+        q=q, bbox=bbox, bbox_crs=bbox_crs)
+    cases = data.filtered_cases(store, filt)
+    limit, offset = paged.limit, paged.offset
     page = cases.iloc[offset:offset + limit]
     links = _links(request, len(cases), limit, offset)
     if f == "geojson":
@@ -128,31 +123,30 @@ def _links(request: Request, total: int, limit: int, offset: int) -> list[dict[s
     return links
 
 
-@api.post("", status_code=201, summary="Flag a case (point or polygon); the inspector is you")
-def create_violation(request: Request, body: NewCase, user: Writer) -> JSONResponse:
+@router.post("", status_code=201, summary="Flag a case (point or polygon); the inspector is you")
+def create_violation(request: Request, body: NewCase, user: Writer, store: StoreDep
+                     ) -> JSONResponse:
     geom = parse_geometry(body.geometry, body.crs)
     if body.crs is not None:
         crsmod.parse_crs(body.crs, option="crs")  # the error names the API's field
-    store = store_of(context(request))
     case_id = flag(store, geom, kind=body.kind, who=user.name, crs=body.crs or "EPSG:4326",
                    source=body.source, notes=body.notes, owner_name=body.owner_name)
     return JSONResponse(data.case_payload(store, case_id, lang_of(request)), status_code=201,
                         headers={"Location": f"/api/violations/{case_id}"})
 
 
-@api.get("/{case_id}", summary="A case with geometry (WGS 84), history and attachments")
-def get_violation(request: Request, case_id: CaseId, user: Reader) -> dict[str, object]:
-    store = store_of(context(request))
+@router.get("/{case_id}", summary="A case with geometry (WGS 84), history and attachments")
+def get_violation(request: Request, case_id: CaseId, user: Reader, store: StoreDep
+                  ) -> dict[str, object]:
     data.require_case(store, case_id)
     return data.case_payload(store, case_id, lang_of(request))
 
 
-@api.patch("/{case_id}", summary="Change editable fields (and status, if the lifecycle allows)")
-def patch_violation(request: Request, case_id: CaseId, user: Writer,
+@router.patch("/{case_id}", summary="Change editable fields (and status, if the lifecycle allows)")
+def patch_violation(request: Request, case_id: CaseId, user: Writer, store: StoreDep,
                     body: Annotated[dict[str, Any], Body(examples=[{"notes": "Đã liên hệ chủ hộ",
                                                                     "owner_name": "Nguyễn Văn A"}])]
                     ) -> dict[str, object]:
-    store = store_of(context(request))
     data.require_case(store, case_id)
     changes = data.editable_changes(body, allow=("status", *EDITABLE))
     if not changes:
@@ -161,31 +155,30 @@ def patch_violation(request: Request, case_id: CaseId, user: Writer,
     return {"case": data.case_payload(store, case_id, lang_of(request)), "changes": lines}
 
 
-@api.post("/{case_id}/transitions", summary="Move a case to its next status")
+@router.post("/{case_id}/transitions", summary="Move a case to its next status")
 def transition_violation(
-        request: Request, case_id: CaseId, user: Writer,
+        request: Request, case_id: CaseId, user: Writer, store: StoreDep,
         body: Annotated[dict[str, Any], Body(examples=[
             {"to": "MINUTES_ISSUED", "minutes_no": "12/BB-VPHC", "minutes_date": "2026-11-20",
              "note": "Lập biên bản tại hiện trường"}])]) -> dict[str, object]:
-    store = store_of(context(request))
     data.require_case(store, case_id)
     changes, note = data.transition_changes(body)
     lines = update(store, case_id, changes, who=user.name, note=note)
     return {"case": data.case_payload(store, case_id, lang_of(request)), "changes": lines}
 
 
-@api.get("/{case_id}/attachments", summary="The photos and documents of a case")
-def list_attachments(request: Request, case_id: CaseId, user: Reader) -> dict[str, object]:
-    store = store_of(context(request))
+@router.get("/{case_id}/attachments", summary="The photos and documents of a case")
+def list_attachments(request: Request, case_id: CaseId, user: Reader, store: StoreDep
+                     ) -> dict[str, object]:
     data.require_case(store, case_id)
     return {"case_id": case_id, "attachments": data.attachment_records(store, case_id)}
 
 
-@api.post("/{case_id}/attachments", status_code=201, openapi_extra=UPLOAD_OPENAPI,
+@router.post("/{case_id}/attachments", status_code=201, openapi_extra=UPLOAD_OPENAPI,
           summary="Attach a photo or document (multipart field 'file', optional 'role', 'note')",
           dependencies=[Depends(body_limit)])
-async def add_attachment(request: Request, case_id: CaseId, user: Writer) -> JSONResponse:
-    store = store_of(context(request))
+async def add_attachment(request: Request, case_id: CaseId, user: Writer, store: StoreDep
+                         ) -> JSONResponse:
     await run_in_threadpool(data.require_case, store, case_id)
     upload = await read_upload(request)
     row = await run_in_threadpool(store_upload, store, case_id, upload, who=user.name,
@@ -195,12 +188,11 @@ async def add_attachment(request: Request, case_id: CaseId, user: Writer) -> JSO
     return JSONResponse(record, status_code=201, headers={"Location": str(record["url"])})
 
 
-@api.get("/{case_id}/attachments/{n}", summary="Download attachment n (1-based)",
+@router.get("/{case_id}/attachments/{n}", summary="Download attachment n (1-based)",
          response_class=FileResponse)
-def get_attachment(request: Request, case_id: CaseId, n: int, user: Reader,
+def get_attachment(request: Request, case_id: CaseId, n: int, user: Reader, store: StoreDep,
                    thumb: Annotated[bool, Query(description="a small JPEG of a photo")] = False
                    ) -> Response:
-    store = store_of(context(request))
     data.require_case(store, case_id)
     path, row = data.attachment_file(store, case_id, n)
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600",
@@ -216,16 +208,12 @@ def get_attachment(request: Request, case_id: CaseId, n: int, user: Reader,
                         content_disposition_type="inline" if inline else "attachment")
 
 
-@api.get("/{case_id}/dossier.pdf", summary="The case dossier (PDF, Vietnamese)",
+@router.get("/{case_id}/dossier.pdf", summary="The case dossier (PDF, Vietnamese)",
          response_class=Response)
-def get_dossier(request: Request, case_id: CaseId, user: Reader) -> Response:
-    store = store_of(context(request))
+def get_dossier(request: Request, case_id: CaseId, user: Reader, store: StoreDep) -> Response:
     data.require_case(store, case_id)
     pdf = data.dossier_pdf(store, case_id)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{case_id}.pdf"',
         "X-Content-Type-Options": "nosniff"})
 
-
-router.include_router(api)
-router.include_router(pages_router)

@@ -19,6 +19,7 @@ import pandas as pd
 from cachetools import LRUCache
 
 from gis.errors import NotFoundError
+from gis.store import Store
 
 __all__ = [
     "cached",
@@ -70,7 +71,7 @@ class _OneProject:
     """A read-only view of a store as if it held one project (its boundary, sheet rows and
     status history): the district report of that view is the project's report, wards included."""
 
-    def __init__(self, store: Any, project_id: str) -> None:
+    def __init__(self, store: Store, project_id: str) -> None:
         self._store = store
         self._project = project_id
 
@@ -90,14 +91,14 @@ class _OneProject:
         return frame
 
 
-def project_ids(store: Any) -> list[str]:
+def project_ids(store: Store) -> list[str]:
     """The project ids of the store (empty without a projects layer)."""
     if not store.has("projects"):
         return []
     return sorted(store.read("projects", columns=["project_id"])["project_id"].astype(str))
 
 
-def clearance_run(state: Any, store: Any, *, as_of: dt.date | None = None,
+def clearance_run(state: Any, store: Store, *, as_of: dt.date | None = None,
                   project: str | None = None):  # type: ignore[no-untyped-def]
     """The clearance run (progress, overlay, summary) as ``gis clearance report`` computes it,
     without writing back; for one project when ``project`` is given (404 if unknown)."""
@@ -112,7 +113,7 @@ def clearance_run(state: Any, store: Any, *, as_of: dt.date | None = None,
     return cached(state, key, lambda: run_clearance(view, as_of=as_of, write_back=False))
 
 
-def clearance_pairs(state: Any, store: Any) -> gpd.GeoDataFrame:
+def clearance_pairs(state: Any, store: Store) -> gpd.GeoDataFrame:
     """Every parcel × project pair with its project part (geometry) and today's status: what
     ``gis clearance report`` writes to ``project_parcels``, computed fresh (dates as ISO text)."""
     run = clearance_run(state, store)

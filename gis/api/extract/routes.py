@@ -17,11 +17,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
-from gis.api.auth.security import Permission, User
-from gis.api.deps import PUBLIC, context, require, store_of
+from gis.api.auth.security import User
+from gis.api.deps import PUBLIC, Reader, StoreDep
 from gis.errors import NotFoundError
 from gis.report.extract import ParcelExtract, extent_for, extract_pdf
 from gis.store.base import Store
@@ -29,7 +29,7 @@ from gis.store.query import ABSENT, LayerQuery
 
 __all__ = ["ParcelExtract", "parcel_extract", "router"]
 
-router = APIRouter()
+router = APIRouter(prefix="/api/parcels", tags=["parcels"])
 _PERSONAL = ("owner_name", "owner_code")
 _HIDDEN = ("geometry_original_wkt", "extra", "source_row")
 
@@ -125,15 +125,13 @@ def _public(user: User) -> bool:
     return user == PUBLIC
 
 
-@router.get("/api/parcels/{parcel_key}", tags=["parcels"], summary="One parcel's attributes")
-def parcel_json(request: Request, parcel_key: str,
-                user: User = Depends(require(Permission.READ))) -> JSONResponse:
+@router.get("/{parcel_key}", summary="One parcel's attributes")
+def parcel_json(parcel_key: str, user: Reader, store: StoreDep) -> JSONResponse:
     """Attributes, land-use name, ward, area, position in WGS 84, clearance status per project
     and violation cases of one parcel. Owner fields are left out for anonymous readers."""
     from gis import crs as crsmod
     from gis.landuse import CODES_2024
 
-    store = store_of(context(request))
     ex = parcel_extract(store, parcel_key)
     attrs = {k: v for k, v in ex.parcel.items() if k not in _HIDDEN}
     if _public(user):
@@ -158,15 +156,13 @@ def parcel_json(request: Request, parcel_key: str,
     return JSONResponse(body)
 
 
-@router.get("/api/parcels/{parcel_key}/extract.pdf", tags=["parcels"],
+@router.get("/{parcel_key}/extract.pdf",
             summary="The parcel extract (trích lục), one A4 page PDF",
             response_class=Response, responses={200: {"content": {"application/pdf": {}}}})
-def parcel_pdf(request: Request, parcel_key: str,
-               user: User = Depends(require(Permission.READ))) -> Response:
+def parcel_pdf(parcel_key: str, user: Reader, store: StoreDep) -> Response:
     """One A4 page in Vietnamese: map of the parcel and its neighbours with a scale bar and a
     north arrow, vertex coordinates (VN-2000), attributes, clearance status, violation cases
     and the date of printing."""
-    store = store_of(context(request))
     probe = _find(store, parcel_key).geometry.iloc[0]
     scale, half = extent_for(probe)
     ex = parcel_extract(store, parcel_key, neighbours_within=half)

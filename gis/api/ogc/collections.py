@@ -21,11 +21,10 @@ import shapely
 from pyproj import CRS
 
 from gis import crs as crsmod
-from gis.core.bbox import parse_bbox
 from gis.errors import GisError, RequestError
 
 __all__ = ["Collection", "COLLECTIONS", "OgcParameterError", "OutputCrs", "CRS84", "EPSG4326",
-           "crs_uri", "parse_crs", "supported_crs", "to_output", "bbox_area"]
+           "crs_uri", "default_crs", "parse_crs", "supported_crs", "to_output", "bbox_area"]
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 EPSG4326 = "http://www.opengis.net/def/crs/EPSG/0/4326"
@@ -134,6 +133,11 @@ def supported_crs(store_crs: CRS) -> list[str]:
     return [CRS84, EPSG4326, crs_uri(store_crs)]
 
 
+def default_crs() -> OutputCrs:
+    """CRS84: what ``crs`` and ``bbox-crs`` mean when they are not given."""
+    return OutputCrs(CRS84, Axis.LONLAT)
+
+
 def parse_crs(value: str | None, store_crs: CRS, *, parameter: str) -> OutputCrs:
     """The CRS named by ``crs``/``bbox-crs``: an OGC URI, or the shorthands ``CRS84`` and
     ``EPSG:<code>``; anything else is refused with the list of supported URIs."""
@@ -176,15 +180,13 @@ def to_lonlat_bounds(bounds: tuple[float, float, float, float],
     return [round(v, 8) for v in lonlat.bounds]
 
 
-def bbox_area(text: str, bbox_crs: OutputCrs, store_crs: CRS) -> shapely.Polygon:
-    """The area of a ``bbox`` parameter (4 or 6 numbers, in ``bbox_crs`` axis order) as a
-    polygon in the store CRS: a lon/lat box is densified before it is transformed, so that its
-    edges stay where the client meant them."""
-    try:
-        numbers = parse_bbox(text, six=True)
-    except GisError as exc:
-        raise OgcParameterError(exc.message, value=text) from None
-    assert numbers is not None
+def bbox_area(numbers: tuple[float, float, float, float], bbox_crs: OutputCrs, store_crs: CRS,
+              *, text: str = "") -> shapely.Polygon:
+    """The area of a ``bbox`` parameter (four numbers parsed by
+    :func:`gis.core.bbox.parse_bbox`, in ``bbox_crs`` axis order; ``text`` as sent, for the
+    message) as a polygon in the store CRS: a lon/lat box is densified before it is
+    transformed, so that its edges stay where the client meant them."""
+    text = text or ",".join(f"{n:g}" for n in numbers)
     x1, y1, x2, y2 = numbers
     if bbox_crs.axis is Axis.LATLON:  # EPSG:4326 boxes are lat,lon,lat,lon
         x1, y1, x2, y2 = y1, x1, y2, x2

@@ -15,23 +15,33 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Annotated, Any, cast
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from pyproj import CRS
 
 from gis.api.auth.security import Permission, User
-from gis.api.deps import PUBLIC, context, current_user, require, require_page, store_of
+from gis.api.deps import (
+    PUBLIC,
+    CurrentUser,
+    OgcBBox,
+    OgcBBoxCrs,
+    OgcCrs,
+    Page,
+    paging,
+    require,
+    require_page,
+    store_of,
+)
 from gis.api.ogc.collections import (
     COLLECTIONS,
     CRS84,
     Collection,
-    OgcParameterError,
     OutputCrs,
     bbox_area,
-    parse_crs,
+    default_crs,
     supported_crs,
     to_lonlat_bounds,
     to_output,
@@ -46,8 +56,9 @@ from gis.api.ogc.pages import (
     html_items,
     html_landing,
 )
-from gis.api.ogc.query import Column, Layer, Page, Query, StoreReader, reading
-from gis.errors import GisError, NotFoundError
+from gis.api.ogc.query import Column, Layer, Query, StoreReader, reading
+from gis.api.ogc.query import Page as Rows
+from gis.errors import NotFoundError, RequestError
 
 __all__ = ["router", "reader", "Published", "ItemsRequest", "MAX_LIMIT", "DEFAULT_LIMIT",
            "CONFORMANCE"]
@@ -77,12 +88,12 @@ def _wants_html(request: Request) -> bool:
     f = request.query_params.get("f")
     if f is not None:
         if f not in ("json", "html", "geojson"):
-            raise HTTPException(400, f"f={f!r} is not a format here; use f=json or f=html")
+            raise RequestError(f"f={f!r} is not a format here; use f=json or f=html", field="f")
         return f == "html"
     return HTML in request.headers.get("accept", "")  # browsers; GDAL and QGIS ask for JSON
 
 
-async def reader(request: Request, user: User | None = Depends(current_user)) -> User:
+async def reader(request: Request, user: CurrentUser) -> User:
     """The reader (viewer role or better): browsers without a session go to the sign-in form,
     other clients get 401 with a Basic challenge (QGIS answers it from its authcfg)."""
     check = require_page if _wants_html(request) else require
@@ -92,6 +103,10 @@ async def reader(request: Request, user: User | None = Depends(current_user)) ->
 
 reader.permission = Permission.READ  # type: ignore[attr-defined]  (the role matrix test reads it)
 reader.page = False  # type: ignore[attr-defined]  (JSON unless the client asks for HTML)
+OgcReader = Annotated[User, Depends(reader)]
+#: limit (1-MAX_LIMIT, larger values give MAX_LIMIT as the standard asks) and offset
+OgcPaging = Annotated[Page, Depends(paging(DEFAULT_LIMIT, MAX_LIMIT, clamp=True,
+                                           documented=False))]
 
 
 @dataclass(frozen=True)
@@ -150,7 +165,7 @@ def _one(r: StoreReader, collection_id: str, user: User) -> Published:
 
 
 def _store(request: Request):  # type: ignore[no-untyped-def]
-    return reading(store_of(context(request)))
+    return reading(store_of(request))
 
 
 def _lang(request: Request) -> str:
@@ -187,21 +202,6 @@ def _self_links(request: Request, path: str, json_type: str = JSON,
 
 
 # --- parameters -------------------------------------------------------------------------------
-def _int_param(request: Request, name: str, default: int, low: int) -> int:
-    text = request.query_params.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        raise HTTPException(400, f"{name}={text!r} is not a whole number") from None
-    if value < low:
-        raise HTTPException(400, f"{name}={value} must be at least {low}")
-    if value > 2**53:
-        raise HTTPException(400, f"{name}={value} is too large")
-    return value
-
-
 @dataclass(frozen=True)
 class ItemsRequest:
     """The parsed parameters of an items request."""
@@ -213,40 +213,38 @@ class ItemsRequest:
     echo: dict[str, str]  # the parameters to repeat in paging links
 
 
-def _items_request(request: Request, pub: Published) -> ItemsRequest:
+def _items_request(request: Request, pub: Published, paged: Page, crs: OutputCrs | None,
+                   bbox: tuple[float, float, float, float] | None,
+                   bbox_crs: OutputCrs | None) -> ItemsRequest:
+    """The filters of an items request (``?column=value`` on published columns), with the
+    parameters the dependencies parsed."""
     params = request.query_params
     published = {c.name for c in pub.columns}
     unknown = [k for k in params if k not in _RESERVED and k not in published]
     filters = [k for k in params if k not in _RESERVED and params[k] != ""]  # empty: form "all"
     if unknown:
         names = ", ".join(c.name for c in pub.columns)
-        raise HTTPException(400, f"unknown parameter {unknown[0]!r}; filter on one of: {names} "
-                                 f"(or use {', '.join(_RESERVED)})")
-    limit = min(_int_param(request, "limit", DEFAULT_LIMIT, 1), MAX_LIMIT)
-    offset = _int_param(request, "offset", 0, 0)
-    try:
-        out = parse_crs(params.get("crs"), pub.crs, parameter="crs")
-        area = None
-        if params.get("bbox"):
-            box_crs = parse_crs(params.get("bbox-crs"), pub.crs, parameter="bbox-crs")
-            area = bbox_area(params["bbox"], box_crs, pub.crs)
-        elif params.get("bbox-crs"):
-            raise OgcParameterError("bbox-crs needs a bbox")
-    except OgcParameterError as exc:
-        raise HTTPException(400, str(exc)) from None
+        raise RequestError(f"unknown parameter {unknown[0]!r}; filter on one of: {names} "
+                           f"(or use {', '.join(_RESERVED)})", value=unknown[0])
+    area = None
+    if bbox is not None:
+        area = bbox_area(bbox, bbox_crs or default_crs(), pub.crs, text=params["bbox"])
+    elif bbox_crs is not None:
+        raise RequestError("bbox-crs needs a bbox", field="bbox-crs")
     equals = []
     for name in filters:
         column = pub.layer.column(name)
         assert column is not None
         if len(params.getlist(name)) > 1:
-            raise HTTPException(400, f"{name} is given twice; give one value")
+            raise RequestError(f"{name} is given twice; give one value", field=name)
         try:
             equals.append((name, column.convert(params[name])))
         except ValueError:
-            raise HTTPException(400, f"{name}={params[name]!r} is not a {column.type} "
-                                     "value") from None
+            raise RequestError(f"{name}={params[name]!r} is not a {column.type} value",
+                               field=name) from None
     echo = {k: v for k, v in params.items() if k not in ("f", "offset", "limit") and v != ""}
-    return ItemsRequest(Query(equals=tuple(equals), area=area), limit, offset, out, echo)
+    return ItemsRequest(Query(equals=tuple(equals), area=area), paged.limit, paged.offset,
+                        crs or default_crs(), echo)
 
 
 # --- responses --------------------------------------------------------------------------------
@@ -279,18 +277,6 @@ def _collection_doc(request: Request, r: StoreReader, pub: Published,
     return doc
 
 
-def _fail_html(request: Request, user: User, exc: GisError | HTTPException) -> Response:
-    from gis.api.errors import STATUS
-    from gis.api.pages import render
-
-    if isinstance(exc, HTTPException):
-        status, message = exc.status_code, str(exc.detail)
-    else:
-        status, message = next(code for kind, code in STATUS if isinstance(exc, kind)), str(exc)
-    return render(request, "error.html", user=user, status=status, message=message,
-                  status_code=status)
-
-
 def _landing_links(request: Request) -> list[dict[str, str]]:
     return [*_self_links(request, ""),
             _link(f"{_root(request)}/openapi.json", "service-desc", OPENAPI, "OpenAPI 3"),
@@ -304,7 +290,7 @@ def _landing_links(request: Request) -> list[dict[str, str]]:
 
 
 @router.get("", summary="Landing page", response_model=None)
-def landing(request: Request, user: User = Depends(reader)) -> Response:
+def landing(request: Request, user: OgcReader) -> Response:
     lang = _lang(request)
     title, description = PAGE_TEXTS["ogc_title"][lang == "en"], PAGE_TEXTS["ogc_about"][lang == "en"]
     if _wants_html(request):
@@ -316,14 +302,14 @@ def landing(request: Request, user: User = Depends(reader)) -> Response:
 
 
 @router.get("/conformance", summary="Conformance classes", response_model=None)
-def conformance(request: Request, user: User = Depends(reader)) -> Response:
+def conformance(request: Request, user: OgcReader) -> Response:
     if _wants_html(request):
         return html_conformance(request, user, CONFORMANCE)
     return _json({"conformsTo": CONFORMANCE, "links": _self_links(request, "/conformance")})
 
 
 @router.get("/collections", summary="The collections", response_model=None)
-def collections(request: Request, user: User = Depends(reader)) -> Response:
+def collections(request: Request, user: OgcReader) -> Response:
     lang = _lang(request)
     with _store(request) as r:
         pubs = _all(r, user)
@@ -338,32 +324,26 @@ def collections(request: Request, user: User = Depends(reader)) -> Response:
 
 @router.get("/collections/{collectionId}", summary="One collection", response_model=None)
 def collection(collectionId: str, request: Request,
-               user: User = Depends(reader)) -> Response:
-    html = _wants_html(request)
-    try:
-        with _store(request) as r:
-            pub = _one(r, collectionId, user)
-            doc = _collection_doc(request, r, pub, _lang(request))
-            if html:
-                return html_collection(request, user, pub, doc, r.count(pub.layer, Query()))
-    except GisError as exc:
-        if html:
-            return _fail_html(request, user, exc)
-        raise
+               user: OgcReader) -> Response:
+    with _store(request) as r:
+        pub = _one(r, collectionId, user)
+        doc = _collection_doc(request, r, pub, _lang(request))
+        if _wants_html(request):
+            return html_collection(request, user, pub, doc, r.count(pub.layer, Query()))
     return _json(doc)
 
 
 @router.get("/collections/{collectionId}/queryables", summary="Queryables (JSON Schema)",
             response_model=None)
 def queryables(collectionId: str, request: Request,
-               user: User = Depends(reader)) -> Response:
+               user: OgcReader) -> Response:
     return _schema(collectionId, request, user, feature=False)
 
 
 @router.get("/collections/{collectionId}/schema", summary="Feature schema (JSON Schema)",
             response_model=None)
 def schema(collectionId: str, request: Request,
-           user: User = Depends(reader)) -> Response:
+           user: OgcReader) -> Response:
     return _schema(collectionId, request, user, feature=True)
 
 
@@ -402,25 +382,20 @@ _ITEMS_PARAMETERS = [
 
 @router.get("/collections/{collectionId}/items", summary="Features",
             response_model=None, openapi_extra={"parameters": _ITEMS_PARAMETERS})
-def items(collectionId: str, request: Request,
-          user: User = Depends(reader)) -> Response:
+def items(collectionId: str, request: Request, user: OgcReader, paged: OgcPaging,
+          crs: OgcCrs, bbox: OgcBBox, bbox_crs: OgcBBoxCrs) -> Response:
     html = _wants_html(request)
-    try:
-        with _store(request) as r:
-            pub = _one(r, collectionId, user)
-            ask = _items_request(request, pub)
-            page = r.page(pub.layer, ask.query, pub.columns, limit=ask.limit, offset=ask.offset)
-            if html:
-                return html_items(request, user, pub, page, ask, r, _paging(request, pub, ask,
-                                                                          page, HTML))
-    except (GisError, HTTPException) as exc:
+    with _store(request) as r:
+        pub = _one(r, collectionId, user)
+        ask = _items_request(request, pub, paged, crs, bbox, bbox_crs)
+        page = r.page(pub.layer, ask.query, pub.columns, limit=ask.limit, offset=ask.offset)
         if html:
-            return _fail_html(request, user, exc)
-        raise
+            return html_items(request, user, pub, page, ask, r, _paging(request, pub, ask,
+                                                                      page, HTML))
     return _features_response(request, pub, page, ask)
 
 
-def _paging(request: Request, pub: Published, ask: ItemsRequest, page: Page,
+def _paging(request: Request, pub: Published, ask: ItemsRequest, page: Rows,
             type_: str) -> dict[str, str]:
     """Hrefs of the next and previous pages (when there are such pages)."""
     path = f"/collections/{pub.spec.id}/items"
@@ -435,7 +410,7 @@ def _paging(request: Request, pub: Published, ask: ItemsRequest, page: Page,
     return out
 
 
-def _features_response(request: Request, pub: Published, page: Page,
+def _features_response(request: Request, pub: Published, page: Rows,
                        ask: ItemsRequest) -> Response:
     path = f"/collections/{pub.spec.id}/items"
     here = {**ask.echo, "limit": ask.limit, "offset": ask.offset or None}
@@ -465,28 +440,20 @@ def _now() -> str:
             response_model=None,
             openapi_extra={"parameters": [p for p in _ITEMS_PARAMETERS
                                           if p["name"] in ("crs", "f")]})
-def item(collectionId: str, featureId: str, request: Request,
-         user: User = Depends(reader)) -> Response:
+def item(collectionId: str, featureId: str, request: Request, user: OgcReader,
+         crs: OgcCrs) -> Response:
     html = _wants_html(request)
-    try:
-        with _store(request) as r:
-            pub = _one(r, collectionId, user)
-            extra = [k for k in request.query_params if k not in ("f", "lang", "crs")]
-            if extra:
-                raise HTTPException(400, f"unknown parameter {extra[0]!r} (use crs, f)")
-            try:
-                out = parse_crs(request.query_params.get("crs"), pub.crs, parameter="crs")
-            except OgcParameterError as exc:
-                raise HTTPException(400, str(exc)) from None
-            page = r.page(pub.layer, pub.id_query(featureId), pub.columns, limit=1, offset=0)
-            if not page.fids:
-                raise NotFoundError(f"no feature {featureId!r} in {collectionId}")
-            if html:
-                return html_item(request, user, pub, page, featureId)
-    except (GisError, HTTPException) as exc:
+    out = crs or default_crs()
+    with _store(request) as r:
+        pub = _one(r, collectionId, user)
+        extra = [k for k in request.query_params if k not in ("f", "lang", "crs")]
+        if extra:
+            raise RequestError(f"unknown parameter {extra[0]!r} (use crs, f)", value=extra[0])
+        page = r.page(pub.layer, pub.id_query(featureId), pub.columns, limit=1, offset=0)
+        if not page.fids:
+            raise NotFoundError(f"no feature {featureId!r} in {collectionId}")
         if html:
-            return _fail_html(request, user, exc)
-        raise
+            return html_item(request, user, pub, page, featureId)
     path = f"/collections/{collectionId}/items/{featureId}"
     links = [*_self_links(request, path, GEOJSON),
              _link(_url(request, f"/collections/{collectionId}"), "collection", JSON)]

@@ -23,18 +23,15 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from gis.api.auth.security import Permission, User
-from gis.api.deps import context, require, store_of, visible_fields
+from gis.api.deps import LonLatBBox, Reader, StoreDep, visible_fields
 from gis.api.tiles import mvt
 from gis.api.tiles.cache import MapRegistry, ServedLayer, TileCache, geojson
-from gis.core.bbox import parse_bbox
-from gis.errors import GisError
 
-__all__ = ["CACHE_CONTROL", "MVT_TYPE", "MapServices", "Reader", "router", "services",
+__all__ = ["CACHE_CONTROL", "MVT_TYPE", "MapServices", "router", "layers", "services",
            "services_of", "warm"]
 
 MVT_TYPE = "application/vnd.mapbox-vector-tile"
@@ -50,8 +47,8 @@ async def _warm_up(app: Any) -> AsyncIterator[None]:
     yield
 
 
-router = APIRouter(tags=["map data"], lifespan=_warm_up)
-Reader = Annotated[User, Depends(require(Permission.READ))]
+router = APIRouter(prefix="/tiles", tags=["map data"], lifespan=_warm_up)
+layers = APIRouter(prefix="/api/layers", tags=["map data"])
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,7 @@ def warm(app: Any) -> None:
     it again and answer it)."""
     try:
         svc = services_of(app)
-        store = store_of(app.state.gis)
+        store = app.state.gis.store()
         for map_id, (_, layers) in svc.registry.maps().items():
             for layer in layers:
                 svc.cache.layer(store, ServedLayer(map_id, layer))
@@ -115,11 +112,12 @@ def _headers(etag: str) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": CACHE_CONTROL}
 
 
-@router.get("/tiles/{layer}/{z}/{x}/{y}.mvt", response_class=Response,
+@router.get("/{layer}/{z}/{x}/{y}.mvt", response_class=Response,
             summary="A map layer as a Mapbox vector tile",
             responses={200: {"content": {MVT_TYPE: {}}}, 204: {"description": "empty tile"},
                        304: {"description": "not modified (ETag)"}})
-async def tile(request: Request, user: Reader, layer: str, z: str, x: str, y: str,
+async def tile(request: Request, user: Reader, store: StoreDep, layer: str, z: str, x: str,
+               y: str,
                map_id: Annotated[str | None, Query(alias="map", description="map id "
                                                    "(maps/*.yaml) when several maps define "
                                                    "the layer")] = None,
@@ -131,7 +129,6 @@ async def tile(request: Request, user: Reader, layer: str, z: str, x: str, y: st
     zi, xi, yi = _tile_numbers(z, x, y)
     svc = services(request)
     served = svc.registry.layer(layer, map_id)
-    store = store_of(context(request))
     data = svc.cache.current(store, served)
     if data is None:
         data = await run_in_threadpool(svc.cache.layer, store, served)
@@ -147,25 +144,14 @@ async def tile(request: Request, user: Reader, layer: str, z: str, x: str, y: st
     return Response(body, media_type=MVT_TYPE, headers=_headers(etag))
 
 
-def bbox_query(bbox: Annotated[str | None, Query(
-        description="minlon,minlat,maxlon,maxlat in WGS 84")] = None
-        ) -> tuple[float, float, float, float] | None:
-    """A lon/lat bounding box, or None."""
-    try:
-        return parse_bbox(bbox, lonlat=True)
-    except GisError as exc:
-        raise HTTPException(400, exc.message) from None
-
-
-@router.get("/api/layers/{layer}.geojson", response_class=Response,
+@layers.get("/{layer}.geojson", response_class=Response,
             summary="A map layer as GeoJSON (WGS 84), optionally within a bounding box",
             responses={200: {"content": {"application/geo+json": {}}}})
-def layer_geojson(request: Request, user: Reader, layer: str,
-                  bbox: Annotated[tuple[float, float, float, float] | None, Depends(bbox_query)],
+def layer_geojson(request: Request, user: Reader, store: StoreDep, layer: str, bbox: LonLatBBox,
                   map_id: Annotated[str | None, Query(alias="map")] = None) -> Response:
     svc = services(request)
     served: ServedLayer = svc.registry.layer(layer, map_id)
-    data = svc.cache.layer(store_of(context(request)), served)
+    data = svc.cache.layer(store, served)
     fields = visible_fields(user, served.fields)
     etag = svc.cache.etag(data.signature, served.map_id, served.key, "geojson", bbox, fields)
     if _not_modified(request, etag):

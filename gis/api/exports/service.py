@@ -1,0 +1,158 @@
+"""Exports: what ``GET /api/export/{layer}`` and the ``/exports`` page do, apart from HTTP.
+
+The selection is read through :mod:`gis.api.exports.layers` (computed layers — clearance parts,
+violation cases — through the pipelines), reprojected, and written completely by
+:mod:`gis.api.exports.formats` into a private folder beside the store; the route streams the
+file and removes the folder.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+from pyproj import CRS
+
+from gis.api.deps import Context
+from gis.api.exports.clearance import clearance_pairs
+from gis.api.exports.formats import ExportFile, Format, write_export, write_geojson_stream
+from gis.api.exports.layers import LayerDef, Selection, iter_select, select, ward_names
+from gis.errors import CRSError, NotFoundError
+from gis.io.write import reproject
+from gis.store import Store
+
+__all__ = ["Export", "export_layer", "export_url", "file_base", "form_choices", "status_label",
+           "workdir"]
+
+_STALE_SECONDS = 6 * 3600
+_SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class Export:
+    """A written export: the file, its folder (the caller removes it) and its CRS."""
+
+    file: ExportFile
+    folder: Path
+    crs: CRS
+
+
+def workdir(ctx: Context) -> Path:
+    """A private folder for one export, beside the store (same file system); folders left by
+    interrupted downloads are removed after six hours."""
+    root = ctx.storage.store_path.parent / ".exports"
+    root.mkdir(parents=True, exist_ok=True)
+    now = time.time()
+    for old in root.iterdir():
+        try:
+            if now - old.stat().st_mtime > _STALE_SECONDS:
+                shutil.rmtree(old, ignore_errors=True)
+        except FileNotFoundError:
+            continue
+    return Path(tempfile.mkdtemp(prefix="export-", dir=root))
+
+
+def file_base(layer: str, sel: Selection, crs: CRS) -> str:
+    """The download's name without suffix, from the layer, the filters and the CRS (never a
+    name the client sent): ``parcels_09880_vn2000``."""
+    tag = "wgs84" if crs.to_epsg() == 4326 else "vn2000"
+    text = "_".join([layer, *sel.tags(), tag])
+    return _SAFE.sub("-", text)[:120]
+
+
+def export_url(layer: str, *, fmt: str, crs: str | None = None, ward: str | None = None,
+               project: str | None = None, status: str | None = None,
+               bbox: str | None = None, lang: str | None = None) -> str:
+    """The API URL for these choices (what the /exports form builds)."""
+    from urllib.parse import urlencode
+
+    params = {"format": fmt, "crs": crs, "ward": ward, "project": project, "status": status,
+              "bbox": bbox, "lang": lang}
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"/api/export/{layer}" + (f"?{query}" if query else "")
+
+
+def _computed(definition: LayerDef, state: Any, store: Store) -> gpd.GeoDataFrame:
+    if definition.name == "clearance":
+        for needed in ("parcels", "projects"):
+            if not store.has(needed):
+                raise NotFoundError(f"the store has no {needed} layer yet, so no clearance "
+                                    "parts", field="layer", value=definition.name)
+        return clearance_pairs(state, store)
+    from gis.violations import list_cases
+
+    return list_cases(store)
+
+
+def output_crs(fmt: Format, crs: CRS | None, store_crs: CRS) -> CRS:
+    """The file's CRS: the one asked for, else the format's default (WGS 84 for GeoJSON and
+    KML, the store's VN-2000 zone otherwise); KML refuses any other than WGS 84."""
+    out = crs if crs is not None else (CRS.from_epsg(4326) if fmt.default_wgs84 else store_crs)
+    if fmt.wgs84_only and out.to_epsg() != 4326:
+        raise CRSError(f"KML is always WGS 84; use crs=wgs84 or leave crs out (got "
+                       f"{_crs_text(crs)!r})", field="crs", value=_crs_text(crs))
+    return out
+
+
+def _crs_text(crs: CRS | None) -> str | None:
+    return None if crs is None else (f"EPSG:{crs.to_epsg()}" if crs.to_epsg() else crs.name)
+
+
+def export_layer(ctx: Context, state: Any, store: Store, definition: LayerDef, sel: Selection,
+                 fmt: Format, out_crs: CRS, *, lang: str) -> Export:
+    """Write the features of ``definition`` matching ``sel`` into a new private folder (removed
+    again on failure)."""
+    def computed() -> gpd.GeoDataFrame:
+        return _computed(definition, state, store)
+
+    def pairs() -> gpd.GeoDataFrame:
+        return clearance_pairs(state, store)
+
+    base = file_base(definition.name, sel, out_crs)
+    folder = workdir(ctx)
+    try:
+        if fmt is Format.GEOJSON:  # feature by feature, batch by batch
+            result = write_geojson_stream(iter_select(definition, store, sel, computed=computed,
+                                                      pairs=pairs),
+                                          folder, base, crs=out_crs, layer=definition.name,
+                                          reproject=reproject)
+        else:
+            frame = reproject(select(definition, store, sel, computed=computed, pairs=pairs),
+                              out_crs)
+            result = write_export(frame, fmt, folder, base, layer=definition.name,
+                                  key=definition.key, lang=lang, ward_names=ward_names(store))
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return Export(result, folder, out_crs)
+
+
+def form_choices(store: Store) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    wards: list[tuple[str, str]] = []
+    projects: list[tuple[str, str]] = []
+    if store.has("wards"):
+        frame = store.read_table("wards")
+        wards = sorted((str(c), str(n)) for c, n in zip(frame["ward_code"],
+                                                        frame.get("name", frame["ward_code"])))
+    if store.has("projects"):
+        frame = store.read("projects", columns=["project_id", "name"])
+        projects = sorted((str(c), str(n)) for c, n in zip(frame["project_id"], frame["name"]))
+    return wards, projects
+
+
+def status_label(value: str, layer: str) -> str:
+    """``PAID — Đã chi trả``: the code (what the URL takes) with its Vietnamese name."""
+    from gis.core.clearance.status import LABELS_VI, Status
+    from gis.report.violations import STATUS_VI
+
+    if layer == "violations":
+        name = STATUS_VI.get(value, "")
+    else:
+        name = LABELS_VI[Status(value)] if value in Status.__members__ else "Chưa triển khai"
+    return f"{value} — {name}" if name else value
