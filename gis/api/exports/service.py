@@ -46,7 +46,9 @@ class Export:
 def workdir(ctx: Context) -> Path:
     """A private folder for one export, beside the store (same file system); folders left by
     interrupted downloads are removed after six hours."""
-    root = ctx.storage.store_path.parent / ".exports"
+    # scratch files of exports: beside a store file, or in the service's folder for a database
+    root = (ctx.storage.data_dir if ctx.storage.is_database
+            else ctx.storage.store_path.parent) / ".exports"
     root.mkdir(parents=True, exist_ok=True)
     now = time.time()
     for old in root.iterdir():
