@@ -24,6 +24,7 @@ from starlette.status import HTTP_303_SEE_OTHER
 
 from gis.api.auth.security import Permission, Role, User, UserDB, csrf_token
 from gis.settings import IngestSettings, ServiceSettings, StorageSettings
+from gis.text import N_, Message
 
 __all__ = ["Context", "context", "current_user", "require", "require_page", "store_of",
            "PageRedirect", "SESSION_COOKIE", "PUBLIC", "PERSONAL", "visible_fields"]
@@ -159,6 +160,12 @@ async def current_user(request: Request) -> User | None:
     return None
 
 
+def _may_not(user: User, permission: Permission) -> Message:
+    """The 403 answer, in the reader's language on a page (English in JSON)."""
+    return Message(N_("the %(role)s role may not do this (needs %(permission)s)"),
+                   {"role": user.role.value, "permission": permission.value})
+
+
 def require(permission: Permission, *, public: bool = True) -> Callable[..., User]:
     """API dependency: the user if they hold ``permission``; 401 or 403 otherwise. Reads are
     open to everyone when the ``public_read`` setting is on, unless ``public`` is False (case
@@ -171,8 +178,7 @@ def require(permission: Permission, *, public: bool = True) -> Callable[..., Use
             raise HTTPException(401, "sign in first (session, bearer token or HTTP Basic)",
                                 headers={"WWW-Authenticate": 'Basic realm="gis"'})
         if not user.can(permission):
-            raise HTTPException(403, f"the {user.role.value} role may not do this "
-                                     f"(needs {permission.value})")
+            raise HTTPException(403, _may_not(user, permission))
         return user
 
     dependency.permission = permission  # type: ignore[attr-defined]  (read by the role matrix test)
@@ -191,8 +197,7 @@ def require_page(permission: Permission, *, public: bool = True) -> Callable[...
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             raise PageRedirect(f"/login?next={quote(target, safe='')}")
         if not user.can(permission):
-            raise HTTPException(403, f"the {user.role.value} role may not do this "
-                                     f"(needs {permission.value})")
+            raise HTTPException(403, _may_not(user, permission))
         return user
 
     dependency.permission = permission  # type: ignore[attr-defined]

@@ -24,6 +24,7 @@ from gis.errors import (
     UnsafeArchiveError,
     UploadRefused,
 )
+from gis.text import N_, Message
 
 __all__ = ["STATUS", "install"]
 
@@ -49,15 +50,18 @@ def _wants_html(request: Request) -> bool:
     return "text/html" in accept and not request.url.path.startswith(("/api", "/ogc", "/tiles"))
 
 
-def _answer(request: Request, status: int, message: str, field: str | None = None,
+def _answer(request: Request, status: int, message: str | Message, field: str | None = None,
             headers: dict[str, str] | None = None, report: object = None) -> Response:
+    """The error as a page in the reader's language, or as JSON (English) for API clients."""
     if _wants_html(request):
         from gis.api.deps import current_user  # noqa: F401  (user is optional on error pages)
+        from gis.api.i18n import lang_of
         from gis.api.pages import render
 
-        return render(request, "error.html", status=status, message=message, status_code=status,
+        text = message.text(lang_of(request)) if isinstance(message, Message) else message
+        return render(request, "error.html", status=status, message=text, status_code=status,
                       user=None)
-    body: dict[str, object] = {"status": status, "message": message}
+    body: dict[str, object] = {"status": status, "message": str(message)}
     if field:
         body["field"] = field
     if report is not None:
@@ -74,7 +78,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        return _answer(request, exc.status_code, str(exc.detail), headers=exc.headers,
+        detail = exc.detail if isinstance(exc.detail, Message) else str(exc.detail)
+        return _answer(request, exc.status_code, detail, headers=exc.headers,
                        report=getattr(exc, "report", None))
 
     @app.exception_handler(RequestValidationError)
@@ -91,4 +96,4 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return _answer(request, 500, "internal error; the server log has the details")
+        return _answer(request, 500, Message(N_("internal error; the server log has the details")))

@@ -12,22 +12,25 @@ from fastapi.templating import Jinja2Templates
 
 from gis.api.auth.security import Permission, User
 from gis.api.deps import SESSION_COOKIE, context, current_user, require_page, see_other
-from gis.api.i18n import lang_of, texts
+from gis.api.i18n import lang_of
+from gis.text import LANGUAGE_NAMES, N_, Message, install_jinja
 
 __all__ = ["router", "render", "TEMPLATES"]
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+install_jinja(TEMPLATES.env)
 router = APIRouter(include_in_schema=False)
 
 
-def render(request: Request, template: str, *, user: User | None = None,
-           extra_texts: dict[str, tuple[str, str]] | None = None, status_code: int = 200,
+def render(request: Request, template: str, *, user: User | None = None, status_code: int = 200,
            **values: Any) -> HTMLResponse:
-    """A page in the request's language; every value is escaped by Jinja2's autoescape."""
+    """A page in the request's language (its texts from the catalogue, :mod:`gis.text`); every
+    value is escaped by Jinja2's autoescape."""
     lang = lang_of(request)
     ctx = context(request)
     response = TEMPLATES.TemplateResponse(request, template, {
-        "t": texts(lang, extra_texts), "lang": lang, "user": user,
+        "lang": lang, "other_lang": next(x for x in LANGUAGE_NAMES if x != lang),
+        "language_names": LANGUAGE_NAMES, "user": user,
         "csrf": getattr(request.state, "csrf", ""), "residents": ctx.service.residents_page,
         **values}, status_code=status_code)
     if request.query_params.get("lang") in ("vi", "en"):
@@ -58,16 +61,16 @@ async def login(request: Request, name: str = Form(...), password: str = Form(..
     if origin and urlsplit(origin).netloc != request.url.netloc:
         # another site posting our sign-in form would sign the browser into its account
         return render(request, "error.html", status=403, status_code=403,
-                      message="sign-in from another site refused")
+                      message=Message(N_("sign-in from another site refused")))
     client = request.client.host if request.client else "?"
     result = ctx.users.sign_in(name, password, client, per_name=ctx.service.login_attempts,
                                per_address=ctx.service.login_address_attempts)
     if result.limited:
-        return render(request, "login.html", next=_safe_next(next), failed="too_many",
+        return render(request, "login.html", next=_safe_next(next), failed=N_("Too many failed sign-ins; try again in 15 minutes"),
                       status_code=429)
     user = result.user
     if user is None:
-        return render(request, "login.html", next=_safe_next(next), failed="bad_login",
+        return render(request, "login.html", next=_safe_next(next), failed=N_("Wrong user name or password"),
                       status_code=401)
     sid = ctx.users.new_session(user.name, ctx.service.session_hours)
     response = see_other(_safe_next(next))

@@ -41,6 +41,7 @@ from gis.render.build import _layer_config, _legend
 from gis.render.elements import Frame, FrameEnd
 from gis.render.labels import yes_no
 from gis.render.tools import MapTools
+from gis.text import N_, gettext
 
 __all__ = ["GEOJSON_MAX", "map_document", "router"]
 
@@ -51,42 +52,43 @@ PageReader = Annotated[User, Depends(require_page(Permission.READ))]
 GEOJSON_MAX = 1_000
 CLICK_PX = 5  # how near a click must be to a point or a line (screen pixels)
 
-_TEXTS: dict[str, tuple[str, str]] = {
-    "locate": ("Vị trí của tôi", "Locate me"),
-    "locating": ("Đang xác định vị trí…", "Finding your position…"),
-    "no_location": ("Không xác định được vị trí", "Your position is not available"),
-    "draw_hint": ("Vẽ điểm hoặc vùng vi phạm bằng các nút bên trái",
-                  "Draw a point or an area with the buttons on the left"),
-    "draw_polygon": ("Vẽ vùng vi phạm", "Draw an area"), "draw_point": ("Đánh dấu điểm vi phạm",
-                                                                          "Mark a point"),
-    "new_case": ("Ghi nhận vi phạm", "New violation case"),
-    "kind": ("Loại vi phạm", "Kind"), "notes": ("Ghi chú", "Notes"),
-    "owner_name": ("Chủ sử dụng / người vi phạm", "Land user / offender"),
-    "photos": ("Ảnh hiện trường (chụp bằng máy ảnh)", "Photos (from the camera)"),
-    "documents": ("Tài liệu (ảnh, PDF)", "Documents (images, PDF)"),
-    "save": ("Lưu vụ việc", "Save case"), "cancel": ("Hủy", "Cancel"),
-    "saving": ("Đang lưu…", "Saving…"), "uploading": ("Đang tải tệp lên…", "Uploading files…"),
-    "saved": ("Đã lưu vụ việc", "Case saved"),
-    "save_failed": ("Không lưu được", "Could not save"),
-    "upload_failed": ("Không tải lên được tệp", "Could not upload"),
-    "open_case": ("Mở hồ sơ vụ việc", "Open the case"),
-    "extract": ("Trích lục thửa đất (PDF)", "Parcel extract (PDF)"),
-    "nothing_here": ("Không có đối tượng tại đây", "Nothing here"),
-    "not_found": ("Không tìm thấy", "Nothing found"),
-    "no_plugins": ("Thiếu thư viện bản đồ (chạy scripts/vendor)",
-                   "Map plugins missing (run scripts/vendor)"),
-    "load_failed": ("Không tải được lớp", "Could not load layer"),
-    "draw_start": ("Nhấp để bắt đầu vẽ vùng", "Click to start drawing the area"),
-    "draw_cont": ("Nhấp để vẽ tiếp", "Click to continue drawing"),
-    "draw_end": ("Nhấp vào điểm đầu để khép vùng", "Click the first point to close the area"),
-    "draw_point_tip": ("Nhấp vào bản đồ để đánh dấu điểm", "Click the map to mark the point"),
-    "finish": ("Hoàn tất", "Finish"), "delete_last": ("Xóa điểm cuối", "Delete last point"),
+_TEXTS: dict[str, str] = {
+    "locate": N_("Locate me"),
+    "locating": N_("Finding your position…"),
+    "no_location": N_("Your position is not available"),
+    "draw_hint": N_("Draw a point or an area with the buttons on the left"),
+    "draw_polygon": N_("Draw an area"),
+    "draw_point": N_("Mark a point"),
+    "new_case": N_("New violation case"),
+    "kind": N_("Kind"),
+    "notes": N_("Notes"),
+    "owner_name": N_("Land user / offender"),
+    "photos": N_("Photos (from the camera)"),
+    "documents": N_("Documents (images, PDF)"),
+    "save": N_("Save case"),
+    "cancel": N_("Cancel"),
+    "saving": N_("Saving…"),
+    "uploading": N_("Uploading files…"),
+    "saved": N_("Case saved"),
+    "save_failed": N_("Could not save"),
+    "upload_failed": N_("Could not upload"),
+    "open_case": N_("Open the case"),
+    "extract": N_("Parcel extract (PDF)"),
+    "nothing_here": N_("Nothing here"),
+    "not_found": N_("Nothing found"),
+    "no_plugins": N_("Map plugins missing (run scripts/vendor)"),
+    "load_failed": N_("Could not load layer"),
+    "draw_start": N_("Click to start drawing the area"),
+    "draw_cont": N_("Click to continue drawing"),
+    "draw_end": N_("Click the first point to close the area"),
+    "draw_point_tip": N_("Click the map to mark the point"),
+    "finish": N_("Finish"),
+    "delete_last": N_("Delete last point"),
 }
 
 
 def _pick(lang: str) -> dict[str, str]:
-    i = 0 if lang == "vi" else 1
-    return {k: v[i] for k, v in _TEXTS.items()}
+    return {k: gettext(v, lang) for k, v in _TEXTS.items()}
 
 
 def _served(request: Request, map_id: str) -> tuple[MapSpec, list[tuple[ServedLayer, LayerData]]]:
@@ -130,7 +132,7 @@ def map_document(request: Request, map_id: str, lang: str, *,
                        "count": data.count, "cases": data.table == "violation_cases",
                        "parcels": data.table == "parcels",
                        "config": _layer_config(served.layer, lang)})
-    return {"id": map_id, "title": spec.title.vi if lang == "vi" else spec.title.en,
+    return {"id": map_id, "title": spec.title.text(lang),
             "lang": lang, "bounds": _bounds(items), "layers": layers,
             "base_map": spec.base_map, "attribution": spec.base_map_attribution}
 
@@ -149,7 +151,7 @@ def map_page(request: Request, user: PageReader, map_id: str,
         "frame": f"/maps/{quote(map_id, safe='')}/frame.js?lang={lang}",
         "kinds": [[k, v[0] if lang == "vi" else k.replace("_", " ").capitalize()]
                   for k, v in KINDS.items()] if can_write else []})
-    return render(request, "map.html", user=user, extra_texts=_TEXTS, doc=doc,
+    return render(request, "map.html", user=user, doc=doc,
                   map_title=doc["title"], can_write=can_write)
 
 

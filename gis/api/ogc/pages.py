@@ -21,56 +21,9 @@ from gis.api.pages import render
 if TYPE_CHECKING:
     from gis.api.ogc.routes import ItemsRequest, Published
 
-__all__ = ["PAGE_TEXTS", "html_landing", "html_conformance", "html_collections",
+__all__ = ["html_landing", "html_conformance", "html_collections",
            "html_collection", "html_items", "html_item", "labels"]
 
-PAGE_TEXTS: dict[str, tuple[str, str]] = {
-    "ogc_title": ("Dịch vụ dữ liệu OGC API – Features", "OGC API – Features data service"),
-    "ogc_about": ("Thửa đất, dự án thu hồi đất, giải phóng mặt bằng, vi phạm đất đai và ranh giới "
-                  "phường, xã theo chuẩn OGC API – Features: mở thẳng trong QGIS, ArcGIS Pro hoặc "
-                  "GDAL/ogr2ogr, hệ tọa độ WGS 84 hoặc VN-2000.",
-                  "Parcels, land clearance projects and progress, land violations and ward "
-                  "boundaries as OGC API – Features: open them directly in QGIS, ArcGIS Pro or "
-                  "GDAL/ogr2ogr, in WGS 84 or VN-2000."),
-    "collections": ("Các lớp dữ liệu", "Collections"),
-    "collection": ("Lớp dữ liệu", "Collection"),
-    "n_features": ("Số đối tượng", "Features"),
-    "conformance": ("Các chuẩn tuân thủ", "Conformance classes"),
-    "openapi": ("Tài liệu API (OpenAPI)", "API document (OpenAPI)"),
-    "formats": ("Định dạng", "Formats"),
-    "in_qgis": ("Mở trong QGIS", "Open in QGIS"),
-    "qgis_steps": ("Lớp → Thêm lớp → Thêm lớp WFS / OGC API – Features → Mới; nhập URL dưới đây; "
-                   "Xác thực: chọn Cơ bản (Basic) với tên đăng nhập và mật khẩu của bạn.",
-                   "Layer → Add Layer → Add WFS / OGC API – Features Layer → New; enter the URL "
-                   "below; Authentication: Basic, with your user name and password."),
-    "qgis_env": ("Một lần cho mỗi máy: Cài đặt → Tùy chọn → Hệ thống → Môi trường, thêm biến "
-                 "dưới đây rồi khởi động lại QGIS; nếu không, QGIS (GDAL) đọc mã thửa như "
-                 "09880-1-2 thành ngày tháng.",
-                 "Once per computer: Settings → Options → System → Environment, add the variable "
-                 "below and restart QGIS; otherwise QGIS (GDAL) reads parcel keys such as "
-                 "09880-1-2 as dates."),
-    "gdal_note": ("PAGE_SIZE=1000 đọc 1 000 đối tượng mỗi lần (mặc định của GDAL 3.6 là 10).",
-                  "PAGE_SIZE=1000 reads 1,000 features per request (GDAL 3.6 reads 10 by "
-                  "default)."),
-    "in_gdal": ("Dùng với GDAL/ogr2ogr", "With GDAL/ogr2ogr"),
-    "ogc_items": ("Danh sách đối tượng", "Features"),
-    "showing": ("Đối tượng", "Features"), "of": ("trên", "of"),
-    "prev": ("‹ Trang trước", "‹ Previous"), "next": ("Trang sau ›", "Next ›"),
-    "filter": ("Lọc", "Filter"), "all": ("(tất cả)", "(all)"), "ogc_clear": ("Bỏ lọc", "Clear"),
-    "per_page": ("Số dòng mỗi trang", "Per page"),
-    "extent": ("Phạm vi (kinh độ, vĩ độ WGS 84)", "Extent (WGS 84 lon, lat)"),
-    "crs_list": ("Hệ tọa độ hỗ trợ (tham số crs)", "Supported CRS (crs parameter)"),
-    "storage_crs": ("Hệ tọa độ lưu trữ", "Storage CRS"),
-    "queryables": ("Trường dùng để lọc (?tên_trường=giá_trị)", "Filterable fields (?field=value)"),
-    "geojson_page": ("Tải trang này (GeoJSON)", "This page as GeoJSON"),
-    "none_found": ("Không có đối tượng nào khớp với điều kiện lọc.", "No feature matches."),
-    "attribute": ("Thuộc tính", "Attribute"), "value": ("Giá trị", "Value"),
-    "feature_id": ("Mã đối tượng", "Feature ID"),
-    "back_to_list": ("Về danh sách", "Back to the list"),
-    "map_failed": ("Không tải được bản đồ", "The map could not be loaded"),
-    "field": ("Trường", "Field"), "type": ("Kiểu", "Type"),
-    "in_bbox": ("Trong khung (bbox)", "In box (bbox)"),
-}
 
 _MORE_LABELS: dict[str, tuple[str, str]] = {
     "land_use_codes": ("Mã loại đất (đủ)", "Land-use codes"),
@@ -177,8 +130,7 @@ def _cell(column: Column, value: Any, lang: str, coded: dict[str, dict[str, str]
 def _page(request: Request, template: str, user: User, **values: Any) -> HTMLResponse:
     from gis.api.i18n import lang_of
 
-    return render(request, template, user=user, extra_texts=PAGE_TEXTS,
-                  ogc=f"{str(request.base_url).rstrip('/')}/ogc", lang_code=lang_of(request),
+    return render(request, template, user=user, ogc=f"{str(request.base_url).rstrip('/')}/ogc", lang_code=lang_of(request),
                   **values)
 
 

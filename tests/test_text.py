@@ -1,0 +1,115 @@
+"""The one text catalogue (gis/text.py, gis/locale): every text the code uses is in both
+languages, no entry is left over, the placeholders agree, and no language switch is left in the
+code (texts come from the catalogue, numbers from ``format_number``)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import ROOT
+
+babel = pytest.importorskip("babel")
+
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir  # noqa: E402
+from babel.messages.pofile import read_po  # noqa: E402
+
+from gis import text  # noqa: E402
+
+KEYWORDS = {**DEFAULT_KEYWORDS, "NC_": ((1, "c"), 2)}
+METHODS = [("gis/**.py", "python"), ("gis/api/templates/**.html", "jinja2")]
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def _key(context: str | None, msgid: str | tuple[str, ...]) -> tuple[str | None, str]:
+    return context, msgid if isinstance(msgid, str) else msgid[0]
+
+
+def _used() -> dict[tuple[str | None, str], str]:
+    found = {}
+    for filename, _line, msgid, _comments, context in extract_from_dir(
+            ROOT, METHODS, keywords=KEYWORDS):
+        found.setdefault(_key(context, msgid), filename)
+    return found
+
+
+def _catalogue(lang: str):  # type: ignore[no-untyped-def]
+    with text.po_path(lang).open("rb") as fh:
+        return {_key(m.context, m.id): m for m in read_po(fh, locale=lang) if m.id}
+
+
+@pytest.fixture(scope="module")
+def used() -> dict[tuple[str | None, str], str]:
+    return _used()
+
+
+@pytest.mark.parametrize("lang", text.LANGS)
+def test_every_text_used_is_in_the_catalogue_and_no_entry_is_unused(used, lang):
+    catalogue = _catalogue(lang)
+    missing = {k: where for k, where in used.items() if k not in catalogue}
+    untranslated = sorted(k for k, m in catalogue.items() if not m.string or m.fuzzy)
+    unused = sorted(set(catalogue) - set(used))
+    assert not missing, f"{lang}: texts used but not in gis/locale/{lang}: {missing}"
+    assert not untranslated, f"{lang}: entries without a translation: {untranslated}"
+    assert not unused, f"{lang}: entries no code uses (remove them): {unused}"
+
+
+def test_the_two_languages_have_the_same_placeholders():
+    vi, en = _catalogue("vi"), _catalogue("en")
+    for key, message in vi.items():
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        expected = set(PLACEHOLDER.findall(ids[0]))
+        for lang, m in (("vi", message), ("en", en[key])):
+            for form in (m.string if isinstance(m.string, tuple) else (m.string,)):
+                assert set(PLACEHOLDER.findall(form)) == expected, (lang, key, form)
+
+
+def test_translations_fill_placeholders_and_fall_back_to_vietnamese():
+    msgid = "the %(role)s role may not do this (needs %(permission)s)"
+    assert text.gettext(msgid, "vi", role="viewer", permission="export") == \
+        "vai trò viewer không được làm việc này (cần quyền export)"
+    assert text.gettext(msgid, "en", role="viewer", permission="export") == \
+        "the viewer role may not do this (needs export)"
+    assert text.translator("fr").lang == "vi"
+    message = text.Message(msgid, {"role": "viewer", "permission": "export"})
+    assert str(message) == "the viewer role may not do this (needs export)"
+    assert message.text("vi").startswith("vai trò viewer")
+
+
+#: a language picked by comparing it in code (texts belong in the catalogue)
+SWITCH = re.compile(r"""lang(?:uage)?\s*[!=]=\s*['"](?:vi|en)['"]|['"](?:vi|en)['"]\s*[!=]=\s*lang""")
+
+
+#: modules whose switches are not moved to the catalogue yet, with their number (only shrinks)
+SWITCH_DEBT: dict[str, int] = {
+    "gis/api/cases/service.py": 3,
+    "gis/api/exports/dashboard.py": 5,
+    "gis/api/maps/routes.py": 1,
+    "gis/api/ogc/collections.py": 1,
+    "gis/api/ogc/format.py": 1,
+    "gis/api/ogc/pages.py": 4,
+    "gis/cli/clearance.py": 3,
+    "gis/core/clearance/summary.py": 3,
+    "gis/core/clearance/values.py": 1,
+    "gis/render/build.py": 3,
+    "gis/render/elements.py": 1,
+    "gis/render/labels.py": 5,
+    "gis/render/zone.py": 1,
+    "gis/report/clearance.py": 2,
+}
+
+
+def test_no_language_switch_is_left_in_the_code():
+    files = [p for p in (ROOT / "gis").rglob("*") if p.suffix in (".py", ".html", ".js")
+             and "_shipped" not in p.parts and "vendor" not in p.parts]
+    found: dict[str, list[str]] = {}
+    for path in files:
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if SWITCH.search(line):
+                found.setdefault(path.relative_to(ROOT).as_posix(), []).append(
+                    f"{n}: {line.strip()}")
+    new = {f: lines for f, lines in found.items() if len(lines) > SWITCH_DEBT.get(f, 0)}
+    paid = {f: n for f, n in SWITCH_DEBT.items() if len(found.get(f, [])) < n}
+    assert not new, f"language switches: use the catalogue (gis.text) instead: {new}"
+    assert not paid, f"fewer switches than the debt says; lower or remove the entry: {paid}"
