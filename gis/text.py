@@ -110,8 +110,9 @@ class Translator:
 
     lang: str
 
-    def __call__(self, msgid: str, /, **values: Any) -> str:
-        return gettext(msgid, self.lang, **values)
+    def __call__(self, msg: Text, /, **values: Any) -> str:
+        """A text (a msgid, or a table's ``NC_`` pair) in this language."""
+        return text(msg, self.lang, **values)
 
     def gettext(self, msgid: str, /, **values: Any) -> str:
         return gettext(msgid, self.lang, **values)

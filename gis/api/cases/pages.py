@@ -26,6 +26,7 @@ from gis.api.pages import render
 from gis.core.clearance.values import format_number
 from gis.core.violations.rules import KINDS
 from gis.errors import GisError
+from gis.labels import CASE_STATUS_LABELS
 from gis.text import N_
 from gis.violations import case_detail, update
 
@@ -100,7 +101,7 @@ def cases_page(request: Request, user: CaseReader,
                   prev_url=link(page - 1) if page > 1 else None,
                   next_url=link(page + 1) if page < pages else None,
                   wards=wards, kinds=[(k, data.kind_label(k, lang)) for k in KINDS],
-                  statuses=[(s, data.status_label(s, lang)) for s in data.STATUS_EN],
+                  statuses=[(s, data.status_label(s, lang)) for s in CASE_STATUS_LABELS],
                   f={"ward": ward, "kind": kind, "status": status, "overdue": overdue, "q": q})
 
 

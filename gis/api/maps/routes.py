@@ -37,6 +37,7 @@ from gis.api.i18n import lang_of
 from gis.api.tiles.cache import LayerData, ServedLayer, at, find, to_wgs84
 from gis.api.tiles.routes import Reader, services
 from gis.catalog import MapSpec
+from gis.labels import kind_label
 from gis.render.build import _layer_config, _legend
 from gis.render.elements import Frame, FrameEnd
 from gis.render.labels import yes_no
@@ -149,8 +150,7 @@ def map_page(request: Request, user: PageReader, map_id: str,
     doc.update({
         "texts": _pick(lang), "can_write": can_write,
         "frame": f"/maps/{quote(map_id, safe='')}/frame.js?lang={lang}",
-        "kinds": [[k, v[0] if lang == "vi" else k.replace("_", " ").capitalize()]
-                  for k, v in KINDS.items()] if can_write else []})
+        "kinds": [[k, kind_label(k, lang)] for k in KINDS] if can_write else []})
     return render(request, "map.html", user=user, doc=doc,
                   map_title=doc["title"], can_write=can_write)
 
