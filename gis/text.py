@@ -26,7 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["LANGS", "DEFAULT_LANG", "LANGUAGE_NAMES", "LOCALE_DIR", "DOMAIN", "Message", "Text", "Translator", "N_", "NC_", "text",
+__all__ = ["LANGS", "DEFAULT_LANG", "LANGUAGE_NAMES", "BROWSER_LOCALES", "LOCALE_DIR", "DOMAIN", "Message", "Text", "Translator", "N_", "NC_", "text",
            "gettext", "pgettext", "ngettext", "translator", "translations", "lang_or_default",
            "install_jinja"]
 
@@ -35,6 +35,8 @@ LANGS = ("vi", "en")
 DEFAULT_LANG = "vi"
 #: each language by its own name (the language switch shows the other one)
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+#: the locale a browser formats numbers and dates with (``toLocaleString``)
+BROWSER_LOCALES = {"vi": "vi-VN", "en": "en-GB"}
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "gis"
 

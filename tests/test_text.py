@@ -86,10 +86,6 @@ SWITCH_DEBT: dict[str, int] = {
     "gis/cli/clearance.py": 3,
     "gis/core/clearance/summary.py": 3,
     "gis/core/clearance/values.py": 1,
-    "gis/render/build.py": 3,
-    "gis/render/elements.py": 1,
-    "gis/render/labels.py": 5,
-    "gis/render/zone.py": 1,
 }
 
 

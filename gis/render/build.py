@@ -26,6 +26,7 @@ from gis.render.assets import LEAFLET_CSS, LEAFLET_JS, cdn_assets, inline_assets
 from gis.render.elements import DataLayer, Frame, FrameEnd
 from gis.render.labels import field_formats, field_labels, value_labels, yes_no
 from gis.render.payload import display_payload
+from gis.text import gettext
 
 __all__ = ["ResolvedLayer", "resolve_layers", "layer_frames", "build_map", "render_html"]
 
@@ -110,7 +111,9 @@ def layer_frames(layers: list[ResolvedLayer], tables: dict[str, gpd.GeoDataFrame
 def _legend(layers: list[ResolvedLayer], frames: dict[str, gpd.GeoDataFrame],
             lang: str) -> list[dict[str, object]]:
     """One group per layer the map shows: a swatch per category, then one per style rule."""
-    pick = (lambda t: t.vi) if lang == "vi" else (lambda t: t.en)
+    def pick(title: Title) -> str:
+        return title.text(lang)
+
     legend = []
     for layer in layers:
         if layer.key not in frames:
@@ -122,7 +125,7 @@ def _legend(layers: list[ResolvedLayer], frames: dict[str, gpd.GeoDataFrame],
             {"color": color, "label": pick(style.labels[v]) if v in style.labels else v}
             for v, color in style.colors.items() if present is None or v in present]
         if frame.empty:
-            items = [{"color": None, "label": "(không có)" if lang == "vi" else "(none)"}]
+            items = [{"color": None, "label": gettext("(none)", lang)}]
         else:
             if not items:
                 items = [{"color": style.default_color, "label": pick(layer.title)}]
@@ -137,7 +140,7 @@ def _layer_config(layer: ResolvedLayer, lang: str) -> dict[str, object]:
     style = layer.style
     fields = tuple(dict.fromkeys((*layer.popup, *layer.progress)))
     return {
-        "key": layer.key, "title": layer.title.vi if lang == "vi" else layer.title.en,
+        "key": layer.key, "title": layer.title.text(lang),
         "popup": list(layer.popup), "progress": list(layer.progress),
         "tooltip": layer.popup[0] if layer.popup else None,
         "labels": field_labels(fields, lang), "formats": field_formats(fields, lang),
