@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from gis.cli.main import _handle_errors, _settings, cli, console, parse_day
+from gis.text import gettext
 
 __all__ = ["ingest_clearance_cmd", "validate_clearance_cmd", "print_sheet_report"]
 
@@ -178,8 +179,8 @@ def report_cmd(as_of: str | None, min_area: float, min_share: float, fmt: str,
 
             titles = [column_title(c, lang) for c in wanted]
             keep = [t for t in titles if t in frame.columns]
-            table = Table(title=("Tiến độ theo " + ("dự án" if level == "projects" else "phường/xã"))
-                          if lang == "vi" else f"Progress by {level[:-1]}")
+            table = Table(title=gettext("Progress by project", lang) if level == "projects"
+                          else gettext("Progress by ward", lang))
             for col in keep:
                 table.add_column(str(col), overflow="fold")
             for row in frame[keep].itertuples(index=False):
@@ -196,12 +197,12 @@ def report_cmd(as_of: str | None, min_area: float, min_share: float, fmt: str,
 
 
 def _fmt(value: object, lang: str) -> str:
-    from gis.core.clearance.values import format_number_vi
+    from gis.core.clearance.values import format_number
 
     if isinstance(value, float):
-        return format_number_vi(value, 2) if lang == "vi" else f"{value:,.2f}"
+        return format_number(value, lang, 2)
     if isinstance(value, int) and not isinstance(value, bool):
-        return format_number_vi(value) if lang == "vi" else f"{value:,}"
+        return format_number(value, lang)
     return escape(str(value))
 
 

@@ -176,7 +176,10 @@ def district_table(progress: Progress, *, lang: str = "vi") -> pd.DataFrame:
     rows += grp("key_projects", N_("Key projects"))
     rule = d.get("plans_rule")
     if isinstance(rule, dict):
-        rows.append((_("How plans are counted"), rule[lang]))
+        rows.append((_("How plans are counted"), _(
+            "Plans counted per land user where the sheet names owners (%(owners)s projects), "
+            "else per parcel with a private user (%(parcels)s projects); land the state manages "
+            "(roads, canals, rivers, the commune) has no plan.", **rule)))
     lacking = d.get("columns_lacking")
     if lacking:
         rows.append((_("Columns no loaded sheet had (figures empty)"), ", ".join(lacking)))

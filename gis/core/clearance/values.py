@@ -9,7 +9,7 @@ import unicodedata
 
 from gis.errors import GisError
 
-__all__ = ["parse_vnd", "parse_date", "parse_day", "format_vnd_billion", "format_number_vi",
+__all__ = ["parse_vnd", "parse_date", "parse_day", "format_number_vi",
            "format_number"]
 
 _UNITS = {"ty": 1_000_000_000, "ti": 1_000_000_000, "trieu": 1_000_000, "nghin": 1_000,
@@ -160,15 +160,3 @@ def format_number(value: float, lang: str, decimals: int = 0) -> str:
     thousands, point = _SEPARATORS.get(lang, _SEPARATORS["vi"])
     text = f"{value:,.{decimals}f}"
     return text.replace(",", "\x00").replace(".", point).replace("\x00", thousands)
-
-
-def format_vnd_billion(vnd: float, lang: str = "vi", decimals: int = 1) -> str:
-    """An amount in tỷ đồng (10⁹ VND) as a briefing writes it.
-
-    >>> format_vnd_billion(182_912_000_000), format_vnd_billion(182_912_000_000, "en")
-    ('182,9 tỷ đồng', '182.9 billion VND')
-    """
-    billions = vnd / 1e9
-    if lang == "vi":
-        return f"{format_number_vi(billions, decimals)} tỷ đồng"
-    return f"{billions:,.{decimals}f} billion VND"
