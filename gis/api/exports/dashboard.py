@@ -226,4 +226,4 @@ def chart_png(name: str, *, progress: Any = None, cases: pd.DataFrame | None = N
     from gis.report.violations import violations_chart
 
     assert cases is not None
-    return violations_chart(cases)
+    return violations_chart(cases, lang=lang)
