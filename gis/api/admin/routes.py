@@ -201,7 +201,7 @@ def local_time(value: object) -> str:
 def size_text(n: int, lang: str) -> str:
     if n >= 2**20:
         return f"{format_number(n / 2**20, lang, 1)} MB"
-    return f"{format_number(n / 1024, lang)} KB"
+    return f"{n / 1024:.0f} KB"
 
 
 def _render(request: Request, template: str, user: User, status_code: int = 200,
