@@ -153,26 +153,31 @@ class Message:
 
 def install_jinja(env: Any) -> None:
     """Jinja2's i18n extension on ``env``, translating into the template's ``lang`` variable:
-    ``{{ _("Sign in") }}``, ``{{ _("%(n)s layers", n=3) }}``, ``{% trans %}``."""
+    ``{{ _("Sign in") }}``, ``{{ _("%(n)s layers", n=3) }}``, ``{% trans %}``. A translation is
+    text, not HTML: it is escaped like any other value ("&" becomes "&amp;")."""
     from jinja2 import pass_context
+    from markupsafe import escape
 
     env.add_extension("jinja2.ext.i18n")
 
+    def _of(context: Any) -> _gettext.GNUTranslations:
+        return translations(context.get("lang", DEFAULT_LANG))
+
     @pass_context
-    def _gettext(context: Any, msgid: str) -> str:
-        return translations(context.get("lang", DEFAULT_LANG)).gettext(msgid)
+    def _gettext_(context: Any, msgid: str) -> str:
+        return escape(_of(context).gettext(msgid))
 
     @pass_context
     def _ngettext(context: Any, singular: str, plural: str, n: int) -> str:
-        return translations(context.get("lang", DEFAULT_LANG)).ngettext(singular, plural, n)
+        return escape(_of(context).ngettext(singular, plural, n))
 
     @pass_context
     def _pgettext(context: Any, ctx: str, msgid: str) -> str:
-        return translations(context.get("lang", DEFAULT_LANG)).pgettext(ctx, msgid)
+        return escape(_of(context).pgettext(ctx, msgid))
 
     @pass_context
     def _npgettext(context: Any, ctx: str, singular: str, plural: str, n: int) -> str:
-        return translations(context.get("lang", DEFAULT_LANG)).npgettext(ctx, singular, plural, n)
+        return escape(_of(context).npgettext(ctx, singular, plural, n))
 
-    env.install_gettext_callables(gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext,
+    env.install_gettext_callables(gettext=_gettext_, ngettext=_ngettext, pgettext=_pgettext,
                                   npgettext=_npgettext, newstyle=True)

@@ -24,3 +24,10 @@ def test_the_403_answer_to_an_api_client_stays_english_json(service):
     res = service.client.get("/api/uploads", headers=service.auth("viewer"))
     assert res.status_code == 403
     assert res.json()["message"] == "the viewer role may not do this (needs admin)"
+
+
+def test_translations_are_escaped_like_any_other_text(service):
+    """A translation is text, not HTML: "&" in a menu entry is written "&amp;"."""
+    res = service.client.get("/?lang=vi", headers={**HTML, **service.auth("viewer")})
+    assert res.status_code == 200
+    assert "Tiến độ &amp; thống kê" in res.text and "Tiến độ & thống kê" not in res.text
