@@ -28,10 +28,14 @@ class _Model(BaseModel):
 
 
 class Title(_Model):
-    """A title in Vietnamese and English."""
+    """A title in Vietnamese and English (written in the catalog's YAML, beside the data)."""
 
     vi: str
     en: str
+
+    def text(self, lang: str) -> str:
+        """The title in ``lang`` (Vietnamese for a language it does not have)."""
+        return {"vi": self.vi, "en": self.en}.get(lang, self.vi)
 
 
 class SourceSpec(_Model):

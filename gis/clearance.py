@@ -33,6 +33,7 @@ from gis.core.overlay import OverlayConfig, OverlayResult, overlay_parcels_proje
 from gis.errors import FieldMappingError, ParcelValidationError, StoreError
 from gis.io.tables import TableSource, read_table
 from gis.store.base import IngestLogEntry, Store
+from gis.text import LANGS, translator
 
 __all__ = ["ClearanceIngestReport", "ingest_clearance", "prepare_clearance", "nothing_to_load",
            "read_history", "ClearanceRun",
@@ -344,8 +345,8 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
     loads = store.read_table("clearance_sheets")
     progress.district["columns_lacking"] = _lacking(loads)
     day = progress.as_of.strftime("%d/%m/%Y")
-    summary = {"vi": briefing(progress.district, as_of=day, lang="vi"),
-               "en": briefing(progress.district, as_of=day, lang="en")}
+    summary = {lang: briefing(progress.district, as_of=day, translate=translator(lang))
+               for lang in LANGS}
     outside = pd.DataFrame()
     if len(records):
         known = set(zip(overlaid.pairs["project_id"], overlaid.pairs["parcel_key"]))

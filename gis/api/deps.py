@@ -38,6 +38,7 @@ from gis.core.bbox import parse_bbox
 from gis.errors import GisError, PageRedirect, RequestError
 from gis.settings import IngestSettings, ServiceSettings, StorageSettings
 from gis.store import Store
+from gis.text import N_, Message
 
 __all__ = ["Context", "context", "current_user", "require", "require_page", "store_of",
            "SESSION_COOKIE", "PUBLIC", "PERSONAL", "visible_fields", "see_other",
@@ -179,6 +180,12 @@ async def current_user(request: Request) -> User | None:
     return None
 
 
+def _may_not(user: User, permission: Permission) -> Message:
+    """The 403 answer, in the reader's language on a page (English in JSON)."""
+    return Message(N_("the %(role)s role may not do this (needs %(permission)s)"),
+                   {"role": user.role.value, "permission": permission.value})
+
+
 def require(permission: Permission, *, public: bool = True) -> Callable[..., User]:
     """API dependency: the user if they hold ``permission``; 401 or 403 otherwise. Reads are
     open to everyone when the ``public_read`` setting is on, unless ``public`` is False (case
@@ -192,8 +199,7 @@ def require(permission: Permission, *, public: bool = True) -> Callable[..., Use
                                 headers={"WWW-Authenticate": 'Basic realm="gis"'})
         request.state.user = user  # error pages show who is signed in
         if not user.can(permission):
-            raise HTTPException(403, f"the {user.role.value} role may not do this "
-                                     f"(needs {permission.value})")
+            raise HTTPException(403, _may_not(user, permission))
         return user
 
     dependency.permission = permission  # type: ignore[attr-defined]  (read by the role matrix test)
@@ -213,8 +219,7 @@ def require_page(permission: Permission, *, public: bool = True) -> Callable[...
             raise PageRedirect(f"/login?next={quote(target, safe='')}")
         request.state.user = user
         if not user.can(permission):
-            raise HTTPException(403, f"the {user.role.value} role may not do this "
-                                     f"(needs {permission.value})")
+            raise HTTPException(403, _may_not(user, permission))
         return user
 
     dependency.permission = permission  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ from gis.errors import (
     UnsafeArchiveError,
     UploadRefused,
 )
+from gis.text import Message
 
 __all__ = ["STATUS", "install", "status_of", "message_of", "wants_html", "error_response"]
 
@@ -96,19 +97,22 @@ def wants_html(request: Request) -> bool:
     return not (path + "/").startswith(API_PATHS)
 
 
-def error_response(request: Request, status: int, message: str, *, field: str | None = None,
+def error_response(request: Request, status: int, message: str | Message, *,
+                   field: str | None = None,
                    headers: Mapping[str, str] | None = None, report: object = None,
                    error_id: str | None = None) -> Response:
     """The answer for an error: the error page (with the signed-in user, when the request got
     that far) or ``{"status", "message"[, "field", "report", "id"]}``."""
     if wants_html(request):
+        from gis.api.i18n import lang_of
         from gis.api.pages import render
 
-        page = render(request, "error.html", status=status, message=message, status_code=status,
+        text = message.text(lang_of(request)) if isinstance(message, Message) else message
+        page = render(request, "error.html", status=status, message=text, status_code=status,
                       user=getattr(request.state, "user", None), error_id=error_id)
         page.headers.update(headers or {})
         return page
-    body: dict[str, object] = {"status": status, "message": message}
+    body: dict[str, object] = {"status": status, "message": str(message)}
     if field:
         body["field"] = field
     if report is not None:
@@ -128,7 +132,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        return error_response(request, exc.status_code, message_of(exc), headers=exc.headers,
+        detail = exc.detail if isinstance(exc.detail, Message) else message_of(exc)
+        return error_response(request, exc.status_code, detail, headers=exc.headers,
                               report=getattr(exc, "report", None))
 
     @app.exception_handler(RequestValidationError)

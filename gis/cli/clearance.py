@@ -11,6 +11,7 @@ from rich.table import Table
 
 from gis.cli.engines import dask_engine, engine_options
 from gis.cli.main import _handle_errors, _settings, cli, console, parse_day
+from gis.text import gettext
 
 __all__ = ["ingest_clearance_cmd", "validate_clearance_cmd", "print_sheet_report"]
 
@@ -188,8 +189,8 @@ def report_cmd(as_of: str | None, min_area: float, min_share: float, engine: str
 
             titles = [column_title(c, lang) for c in wanted]
             keep = [t for t in titles if t in frame.columns]
-            table = Table(title=("Tiến độ theo " + ("dự án" if level == "projects" else "phường/xã"))
-                          if lang == "vi" else f"Progress by {level[:-1]}")
+            table = Table(title=gettext("Progress by project", lang) if level == "projects"
+                          else gettext("Progress by ward", lang))
             for col in keep:
                 table.add_column(str(col), overflow="fold")
             for row in frame[keep].itertuples(index=False):
@@ -206,12 +207,12 @@ def report_cmd(as_of: str | None, min_area: float, min_share: float, engine: str
 
 
 def _fmt(value: object, lang: str) -> str:
-    from gis.core.clearance.values import format_number_vi
+    from gis.core.clearance.values import format_number
 
     if isinstance(value, float):
-        return format_number_vi(value, 2) if lang == "vi" else f"{value:,.2f}"
+        return format_number(value, lang, 2)
     if isinstance(value, int) and not isinstance(value, bool):
-        return format_number_vi(value) if lang == "vi" else f"{value:,}"
+        return format_number(value, lang)
     return escape(str(value))
 
 

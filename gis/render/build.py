@@ -26,6 +26,7 @@ from gis.render.assets import LEAFLET_CSS, LEAFLET_JS, cdn_assets, inline_assets
 from gis.render.elements import DataLayer, Frame, FrameEnd
 from gis.render.labels import field_formats, field_labels, value_labels, yes_no
 from gis.render.payload import display_payload
+from gis.text import gettext
 
 __all__ = ["ResolvedLayer", "resolve_layers", "layer_frames", "style_fields", "build_map",
            "render_html", "layer_config", "map_legend"]
@@ -114,7 +115,9 @@ def map_legend(layers: list[ResolvedLayer], frames: dict[str, gpd.GeoDataFrame],
     has none), a swatch per category of its style present in its frame, then one per style
     rule; an empty frame gets a "(none)" entry. The static map and the service's map page use it
     (the service passes frames holding only the style's values present)."""
-    pick = (lambda t: t.vi) if lang == "vi" else (lambda t: t.en)
+    def pick(title: Title) -> str:
+        return title.text(lang)
+
     legend = []
     for layer in layers:
         if layer.key not in frames:
@@ -126,7 +129,7 @@ def map_legend(layers: list[ResolvedLayer], frames: dict[str, gpd.GeoDataFrame],
             {"color": color, "label": pick(style.labels[v]) if v in style.labels else v}
             for v, color in style.colors.items() if present is None or v in present]
         if frame.empty:
-            items = [{"color": None, "label": "(không có)" if lang == "vi" else "(none)"}]
+            items = [{"color": None, "label": gettext("(none)", lang)}]
         else:
             if not items:
                 items = [{"color": style.default_color, "label": pick(layer.title)}]
@@ -144,7 +147,7 @@ def layer_config(layer: ResolvedLayer, lang: str) -> dict[str, object]:
     style = layer.style
     fields = tuple(dict.fromkeys((*layer.popup, *layer.progress)))
     return {
-        "key": layer.key, "title": layer.title.vi if lang == "vi" else layer.title.en,
+        "key": layer.key, "title": layer.title.text(lang),
         "popup": list(layer.popup), "progress": list(layer.progress),
         "tooltip": layer.popup[0] if layer.popup else None,
         "labels": field_labels(fields, lang), "formats": field_formats(fields, lang),

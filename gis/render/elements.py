@@ -25,6 +25,8 @@ from pathlib import Path
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from gis.text import BROWSER_LOCALES, lang_or_default
+
 __all__ = ["Frame", "FrameEnd", "DataLayer", "to_json", "BULK_FEATURES"]
 
 #: Layers with more features than this are drawn by the bulk canvas layer, not ``L.GeoJSON``.
@@ -159,7 +161,7 @@ window.gisLegend({{ this._parent.get_name() }}, {{ this.legend_json }});
         self._name = "GisFrame"
         self.frame_js = read_js("frame")
         self.bulk_js = read_js("bulk")  # window.GisBulkLayer: many features on one canvas
-        self.locale_json = json.dumps("vi-VN" if lang == "vi" else "en-GB")
+        self.locale_json = json.dumps(BROWSER_LOCALES[lang_or_default(lang)])
         self.legend_json = to_json(legend)
         self.yes_no_json = to_json(list(yes_no))
         self.collapsed_json = json.dumps(collapsed)

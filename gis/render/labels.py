@@ -8,71 +8,93 @@ compensation boards report it: 182,9 tỷ đồng).
 from __future__ import annotations
 
 from gis.catalog import StyleSpec
+from gis.labels import CASE_STATUS_LABELS, KIND_LABELS
+from gis.text import DEFAULT_LANG, N_, NC_, Text, gettext, text, translator
 
 __all__ = ["column_headers", "field_labels", "field_formats", "value_labels"]
 
-_FIELDS: dict[str, tuple[str, str]] = {
-    "parcel_key": ("Thửa (xã-tờ-thửa)", "Parcel (ward-sheet-no)"),
-    "map_sheet": ("Tờ bản đồ", "Map sheet"), "parcel_no": ("Số thửa", "Parcel no."),
-    "land_use": ("Loại đất", "Land use"), "area_m2": ("Diện tích", "Area"),
-    "owner_name": ("Chủ sử dụng", "Land user"), "address": ("Địa chỉ", "Address"),
-    "project_id": ("Mã dự án", "Project ID"), "name": ("Tên", "Name"),
-    "investor": ("Chủ đầu tư", "Investor"), "capital_source": ("Nguồn vốn", "Capital source"),
-    "start_type": ("Khởi công", "Start"), "key_project": ("Dự án trọng điểm", "Key project"),
-    "planned_area_ha": ("Diện tích quy hoạch", "Planned area"),
-    "ward_code": ("Mã phường/xã", "Ward code"), "district": ("Quận/huyện", "District"),
-    "building_id": ("Công trình", "Building"), "floors": ("Số tầng", "Floors"),
-    "year_built": ("Năm xây dựng", "Year built"), "case_id": ("Mã vụ việc", "Case no."),
-    "kind": ("Loại vi phạm", "Violation"), "status": ("Trạng thái", "Status"),
-    "parcel_keys": ("Thửa đất", "Parcels"), "notes": ("Ghi chú", "Notes"),
-    "minutes_no": ("Biên bản số", "Minutes no."), "decision_no": ("Quyết định số", "Decision no."),
-    "age_days": ("Đã phát hiện", "Age"), "source": ("Nguồn", "Source"),
-    "status_date": ("Ngày cập nhật", "Status date"), "share": ("Tỷ lệ thửa trong dự án", "Share inside"),
-    "households": ("Số hộ", "Households"), "approved_vnd": ("Bồi thường được duyệt", "Approved"),
-    "paid_vnd": ("Đã chi trả", "Paid"), "handed_over": ("Đã bàn giao", "Handed over"),
-    "parcels_affected": ("Số thửa bị thu hồi", "Parcels affected"),
-    "parcels_handed_over": ("Số thửa đã bàn giao", "Parcels handed over"),
-    "compensation_approved_vnd": ("Bồi thường được duyệt", "Compensation approved"),
-    "compensation_paid_vnd": ("Đã chi trả", "Compensation paid"),
-    "pct_area_recovered": ("Diện tích đã thu hồi", "Area recovered"),
-    "pct_plans_approved": ("Phương án đã duyệt", "Plans approved"),
-    "pct_paid": ("Đã chi trả", "Paid"), "capital_plan_vnd": ("Kế hoạch vốn", "Capital plan"),
-    "disbursed_vnd": ("Đã giải ngân", "Disbursed"), "is_public": ("Đất công", "Public land"),
-    "land_group": ("Nhóm đất", "Land group"), "public_rule": ("Căn cứ xác định", "Rule"),
-    # model fields that exports show as column headers (CSV, XLSX)
-    "ward_name": ("Tên phường/xã", "Ward name"), "ward_codes": ("Mã phường/xã", "Ward codes"),
-    "province": ("Tỉnh/thành phố", "Province"),
-    "land_use_codes": ("Các loại đất", "Land use codes"),
-    "land_use_source": ("Loại đất (nguồn)", "Land use (as found)"),
-    "land_use_system": ("Hệ mã loại đất", "Land use code system"),
-    "owner_code": ("Mã chủ sử dụng", "Land user code"),
-    "origin_code": ("Nguồn gốc sử dụng", "Origin of use"),
-    "area_recorded_m2": ("Diện tích ghi nhận", "Recorded area"),
-    "legal_area_m2": ("Diện tích pháp lý", "Legal area"),
-    "geometry_repaired": ("Hình học đã sửa", "Geometry repaired"),
-    "geometry_original_wkt": ("Hình học gốc (WKT)", "Original geometry (WKT)"),
-    "source_row": ("Dòng nguồn", "Source row"), "extra": ("Trường khác", "Other fields"),
-    "start_year": ("Năm khởi công", "Start year"),
-    "overlap_m2": ("Diện tích trong dự án", "Area inside the project"),
-    "parcel_area_m2": ("Diện tích thửa", "Parcel area"),
-    "approval_date": ("Ngày phê duyệt", "Approval date"),
-    "cleared_date": ("Ngày bàn giao mặt bằng", "Cleared date"),
-    "as_of": ("Số liệu đến ngày", "As of"), "overdue": ("Quá hạn", "Overdue"),
-    "occurred_on": ("Ngày xảy ra", "Occurred on"), "created_at": ("Ngày tạo", "Created at"),
-    "fine_vnd": ("Tiền phạt", "Fine"), "inspector": ("Cán bộ thanh tra", "Inspector"),
-    "closed_reason": ("Lý do kết thúc", "Reason closed"),
-    "remedy_deadline": ("Hạn khắc phục", "Remedy deadline"),
-    "wkt": ("Hình học (WKT)", "Geometry (WKT)"),
+_FIELDS: dict[str, Text] = {
+    "parcel_key": N_("Parcel (ward-sheet-no)"),
+    "map_sheet": N_("Map sheet"),
+    "parcel_no": N_("Parcel no."),
+    "land_use": N_("Land use"),
+    "area_m2": N_("Area"),
+    "owner_name": N_("Land user"),
+    "address": N_("Address"),
+    "project_id": N_("Project ID"),
+    "name": N_("Name"),
+    "investor": N_("Investor"),
+    "capital_source": N_("Capital source"),
+    "start_type": N_("Start"),
+    "key_project": NC_("map", "Key project"),
+    "planned_area_ha": N_("Planned area"),
+    "ward_code": N_("Ward code"),
+    "district": NC_("map", "District"),
+    "building_id": N_("Building"),
+    "floors": N_("Floors"),
+    "year_built": N_("Year built"),
+    "case_id": N_("Case no."),
+    "kind": N_("Violation"),
+    "status": NC_("map", "Status"),
+    "parcel_keys": N_("Parcels"),
+    "notes": N_("Notes"),
+    "minutes_no": NC_("map", "Minutes no."),
+    "decision_no": NC_("map", "Decision no."),
+    "age_days": N_("Age"),
+    "source": NC_("map", "Source"),
+    "status_date": N_("Status date"),
+    "share": N_("Share inside"),
+    "households": N_("Households"),
+    "approved_vnd": N_("Approved"),
+    "paid_vnd": N_("Paid"),
+    "handed_over": N_("Handed over"),
+    "parcels_affected": NC_("map", "Parcels affected"),
+    "parcels_handed_over": NC_("map", "Parcels handed over"),
+    "compensation_approved_vnd": N_("Compensation approved"),
+    "compensation_paid_vnd": N_("Compensation paid"),
+    "pct_area_recovered": N_("Area recovered"),
+    "pct_plans_approved": N_("Plans approved"),
+    "pct_paid": N_("Paid"),
+    "capital_plan_vnd": N_("Capital plan"),
+    "disbursed_vnd": N_("Disbursed"),
+    "is_public": N_("Public land"),
+    "land_group": N_("Land group"),
+    "public_rule": NC_("map", "Rule"),
+    "ward_name": N_("Ward name"),
+    "ward_codes": N_("Ward codes"),
+    "province": N_("Province"),
+    "land_use_codes": N_("Land use codes"),
+    "land_use_source": NC_("map", "Land use (as found)"),
+    "land_use_system": N_("Land use code system"),
+    "owner_code": N_("Land user code"),
+    "origin_code": N_("Origin of use"),
+    "area_recorded_m2": N_("Recorded area"),
+    "legal_area_m2": N_("Legal area"),
+    "geometry_repaired": NC_("map", "Geometry repaired"),
+    "geometry_original_wkt": N_("Original geometry (WKT)"),
+    "source_row": N_("Source row"),
+    "extra": N_("Other fields"),
+    "start_year": N_("Start year"),
+    "overlap_m2": N_("Area inside the project"),
+    "parcel_area_m2": N_("Parcel area"),
+    "approval_date": N_("Approval date"),
+    "cleared_date": N_("Cleared date"),
+    "as_of": NC_("map", "As of"),
+    "overdue": N_("Overdue"),
+    "occurred_on": N_("Occurred on"),
+    "created_at": N_("Created at"),
+    "fine_vnd": N_("Fine"),
+    "inspector": NC_("map", "Inspector"),
+    "closed_reason": N_("Reason closed"),
+    "remedy_deadline": NC_("map", "Remedy deadline"),
+    "wkt": N_("Geometry (WKT)"),
 }
 
-_UNITS = {"vi": {"days": "ngày", "bn": "tỷ đồng", "yes": "Có", "no": "Không"},
-          "en": {"days": "days", "bn": "bn VND", "yes": "Yes", "no": "No"}}
 
 
 def field_labels(fields: tuple[str, ...] | list[str], lang: str) -> dict[str, str]:
     """The label of each field (the field name itself when none is known)."""
-    i = 0 if lang == "vi" else 1
-    return {f: _FIELDS[f][i] if f in _FIELDS else f for f in fields}
+    return {f: text(_FIELDS[f], lang) if f in _FIELDS else f for f in fields}
 
 
 def _unit(field: str, lang: str) -> str:
@@ -80,7 +102,7 @@ def _unit(field: str, lang: str) -> str:
     if field.endswith("_m2"):
         return "m²"
     if field.endswith("_vnd"):
-        return "đồng" if lang == "vi" else "VND"
+        return gettext("VND", lang)
     if field.endswith("_ha"):
         return "ha"
     if field.startswith("pct_"):
@@ -104,11 +126,11 @@ def column_headers(columns: tuple[str, ...] | list[str], lang: str) -> dict[str,
 
 def field_formats(fields: tuple[str, ...] | list[str], lang: str) -> dict[str, dict[str, object]]:
     """How the page formats each numeric field: ``scale``, ``digits``, ``unit``."""
-    units = _UNITS[lang]
+    _ = translator(lang)
     out: dict[str, dict[str, object]] = {}
     for f in fields:
         if f.endswith("_vnd"):
-            out[f] = {"scale": 1e-9, "digits": 1, "unit": units["bn"]}
+            out[f] = {"scale": 1e-9, "digits": 1, "unit": _("bn VND")}
         elif f.startswith("pct_") or f == "share":
             out[f] = {"scale": 100.0 if f == "share" else 1.0, "digits": 1, "unit": "%"}
         elif f == "area_m2":
@@ -116,7 +138,7 @@ def field_formats(fields: tuple[str, ...] | list[str], lang: str) -> dict[str, d
         elif f.endswith("_ha"):
             out[f] = {"digits": 2, "unit": "ha"}
         elif f == "age_days":
-            out[f] = {"digits": 0, "unit": units["days"]}
+            out[f] = {"digits": 0, "unit": _.pgettext("unit", "days")}
         elif f in ("map_sheet", "parcel_no", "year_built", "start_year"):
             out[f] = {"digits": 0, "grouping": False}
     return out
@@ -124,22 +146,23 @@ def field_formats(fields: tuple[str, ...] | list[str], lang: str) -> dict[str, d
 
 def yes_no(lang: str) -> tuple[str, str]:
     """The words for true and false."""
-    return _UNITS[lang]["yes"], _UNITS[lang]["no"]
+    return gettext("Yes", lang), gettext("No", lang)
 
 
 def value_labels(style: StyleSpec, fields: tuple[str, ...] | list[str],
                  lang: str) -> dict[str, dict[str, str]]:
-    """Labels for coded values: the style's own labels for its ``by`` field, violation kinds and
-    clearance statuses wherever those fields appear."""
+    """Labels for coded values: the style's own labels for its ``by`` field, violation kinds,
+    case statuses and (in Vietnamese, the only language they are named in) the steps of land
+    clearance, wherever those fields appear."""
     from gis.core.clearance.status import LABELS_VI, Status
-    from gis.core.violations.rules import KINDS
-    from gis.report.violations import STATUS_VI
 
     out: dict[str, dict[str, str]] = {}
     if "kind" in fields:
-        out["kind"] = {k: v[0] if lang == "vi" else k.replace("_", " ") for k, v in KINDS.items()}
-    if "status" in fields and lang == "vi":
-        out["status"] = {**STATUS_VI, **{s.value: LABELS_VI[s] for s in Status}}
+        out["kind"] = {k: text(v, lang) for k, v in KIND_LABELS.items()}
+    if "status" in fields:
+        out["status"] = {k: text(v, lang) for k, v in CASE_STATUS_LABELS.items()}
+        if lang == DEFAULT_LANG:
+            out["status"].update({s.value: LABELS_VI[s] for s in Status})
     if style.by and style.labels:
-        out[style.by] = {k: (t.vi if lang == "vi" else t.en) for k, t in style.labels.items()}
+        out[style.by] = {k: t.text(lang) for k, t in style.labels.items()}
     return out

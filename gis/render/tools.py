@@ -26,28 +26,27 @@ from jinja2 import Template
 
 from gis.render.elements import read_js
 from gis.render.zone import zone_parameters
+from gis.text import BROWSER_LOCALES, N_, NC_, Text, lang_or_default, text
 
 __all__ = ["MapTools"]
 
-_TEXT = {
-    "vi": {"placeholder": "Tìm thửa (xã-tờ-thửa hoặc tờ/thửa), dự án, vụ việc…",
-           "none": "Không tìm thấy", "full": "Toàn màn hình", "locale": "vi-VN",
-           "zoom_wards": "Đến phường, xã…", "zoom_projects": "Đến dự án…",
-           "distance": "Đo khoảng cách", "area": "Đo diện tích",
-           "distance_label": "Khoảng cách", "area_label": "Diện tích", "perimeter": "chu vi",
-           "hint": "Nhấp để thêm điểm; nhấp đúp hoặc bấm lại nút để kết thúc; Esc để hủy",
-           "plane": "tính trên mặt phẳng", "sphere": "tính trên mặt cầu (không rõ múi VN-2000)",
-           "north": "X", "east": "Y"},
-    "en": {"placeholder": "Find parcel (ward-sheet-no or sheet/no), project, case…",
-           "none": "Nothing found", "full": "Full screen", "locale": "en-GB",
-           "zoom_wards": "Zoom to ward…", "zoom_projects": "Zoom to project…",
-           "distance": "Measure distance", "area": "Measure area",
-           "distance_label": "Distance", "area_label": "Area", "perimeter": "perimeter",
-           "hint": "Click to add points; double-click or press the button again to finish; "
-                   "Esc cancels",
-           "plane": "computed in the plane of",
-           "sphere": "computed on the sphere (no VN-2000 zone)",
-           "north": "X (N)", "east": "Y (E)"},
+#: the tools' texts, by the key the script reads
+_TEXT: dict[str, Text] = {
+    "placeholder": N_("Find parcel (ward-sheet-no or sheet/no), project, case…"),
+    "none": N_("Nothing found"),
+    "full": N_("Full screen"),
+    "zoom_wards": N_("Zoom to ward…"),
+    "zoom_projects": N_("Zoom to project…"),
+    "distance": N_("Measure distance"),
+    "area": N_("Measure area"),
+    "distance_label": N_("Distance"),
+    "area_label": N_("Area"),
+    "perimeter": N_("perimeter"),
+    "hint": N_("Click to add points; double-click or press the button again to finish; Esc cancels"),
+    "plane": N_("computed in the plane of"),
+    "sphere": N_("computed on the sphere (no VN-2000 zone)"),
+    "north": NC_("map tools", "X (N)"),
+    "east": NC_("map tools", "Y (E)"),
 }
 
 
@@ -79,7 +78,9 @@ window.gisMapTools({{ this._parent.get_name() }}, {{ this.text_json }}, {{ this.
         super().__init__()
         self._name = "GisTools"
         self.tools_js = read_js("tools")
-        self.text_json = json.dumps(_TEXT[lang], ensure_ascii=False)
+        texts = {k: text(v, lang) for k, v in _TEXT.items()}
+        texts["locale"] = BROWSER_LOCALES[lang_or_default(lang)]
+        self.text_json = json.dumps(texts, ensure_ascii=False)
         params = zone_parameters(crs, lang) if crs is not None else None  # type: ignore[arg-type]
         # "</" cannot close the page's script element
         self.zone_json = json.dumps(params, ensure_ascii=False).replace("</", "<\\/")

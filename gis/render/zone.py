@@ -15,6 +15,7 @@ from typing import Any
 from pyproj import CRS
 
 from gis.crs import HELMERT_6960, _tm_parameters, zone_of_crs
+from gis.text import gettext
 
 __all__ = ["helmert_parameters", "zone_label", "zone_parameters"]
 
@@ -54,9 +55,8 @@ def zone_label(central_meridian: float, scale: float, lang: str) -> str:
     cm = _dms(central_meridian)
     prefix = f"VN-2000 UTM {round((central_meridian + 183) / 6)}N" if utm else "VN-2000"
     width = 6 if utm else 3
-    if lang == "vi":
-        return f"{prefix} (KTT {cm}, múi {width}°)"
-    return f"{prefix} (CM {cm}, {width}° zone)"
+    return gettext("%(prefix)s (CM %(cm)s, %(width)s° zone)", lang, prefix=prefix, cm=cm,
+                   width=width)
 
 
 def zone_parameters(crs: CRS | str | int | None, lang: str = "vi") -> dict[str, Any] | None:

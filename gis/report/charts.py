@@ -11,21 +11,20 @@ import pandas as pd
 
 from gis.core.clearance.progress import Progress
 from gis.report.figures import new_figure, png_bytes, svg_bytes
+from gis.text import N_, NC_, Text, text
 
 __all__ = ["clearance_charts", "write_charts"]
 
-_TEXT = {
-    "vi": {"projects": "Tiến độ GPMB theo dự án", "wards": "Diện tích thu hồi theo phường/xã",
-           "area": "Diện tích đã thu hồi (%)", "plans": "Phương án đã phê duyệt (%)",
-           "affected": "Phải thu hồi (ha)", "recovered": "Đã thu hồi (ha)", "as_of": "Tính đến"},
-    "en": {"projects": "Clearance progress by project", "wards": "Area to recover by ward",
-           "area": "Area recovered (%)", "plans": "Plans approved (%)",
-           "affected": "To recover (ha)", "recovered": "Recovered (ha)", "as_of": "As of"},
+_TEXT: dict[str, Text] = {
+    "projects": N_("Clearance progress by project"), "wards": N_("Area to recover by ward"),
+    "area": NC_("chart", "Area recovered (%)"), "plans": NC_("chart", "Plans approved (%)"),
+    "affected": N_("To recover (ha)"), "recovered": N_("Recovered (ha)"),
+    "as_of": NC_("chart", "As of"),
 }
 
 
 def _figures(progress: Progress, lang: str) -> dict[str, Any]:
-    t = _TEXT[lang]
+    t = {k: text(v, lang) for k, v in _TEXT.items()}
     day = progress.as_of.strftime("%d/%m/%Y")
 
     p = progress.projects.sort_values("project_id")

@@ -15,52 +15,60 @@ import pandas as pd
 from gis.core.clearance.progress import Progress
 from gis.io.files import atomic_write_csv
 from gis.io.tables_out import keep_text_cells
+from gis.text import LANGS, N_, NC_, Text, Translator, text, translator
 
-__all__ = ["LEVELS", "report_table", "district_table", "write_xlsx", "write_csv", "column_title"]
+__all__ = ["LEVELS", "sheet_title", "report_table", "district_table", "write_xlsx", "write_csv", "column_title"]
 
-# column -> (vi, en, unit conversion, Excel number format)
-_COLUMNS: dict[str, tuple[str, str, float, str]] = {
-    "project_id": ("Mã dự án", "Project", 1, "@"),
-    "ward_code": ("Mã phường/xã", "Ward code", 1, "@"),
-    "name": ("Tên dự án", "Project name", 1, "@"),
-    "capital_source": ("Nguồn vốn", "Capital source", 1, "@"),
-    "start_type": ("Khởi công", "Start type", 1, "@"),
-    "key_project": ("Trọng điểm", "Key project", 1, "@"),
-    "projects": ("Số dự án", "Projects", 1, "#,##0"),
-    "parcels_affected": ("Số thửa bị ảnh hưởng", "Parcels affected", 1, "#,##0"),
-    "parcels_handed_over": ("Số thửa đã bàn giao", "Parcels handed over", 1, "#,##0"),
-    "parcels_not_started": ("Số thửa chưa triển khai", "Parcels not started", 1, "#,##0"),
-    "area_affected_m2": ("Diện tích phải thu hồi (ha)", "Area to recover (ha)", 1e-4, "#,##0.00"),
-    "area_recovered_m2": ("Diện tích đã thu hồi (ha)", "Area recovered (ha)", 1e-4, "#,##0.00"),
-    "pct_area_recovered": ("Tỷ lệ diện tích (%)", "Area recovered (%)", 1, "0.0"),
-    "plans_total": ("Số phương án phải phê duyệt", "Plans to approve", 1, "#,##0"),
-    "plans_approved": ("Số phương án đã phê duyệt", "Plans approved", 1, "#,##0"),
-    "pct_plans_approved": ("Tỷ lệ phê duyệt (%)", "Plans approved (%)", 1, "0.0"),
-    "households": ("Số hộ", "Households", 1, "#,##0"),
-    "compensation_approved_vnd": ("Kinh phí đã phê duyệt (tỷ đồng)",
-                                  "Compensation approved (bn VND)", 1e-9, "#,##0.000"),
-    "compensation_paid_vnd": ("Kinh phí đã chi trả (tỷ đồng)", "Compensation paid (bn VND)",
-                              1e-9, "#,##0.000"),
-    "pct_paid": ("Tỷ lệ chi trả (%)", "Paid (%)", 1, "0.0"),
-    "capital_plan_vnd": ("Kế hoạch vốn (tỷ đồng)", "Capital plan (bn VND)", 1e-9, "#,##0.000"),
-    "disbursed_vnd": ("Đã giải ngân (tỷ đồng)", "Disbursed (bn VND)", 1e-9, "#,##0.000"),
-    "disbursement_pct": ("Tỷ lệ giải ngân (%)", "Disbursed (%)", 1, "0.0"),
-    "area_recovered_this_year_m2": ("Thu hồi trong năm (ha)", "Recovered this year (ha)", 1e-4,
-                                    "#,##0.00"),
-    "area_recovered_last_year_m2": ("Thu hồi năm trước (ha)", "Recovered last year (ha)", 1e-4,
-                                    "#,##0.00"),
-    "overdue_payments": ("Chi trả quá hạn", "Overdue payments", 1, "#,##0"),
-    "complaints": ("Khiếu nại", "Complaints", 1, "#,##0"),
-    "completed": ("Hoàn thành GPMB", "Completed", 1, "@"),
+# column -> (title, unit conversion, Excel number format)
+_COLUMNS: dict[str, tuple[Text, float, str]] = {
+    "project_id": (NC_("report column", "Project"), 1, "@"),
+    "ward_code": (N_("Ward code"), 1, "@"),
+    "name": (N_("Project name"), 1, "@"),
+    "capital_source": (N_("Capital source"), 1, "@"),
+    "start_type": (N_("Start type"), 1, "@"),
+    "key_project": (N_("Key project"), 1, "@"),
+    "projects": (NC_("report column", "Projects"), 1, "#,##0"),
+    "parcels_affected": (N_("Parcels affected"), 1, "#,##0"),
+    "parcels_handed_over": (NC_("report column", "Parcels handed over"), 1, "#,##0"),
+    "parcels_not_started": (N_("Parcels not started"), 1, "#,##0"),
+    "area_affected_m2": (N_("Area to recover (ha)"), 1e-4, "#,##0.00"),
+    "area_recovered_m2": (N_("Area recovered (ha)"), 1e-4, "#,##0.00"),
+    "pct_area_recovered": (N_("Area recovered (%)"), 1, "0.0"),
+    "plans_total": (N_("Plans to approve"), 1, "#,##0"),
+    "plans_approved": (NC_("report column", "Plans approved"), 1, "#,##0"),
+    "pct_plans_approved": (N_("Plans approved (%)"), 1, "0.0"),
+    "households": (N_("Households"), 1, "#,##0"),
+    "compensation_approved_vnd": (N_("Compensation approved (bn VND)"), 1e-9, "#,##0.000"),
+    "compensation_paid_vnd": (N_("Compensation paid (bn VND)"), 1e-9, "#,##0.000"),
+    "pct_paid": (N_("Paid (%)"), 1, "0.0"),
+    "capital_plan_vnd": (N_("Capital plan (bn VND)"), 1e-9, "#,##0.000"),
+    "disbursed_vnd": (N_("Disbursed (bn VND)"), 1e-9, "#,##0.000"),
+    "disbursement_pct": (N_("Disbursed (%)"), 1, "0.0"),
+    "area_recovered_this_year_m2": (N_("Recovered this year (ha)"), 1e-4, "#,##0.00"),
+    "area_recovered_last_year_m2": (N_("Recovered last year (ha)"), 1e-4, "#,##0.00"),
+    "overdue_payments": (NC_("report column", "Overdue payments"), 1, "#,##0"),
+    "complaints": (NC_("report column", "Complaints"), 1, "#,##0"),
+    "completed": (NC_("report column", "Completed"), 1, "@"),
 }
-_VOCAB = {"vi": {"STATE_BUDGET": "Ngân sách", "NON_BUDGET": "Ngoài ngân sách",
-                 "UNKNOWN": "Không xác định",
-                 "CARRIED_OVER": "Chuyển tiếp", "NEW": "Mới", True: "Có", False: "Không"},
-          "en": {"STATE_BUDGET": "State budget", "NON_BUDGET": "Non-budget",
-                 "UNKNOWN": "Unknown",
-                 "CARRIED_OVER": "Carried over", "NEW": "New", True: "yes", False: "no"}}
-LEVELS = {"projects": ("Dự án", "Projects"), "wards": ("Phường xã", "Wards"),
-          "district": ("Toàn huyện", "District"), "problems": ("Vấn đề", "Problems")}
+#: coded values of the project columns
+_VOCAB: dict[object, Text] = {
+    "STATE_BUDGET": N_("State budget"), "NON_BUDGET": N_("Non-budget"), "UNKNOWN": N_("Unknown"),
+    "CARRIED_OVER": NC_("capital", "Carried over"), "NEW": NC_("capital", "New"),
+    True: N_("yes"), False: N_("no")}
+#: the sheet of each level
+LEVELS: dict[str, Text] = {
+    "projects": NC_("report sheet", "Projects"), "wards": NC_("report sheet", "Wards"),
+    "district": NC_("report sheet", "District"), "problems": NC_("report sheet", "Problems")}
+#: the problems a report lists
+_PROBLEMS: dict[str, Text] = {
+    "ahead_of_paperwork": N_("Handed over without plan approval"),
+    "payment_overdue": N_("Payment overdue (30 days after approval)"),
+    "complaints": NC_("report problem", "Complaints"),
+    "row_outside_project": N_("Sheet row outside its project"),
+    "amount_not_counted": N_("Sheet amount not in the totals"),
+    "status_disagrees_with_dates": N_("Stated status disagrees with the row's dates"),
+    "area_differs": N_("Sheet area differs from the map"),
+    "capital_source_unknown": N_("Unknown capital source")}
 _PROJECT_ORDER = ["project_id", "name", "capital_source", "start_type", "key_project",
                   "parcels_affected", "parcels_handed_over", "parcels_not_started",
                   "area_affected_m2", "area_recovered_m2", "pct_area_recovered", "plans_total",
@@ -78,45 +86,39 @@ _WARD_ORDER = ["ward_code", "projects", "parcels_affected", "parcels_handed_over
 
 def column_title(column: str, lang: str) -> str:
     """The display title of a model column."""
-    vi, en, _, _ = _COLUMNS[column]
-    return vi if lang == "vi" else en
+    return text(_COLUMNS[column][0], lang)
 
 
-def _lang_index(lang: str) -> int:
-    if lang not in ("vi", "en"):
-        raise ValueError(f"unknown language {lang!r}; valid: vi, en")
-    return 0 if lang == "vi" else 1
+def sheet_title(level: str, lang: str) -> str:
+    """The workbook sheet of a level (``projects``, ``wards``, ``district``, ``problems``)."""
+    return text(LEVELS[level], lang)
+
+
+def _translator(lang: str) -> Translator:
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; valid: {', '.join(LANGS)}")
+    return translator(lang)
+
+
+def _coded(value: object) -> bool:
+    try:
+        return value in _VOCAB
+    except TypeError:  # unhashable
+        return False
 
 
 def report_table(progress: Progress, level: str, *, lang: str = "vi"
                  ) -> tuple[pd.DataFrame, list[str]]:
     """A level (``projects``, ``wards``, ``problems``) as display columns; returns the frame and
     the Excel number format of each column."""
-    i = _lang_index(lang)
+    _ = _translator(lang)
     if level == "problems":
-        kinds = {"ahead_of_paperwork": ("Bàn giao khi chưa có quyết định phê duyệt phương án",
-                                        "Handed over without plan approval"),
-                 "payment_overdue": ("Chậm chi trả quá 30 ngày sau phê duyệt",
-                                     "Payment overdue (30 days after approval)"),
-                 "complaints": ("Có khiếu nại", "Complaints"),
-                 "row_outside_project": ("Dòng bảng kê ngoài ranh dự án",
-                                         "Sheet row outside its project"),
-                 "amount_not_counted": ("Số tiền trên bảng kê chưa được cộng vào tổng",
-                                        "Sheet amount not in the totals"),
-                 "status_disagrees_with_dates": ("Trạng thái khác với các mốc ngày trên dòng",
-                                                 "Stated status disagrees with the row's dates"),
-                 "area_differs": ("Diện tích thu hồi trên bảng kê khác bản đồ",
-                                  "Sheet area differs from the map"),
-                 "capital_source_unknown": ("Nguồn vốn không xác định",
-                                            "Unknown capital source")}
         problems = progress.problems.assign(kind=progress.problems["kind"].map(
-            lambda k: kinds.get(k, (k, k))[i]))
+            lambda k: _(_PROBLEMS[k]) if k in _PROBLEMS else k))
         frame = problems.rename(columns={
-            "kind": ("Loại vấn đề", "Problem")[i], "project_id": ("Mã dự án", "Project")[i],
-            "parcel_key": ("Thửa (xã-tờ-thửa)", "Parcel (ward-sheet-no)")[i],
-            "detail": ("Chi tiết", "Detail")[i],
-            "approved_vnd": ("Số tiền phê duyệt (đồng)", "Approved amount (VND)")[i],
-            "paid_vnd": ("Số tiền đã chi trả (đồng)", "Paid amount (VND)")[i]})
+            "kind": _("Problem"), "project_id": _.pgettext("report column", "Project"),
+            "parcel_key": _("Parcel (ward-sheet-no)"), "detail": _("Detail"),
+            "approved_vnd": _("Approved amount (VND)"), "paid_vnd": _("Paid amount (VND)")})
         frame = frame.astype(object).where(frame.notna(), None)
         return frame, ["@" if c not in ("approved_vnd", "paid_vnd") else "#,##0"
                        for c in problems.columns]
@@ -125,13 +127,13 @@ def report_table(progress: Progress, level: str, *, lang: str = "vi"
     out = pd.DataFrame(index=source.index)
     formats = []
     for column in order:
-        vi, en, factor, fmt = _COLUMNS[column]
+        title, factor, fmt = _COLUMNS[column]
         values = source[column]
         if factor != 1:
             values = pd.to_numeric(values, errors="coerce") * factor
         elif column in ("capital_source", "start_type", "key_project", "completed"):
-            values = values.map(lambda v: _VOCAB[lang].get(v, v))
-        out[(vi, en)[i]] = values
+            values = values.map(lambda v: _(_VOCAB[v]) if _coded(v) else v)
+        out[_(title)] = values
         formats.append(fmt)
     return out.reset_index(drop=True), formats
 
@@ -139,46 +141,49 @@ def report_table(progress: Progress, level: str, *, lang: str = "vi"
 def district_table(progress: Progress, *, lang: str = "vi") -> pd.DataFrame:
     """The district totals as a two-column table (label, value)."""
     d = progress.district
-    i = _lang_index(lang)
-    def grp(key: str, vi: str, en: str) -> list[tuple[str, object]]:
-        g = d[key]
-        return [((f"{vi}: số dự án", f"{en}: projects")[i], g["projects"]),
-                ((f"{vi}: diện tích đã thu hồi (ha)", f"{en}: area recovered (ha)")[i],
+    _ = _translator(lang)
+
+    def grp(key: str, group: Text) -> list[tuple[str, object]]:
+        g, name = d[key], _(group)
+        return [(_("%(group)s: projects", group=name), g["projects"]),
+                (_("%(group)s: area recovered (ha)", group=name),
                  round(g["area_recovered_m2"] / 1e4, 3)),
-                ((f"{vi}: phương án đã phê duyệt", f"{en}: plans approved")[i],
+                (_("%(group)s: plans approved", group=name),
                  f"{g['plans_approved']}/{g['plans_total']}"),
-                ((f"{vi}: đã chi trả (tỷ đồng)", f"{en}: paid (bn VND)")[i],
+                (_("%(group)s: paid (bn VND)", group=name),
                  round(g["compensation_paid_vnd"] / 1e9, 3))]
 
-    rows = [(("Số dự án", "Projects")[i], d["projects_total"]),
-            (("Dự án vốn ngân sách", "State-budget projects")[i], d["state_budget"]["projects"]),
-            (("  trong đó chuyển tiếp", "  of which carried over")[i], d["state_budget"]["carried_over"]),
-            (("  trong đó khởi công mới", "  of which new")[i], d["state_budget"]["new"]),
-            (("Dự án vốn ngoài ngân sách", "Non-budget projects")[i], d["non_budget"]["projects"]),
-            (("Dự án chưa xác định nguồn vốn", "Projects with unknown capital source")[i],
+    rows = [(_.pgettext("report column", "Projects"), d["projects_total"]),
+            (_("State-budget projects"), d["state_budget"]["projects"]),
+            (_("  of which carried over"), d["state_budget"]["carried_over"]),
+            (_("  of which new"), d["state_budget"]["new"]),
+            (_("Non-budget projects"), d["non_budget"]["projects"]),
+            (_("Projects with unknown capital source"),
              d.get("unknown_capital", {}).get("projects", 0)),
-            (("Dự án trọng điểm", "Key projects")[i], d["key_projects"]["projects"]),
-            (("Dự án hoàn thành GPMB", "Projects completed")[i], d["projects_completed"])]
+            (_("Key projects"), d["key_projects"]["projects"]),
+            (_("Projects completed"), d["projects_completed"])]
     for column in ("parcels_affected", "parcels_handed_over", "parcels_not_started",
                    "area_affected_m2", "area_recovered_m2", "plans_total", "plans_approved",
                    "households", "compensation_approved_vnd", "compensation_paid_vnd",
                    "area_recovered_this_year_m2", "area_recovered_last_year_m2",
                    "overdue_payments", "complaints"):
-        vi, en, factor, _ = _COLUMNS[column]
-        rows.append(((vi, en)[i], round(float(d[column]) * factor, 3) if factor != 1 else d[column]))
-    rows += grp("state_budget", "Vốn ngân sách", "State budget")
-    rows += grp("non_budget", "Vốn ngoài ngân sách", "Non-budget")
-    rows += grp("carried_over", "Chuyển tiếp", "Carried over")
-    rows += grp("new", "Khởi công mới", "New")
-    rows += grp("key_projects", "Dự án trọng điểm", "Key projects")
+        title, factor, _fmt = _COLUMNS[column]
+        rows.append((_(title), round(float(d[column]) * factor, 3) if factor != 1 else d[column]))
+    rows += grp("state_budget", NC_("capital", "State budget"))
+    rows += grp("non_budget", NC_("capital", "Non-budget"))
+    rows += grp("carried_over", N_("Carried over"))
+    rows += grp("new", NC_("capital group", "New"))
+    rows += grp("key_projects", N_("Key projects"))
     rule = d.get("plans_rule")
     if isinstance(rule, dict):
-        rows.append((("Cách đếm phương án", "How plans are counted")[i], rule[lang]))
+        rows.append((_("How plans are counted"), _(
+            "Plans counted per land user where the sheet names owners (%(owners)s projects), "
+            "else per parcel with a private user (%(parcels)s projects); land the state manages "
+            "(roads, canals, rivers, the commune) has no plan.", **rule)))
     lacking = d.get("columns_lacking")
     if lacking:
-        rows.append((("Cột không có trong các bảng kê đã nạp (số liệu để trống)",
-                      "Columns no loaded sheet had (figures empty)")[i], ", ".join(lacking)))
-    return pd.DataFrame(rows, columns=[("Chỉ tiêu", "Figure")[i], ("Giá trị", "Value")[i]])
+        rows.append((_("Columns no loaded sheet had (figures empty)"), ", ".join(lacking)))
+    return pd.DataFrame(rows, columns=[_("Figure"), _("Value")])
 
 
 def write_xlsx(progress: Progress, path: str | os.PathLike[str], *, lang: str = "vi",
@@ -190,7 +195,7 @@ def write_xlsx(progress: Progress, path: str | os.PathLike[str], *, lang: str = 
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    i = _lang_index(lang)
+    sheet = {level: sheet_title(level, lang) for level in LEVELS}
     wb = Workbook()
     wb.remove(wb.active)
     header_font = Font(bold=True, color="FFFFFF")
@@ -198,9 +203,9 @@ def write_xlsx(progress: Progress, path: str | os.PathLike[str], *, lang: str = 
     sheets: list[tuple[str, pd.DataFrame, list[str]]] = []
     for level in ("projects", "wards", "problems"):
         frame, formats = report_table(progress, level, lang=lang)
-        sheets.append((LEVELS[level][i], frame, formats))
+        sheets.append((sheet[level], frame, formats))
     district = district_table(progress, lang=lang)
-    sheets.insert(2, (LEVELS["district"][i], district, ["@", "#,##0.###"]))
+    sheets.insert(2, (sheet["district"], district, ["@", "#,##0.###"]))
     for title, frame, formats in sheets:
         ws = wb.create_sheet(title)
         ws.append(list(frame.columns))
@@ -217,7 +222,7 @@ def write_xlsx(progress: Progress, path: str | os.PathLike[str], *, lang: str = 
                 ws.cell(row=r, column=j).number_format = fmt
         keep_text_cells(ws)
         ws.freeze_panes = "A2"
-        if title == LEVELS["district"][i] and summary:
+        if title == sheet["district"] and summary:
             ws.cell(row=ws.max_row + 2, column=1, value=summary)
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)

@@ -19,39 +19,67 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from gis.core.violations.rules import KINDS
+from gis.labels import CASE_STATUS_LABELS, case_status_label, kind_label
 from gis.report.figures import add_geometry, new_figure
-from gis.report.violations import STATUS_VI
+from gis.text import DEFAULT_LANG, NC_, Text, text, translator
 
 __all__ = ["dossier_pdf", "write_dossier"]
 
 _PAGE = (8.27, 11.69)  # A4 portrait, inches
 _PHOTOS = ("image/png", "image/jpeg")
 
-_LABELS = [("case_id", "Mã vụ việc"), ("kind", "Loại vi phạm"), ("status", "Trạng thái"),
-           ("source", "Nguồn"), ("area_m2", "Diện tích (m²)"), ("ward_code", "Mã phường/xã"),
-           ("parcel_keys", "Thửa đất (xã-tờ-thửa)"), ("building_id", "Công trình"),
-           ("owner_name", "Người vi phạm"), ("inspector", "Cán bộ thụ lý"),
-           ("minutes_no", "Biên bản VPHC"), ("minutes_date", "Ngày lập biên bản"),
-           ("decision_no", "Quyết định xử phạt"), ("decision_date", "Ngày quyết định"),
-           ("conclusion_no", "Kết luận thanh tra"), ("fine_vnd", "Tiền phạt (đồng)"),
-           ("remedy_deadline", "Hạn khắc phục"), ("closed_reason", "Lý do kết thúc"),
-           ("evidence", "Căn cứ phát hiện"), ("notes", "Ghi chú"), ("created_at", "Ngày tạo"),
-           ("updated_at", "Cập nhật")]
+#: the case's fields on the first page, in this order
+_LABELS: list[tuple[str, Text]] = [
+    ("case_id", NC_("dossier", "Case")),
+    ("kind", NC_("dossier", "Kind")),
+    ("status", NC_("dossier", "Status")),
+    ("source", NC_("dossier", "Source")),
+    ("area_m2", NC_("dossier", "Area (m\u00b2)")),
+    ("ward_code", NC_("dossier", "Ward code")),
+    ("parcel_keys", NC_("dossier", "Parcels (ward-sheet-number)")),
+    ("building_id", NC_("dossier", "Building")),
+    ("owner_name", NC_("dossier", "Offender")),
+    ("inspector", NC_("dossier", "Inspector")),
+    ("minutes_no", NC_("dossier", "Violation minutes")),
+    ("minutes_date", NC_("dossier", "Minutes date")),
+    ("decision_no", NC_("dossier", "Penalty decision")),
+    ("decision_date", NC_("dossier", "Decision date")),
+    ("conclusion_no", NC_("dossier", "Inspection conclusion")),
+    ("fine_vnd", NC_("dossier", "Fine (VND)")),
+    ("remedy_deadline", NC_("dossier", "Remedy deadline")),
+    ("closed_reason", NC_("dossier", "Closing reason")),
+    ("evidence", NC_("dossier", "Evidence")),
+    ("notes", NC_("dossier", "Notes")),
+    ("created_at", NC_("dossier", "Created")),
+    ("updated_at", NC_("dossier", "Updated")),
+]
+#: fields named in the history
+_FIELDS = dict(_LABELS) | {
+    "created": NC_("dossier", "Case recorded"),
+    "photo attached": NC_("dossier", "Photo attached"),
+    "document attached": NC_("dossier", "Document attached"),
+    "occurred_on": NC_("dossier", "Arose on"),
+}
+#: how a case came to be known
+_SOURCES: dict[str, Text] = {
+    "detection": NC_("dossier", "found by map overlay"),
+    "inspector": NC_("dossier", "an inspector"),
+    "citizen": NC_("dossier", "a citizen's report"),
+}
 
-_FIELDS_VI = dict(_LABELS) | {"created": "Tạo vụ việc", "photo attached": "Đính kèm ảnh",
-                              "document attached": "Đính kèm tài liệu",
-                              "occurred_on": "Ngày phát sinh"}
-_VALUES_VI = STATUS_VI | {"detection": "phát hiện bằng chồng lớp bản đồ",
-                          "inspector": "cán bộ kiểm tra", "citizen": "người dân phản ánh"}
+
+def _field(field: object, lang: str) -> str:
+    label = _FIELDS.get(str(field))
+    return text(label, lang) if label else str(field)
 
 
-def _field_vi(field: object) -> str:
-    return _FIELDS_VI.get(str(field), str(field))
-
-
-def _value_vi(value: object) -> str:
-    return _VALUES_VI.get(str(value), str(value))
+def _value(value: object, lang: str) -> str:
+    """A source or a status in words (anything else as it is)."""
+    if str(value) in _SOURCES:
+        return text(_SOURCES[str(value)], lang)
+    if str(value) in CASE_STATUS_LABELS:
+        return case_status_label(value, lang)
+    return str(value)
 
 
 def _local(at: object) -> str:
@@ -65,10 +93,11 @@ def _local(at: object) -> str:
         return str(at)
 
 
-def _map_page(case: dict[str, object], parcels: gpd.GeoDataFrame) -> Any:
+def _map_page(case: dict[str, object], parcels: gpd.GeoDataFrame, lang: str) -> Any:
+    _ = translator(lang)
     geom = case["geometry"]
     fig = new_figure(_PAGE, canvas="pdf")
-    fig.suptitle(f"HỒ SƠ VỤ VIỆC VI PHẠM ĐẤT ĐAI — {case['case_id']}", fontsize=13,
+    fig.suptitle(_("LAND VIOLATION CASE FILE — %(case)s", case=case["case_id"]), fontsize=13,
                  fontweight="bold", y=0.97)
     ax = fig.add_axes([0.08, 0.52, 0.84, 0.40])
     for r in parcels.itertuples():
@@ -89,9 +118,9 @@ def _map_page(case: dict[str, object], parcels: gpd.GeoDataFrame) -> Any:
     ax.set_xlim(minx - pad, maxx + pad)
     ax.set_ylim(miny - pad, maxy + pad)
     ax.set_aspect("equal")
-    ax.set_xlabel("Hoành độ Y (m)", fontsize=7)
-    ax.set_ylabel("Tung độ X (m)", fontsize=7)
-    ax.set_title("Vị trí vụ việc trên bản đồ địa chính (VN-2000)", fontsize=9)
+    ax.set_xlabel(_("Easting Y (m)"), fontsize=7)
+    ax.set_ylabel(_("Northing X (m)"), fontsize=7)
+    ax.set_title(_("The case on the cadastral map (VN-2000)"), fontsize=9)
     ax.tick_params(labelsize=6)
     ax.ticklabel_format(useOffset=False, style="plain")
     lines = []
@@ -100,33 +129,35 @@ def _map_page(case: dict[str, object], parcels: gpd.GeoDataFrame) -> Any:
         if value is None or (isinstance(value, float) and value != value) or value == "":
             continue
         if key == "kind":
-            value = f"{value} — {KINDS.get(str(value), ('',))[0]}"
+            value = f"{value} — {kind_label(value, lang)}"
         if key == "status":
-            value = f"{value} — {STATUS_VI.get(str(value), '')}"
+            value = f"{value} — {case_status_label(value, lang)}"
         if key == "source":
-            value = _value_vi(value)
+            value = _value(value, lang)
         if key in ("created_at", "updated_at"):
             value = _local(value)
-        lines.append(textwrap.fill(f"{label}: {value}", 100))
+        lines.append(textwrap.fill(f"{_(label)}: {value}", 100))
     fig.text(0.08, 0.48, "\n".join(lines), fontsize=7.5, va="top", family="DejaVu Sans")
     return fig
 
 
 def _files_page(case: dict[str, object], history: pd.DataFrame, attachments: pd.DataFrame,
-                attachment_root: Path) -> Any:
+                attachment_root: Path, lang: str) -> Any:
     from matplotlib.image import imread
 
+    _ = translator(lang)
     fig = new_figure(_PAGE, canvas="pdf")
-    fig.suptitle(f"Tài liệu, hình ảnh và lịch sử xử lý — {case['case_id']}", fontsize=12, y=0.97)
-    roles = {"photo": "Ảnh", "document": "Tài liệu"}
+    fig.suptitle(_("Documents, photos and history — %(case)s", case=case["case_id"]),
+                 fontsize=12, y=0.97)
+    roles = {"photo": _.pgettext("dossier", "Photo"), "document": _.pgettext("dossier", "Document")}
     docs = [f"• {roles.get(r.role, r.role)}: {r.filename} ({r.mime}, {int(r.size):,} byte, "
             f"SHA-256 {r.sha256[:16]}…)"
-            for r in attachments.itertuples()] or ["(chưa có tài liệu đính kèm)"]
-    hist = [f"• {_local(r.at)}  {r.who}: {_field_vi(r.field)}: "
-            f"{_value_vi(r.old) if isinstance(r.old, str) else '—'} → {_value_vi(r.new)}"
+            for r in attachments.itertuples()] or [_("(no attachments yet)")]
+    hist = [f"• {_local(r.at)}  {r.who}: {_field(r.field, lang)}: "
+            f"{_value(r.old, lang) if isinstance(r.old, str) else '—'} → {_value(r.new, lang)}"
             for r in history.itertuples()]
-    fig.text(0.06, 0.92, "Tài liệu đính kèm:\n" + "\n".join(docs) + "\n\nLịch sử:\n"
-             + "\n".join(textwrap.fill(h, 110) for h in hist), fontsize=7.5, va="top")
+    fig.text(0.06, 0.92, _("Attachments:") + "\n" + "\n".join(docs) + "\n\n" + _("History:")
+             + "\n" + "\n".join(textwrap.fill(h, 110) for h in hist), fontsize=7.5, va="top")
     photos = [r for r in attachments.itertuples() if r.mime in _PHOTOS]
     for i, r in enumerate(photos[:4]):
         try:
@@ -141,17 +172,19 @@ def _files_page(case: dict[str, object], history: pd.DataFrame, attachments: pd.
 
 
 def dossier_pdf(case: dict[str, object], parcels: gpd.GeoDataFrame, history: pd.DataFrame,
-                attachments: pd.DataFrame, attachment_root: str | os.PathLike[str]) -> bytes:
+                attachments: pd.DataFrame, attachment_root: str | os.PathLike[str], *,
+                lang: str = DEFAULT_LANG) -> bytes:
     """The dossier as PDF bytes. ``case`` is the case's record with its ``geometry`` (store
     CRS), ``parcels`` those around it (``parcel_key``, ``land_use``), ``history`` and
     ``attachments`` the case's tables; photos (PNG, JPEG) are read from ``attachment_root``,
-    the first four shown."""
+    the first four shown. Vietnamese, the language of the case file, unless ``lang`` says
+    otherwise."""
     from matplotlib.backends.backend_pdf import PdfPages
 
     buf = io.BytesIO()
     with PdfPages(buf) as pdf:
-        pdf.savefig(_map_page(case, parcels))
-        pdf.savefig(_files_page(case, history, attachments, Path(attachment_root)))
+        pdf.savefig(_map_page(case, parcels, lang))
+        pdf.savefig(_files_page(case, history, attachments, Path(attachment_root), lang))
     return buf.getvalue()
 
 

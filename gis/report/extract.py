@@ -334,8 +334,7 @@ def extract_pdf(ex: ParcelExtract, *, scale: int, printed_by: str | None = None,
                 hide_owner: bool = False, now: dt.datetime | None = None) -> bytes:
     """The extract as PDF bytes: one A4 page. ``scale`` comes from :func:`extent_for` (the
     caller reads the neighbours within its half-width); ``now`` is the date printed."""
-    from gis.core.violations.rules import KINDS
-    from gis.report.violations import STATUS_VI
+    from gis.labels import case_status_label, kind_label
 
     now = now or dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh"))
     fig = new_figure(_PAGE, canvas="pdf")
@@ -387,9 +386,9 @@ def extract_pdf(ex: ParcelExtract, *, scale: int, printed_by: str | None = None,
                clearance_rows, "Thửa đất không nằm trong ranh giới dự án thu hồi đất nào.")
     case_rows = []
     for r in ex.cases.to_dict("records"):
-        kind = KINDS.get(str(r.get("kind")), (str(r.get("kind")),))[0]
+        kind = kind_label(r.get("kind"), "vi")  # the extract is a Vietnamese form
         case_rows.append([_value(r.get("case_id")), _short(kind, 42),
-                          STATUS_VI.get(str(r.get("status")), _value(r.get("status"))),
+                          case_status_label(r.get("status"), "vi") if r.get("status") else "—",
                           format_number_vi(float(r.get("area_m2") or 0), 2)])
     _table(fig, y, "III. VỤ VIỆC VI PHẠM ĐẤT ĐAI LIÊN QUAN",
            [(0.09, "Mã vụ việc", "left"), (0.27, "Loại vi phạm", "left"),

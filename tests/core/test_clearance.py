@@ -23,6 +23,7 @@ from gis.core.clearance.summary import briefing
 from gis.core.clearance.values import parse_date, parse_vnd
 from gis.core.overlay import overlay_parcels_projects
 from gis.errors import FieldMappingError
+from gis.text import translator
 
 
 @pytest.mark.parametrize("text,value", [
@@ -153,8 +154,8 @@ def test_problems_listed(progress_inputs):
 def test_briefing_from_figures_in_both_languages(progress_inputs):
     pairs, projects, records, events = progress_inputs
     p = compute_progress(pairs, projects, records, events, as_of=dt.date(2024, 7, 1))
-    vi = briefing(p.district, as_of="01/07/2024", lang="vi")
-    en = briefing(p.district, as_of="01/07/2024", lang="en")
+    vi = briefing(p.district, as_of="01/07/2024", translate=translator("vi"))
+    en = briefing(p.district, as_of="01/07/2024", translate=translator("en"))
     assert vi.startswith("Tính đến ngày 01/07/2024: 1 dự án") and "2/3 phương án" in vi
     assert "1,5 tỷ đồng" not in vi and "1,0 tỷ đồng" in vi  # paid, not approved
     assert "2 of 3 plans approved" in en and "1.0 billion VND paid" in en

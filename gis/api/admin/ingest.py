@@ -18,44 +18,49 @@ from gis.api.admin.uploads import LAYER_KINDS, Upload, UploadOptions, Uploads
 from gis.api.deps import Context
 from gis.errors import GisError, UploadRefused
 from gis.store import Store
+from gis.text import N_, Text
 
 __all__ = ["HOW", "RULES", "SEVERITIES", "commit", "commit_pending", "log_rows", "prepare",
            "receive"]
 
 #: rule → (vi, en), for the report page
-RULES: dict[str, tuple[str, str]] = {
-    "duplicate_key": ("Trùng mã thửa/đối tượng", "Duplicate key"),
-    "parcel_number_zero": ("Số thửa bằng 0", "Parcel number 0"),
-    "missing_key": ("Thiếu mã (xã, tờ, thửa)", "Missing key"),
-    "empty_geometry": ("Không có hình", "Empty geometry"),
-    "invalid_geometry": ("Hình sai, không sửa được", "Invalid geometry, not repairable"),
-    "invalid_geometry_repaired": ("Hình sai đã sửa (giữ hình gốc)", "Invalid geometry repaired"),
-    "non_polygon": ("Không phải vùng", "Not a polygon"),
-    "geometry_collection": ("Tập hình hỗn hợp", "Geometry collection"),
-    "z_dropped": ("Bỏ toạ độ Z/M", "Z/M coordinates dropped"),
-    "area_mismatch": ("Diện tích ghi khác diện tích tính", "Recorded vs computed area"),
-    "area_recorded_zero": ("Diện tích ghi bằng 0", "Recorded area is zero"),
-    "unknown_land_use": ("Mã loại đất không rõ", "Unknown land-use code"),
-    "missing_land_use": ("Thiếu mã loại đất", "Missing land-use code"),
-    "composite_land_use": ("Mã loại đất ghép", "Composite land-use code"),
-    "legacy_land_use": ("Mã loại đất cũ, đã chuyển sang mã 2024", "Legacy code mapped to 2024"),
-    "bad_amount": ("Số tiền không đọc được", "Unreadable amount"),
-    "bad_date": ("Ngày không hợp lệ", "Invalid date"),
-    "bad_number": ("Không phải số nguyên", "Not a whole number"),
-    "duplicate_row": ("Dòng trùng", "Duplicate row"),
-    "handed_over_without_approval": ("Đã bàn giao nhưng thiếu ngày phê duyệt phương án",
-                                     "Handed over without a plan approval date"),
-    "missing_status": ("Thiếu trạng thái", "Missing status"),
-    "unknown_status": ("Trạng thái không rõ", "Unknown status"),
-    "unknown_parcel": ("Thửa không có trong kho dữ liệu", "Parcel not in the store"),
-    "unknown_project": ("Dự án không có trong kho dữ liệu", "Project not in the store"),
-    "missing_column": ("Thiếu cột", "Missing column"),
+RULES: dict[str, Text] = {
+    "duplicate_key": N_("Duplicate key"),
+    "parcel_number_zero": N_("Parcel number 0"),
+    "missing_key": N_("Missing key"),
+    "empty_geometry": N_("Empty geometry"),
+    "invalid_geometry": N_("Invalid geometry, not repairable"),
+    "invalid_geometry_repaired": N_("Invalid geometry repaired"),
+    "non_polygon": N_("Not a polygon"),
+    "geometry_collection": N_("Geometry collection"),
+    "z_dropped": N_("Z/M coordinates dropped"),
+    "area_mismatch": N_("Recorded vs computed area"),
+    "area_recorded_zero": N_("Recorded area is zero"),
+    "unknown_land_use": N_("Unknown land-use code"),
+    "missing_land_use": N_("Missing land-use code"),
+    "composite_land_use": N_("Composite land-use code"),
+    "legacy_land_use": N_("Legacy code mapped to 2024"),
+    "bad_amount": N_("Unreadable amount"),
+    "bad_date": N_("Invalid date"),
+    "bad_number": N_("Not a whole number"),
+    "duplicate_row": N_("Duplicate row"),
+    "handed_over_without_approval": N_("Handed over without a plan approval date"),
+    "missing_status": N_("Missing status"),
+    "unknown_status": N_("Unknown status"),
+    "unknown_parcel": N_("Parcel not in the store"),
+    "unknown_project": N_("Project not in the store"),
+    "missing_column": N_("Missing column"),
 }
-SEVERITIES = {"error": ("Lỗi – không nạp", "Error – not loaded"),
-              "warning": ("Cảnh báo", "Warning"), "note": ("Ghi chú", "Note")}
-HOW = {"alias": ("tên thường gặp", "known alias"),
-       "truncated alias": ("tên DBF bị cắt còn 10 ký tự", "DBF name cut to 10 characters"),
-       "layer config": ("theo tệp cấu hình lớp", "layer configuration")}
+SEVERITIES: dict[str, Text] = {
+    "error": N_("Error – not loaded"),
+    "warning": N_("Warning"),
+    "note": N_("Note"),
+}
+HOW: dict[str, Text] = {
+    "alias": N_("known alias"),
+    "truncated alias": N_("DBF name cut to 10 characters"),
+    "layer config": N_("layer configuration"),
+}
 UNMATCHED = ("unknown_parcel", "unknown_project")
 
 

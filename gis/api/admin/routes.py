@@ -25,9 +25,11 @@ from gis.api.auth.security import User
 from gis.api.deps import Admin, StoreDep, context, see_other
 from gis.api.deps import PageAdmin as AdminPage
 from gis.api.errors import status_of
-from gis.api.i18n import lang_of
+from gis.api.i18n import lang_of, translator_of
+from gis.core.clearance.values import format_number
 from gis.errors import GisError
 from gis.store import Store
+from gis.text import N_, NC_, Text
 
 __all__ = ["router", "pages"]
 
@@ -37,82 +39,12 @@ UploadId = Annotated[str, Path(description="upload id (16 hex digits)")]
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 _MULTIPART_SLACK = 64 * 1024  # boundaries and the option fields around the file
 
-KIND_TEXTS = {"parcels": ("Thửa đất", "Parcels"), "projects": ("Ranh giới dự án", "Projects"),
-              "buildings": ("Công trình, nhà", "Buildings"),
-              "wards": ("Ranh giới xã, phường", "Wards"),
-              "clearance": ("Bảng tiến độ GPMB", "Clearance sheet")}
-TEXTS: dict[str, tuple[str, str]] = {
-    "up_title": ("Tải dữ liệu lên", "Uploads"),
-    "up_intro": (("Tải lên tệp shapefile nén (.zip), GeoPackage (.gpkg) hoặc bảng tiến độ giải "
-                  "phóng mặt bằng (.xlsx, .xls, .ods, .csv). Hệ thống kiểm tra và hiện báo cáo trước; dữ "
-                  "liệu chỉ vào kho khi bạn bấm Nạp."),
-                 ("Upload a zipped shapefile (.zip), a GeoPackage (.gpkg) or a land-clearance "
-                  "sheet (.xlsx, .xls, .ods, .csv). It is checked and the report shown first; nothing "
-                  "enters the store until you commit it.")),
-    "up_kind": ("Loại dữ liệu", "Kind"), "up_file": ("Tệp", "File"),
-    "up_options": ("Tuỳ chọn (như lệnh gis ingest)", "Options (as gis ingest)"),
-    "up_crs": ("Hệ toạ độ khi tệp không ghi (vd. EPSG:5897)",
-               "CRS when the file declares none (e.g. EPSG:5897)"),
-    "up_layer": ("Lớp (GeoPackage hoặc zip có nhiều lớp)", "Layer (GeoPackage or zip with several)"),
-    "up_province": ("Tỉnh/thành (để chọn múi VN-2000)", "Province (to pick the VN-2000 zone)"),
-    "up_ward": ("Mã xã cho mọi thửa (khi thiếu cột MaXa)",
-                "Ward code for every parcel (no MaXa field)"),
-    "up_replace_all": ("Thay toàn bộ thửa đất (không chỉ các xã có trong tệp)",
-                       "Replace every parcel (not only the wards in the file)"),
-    "up_strict": ("Từ chối cả tệp nếu có dòng lỗi", "Refuse the whole file if any row fails"),
-    "up_sheet": ("Trang tính (mặc định trang đầu)", "Sheet (default the first)"),
-    "up_known_on": ("Ngày số liệu của bảng (mặc định hôm nay)",
-                    "Day the sheet describes (default today)"),
-    "up_send": ("Tải lên và kiểm tra", "Upload and check"),
-    "up_limit": ("Tối đa", "At most"),
-    "up_pending": ("Đang chờ nạp", "Waiting to be committed"),
-    "up_none_pending": ("Không có tệp nào đang chờ.", "Nothing waiting."),
-    "up_log": ("Nhật ký nạp dữ liệu", "Ingest log"),
-    "up_log_empty": ("Chưa nạp dữ liệu nào.", "Nothing loaded yet."),
-    "up_when": ("Thời gian", "When"), "up_who": ("Người nạp", "Who"),
-    "up_what": ("Dữ liệu", "What"), "up_by": ("Người tải lên", "Uploaded by"),
-    "up_size": ("Dung lượng", "Size"), "up_view": ("Xem báo cáo", "View report"),
-    "up_rows_read": ("Số dòng đọc", "Rows read"), "up_rows_ok": ("Hợp lệ", "Valid"),
-    "up_rows_out": ("Cách ly (không nạp)", "Kept out"),
-    "up_changes": ("Thêm / bớt / sửa", "Added / removed / changed"),
-    "up_report": ("Báo cáo kiểm tra", "Validation report"),
-    "up_pending_note": ("Chưa nạp vào kho dữ liệu. Đọc báo cáo rồi bấm Nạp hoặc Huỷ.",
-                        "Not in the store yet. Read the report, then commit or discard."),
-    "up_committed": ("Đã nạp vào kho dữ liệu", "Committed to the store"),
-    "up_commit": ("Nạp vào kho dữ liệu", "Commit to the store"),
-    "up_discard": ("Huỷ tải lên", "Discard"),
-    "up_source": ("Tệp nguồn", "Source"), "up_driver": ("Định dạng", "Format"),
-    "up_encoding": ("Bảng mã", "Encoding"), "up_features": ("Số đối tượng", "Features"),
-    "up_crs_title": ("Hệ toạ độ", "Coordinate reference system"),
-    "up_crs_source": ("Của tệp", "Of the file"), "up_crs_store": ("Lưu trong kho", "Stored in"),
-    "up_fields": ("Ánh xạ trường", "Field mapping"), "up_model": ("Trường", "Field"),
-    "up_from": ("Lấy từ cột", "From column"), "up_how": ("Cách nhận", "How"),
-    "up_unmapped": ("Cột không dùng (giữ trong extra)", "Unused columns (kept in extra)"),
-    "up_missing": ("Trường không có trong tệp", "Fields the file lacks"),
-    "up_text": ("Chuyển mã tiếng Việt", "Vietnamese text conversion"),
-    "up_column": ("Cột", "Column"), "up_converted": ("Giá trị đã chuyển", "Values converted"),
-    "up_ambiguous": ("không chắc chắn, giữ nguyên", "ambiguous, left as is"),
-    "up_preview": ("Nếu nạp, kho dữ liệu sẽ thay đổi", "Committing would change the store"),
-    "up_added": ("Thêm", "Added"), "up_removed": ("Bớt", "Removed"),
-    "up_changed": ("Sửa", "Changed"), "up_unchanged": ("Giữ nguyên", "Unchanged"),
-    "up_wards_replaced": ("Thay thửa đất của xã", "Replaces the parcels of wards"),
-    "up_kept_other": ("Giữ thửa đất các xã khác", "Keeps parcels of other wards"),
-    "up_counts": ("Kết quả kiểm tra theo quy tắc", "Findings by rule"),
-    "up_rule": ("Quy tắc", "Rule"), "up_severity": ("Mức", "Severity"),
-    "up_rows": ("Số dòng", "Rows"), "up_quarantine": ("Các dòng bị cách ly", "Rows kept out"),
-    "up_row": ("Dòng", "Row"), "up_key": ("Mã", "Key"), "up_reason": ("Lý do", "Reason"),
-    "up_issues": ("Chi tiết", "Details"), "up_value": ("Giá trị", "Value"),
-    "up_message": ("Nội dung", "Message"), "up_field": ("Trường/cột", "Field/column"),
-    "up_first": ("hiện", "showing"), "up_of": ("trên", "of"),
-    "up_unmatched": ("Dòng không khớp kho dữ liệu (thửa hoặc dự án không có)",
-                     "Rows that match nothing in the store (unknown parcel or project)"),
-    "up_sheet_title": ("Bảng tính", "Sheet"), "up_header_row": ("Dòng tiêu đề", "Header row"),
-    "up_columns": ("Cột của bảng", "Sheet columns"), "up_events": ("Mốc tiến độ", "Dated events"),
-    "up_notes": ("Ghi chú", "Notes"), "up_options_used": ("Tuỳ chọn", "Options"),
-    "up_json": ("Báo cáo dạng JSON", "Report as JSON"),
-    "up_refresh": ("Đã tính lại tiến độ GPMB", "Clearance progress recomputed"),
-    "up_back": ("Về trang tải dữ liệu", "Back to uploads"),
-    "up_loaded": ("Đã nạp", "Loaded"),
+KIND_TEXTS: dict[str, Text] = {
+    "parcels": N_("Parcels"),
+    "projects": NC_("admin", "Projects"),
+    "buildings": NC_("admin", "Buildings"),
+    "wards": NC_("admin", "Wards"),
+    "clearance": N_("Clearance sheet"),
 }
 
 
@@ -241,20 +173,21 @@ def local_time(value: object) -> str:
 
 
 def size_text(n: int, lang: str) -> str:
-    text = f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
-    return text.replace(".", ",") if lang == "vi" else text
+    if n >= 2**20:
+        return f"{format_number(n / 2**20, lang, 1)} MB"
+    return f"{n / 1024:.0f} KB"
 
 
 def _render(request: Request, template: str, user: User, status_code: int = 200,
             **values: Any) -> HTMLResponse:
     from gis.api.pages import render
 
-    i = 0 if lang_of(request) == "vi" else 1
-    labels = {"kinds": {k: v[i] for k, v in KIND_TEXTS.items()},
-              "rules": {k: v[i] for k, v in admin_ingest.RULES.items()},
-              "severities": {k: v[i] for k, v in admin_ingest.SEVERITIES.items()},
-              "how": {k: v[i] for k, v in admin_ingest.HOW.items()}}
-    return render(request, template, user=user, extra_texts=TEXTS, status_code=status_code,
+    _ = translator_of(request)
+    labels = {"kinds": {k: _.text(v) for k, v in KIND_TEXTS.items()},
+              "rules": {k: _.text(v) for k, v in admin_ingest.RULES.items()},
+              "severities": {k: _.text(v) for k, v in admin_ingest.SEVERITIES.items()},
+              "how": {k: _.text(v) for k, v in admin_ingest.HOW.items()}}
+    return render(request, template, user=user, status_code=status_code,
                   labels=labels, local_time=local_time,
                   size_text=lambda n: size_text(int(n), lang_of(request)), **values)
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from gis.api.deps import SESSION_COOKIE, CurrentUser, context, see_other
 from gis.api.pages import render
+from gis.text import N_, Message
 
 __all__ = ["router"]
 
@@ -40,16 +41,18 @@ async def login(request: Request, name: str = Form(...), password: str = Form(..
     if origin and urlsplit(origin).netloc != request.url.netloc:
         # another site posting our sign-in form would sign the browser into its account
         return render(request, "error.html", status=403, status_code=403,
-                      message="sign-in from another site refused")
+                      message=Message(N_("sign-in from another site refused")))
     client = request.client.host if request.client else "?"
     result = ctx.users.sign_in(name, password, client, per_name=ctx.service.login_attempts,
                                per_address=ctx.service.login_address_attempts)
     if result.limited:
-        return render(request, "login.html", next=_safe_next(next), failed="too_many",
+        return render(request, "login.html", next=_safe_next(next),
+                      failed=N_("Too many failed sign-ins; try again in 15 minutes"),
                       status_code=429)
     user = result.user
     if user is None:
-        return render(request, "login.html", next=_safe_next(next), failed="bad_login",
+        return render(request, "login.html", next=_safe_next(next),
+                      failed=N_("Wrong user name or password"),
                       status_code=401)
     sid = ctx.users.new_session(user.name, ctx.service.session_hours)
     response = see_other(_safe_next(next))

@@ -24,57 +24,25 @@ from gis.api.deps import PageWriter, StoreDep, require_page, see_other
 from gis.api.errors import message_of, status_of
 from gis.api.i18n import lang_of
 from gis.api.pages import render
-from gis.core.clearance.values import format_number_vi
+from gis.core.clearance.values import format_number
 from gis.core.violations.rules import KINDS
 from gis.errors import GisError
+from gis.labels import CASE_STATUS_LABELS
 from gis.store import Store
+from gis.text import N_
 from gis.violations import case_detail, update
 
-__all__ = ["router", "TEXTS", "PAGE_SIZE"]
+__all__ = ["router", "PAGE_SIZE"]
 
 CaseReader = Annotated[User, Depends(require_page(Permission.READ, public=False))]
 router = APIRouter(prefix="/cases", tags=["cases"], include_in_schema=False)
 PAGE_SIZE = 50
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "cases_title": ("Vụ việc vi phạm đất đai", "Land violation cases"),
-    "filter": ("Lọc", "Filter"), "all": ("Tất cả", "All"), "search": ("Tìm kiếm", "Search"),
-    "search_hint": ("Mã vụ việc, thửa, ghi chú, số văn bản…", "Case no., parcel, notes, document…"),
-    "ward": ("Phường/xã", "Ward"), "kind": ("Loại vi phạm", "Kind"),
-    "status": ("Trạng thái", "Status"), "overdue": ("Quá hạn", "Overdue"),
-    "overdue_only": ("Chỉ vụ việc quá hạn", "Overdue only"),
-    "case": ("Mã vụ việc", "Case"), "area": ("Diện tích (m²)", "Area (m²)"),
-    "age": ("Số ngày", "Days"), "source": ("Nguồn", "Source"),
-    "found": ("vụ việc", "cases"), "none_found": ("Không có vụ việc nào phù hợp",
-                                                  "No case matches"),
-    "prev": ("‹ Trang trước", "‹ Previous"), "next": ("Trang sau ›", "Next ›"),
-    "page": ("Trang", "Page"), "of": ("/", "of"), "clear_filters": ("Bỏ lọc", "Clear"),
-    "details": ("Thông tin vụ việc", "Case details"), "map": ("Vị trí", "Location"),
-    "history": ("Lịch sử xử lý", "History"), "when": ("Thời gian", "When"),
-    "who": ("Người thực hiện", "Who"), "field": ("Nội dung", "Field"),
-    "old": ("Trước", "Before"), "new": ("Sau", "After"),
-    "attachments": ("Ảnh và tài liệu", "Photos and documents"),
-    "no_attachments": ("Chưa có ảnh hoặc tài liệu", "No photos or documents yet"),
-    "upload": ("Thêm ảnh / tài liệu", "Add a photo / document"),
-    "take_photo": ("Chụp ảnh", "Take a photo"), "choose_file": ("Hoặc chọn tệp (ảnh, PDF)",
-                                                               "Or choose a file (image, PDF)"),
-    "role": ("Loại", "Type"), "role_auto": ("Tự nhận biết", "Automatic"),
-    "photo": ("Ảnh hiện trường", "Site photo"), "document": ("Tài liệu", "Document"),
-    "note": ("Ghi chú", "Note"), "send": ("Tải lên", "Upload"),
-    "actions": ("Chuyển bước xử lý", "Next steps"),
-    "no_actions": ("Vụ việc đã kết thúc: chỉ có thể thêm ghi chú.",
-                   "The case is closed: only notes can be added."),
-    "to": ("Chuyển sang", "Move to"), "required": ("bắt buộc", "required"),
-    "confirm": ("Xác nhận", "Confirm"), "add_note": ("Thêm ghi chú", "Add a note"),
-    "save": ("Lưu", "Save"), "dossier": ("Tải hồ sơ vụ việc (PDF)", "Download the dossier (PDF)"),
-    "done_transition": ("Đã chuyển bước xử lý.", "The case moved on."),
-    "done_upload": ("Đã đính kèm tệp.", "The file is attached."),
-    "done_note": ("Đã lưu ghi chú.", "The note is saved."),
-    "read_only": ("Chỉ cán bộ kiểm tra (thanh tra) mới cập nhật được vụ việc.",
-                  "Only inspectors can change cases."),
-    "size_limit": ("tối đa", "up to"), "days": ("ngày", "days"),
-    "list": ("Danh sách vụ việc", "All cases"),
-}
+#: the notice after a change, by ``?done=``
+_DONE = {"transition": N_("The case moved on."), "upload": N_("The file is attached."),
+         "note": N_("The note is saved.")}
+#: the kinds of attachment an officer picks
+_ROLES = {"photo": N_("Site photo"), "document": N_("Document")}
 
 _INPUT_TYPES = {"minutes_date": "date", "decision_date": "date", "conclusion_date": "date",
                 "remedy_deadline": "date", "occurred_on": "date", "fine_vnd": "number"}
@@ -117,12 +85,12 @@ def cases_page(request: Request, user: CaseReader, store: StoreDep,
     def link(n: int) -> str:
         return "/cases?" + urlencode({**params, "page": n})
 
-    return render(request, "cases.html", user=user, extra_texts=TEXTS, rows=rows,
+    return render(request, "cases.html", user=user, rows=rows,
                   total=len(cases), page=page, pages=pages,
                   prev_url=link(page - 1) if page > 1 else None,
                   next_url=link(page + 1) if page < pages else None,
                   wards=wards, kinds=[(k, data.kind_label(k, lang)) for k in KINDS],
-                  statuses=[(s, data.status_label(s, lang)) for s in data.STATUS_EN],
+                  statuses=[(s, data.status_label(s, lang)) for s in CASE_STATUS_LABELS],
                   f={"ward": ward, "kind": kind, "status": status, "overdue": overdue, "q": q})
 
 
@@ -130,7 +98,7 @@ def _number(value: object, lang: str, decimals: int = 0) -> str:
     if value is None:
         return ""
     number = float(value)  # type: ignore[arg-type]
-    return format_number_vi(number, decimals) if lang == "vi" else f"{number:,.{decimals}f}"
+    return format_number(number, lang, decimals)
 
 
 def _display(key: str, record: dict[str, Any], lang: str, wards: dict[str, str]) -> str | None:
@@ -190,8 +158,8 @@ def _render_detail(request: Request, user: User, values: dict[str, Any], *,
                    error: str | None = None, status_code: int = 200) -> HTMLResponse:
     done = request.query_params.get("done")
     limit_mb = upload_limit(request) / (1024 * 1024)
-    return render(request, "case.html", user=user, extra_texts=TEXTS, error=error,
-                  done=f"done_{done}" if done in ("transition", "upload", "note") else None,
+    return render(request, "case.html", user=user, error=error,
+                  done=_DONE.get(done or ""), roles=_ROLES,
                   can_write=user.can(Permission.WRITE), limit_mb=f"{limit_mb:g}",
                   status_code=status_code, **values)
 

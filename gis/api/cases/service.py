@@ -21,16 +21,22 @@ import pandas as pd
 import shapely
 
 from gis import crs as crsmod
+from gis import labels
 from gis.core.violations.cases import EDITABLE, TRANSITIONS, CaseStatus
 from gis.core.violations.rules import KINDS
 from gis.errors import GisError, NotFoundError
 from gis.fields import fold_name
-from gis.report.violations import STATUS_VI
 from gis.store import Store
 from gis.store.cases import CaseQuery
-from gis.violations import attachments_dir, case_attachments, case_detail, list_cases
+from gis.text import N_, NC_, Text, text
+from gis.violations import (
+    attachments_dir,
+    case_attachments,
+    case_detail,
+    list_cases,
+)
 
-__all__ = ["LOCAL", "STATUS_EN", "FIELD_LABELS", "TRANSITION_FIELDS", "CaseFilter",
+__all__ = ["LOCAL", "FIELD_LABELS", "TRANSITION_FIELDS", "CaseFilter",
            "kind_label", "status_label", "check_case_id", "require_case", "today_local",
            "local_time", "filtered_cases", "case_record", "case_geojson", "history_records",
            "attachment_records", "attachment_file", "feature_collection", "safe_filename",
@@ -41,39 +47,44 @@ __all__ = ["LOCAL", "STATUS_EN", "FIELD_LABELS", "TRANSITION_FIELDS", "CaseFilte
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 
-STATUS_EN = {"DETECTED": "Detected", "VERIFYING": "Verifying", "MINUTES_ISSUED": "Minutes issued",
-             "EXPLANATION": "Explanation", "DECISION_ISSUED": "Penalty decision issued",
-             "FINE_PAID": "Fine paid", "REMEDY_PENDING": "Remedy pending",
-             "ENFORCEMENT": "Enforcement", "CLOSED": "Closed",
-             "ESCALATED": "Escalated / land recovery", "DISMISSED": "Not a violation"}
-
-#: labels of the case fields and of history lines (Vietnamese, English)
-FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "case_id": ("Mã vụ việc", "Case"), "kind": ("Loại vi phạm", "Kind"),
-    "status": ("Trạng thái", "Status"), "source": ("Nguồn", "Source"),
-    "area_m2": ("Diện tích (m²)", "Area (m²)"), "ward_code": ("Phường/xã", "Ward"),
-    "parcel_keys": ("Thửa đất (xã-tờ-thửa)", "Parcels (ward-sheet-number)"),
-    "building_id": ("Công trình", "Building"), "owner_name": ("Người vi phạm", "Offender"),
-    "inspector": ("Cán bộ thụ lý", "Inspector"),
-    "minutes_no": ("Số biên bản VPHC", "Minutes no."),
-    "minutes_date": ("Ngày lập biên bản", "Minutes date"),
-    "decision_no": ("Số quyết định xử phạt", "Decision no."),
-    "decision_date": ("Ngày quyết định", "Decision date"),
-    "conclusion_no": ("Số kết luận thanh tra", "Inspection conclusion no."),
-    "conclusion_date": ("Ngày kết luận", "Conclusion date"),
-    "remedy_deadline": ("Hạn khắc phục hậu quả", "Remedy deadline"),
-    "fine_vnd": ("Tiền phạt (đồng)", "Fine (VND)"),
-    "closed_reason": ("Lý do kết thúc / không vi phạm", "Reason for closing"),
-    "occurred_on": ("Ngày phát sinh", "Arose on"), "year_built": ("Năm xây dựng", "Year built"),
-    "evidence": ("Căn cứ phát hiện", "Evidence"), "notes": ("Ghi chú", "Notes"),
-    "created_at": ("Ngày ghi nhận", "Recorded"), "updated_at": ("Cập nhật", "Updated"),
-    "overdue": ("Quá hạn", "Overdue"), "age_days": ("Số ngày", "Age (days)"),
-    "created": ("Tạo vụ việc", "Case recorded"), "photo attached": ("Đính kèm ảnh", "Photo attached"),
-    "document attached": ("Đính kèm tài liệu", "Document attached"),
+#: labels of the case fields and of history lines
+FIELD_LABELS: dict[str, Text] = {
+    "case_id": N_("Case"),
+    "kind": NC_("cases", "Kind"),
+    "status": NC_("cases", "Status"),
+    "source": NC_("cases", "Source"),
+    "area_m2": N_("Area (m²)"),
+    "ward_code": N_("Ward"),
+    "parcel_keys": N_("Parcels (ward-sheet-number)"),
+    "building_id": N_("Building"),
+    "owner_name": N_("Offender"),
+    "inspector": NC_("cases", "Inspector"),
+    "minutes_no": NC_("cases", "Minutes no."),
+    "minutes_date": N_("Minutes date"),
+    "decision_no": NC_("cases", "Decision no."),
+    "decision_date": N_("Decision date"),
+    "conclusion_no": N_("Inspection conclusion no."),
+    "conclusion_date": N_("Conclusion date"),
+    "remedy_deadline": NC_("cases", "Remedy deadline"),
+    "fine_vnd": N_("Fine (VND)"),
+    "closed_reason": N_("Reason for closing"),
+    "occurred_on": N_("Arose on"),
+    "year_built": N_("Year built"),
+    "evidence": NC_("cases", "Evidence"),
+    "notes": N_("Notes"),
+    "created_at": N_("Recorded"),
+    "updated_at": N_("Updated"),
+    "overdue": N_("Overdue"),
+    "age_days": N_("Age (days)"),
+    "created": N_("Case recorded"),
+    "photo attached": N_("Photo attached"),
+    "document attached": N_("Document attached"),
 }
-SOURCE_LABELS = {"detection": ("Chồng lớp bản đồ", "Map overlay"),
-                 "inspector": ("Cán bộ kiểm tra", "Inspector"),
-                 "citizen": ("Người dân phản ánh", "Citizen report")}
+SOURCE_LABELS: dict[str, Text] = {
+    "detection": N_("Map overlay"),
+    "inspector": NC_("case source", "Inspector"),
+    "citizen": N_("Citizen report"),
+}
 
 #: What the form of each transition shows: (field, required). Display only: the lifecycle rules
 #: (gis.core.violations.cases) decide, and a test keeps this table in step with them.
@@ -95,29 +106,23 @@ DATE_FIELDS = frozenset({"minutes_date", "decision_date", "conclusion_date", "re
 _CASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def _lang_index(lang: str) -> int:
-    return 1 if lang == "en" else 0
-
-
 def kind_label(kind: object, lang: str = "vi") -> str:
     """``encroachment_public_land`` → "Lấn, chiếm đất công" (or the English words)."""
-    if lang == "en":
-        return str(kind).replace("_", " ").capitalize() if kind else ""
-    return KINDS.get(str(kind), (str(kind),))[0]
+    return labels.kind_label(kind, lang)
 
 
 def status_label(status: object, lang: str = "vi") -> str:
-    return (STATUS_EN if lang == "en" else STATUS_VI).get(str(status), str(status))
+    return labels.case_status_label(status, lang)
 
 
 def field_label(field: object, lang: str = "vi") -> str:
-    pair = FIELD_LABELS.get(str(field))
-    return pair[_lang_index(lang)] if pair else str(field)
+    label = FIELD_LABELS.get(str(field))
+    return text(label, lang) if label else str(field)
 
 
 def source_label(source: object, lang: str = "vi") -> str:
-    pair = SOURCE_LABELS.get(str(source))
-    return pair[_lang_index(lang)] if pair else str(source or "")
+    label = SOURCE_LABELS.get(str(source))
+    return text(label, lang) if label else str(source or "")
 
 
 def parse_status(value: str, *, field: str = "status") -> str:
@@ -252,8 +257,8 @@ def filtered_cases(store: Store, f: CaseFilter, *, today: dt.date | None = None
                        "minutes_no", "decision_no", "conclusion_no", "inspector", "kind"]
             hay = cases[columns].astype(object).where(cases[columns].notna(), "") \
                 .astype(str).agg(" ".join, axis=1)
-            labels = cases["kind"].map(lambda k: KINDS.get(str(k), ("",))[0])
-            hay = (hay + " " + labels).map(fold_name)
+            kinds = cases["kind"].map(lambda k: labels.kind_label(k, "vi") if k in KINDS else "")
+            hay = (hay + " " + kinds).map(fold_name)
             cases = cases[hay.str.contains(needle, regex=False)]
     if area is not None:
         cases = cases[cases.intersects(area)]

@@ -19,6 +19,7 @@ from gis.api.dashboard import service
 from gis.api.deps import PageReader, Reader, StoreDep
 from gis.api.exports.dashboard import CHARTS, clearance_tables, violation_tables
 from gis.api.i18n import lang_of
+from gis.text import N_, gettext
 
 __all__ = ["router", "pages"]
 
@@ -42,24 +43,14 @@ def clearance_progress(request: Request, user: Reader, store: StoreDep, as_of: _
     return Response(body, media_type="application/json")
 
 
-_TEXTS = {
-    "dash_title": ("Tiến độ giải phóng mặt bằng và vi phạm đất đai",
-                   "Land clearance progress and land violations"),
-    "as_of": ("Tính đến ngày", "As of"), "project": ("Dự án", "Project"),
-    "all_projects": ("Tất cả dự án", "All projects"), "show": ("Xem", "Show"),
-    "xlsx": ("Tải Excel", "Excel"), "xlsx_all": ("Tải cả báo cáo (Excel)", "Whole report (Excel)"),
-    "charts": ("Biểu đồ", "Charts"), "violations": ("Vi phạm đất đai", "Land violations"),
-    "summary": ("Tóm tắt", "Summary"), "no_rows": ("Không có dòng nào", "No rows"),
-    "k_projects": ("dự án", "projects"), "k_parcels": ("thửa bị ảnh hưởng", "parcels affected"),
-    "k_handed": ("thửa đã bàn giao", "parcels handed over"),
-    "k_area": ("ha đã thu hồi", "ha recovered"), "k_plans": ("phương án đã phê duyệt",
-                                                              "plans approved"),
-    "k_paid": ("tỷ đồng đã chi trả", "bn VND paid"), "k_cases": ("vụ việc vi phạm", "cases"),
-    "k_open": ("chưa kết thúc", "open"), "k_overdue": ("quá hạn", "overdue"),
-    "chart_projects": ("Tiến độ theo dự án", "Progress by project"),
-    "chart_wards": ("Diện tích theo phường/xã", "Area by ward"),
-    "chart_violations": ("Vụ việc theo loại và trạng thái", "Cases by kind and status"),
-    "more_rows_1": ("Hiển thị", "Showing"), "more_rows_2": ("dòng; xem đủ trong", "rows; all in"),
+#: the labels of the key figures and the charts (the figures pick them by key)
+_LABELS: dict[str, str] = {
+    "k_projects": N_("projects"), "k_parcels": N_("parcels affected"),
+    "k_handed": N_("parcels handed over"), "k_area": N_("ha recovered"),
+    "k_plans": N_("plans approved"), "k_paid": N_("bn VND paid"), "k_cases": N_("cases"),
+    "k_open": N_("open"), "k_overdue": N_("overdue"),
+    "chart_projects": N_("Progress by project"), "chart_wards": N_("Area by ward"),
+    "chart_violations": N_("Cases by kind and status"),
 }
 _MAX_ROWS = 100  # a long table (problems of a large district) is shown in part, all in Excel
 
@@ -68,7 +59,7 @@ _MAX_ROWS = 100  # a long table (problems of a large district) is shown in part,
 def dashboard_page(request: Request, user: PageReader, store: StoreDep, as_of: str | None = None,
                    project: str | None = None) -> HTMLResponse:
     from gis.api.pages import render
-    from gis.core.clearance.values import format_number_vi
+    from gis.core.clearance.values import format_number
     from gis.core.violations.summary import counts
 
     lang = lang_of(request)
@@ -81,7 +72,7 @@ def dashboard_page(request: Request, user: PageReader, store: StoreDep, as_of: s
     d = progress.district
 
     def n(value: float, places: int = 0) -> str:
-        return format_number_vi(value, places) if lang == "vi" else f"{value:,.{places}f}"
+        return format_number(value, lang, places)
 
     kpis = [(n(d["projects_total"]), "k_projects"), (n(d["parcels_affected"]), "k_parcels"),
             (n(d["parcels_handed_over"]), "k_handed"),
@@ -93,7 +84,8 @@ def dashboard_page(request: Request, user: PageReader, store: StoreDep, as_of: s
                  (n(count["overdue"]), "k_overdue")]
     from gis.api.exports.clearance import project_ids
 
-    return render(request, "dashboard.html", user=user, extra_texts=_TEXTS,
+    return render(request, "dashboard.html", user=user,
+                  labels={k: gettext(v, lang) for k, v in _LABELS.items()},
                   as_of=progress.as_of, as_of_text=progress.as_of.strftime("%d/%m/%Y"),
                   project=project or "", projects=project_ids(store),
                   summary=run.summary[lang], kpis=kpis, case_kpis=case_kpis,

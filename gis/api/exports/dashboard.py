@@ -17,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from gis.core.clearance.values import format_number_vi
+from gis.core.clearance.values import format_number
+from gis.text import N_, Text, gettext, text, translator
 
 __all__ = [
     "CHARTS",
@@ -32,15 +33,17 @@ __all__ = [
     "violation_tables",
 ]
 
-CLEARANCE_TABLES = {"projects": ("Tiến độ GPMB theo dự án", "Clearance progress by project"),
-                    "wards": ("Tiến độ GPMB theo phường/xã", "Clearance progress by ward"),
-                    "district": ("Tổng hợp toàn huyện", "District totals"),
-                    "problems": ("Vướng mắc cần xử lý", "Problems to follow up")}
-VIOLATION_TABLES = {"violations_kind": ("Vụ việc vi phạm theo loại", "Violation cases by kind"),
-                    "violations_status": ("Vụ việc vi phạm theo trạng thái",
-                                          "Violation cases by status"),
-                    "violations_ward": ("Vụ việc vi phạm theo phường/xã",
-                                        "Violation cases by ward")}
+CLEARANCE_TABLES: dict[str, Text] = {
+    "projects": N_("Clearance progress by project"),
+    "wards": N_("Clearance progress by ward"),
+    "district": N_("District totals"),
+    "problems": N_("Problems to follow up"),
+}
+VIOLATION_TABLES: dict[str, Text] = {
+    "violations_kind": N_("Violation cases by kind"),
+    "violations_status": N_("Violation cases by status"),
+    "violations_ward": N_("Violation cases by ward"),
+}
 TABLES = {**CLEARANCE_TABLES, **VIOLATION_TABLES}
 CHARTS = ("projects", "wards", "violations")
 
@@ -72,13 +75,9 @@ def format_cell(value: object, fmt: str, lang: str) -> tuple[str, bool]:
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return "", False
     if isinstance(value, bool):
-        return (("Có", "Không") if lang == "vi" else ("yes", "no"))[0 if value else 1], False
+        return (gettext("yes", lang) if value else gettext("no", lang)), False
     if fmt != "@" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        places = _decimals(fmt)
-        number = float(value)
-        if lang == "vi":
-            return format_number_vi(number, places), True
-        return f"{number:,.{places}f}", True
+        return format_number(float(value), lang, _decimals(fmt)), True
     if hasattr(value, "item"):
         value = value.item()  # type: ignore[union-attr]
     return str(value), False
@@ -88,10 +87,10 @@ def _district_formats(frame: pd.DataFrame) -> list[str]:
     """The district table holds counts, ha (2 decimals) and tỷ đồng (3) in one column."""
     label = frame.columns[0]
     formats = []
-    for text in frame[label].astype(str):
-        if "(ha)" in text:
+    for row_label in frame[label].astype(str):
+        if "(ha)" in row_label:
             formats.append("#,##0.00")
-        elif "tỷ" in text or "bn VND" in text:
+        elif "tỷ" in row_label or "bn VND" in row_label:
             formats.append("#,##0.000")
         else:
             formats.append("#,##0")
@@ -102,16 +101,16 @@ def clearance_tables(progress: Any, lang: str) -> list[Table]:
     """Projects, wards, district and problems, as the XLSX report has them."""
     from gis.report.clearance import district_table, report_table
 
-    i = 0 if lang == "vi" else 1
+    title = {name: text(t, lang) for name, t in CLEARANCE_TABLES.items()}
     tables = []
     for name in ("projects", "wards"):
         frame, formats = report_table(progress, name, lang=lang)
-        tables.append(Table(name, CLEARANCE_TABLES[name][i], frame, formats))
+        tables.append(Table(name, title[name], frame, formats))
     district = district_table(progress, lang=lang)
-    tables.append(_DistrictTable("district", CLEARANCE_TABLES["district"][i], district,
+    tables.append(_DistrictTable("district", title["district"], district,
                                  ["@", "#,##0"], _district_formats(district)))
     problems, formats = report_table(progress, "problems", lang=lang)
-    tables.append(Table("problems", CLEARANCE_TABLES["problems"][i], problems, formats))
+    tables.append(Table("problems", title["problems"], problems, formats))
     return tables
 
 
@@ -132,27 +131,24 @@ class _DistrictTable(Table):
 def violation_tables(cases: pd.DataFrame, wards: pd.DataFrame | None, lang: str) -> list[Table]:
     """Counts by kind, status and ward (dismissed cases are counted by status only: they were
     found not to be violations)."""
-    from gis.core.violations.rules import KINDS
     from gis.core.violations.summary import hotspots_by_ward
-    from gis.report.violations import STATUS_VI
+    from gis.labels import case_status_label, kind_label
 
-    i = 0 if lang == "vi" else 1
-    head = {"kind": ("Loại vi phạm", "Kind"), "name": ("Tên", "Name"),
-            "status": ("Trạng thái", "Status"), "cases": ("Số vụ việc", "Cases"),
-            "area": ("Diện tích (m²)", "Area (m²)"), "ward": ("Mã phường/xã", "Ward code"),
-            "ward_name": ("Phường/xã", "Ward"), "open": ("Chưa kết thúc", "Open"),
-            "per_km2": ("Số vụ/km²", "Cases per km²")}
-    h = {k: v[i] for k, v in head.items()}
+    _ = translator(lang)
+    h = {"kind": _.pgettext("dashboard", "Kind"), "name": _("Name"),
+         "status": _.pgettext("dashboard", "Status"), "cases": _.pgettext("dashboard", "Cases"),
+         "area": _("Area (m²)"), "ward": _("Ward code"), "ward_name": _("Ward"),
+         "open": _.pgettext("dashboard", "Open"), "per_km2": _("Cases per km²")}
     area = pd.to_numeric(cases["area_m2"], errors="coerce").fillna(0.0)
     live = cases.assign(_area=area)[cases["status"] != "DISMISSED"]
     by_kind = live.groupby("kind").agg(n=("_area", "size"), a=("_area", "sum")).reset_index()
     kind = pd.DataFrame({h["kind"]: by_kind["kind"],
-                         h["name"]: by_kind["kind"].map(lambda k: KINDS.get(k, (k,))[0]),
+                         h["name"]: by_kind["kind"].map(lambda k: kind_label(k, lang)),
                          h["cases"]: by_kind["n"].astype(int), h["area"]: by_kind["a"]})
     by_status = cases.assign(_area=area).groupby("status").agg(
         n=("_area", "size"), a=("_area", "sum")).reset_index()
     status = pd.DataFrame({h["status"]: by_status["status"],
-                           h["name"]: by_status["status"].map(lambda s: STATUS_VI.get(s, s)),
+                           h["name"]: by_status["status"].map(lambda s: case_status_label(s, lang)),
                            h["cases"]: by_status["n"].astype(int), h["area"]: by_status["a"]})
     hot = hotspots_by_ward(cases, wards)
     names = {}
@@ -166,11 +162,12 @@ def violation_tables(cases: pd.DataFrame, wards: pd.DataFrame | None, lang: str)
     if "per_km2" in hot:
         ward[h["per_km2"]] = pd.to_numeric(hot["per_km2"], errors="coerce")
         formats_ward.append("#,##0.0")
-    return [Table("violations_kind", VIOLATION_TABLES["violations_kind"][i], kind,
+    title = {name: text(t, lang) for name, t in VIOLATION_TABLES.items()}
+    return [Table("violations_kind", title["violations_kind"], kind,
                   ["@", "@", "#,##0", "#,##0.00"]),
-            Table("violations_status", VIOLATION_TABLES["violations_status"][i], status,
+            Table("violations_status", title["violations_status"], status,
                   ["@", "@", "#,##0", "#,##0.00"]),
-            Table("violations_ward", VIOLATION_TABLES["violations_ward"][i], ward, formats_ward)]
+            Table("violations_ward", title["violations_ward"], ward, formats_ward)]
 
 
 def table_xlsx(table: Table, out: Path, *, progress: Any = None, summary: str = "",
@@ -183,12 +180,12 @@ def table_xlsx(table: Table, out: Path, *, progress: Any = None, summary: str = 
     from openpyxl.utils import get_column_letter
 
     if table.name in CLEARANCE_TABLES and progress is not None:
-        from gis.report.clearance import LEVELS, write_xlsx
+        from gis.report.clearance import sheet_title, write_xlsx
 
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=".xlsx-") as tmp:
             full = write_xlsx(progress, Path(tmp) / "report.xlsx", lang=lang, summary=summary)
             wb = load_workbook(full)
-            keep = LEVELS[table.name][0 if lang == "vi" else 1]
+            keep = sheet_title(table.name, lang)
             for ws in list(wb.worksheets):
                 if ws.title != keep:
                     wb.remove(ws)
@@ -229,4 +226,4 @@ def chart_png(name: str, *, progress: Any = None, cases: pd.DataFrame | None = N
     from gis.report.violations import violations_chart
 
     assert cases is not None
-    return violations_chart(cases)
+    return violations_chart(cases, lang=lang)

@@ -30,6 +30,7 @@ from gis.core.violations.cases import CaseStatus
 from gis.errors import CRSError, GisError, NotFoundError
 from gis.store.base import Store
 from gis.store.query import LayerQuery
+from gis.text import N_
 
 __all__ = [
     "CASE_STATUSES",
@@ -63,8 +64,7 @@ class LayerDef:
 
     name: str
     table: str
-    title_vi: str
-    title_en: str
+    title: str  # for people; the catalogue (gis.text) has it in each language
     key: str
     ward: str
     project: str
@@ -73,18 +73,18 @@ class LayerDef:
 
 
 LAYERS: dict[str, LayerDef] = {d.name: d for d in (
-    LayerDef("parcels", "parcels", "Thửa đất", "Parcels", "parcel_key", "column", "pairs",
+    LayerDef("parcels", "parcels", N_("Parcels"), "parcel_key", "column", "pairs",
              CLEARANCE_STATUSES),
-    LayerDef("projects", "projects", "Ranh giới dự án", "Project boundaries", "project_id",
+    LayerDef("projects", "projects", N_("Project boundaries"), "project_id",
              "codes", "column"),
-    LayerDef("clearance", "project_parcels", "Phần thửa đất trong dự án (GPMB)",
-             "Parcel parts in projects (clearance)", "parcel_key", "column", "column",
+    LayerDef("clearance", "project_parcels", N_("Parcel parts in projects (clearance)"),
+             "parcel_key", "column", "column",
              CLEARANCE_STATUSES, computed=True),
-    LayerDef("violations", "violation_cases", "Vụ việc vi phạm", "Violation cases", "case_id",
+    LayerDef("violations", "violation_cases", N_("Violation cases"), "case_id",
              "column", "spatial", CASE_STATUSES, computed=True),
-    LayerDef("buildings", "buildings", "Công trình xây dựng", "Buildings", "building_id",
+    LayerDef("buildings", "buildings", N_("Buildings"), "building_id",
              "spatial", "spatial"),
-    LayerDef("wards", "wards", "Ranh giới phường/xã", "Ward boundaries", "ward_code", "column",
+    LayerDef("wards", "wards", N_("Ward boundaries"), "ward_code", "column",
              "spatial"),
 )}
 

@@ -82,38 +82,6 @@ def export_layer(
                         background=BackgroundTask(shutil.rmtree, done.folder, ignore_errors=True))
 
 
-_TEXTS = {
-    "exports_title": ("Xuất dữ liệu cho quy hoạch", "Exports for planners"),
-    "exports_intro": (("Chọn lớp, định dạng, hệ tọa độ và bộ lọc; đường dẫn tải về được tạo "
-                       "bên dưới (có thể dùng trong script với token)."),
-                      ("Pick a layer, format, CRS and filters; the download link below is built "
-                       "from them (scripts can use it with a token).")),
-    "layer": ("Lớp dữ liệu", "Layer"), "format": ("Định dạng", "Format"),
-    "crs": ("Hệ tọa độ", "CRS"), "ward": ("Phường/xã", "Ward"), "project": ("Dự án", "Project"),
-    "status": ("Trạng thái", "Status"), "bbox": ("Khung (minx,miny,maxx,maxy, WGS 84)",
-                                                "Box (minx,miny,maxx,maxy, WGS 84)"),
-    "all": ("— tất cả —", "— all —"), "build": ("Tạo đường dẫn", "Build the link"),
-    "download": ("Tải xuống", "Download"), "link": ("Đường dẫn API", "API link"),
-    "vn2000": ("VN-2000 (múi chiếu của lớp)", "VN-2000 (the layer's zone)"),
-    "wgs84": ("WGS 84 (kinh độ, vĩ độ)", "WGS 84 (longitude, latitude)"),
-    "default_crs": ("mặc định theo định dạng", "format's default"),
-    "shp_fields": ("Tên trường trong Shapefile (tối đa 10 ký tự)",
-                   "Shapefile field names (10 characters at most)"),
-    "shp_fields_note": (("Shapefile chỉ cho phép tên trường 10 ký tự; các trường dài được đổi "
-                         "tên như bảng dưới (tệp _fields.txt trong gói zip ghi lại bảng này). "
-                         "Các trường văn bản dài bị bỏ khỏi Shapefile (GeoPackage và GeoJSON "
-                         "giữ nguyên):"),
-                        ("Shapefiles allow 10-character field names; long names are mapped as "
-                         "below (the _fields.txt in the zip repeats the table). Long text "
-                         "fields are left out of shapefiles (GeoPackage and GeoJSON keep "
-                         "them):")),
-    "model_field": ("Trường dữ liệu", "Model field"),
-    "shp_field": ("Tên trong Shapefile", "Shapefile name"),
-    "formats_note": (("Shapefile: gói .shp.zip có .prj (VN-2000 kèm TOWGS84) và .cpg UTF-8. "
-                      "KML luôn là WGS 84. CSV và XLSX: hình học dạng WKT."),
-                     ("Shapefile: a .shp.zip with a .prj (VN-2000 with TOWGS84) and a UTF-8 "
-                      ".cpg. KML is always WGS 84. CSV and XLSX carry the geometry as WKT.")),
-}
 _FORMAT_LABELS = {"shp": "Shapefile (.shp.zip)", "gpkg": "GeoPackage (.gpkg)",
                   "geojson": "GeoJSON", "kml": "KML (Google Earth)", "csv": "CSV (WKT)",
                   "xlsx": "Excel (XLSX)"}
@@ -136,7 +104,7 @@ def exports_page(request: Request, user: PageExporter, store: StoreDep, layer: s
                      project=project if project in dict(projects) else None,
                      status=status if status in statuses else None, bbox=bbox or None)
     mapping = sorted(shp_field_names().items())
-    return render(request, "exports.html", user=user, extra_texts=_TEXTS, layers=LAYERS,
+    return render(request, "exports.html", user=user, layers=LAYERS,
                   formats=_FORMAT_LABELS, wards=wards, projects=projects,
                   chosen={"layer": layer, "format": fmt, "crs": crs or "", "ward": ward or "",
                           "project": project or "", "status": status or "", "bbox": bbox or ""},

@@ -151,10 +151,10 @@ def form_choices(store: Store) -> tuple[list[tuple[str, str]], list[tuple[str, s
 def status_label(value: str, layer: str) -> str:
     """``PAID — Đã chi trả``: the code (what the URL takes) with its Vietnamese name."""
     from gis.core.clearance.status import LABELS_VI, Status
-    from gis.report.violations import STATUS_VI
+    from gis.labels import CASE_STATUS_LABELS, case_status_label
 
     if layer == "violations":
-        name = STATUS_VI.get(value, "")
+        name = case_status_label(value, "vi") if value in CASE_STATUS_LABELS else ""
     else:
         name = LABELS_VI[Status(value)] if value in Status.__members__ else "Chưa triển khai"
     return f"{value} — {name}" if name else value

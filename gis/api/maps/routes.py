@@ -35,6 +35,8 @@ from gis.api.i18n import lang_of
 from gis.api.maps import service
 from gis.api.pages import render
 from gis.api.tiles.routes import services
+from gis.labels import kind_label
+from gis.text import N_, gettext
 
 __all__ = ["router", "pages"]
 
@@ -43,42 +45,43 @@ pages = APIRouter(tags=["maps"], include_in_schema=False)
 router = APIRouter(prefix="/api/maps", tags=["map data"])
 
 
-_TEXTS: dict[str, tuple[str, str]] = {
-    "locate": ("Vị trí của tôi", "Locate me"),
-    "locating": ("Đang xác định vị trí…", "Finding your position…"),
-    "no_location": ("Không xác định được vị trí", "Your position is not available"),
-    "draw_hint": ("Vẽ điểm hoặc vùng vi phạm bằng các nút bên trái",
-                  "Draw a point or an area with the buttons on the left"),
-    "draw_polygon": ("Vẽ vùng vi phạm", "Draw an area"), "draw_point": ("Đánh dấu điểm vi phạm",
-                                                                          "Mark a point"),
-    "new_case": ("Ghi nhận vi phạm", "New violation case"),
-    "kind": ("Loại vi phạm", "Kind"), "notes": ("Ghi chú", "Notes"),
-    "owner_name": ("Chủ sử dụng / người vi phạm", "Land user / offender"),
-    "photos": ("Ảnh hiện trường (chụp bằng máy ảnh)", "Photos (from the camera)"),
-    "documents": ("Tài liệu (ảnh, PDF)", "Documents (images, PDF)"),
-    "save": ("Lưu vụ việc", "Save case"), "cancel": ("Hủy", "Cancel"),
-    "saving": ("Đang lưu…", "Saving…"), "uploading": ("Đang tải tệp lên…", "Uploading files…"),
-    "saved": ("Đã lưu vụ việc", "Case saved"),
-    "save_failed": ("Không lưu được", "Could not save"),
-    "upload_failed": ("Không tải lên được tệp", "Could not upload"),
-    "open_case": ("Mở hồ sơ vụ việc", "Open the case"),
-    "extract": ("Trích lục thửa đất (PDF)", "Parcel extract (PDF)"),
-    "nothing_here": ("Không có đối tượng tại đây", "Nothing here"),
-    "not_found": ("Không tìm thấy", "Nothing found"),
-    "no_plugins": ("Thiếu thư viện bản đồ (chạy scripts/vendor)",
-                   "Map plugins missing (run scripts/vendor)"),
-    "load_failed": ("Không tải được lớp", "Could not load layer"),
-    "draw_start": ("Nhấp để bắt đầu vẽ vùng", "Click to start drawing the area"),
-    "draw_cont": ("Nhấp để vẽ tiếp", "Click to continue drawing"),
-    "draw_end": ("Nhấp vào điểm đầu để khép vùng", "Click the first point to close the area"),
-    "draw_point_tip": ("Nhấp vào bản đồ để đánh dấu điểm", "Click the map to mark the point"),
-    "finish": ("Hoàn tất", "Finish"), "delete_last": ("Xóa điểm cuối", "Delete last point"),
+_TEXTS: dict[str, str] = {
+    "locate": N_("Locate me"),
+    "locating": N_("Finding your position…"),
+    "no_location": N_("Your position is not available"),
+    "draw_hint": N_("Draw a point or an area with the buttons on the left"),
+    "draw_polygon": N_("Draw an area"),
+    "draw_point": N_("Mark a point"),
+    "new_case": N_("New violation case"),
+    "kind": N_("Kind"),
+    "notes": N_("Notes"),
+    "owner_name": N_("Land user / offender"),
+    "photos": N_("Photos (from the camera)"),
+    "documents": N_("Documents (images, PDF)"),
+    "save": N_("Save case"),
+    "cancel": N_("Cancel"),
+    "saving": N_("Saving…"),
+    "uploading": N_("Uploading files…"),
+    "saved": N_("Case saved"),
+    "save_failed": N_("Could not save"),
+    "upload_failed": N_("Could not upload"),
+    "open_case": N_("Open the case"),
+    "extract": N_("Parcel extract (PDF)"),
+    "nothing_here": N_("Nothing here"),
+    "not_found": N_("Nothing found"),
+    "no_plugins": N_("Map plugins missing (run scripts/vendor)"),
+    "load_failed": N_("Could not load layer"),
+    "draw_start": N_("Click to start drawing the area"),
+    "draw_cont": N_("Click to continue drawing"),
+    "draw_end": N_("Click the first point to close the area"),
+    "draw_point_tip": N_("Click the map to mark the point"),
+    "finish": N_("Finish"),
+    "delete_last": N_("Delete last point"),
 }
 
 
 def _pick(lang: str) -> dict[str, str]:
-    i = 0 if lang == "vi" else 1
-    return {k: v[i] for k, v in _TEXTS.items()}
+    return {k: gettext(v, lang) for k, v in _TEXTS.items()}
 
 
 @pages.get("/", response_class=HTMLResponse)
@@ -102,9 +105,8 @@ def map_page(request: Request, user: PageReader, store: StoreDep, map_id: str,
     doc.update({
         "texts": _pick(lang), "can_write": can_write,
         "frame": f"/maps/{quote(map_id, safe='')}/frame.js?lang={lang}",
-        "kinds": [[k, v[0] if lang == "vi" else k.replace("_", " ").capitalize()]
-                  for k, v in KINDS.items()] if can_write else []})
-    return render(request, "map.html", user=user, extra_texts=_TEXTS, doc=doc,
+        "kinds": [[k, kind_label(k, lang)] for k in KINDS] if can_write else []})
+    return render(request, "map.html", user=user, doc=doc,
                   map_title=doc["title"], can_write=can_write)
 
 

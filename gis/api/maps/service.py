@@ -72,7 +72,7 @@ def map_document(svc: MapServices, store: Store, map_id: str, lang: str, *,
                        "count": data.count, "cases": data.table == "violation_cases",
                        "parcels": data.table == "parcels",
                        "config": layer_config(served.layer, lang)})
-    return {"id": map_id, "title": spec.title.vi if lang == "vi" else spec.title.en,
+    return {"id": map_id, "title": spec.title.text(lang),
             "lang": lang, "bounds": _bounds(items), "layers": layers,
             "base_map": spec.base_map, "attribution": spec.base_map_attribution}
 

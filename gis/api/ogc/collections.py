@@ -22,6 +22,7 @@ from pyproj import CRS
 
 from gis import crs as crsmod
 from gis.errors import GisError, RequestError
+from gis.text import N_, NC_, Text, text
 
 __all__ = ["Collection", "COLLECTIONS", "OgcParameterError", "OutputCrs", "CRS84", "EPSG4326",
            "crs_uri", "default_crs", "parse_crs", "supported_crs", "to_output", "bbox_area"]
@@ -41,8 +42,8 @@ class Collection:
 
     id: str
     tables: tuple[str, ...]            # candidates, first present wins
-    title: tuple[str, str]             # (vi, en)
-    description: tuple[str, str]       # (vi, en)
+    title: Text                        # for people (gis.text)
+    description: Text
     id_columns: tuple[str, ...]        # joined with ":" to make the feature id
     hidden: frozenset[str] = frozenset()     # never published
     personal: frozenset[str] = frozenset()   # not for anonymous readers
@@ -50,51 +51,41 @@ class Collection:
 
     def text(self, lang: str) -> tuple[str, str]:
         """(title, description) in ``lang``."""
-        i = 0 if lang == "vi" else 1
-        return self.title[i], self.description[i]
+        return text(self.title, lang), text(self.description, lang)
 
 
 _INTERNAL = frozenset({"geometry_original_wkt", "extra", "source_row"})
 
 COLLECTIONS: tuple[Collection, ...] = (
-    Collection("parcels", ("parcels",), ("Thửa đất", "Parcels"),
-               ("Thửa đất địa chính: khóa xã-tờ-thửa, loại đất, diện tích, chủ sử dụng, đất công.",
-                "Cadastral parcels: ward-sheet-number key, land use, area, land user, public "
-                "land."),
+    Collection("parcels", ("parcels",), N_("Parcels"),
+               N_("Cadastral parcels: ward-sheet-number key, land use, area, land user, public "
+                  "land."),
                ("parcel_key",), _INTERNAL, frozenset({"owner_name"}),
                ("ward_code", "map_sheet", "land_use", "land_group", "is_public")),
     Collection("projects", ("clearance_projects", "projects"),
-               ("Dự án thu hồi đất", "Land clearance projects"),
-               ("Ranh giới dự án và tiến độ giải phóng mặt bằng (số thửa, diện tích, bồi "
-                "thường, giải ngân).",
-                "Project boundaries with land clearance progress (parcels, area, compensation, "
-                "disbursement)."),
+               N_("Land clearance projects"),
+               N_("Project boundaries with land clearance progress (parcels, area, "
+                  "compensation, disbursement)."),
                ("project_id",), _INTERNAL, frozenset(),
                ("capital_source", "start_type", "key_project", "completed")),
     Collection("clearance", ("project_parcels",),
-               ("Phần thửa đất trong dự án (tình trạng GPMB)",
-                "Parcel parts in projects (clearance status)"),
-               ("Phần của mỗi thửa nằm trong ranh giới dự án, với tình trạng giải phóng mặt bằng, "
-                "bồi thường và bàn giao; mã = mã dự án:thửa.",
-                "The part of each parcel inside a project boundary, with its clearance status, "
-                "compensation and handover; id = project id:parcel key."),
+               N_("Parcel parts in projects (clearance status)"),
+               N_("The part of each parcel inside a project boundary, with its clearance "
+                  "status, compensation and handover; id = project id:parcel key."),
                ("project_id", "parcel_key"), _INTERNAL | {"rank"}, frozenset(),
                ("project_id", "ward_code", "status", "handed_over", "overdue_payment")),
     Collection("violations", ("violation_cases",),
-               ("Vụ việc vi phạm đất đai", "Land violation cases"),
-               ("Vụ việc vi phạm: xây dựng trên đất nông nghiệp, lấn chiếm đất công, lấn sang "
-                "thửa liền kề; trạng thái xử lý theo Nghị định 123/2024.",
-                "Violation cases: construction on agricultural land, encroachment on public land "
-                "or a neighbouring parcel; handling status under Decree 123/2024."),
+               N_("Land violation cases"),
+               N_("Violation cases: construction on agricultural land, encroachment on public "
+                  "land or a neighbouring parcel; handling status under Decree 123/2024."),
                ("case_id",), _INTERNAL | {"fingerprint"},
                frozenset({"owner_name", "notes", "inspector"}),
                ("ward_code", "kind", "status", "source")),
-    Collection("wards", ("wards",), ("Phường, xã", "Wards"),
-               ("Ranh giới hành chính phường, xã.", "Ward and commune boundaries."),
+    Collection("wards", ("wards",), NC_("ogc collection", "Wards"),
+               N_("Ward and commune boundaries."),
                ("ward_code",), _INTERNAL, frozenset(), ("district",)),
-    Collection("buildings", ("buildings",), ("Công trình xây dựng", "Buildings"),
-               ("Hình công trình xây dựng (dùng để phát hiện vi phạm).",
-                "Building footprints (used to detect violations)."),
+    Collection("buildings", ("buildings",), NC_("ogc collection", "Buildings"),
+               N_("Building footprints (used to detect violations)."),
                ("building_id",), _INTERNAL, frozenset(), ("floors", "year_built")),
 )
 

@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 
 from gis.api.ogc.query import Column
+from gis.core.clearance.values import format_number
 
 __all__ = ["dumps", "features_json", "feature_json", "properties", "json_schema", "display"]
 
@@ -136,17 +137,12 @@ def display(column: Column, value: Any, lang: str, yes_no: tuple[str, str]) -> s
         return yes_no[0] if value else yes_no[1]
     if isinstance(value, int) and column.type == "integer":
         if column.name.endswith(("_vnd", "_m2")):
-            return _group(f"{value:,}", lang)
+            return format_number(value, lang)
         return str(value)
     if isinstance(value, float) and column.name == "share":
-        return _group(f"{value * 100:.1f} %", lang)
+        return f"{format_number(value * 100, lang, 1)} %"
     if isinstance(value, float):
         digits = 0 if column.name.endswith("_vnd") else 2
-        return _group(f"{value:,.{digits}f}", lang)
+        return format_number(value, lang, digits)
     return str(value)
 
-
-def _group(text: str, lang: str) -> str:
-    if lang != "vi":
-        return text
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")

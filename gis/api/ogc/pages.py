@@ -17,105 +17,66 @@ from gis.api.auth.security import User
 from gis.api.ogc.format import display
 from gis.api.ogc.query import Column, Page, StoreReader
 from gis.api.pages import render
+from gis.text import DEFAULT_LANG, N_, NC_, Text, gettext, text
 
 if TYPE_CHECKING:
     from gis.api.ogc.routes import ItemsRequest, Published
 
-__all__ = ["PAGE_TEXTS", "html_landing", "html_conformance", "html_collections",
+__all__ = ["html_landing", "html_conformance", "html_collections",
            "html_collection", "html_items", "html_item", "labels"]
 
-PAGE_TEXTS: dict[str, tuple[str, str]] = {
-    "ogc_title": ("Dịch vụ dữ liệu OGC API – Features", "OGC API – Features data service"),
-    "ogc_about": ("Thửa đất, dự án thu hồi đất, giải phóng mặt bằng, vi phạm đất đai và ranh giới "
-                  "phường, xã theo chuẩn OGC API – Features: mở thẳng trong QGIS, ArcGIS Pro hoặc "
-                  "GDAL/ogr2ogr, hệ tọa độ WGS 84 hoặc VN-2000.",
-                  "Parcels, land clearance projects and progress, land violations and ward "
-                  "boundaries as OGC API – Features: open them directly in QGIS, ArcGIS Pro or "
-                  "GDAL/ogr2ogr, in WGS 84 or VN-2000."),
-    "collections": ("Các lớp dữ liệu", "Collections"),
-    "collection": ("Lớp dữ liệu", "Collection"),
-    "n_features": ("Số đối tượng", "Features"),
-    "conformance": ("Các chuẩn tuân thủ", "Conformance classes"),
-    "openapi": ("Tài liệu API (OpenAPI)", "API document (OpenAPI)"),
-    "formats": ("Định dạng", "Formats"),
-    "in_qgis": ("Mở trong QGIS", "Open in QGIS"),
-    "qgis_steps": ("Lớp → Thêm lớp → Thêm lớp WFS / OGC API – Features → Mới; nhập URL dưới đây; "
-                   "Xác thực: chọn Cơ bản (Basic) với tên đăng nhập và mật khẩu của bạn.",
-                   "Layer → Add Layer → Add WFS / OGC API – Features Layer → New; enter the URL "
-                   "below; Authentication: Basic, with your user name and password."),
-    "qgis_env": ("Một lần cho mỗi máy: Cài đặt → Tùy chọn → Hệ thống → Môi trường, thêm biến "
-                 "dưới đây rồi khởi động lại QGIS; nếu không, QGIS (GDAL) đọc mã thửa như "
-                 "09880-1-2 thành ngày tháng.",
-                 "Once per computer: Settings → Options → System → Environment, add the variable "
-                 "below and restart QGIS; otherwise QGIS (GDAL) reads parcel keys such as "
-                 "09880-1-2 as dates."),
-    "gdal_note": ("PAGE_SIZE=1000 đọc 1 000 đối tượng mỗi lần (mặc định của GDAL 3.6 là 10).",
-                  "PAGE_SIZE=1000 reads 1,000 features per request (GDAL 3.6 reads 10 by "
-                  "default)."),
-    "in_gdal": ("Dùng với GDAL/ogr2ogr", "With GDAL/ogr2ogr"),
-    "ogc_items": ("Danh sách đối tượng", "Features"),
-    "showing": ("Đối tượng", "Features"), "of": ("trên", "of"),
-    "prev": ("‹ Trang trước", "‹ Previous"), "next": ("Trang sau ›", "Next ›"),
-    "filter": ("Lọc", "Filter"), "all": ("(tất cả)", "(all)"), "ogc_clear": ("Bỏ lọc", "Clear"),
-    "per_page": ("Số dòng mỗi trang", "Per page"),
-    "extent": ("Phạm vi (kinh độ, vĩ độ WGS 84)", "Extent (WGS 84 lon, lat)"),
-    "crs_list": ("Hệ tọa độ hỗ trợ (tham số crs)", "Supported CRS (crs parameter)"),
-    "storage_crs": ("Hệ tọa độ lưu trữ", "Storage CRS"),
-    "queryables": ("Trường dùng để lọc (?tên_trường=giá_trị)", "Filterable fields (?field=value)"),
-    "geojson_page": ("Tải trang này (GeoJSON)", "This page as GeoJSON"),
-    "none_found": ("Không có đối tượng nào khớp với điều kiện lọc.", "No feature matches."),
-    "attribute": ("Thuộc tính", "Attribute"), "value": ("Giá trị", "Value"),
-    "feature_id": ("Mã đối tượng", "Feature ID"),
-    "back_to_list": ("Về danh sách", "Back to the list"),
-    "map_failed": ("Không tải được bản đồ", "The map could not be loaded"),
-    "field": ("Trường", "Field"), "type": ("Kiểu", "Type"),
-    "in_bbox": ("Trong khung (bbox)", "In box (bbox)"),
-}
 
-_MORE_LABELS: dict[str, tuple[str, str]] = {
-    "land_use_codes": ("Mã loại đất (đủ)", "Land-use codes"),
-    "land_use_source": ("Loại đất (theo nguồn)", "Land use (as found)"),
-    "land_use_system": ("Hệ thống mã", "Code system"),
-    "owner_code": ("Đối tượng sử dụng", "User type"), "origin_code": ("Nguồn gốc", "Origin"),
-    "area_recorded_m2": ("Diện tích ghi nhận (m²)", "Recorded area (m²)"),
-    "legal_area_m2": ("Diện tích pháp lý (m²)", "Legal area (m²)"),
-    "geometry_repaired": ("Đã sửa hình", "Geometry repaired"),
-    "province": ("Tỉnh/thành phố", "Province"), "ward_codes": ("Các phường/xã", "Wards"),
-    "start_year": ("Năm khởi công", "Start year"),
-    "parcels_not_started": ("Số thửa chưa triển khai", "Parcels not started"),
-    "area_affected_m2": ("Diện tích bị thu hồi (m²)", "Area affected (m²)"),
-    "area_recovered_m2": ("Diện tích đã thu hồi (m²)", "Area recovered (m²)"),
-    "plans_total": ("Số phương án", "Plans"), "plans_approved": ("Phương án đã duyệt",
-                                                                "Plans approved"),
-    "overdue_payments": ("Chậm chi trả", "Overdue payments"),
-    "complaints": ("Khiếu nại", "Complaints"), "completed": ("Đã hoàn thành", "Completed"),
-    "area_recovered_this_year_m2": ("Thu hồi năm nay (m²)", "Recovered this year (m²)"),
-    "area_recovered_last_year_m2": ("Thu hồi năm trước (m²)", "Recovered last year (m²)"),
-    "disbursement_pct": ("Tỷ lệ giải ngân (%)", "Disbursed (%)"),
-    "as_of": ("Số liệu đến ngày", "As of"),
-    "parcel_area_m2": ("Diện tích thửa (m²)", "Parcel area (m²)"),
-    "overlap_m2": ("Diện tích trong dự án (m²)", "Area in project (m²)"),
-    "inside": ("Nằm trọn trong dự án", "Wholly inside"),
-    "approval_date": ("Ngày phê duyệt phương án", "Plan approved on"),
-    "approval_date_recorded": ("Ngày phê duyệt (ghi nhận)", "Approval date (recorded)"),
-    "paid_date": ("Ngày chi trả", "Paid on"), "cleared_date": ("Ngày bàn giao", "Handed over on"),
-    "complaint": ("Có khiếu nại", "Complaint"), "plan_approved": ("Đã duyệt phương án",
-                                                                  "Plan approved"),
-    "overdue_payment": ("Chậm chi trả", "Payment overdue"),
-    "ahead_of_paperwork": ("Bàn giao trước thủ tục", "Ahead of paperwork"),
-    "recovered_this_year_m2": ("Thu hồi năm nay (m²)", "Recovered this year (m²)"),
-    "recovered_last_year_m2": ("Thu hồi năm trước (m²)", "Recovered last year (m²)"),
-    "rule": ("Quy tắc phát hiện", "Rule"), "evidence": ("Căn cứ", "Evidence"),
-    "created_at": ("Ngày tạo", "Created"), "updated_at": ("Cập nhật", "Updated"),
-    "inspector": ("Cán bộ thanh tra", "Inspector"), "minutes_date": ("Ngày lập biên bản",
-                                                                    "Minutes date"),
-    "decision_date": ("Ngày quyết định", "Decision date"),
-    "conclusion_no": ("Kết luận thanh tra số", "Conclusion no."),
-    "conclusion_date": ("Ngày kết luận", "Conclusion date"),
-    "remedy_deadline": ("Hạn khắc phục", "Remedy deadline"), "fine_vnd": ("Tiền phạt (đồng)",
-                                                                         "Fine (VND)"),
-    "closed_reason": ("Lý do kết thúc", "Closing reason"),
-    "occurred_on": ("Ngày xảy ra", "Occurred on"), "floors": ("Số tầng", "Floors"),
+_MORE_LABELS: dict[str, Text] = {
+    "land_use_codes": N_("Land-use codes"),
+    "land_use_source": NC_("ogc", "Land use (as found)"),
+    "land_use_system": N_("Code system"),
+    "owner_code": N_("User type"),
+    "origin_code": N_("Origin"),
+    "area_recorded_m2": N_("Recorded area (m²)"),
+    "legal_area_m2": N_("Legal area (m²)"),
+    "geometry_repaired": NC_("ogc", "Geometry repaired"),
+    "province": N_("Province"),
+    "ward_codes": NC_("ogc", "Wards"),
+    "start_year": N_("Start year"),
+    "parcels_not_started": N_("Parcels not started"),
+    "area_affected_m2": N_("Area affected (m²)"),
+    "area_recovered_m2": N_("Area recovered (m²)"),
+    "plans_total": N_("Plans"),
+    "plans_approved": N_("Plans approved"),
+    "overdue_payments": N_("Overdue payments"),
+    "complaints": NC_("ogc", "Complaints"),
+    "completed": N_("Completed"),
+    "area_recovered_this_year_m2": N_("Recovered this year (m²)"),
+    "area_recovered_last_year_m2": N_("Recovered last year (m²)"),
+    "disbursement_pct": N_("Disbursed (%)"),
+    "as_of": NC_("ogc", "As of"),
+    "parcel_area_m2": N_("Parcel area (m²)"),
+    "overlap_m2": N_("Area in project (m²)"),
+    "inside": N_("Wholly inside"),
+    "approval_date": N_("Plan approved on"),
+    "approval_date_recorded": N_("Approval date (recorded)"),
+    "paid_date": N_("Paid on"),
+    "cleared_date": N_("Handed over on"),
+    "complaint": N_("Complaint"),
+    "plan_approved": N_("Plan approved"),
+    "overdue_payment": N_("Payment overdue"),
+    "ahead_of_paperwork": N_("Ahead of paperwork"),
+    "recovered_this_year_m2": N_("Recovered this year (m²)"),
+    "recovered_last_year_m2": N_("Recovered last year (m²)"),
+    "rule": NC_("ogc", "Rule"),
+    "evidence": NC_("ogc", "Evidence"),
+    "created_at": N_("Created"),
+    "updated_at": N_("Updated"),
+    "inspector": NC_("ogc", "Inspector"),
+    "minutes_date": N_("Minutes date"),
+    "decision_date": N_("Decision date"),
+    "conclusion_no": N_("Conclusion no."),
+    "conclusion_date": N_("Conclusion date"),
+    "remedy_deadline": NC_("ogc", "Remedy deadline"),
+    "fine_vnd": N_("Fine (VND)"),
+    "closed_reason": N_("Closing reason"),
+    "occurred_on": N_("Occurred on"),
+    "floors": N_("Floors"),
 }
 
 #: Long texts shown on a feature's own page, not in the list.
@@ -126,17 +87,16 @@ def labels(columns: list[str], lang: str) -> dict[str, str]:
     """Column labels for people (the column name when none is known)."""
     from gis.render.labels import field_labels
 
-    i = 0 if lang == "vi" else 1
     out = field_labels(columns, lang)
     for name in columns:
         if name in _MORE_LABELS:
-            out[name] = _MORE_LABELS[name][i]
+            out[name] = text(_MORE_LABELS[name], lang)
     return out
 
 
 def _value_labels(request: Request, collection: str, lang: str) -> dict[str, dict[str, str]]:
-    """Labels of coded values: land groups (from the catalog's land-use style), and in
-    Vietnamese the statuses and violation kinds."""
+    """Labels of coded values: land groups (from the catalog's land-use style), violation kinds
+    and case statuses, and in Vietnamese the steps of land clearance."""
     if collection == "parcels":
         from gis.api.deps import context
         from gis.catalog import load_style
@@ -149,14 +109,14 @@ def _value_labels(request: Request, collection: str, lang: str) -> dict[str, dic
             style = None
         if style is None or not style.by or not style.labels:
             return {}
-        return {style.by: {k: (t.vi if lang == "vi" else t.en) for k, t in style.labels.items()}}
-    if lang != "vi":
-        return {}
+        return {style.by: {k: t.text(lang) for k, t in style.labels.items()}}
     if collection == "violations":
-        from gis.core.violations.rules import KINDS
-        from gis.report.violations import STATUS_VI
+        from gis.labels import CASE_STATUS_LABELS, KIND_LABELS
 
-        return {"status": dict(STATUS_VI), "kind": {k: v[0] for k, v in KINDS.items()}}
+        return {"status": {k: text(v, lang) for k, v in CASE_STATUS_LABELS.items()},
+                "kind": {k: text(v, lang) for k, v in KIND_LABELS.items()}}
+    if lang != DEFAULT_LANG:  # the steps of land recovery have Vietnamese names only
+        return {}
     if collection == "clearance":
         from gis.core.clearance.status import LABELS_VI, Status
 
@@ -165,7 +125,7 @@ def _value_labels(request: Request, collection: str, lang: str) -> dict[str, dic
 
 
 def _yes_no(lang: str) -> tuple[str, str]:
-    return ("Có", "Không") if lang == "vi" else ("Yes", "No")
+    return gettext("Yes", lang), gettext("No", lang)
 
 
 def _cell(column: Column, value: Any, lang: str, coded: dict[str, dict[str, str]]) -> str:
@@ -177,8 +137,7 @@ def _cell(column: Column, value: Any, lang: str, coded: dict[str, dict[str, str]
 def _page(request: Request, template: str, user: User, **values: Any) -> HTMLResponse:
     from gis.api.i18n import lang_of
 
-    return render(request, template, user=user, extra_texts=PAGE_TEXTS,
-                  ogc=f"{str(request.base_url).rstrip('/')}/ogc", lang_code=lang_of(request),
+    return render(request, template, user=user, ogc=f"{str(request.base_url).rstrip('/')}/ogc", lang_code=lang_of(request),
                   **values)
 
 

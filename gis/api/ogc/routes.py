@@ -48,7 +48,6 @@ from gis.api.ogc.collections import (
 )
 from gis.api.ogc.format import dumps, feature_json, features_json, json_schema
 from gis.api.ogc.pages import (
-    PAGE_TEXTS,
     html_collection,
     html_collections,
     html_conformance,
@@ -59,6 +58,7 @@ from gis.api.ogc.pages import (
 from gis.api.ogc.query import Column, Layer, Query, StoreReader, reading
 from gis.api.ogc.query import Page as Rows
 from gis.errors import NotFoundError, RequestError
+from gis.text import gettext
 
 __all__ = ["router", "reader", "Published", "ItemsRequest", "MAX_LIMIT", "DEFAULT_LIMIT",
            "CONFORMANCE"]
@@ -292,7 +292,10 @@ def _landing_links(request: Request) -> list[dict[str, str]]:
 @router.get("", summary="Landing page", response_model=None)
 def landing(request: Request, user: OgcReader) -> Response:
     lang = _lang(request)
-    title, description = PAGE_TEXTS["ogc_title"][lang == "en"], PAGE_TEXTS["ogc_about"][lang == "en"]
+    title, description = gettext("OGC API – Features data service", lang), gettext(
+        "Parcels, land clearance projects and progress, land violations and ward boundaries as "
+        "OGC API – Features: open them directly in QGIS, ArcGIS Pro or GDAL/ogr2ogr, in WGS 84 "
+        "or VN-2000.", lang)
     if _wants_html(request):
         with _store(request) as r:
             pubs = _all(r, user)

@@ -20,7 +20,7 @@ from gis.api.deps import StoreDep, context
 from gis.api.i18n import lang_of
 from gis.api.pages import render
 from gis.api.public import service
-from gis.core.clearance.values import format_number_vi
+from gis.core.clearance.values import format_number
 from gis.errors import NotFoundError
 
 __all__ = ["router"]
@@ -29,30 +29,6 @@ router = APIRouter(prefix="/public", tags=["residents"])
 
 _CACHE = {"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"}
 
-TEXTS: dict[str, tuple[str, str]] = {
-    "public_title": ("Thông tin công khai về đất đai", "Public land information"),
-    "public_intro": (("Các vụ vi phạm đất đai đã được xác minh và tiến độ giải phóng mặt bằng các "
-                     "dự án trên địa bàn, để người dân theo dõi việc xử lý của chính quyền. Trang "
-                     "không công bố thông tin cá nhân."),
-                     ("Verified land violations and the clearance progress of the projects in the "
-                     "area, so that residents can follow what the authorities are doing. No "
-                     "personal data is published.")),
-    "confirmed": ("Vi phạm đã xác minh", "Verified violations"),
-    "projects": ("Tiến độ giải phóng mặt bằng", "Land clearance progress"),
-    "case": ("Mã vụ việc", "Case"), "kind": ("Loại vi phạm", "Kind"),
-    "status": ("Tình trạng xử lý", "Status"), "ward": ("Phường/xã", "Ward"),
-    "recorded": ("Ngày ghi nhận", "Recorded"), "updated": ("Cập nhật", "Updated"),
-    "area": ("Diện tích (m²)", "Area (m²)"), "all_wards": ("Tất cả phường/xã", "All wards"),
-    "show": ("Xem", "Show"), "no_cases": ("Chưa có vụ việc nào được công bố",
-                                          "No case published yet"),
-    "project": ("Dự án", "Project"), "handed_over": ("Thửa đã bàn giao", "Parcels handed over"),
-    "recovered": ("Diện tích đã thu hồi (ha)", "Area recovered (ha)"),
-    "progress": ("Tiến độ (theo diện tích)", "Progress (by area)"),
-    "plans": ("Phương án đã duyệt", "Plans approved"),
-    "no_projects": ("Chưa có số liệu tiến độ", "No progress figures yet"),
-    "as_of": ("Số liệu đến ngày", "Figures as of"), "data": ("Dữ liệu", "Data"),
-    "shown_first": ("Hiển thị", "Showing"), "of_total": ("trên tổng số", "of"),
-}
 
 
 def residents_enabled(request: Request) -> None:
@@ -103,7 +79,7 @@ def public_page(request: Request, store: StoreDep,
         rec["area_text"] = _number(rec["area_m2"], lang, 1)
         rec["recorded_text"] = data.local_date(rec["recorded_on"])
         rec["updated_text"] = data.local_date(rec["updated_on"])
-    response = render(request, "public.html", user=None, extra_texts=TEXTS, cases=shown,
+    response = render(request, "public.html", user=None, cases=shown,
                       total=len(records), projects=projects, wards=data.ward_names(store),
                       ward=ward, map_data=map_data,
                       as_of=data.local_date(next((p["as_of"] for p in projects if p["as_of"]),
@@ -115,5 +91,4 @@ def public_page(request: Request, store: StoreDep,
 def _number(value: object, lang: str, decimals: int) -> str:
     if not isinstance(value, (int, float)):
         return ""
-    return format_number_vi(float(value), decimals) if lang == "vi" else \
-        f"{float(value):,.{decimals}f}"
+    return format_number(float(value), lang, decimals)

@@ -168,7 +168,7 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
     whole = _rollup(parcels.assign(_all="district"), "_all")
     _distinct(whole, parcels.assign(_all="district"), "_all", geoms)
     district = _district(proj_out, parcels, whole.iloc[0] if len(whole) else None)
-    district["plans_rule"] = _rule_text(rules)
+    district["plans_rule"] = _rule_counts(rules)
     problems = _problems(parcels, proj_out)
     parcels = parcels.drop(columns=[c for c in _INTERNAL if c in parcels.columns])
     return Progress(as_of, parcels, proj_out.reset_index(), wards.reset_index(), district, problems)
@@ -214,17 +214,10 @@ def _plans(base: pd.DataFrame, parcels: pd.DataFrame | None,
     return rules
 
 
-def _rule_text(rules: dict[str, str]) -> dict[str, str]:
+def _rule_counts(rules: dict[str, str]) -> dict[str, int]:
+    """How many projects count plans per owner and how many per parcel (the report words it)."""
     owners = sum(1 for r in rules.values() if r == "owners")
-    parcels = len(rules) - owners
-    return {
-        "vi": ("Phương án đếm theo chủ sử dụng đất khi bảng kê ghi tên chủ "
-               f"({owners} dự án), nếu không theo thửa có người sử dụng tư nhân ({parcels} dự án); "
-               "đất do Nhà nước quản lý (đường, kênh, sông, UBND xã) không có phương án."),
-        "en": ("Plans counted per land user where the sheet names owners "
-               f"({owners} projects), else per parcel with a private user ({parcels} projects); "
-               "land the state manages (roads, canals, rivers, the commune) has no plan."),
-    }
+    return {"owners": owners, "parcels": len(rules) - owners}
 
 
 def _pick_records(records: pd.DataFrame) -> pd.DataFrame:

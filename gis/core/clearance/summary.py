@@ -5,17 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import cast
 
-from gis.core.clearance.values import format_number_vi, format_vnd_billion
+from gis.core.clearance.values import format_number
+from gis.core.translate import Translate
 
 __all__ = ["briefing"]
-
-
-def _ha(m2: float, lang: str) -> str:
-    return f"{format_number_vi(m2 / 1e4, 1)} ha" if lang == "vi" else f"{m2 / 1e4:,.1f} ha"
-
-
-def _n(value: float, lang: str) -> str:
-    return format_number_vi(value) if lang == "vi" else f"{value:,.0f}"
 
 
 def _int(value: object) -> int:
@@ -26,41 +19,33 @@ def _float(value: object) -> float:
     return float(cast(float, value))
 
 
-def briefing(district: Mapping[str, object], *, as_of: str, lang: str = "vi") -> str:
-    """The briefing paragraph, e.g. "46 dự án: 35 dự án vốn ngân sách (27 chuyển tiếp, 8 mới)…".
+def briefing(district: Mapping[str, object], *, as_of: str, translate: Translate) -> str:
+    """The briefing paragraph, worded by ``translate`` (the catalogue in the reader's language).
 
-    >>> d = {"projects_total": 46, "state_budget": {"projects": 35, "carried_over": 27, "new": 8},
-    ...      "non_budget": {"projects": 11}, "plans_approved": 405, "plans_total": 1315,
-    ...      "area_recovered_m2": 38000.0, "compensation_paid_vnd": 182_900_000_000,
-    ...      "projects_completed": 2, "recovered_ratio_this_vs_last_year": None}
-    >>> briefing(d, as_of="30/11/2024", lang="en")
-    'As of 30/11/2024: 46 projects: 35 state-budget (27 carried over, 8 new) and 11 non-budget; 405 of 1,315 plans approved; 3.8 ha recovered; 182.9 billion VND paid; 2 projects completed.'
-    >>> briefing(d, as_of="30/11/2024")
-    'Tính đến ngày 30/11/2024: 46 dự án, trong đó 35 dự án vốn ngân sách (27 chuyển tiếp, 8 khởi công mới) và 11 dự án vốn ngoài ngân sách; đã phê duyệt 405/1.315 phương án; đã thu hồi 3,8 ha; đã chi trả 182,9 tỷ đồng; 2 dự án hoàn thành giải phóng mặt bằng.'
+    English: "As of 30/11/2024: 46 projects: 35 state-budget (27 carried over, 8 new) and 11
+    non-budget; 405 of 1,315 plans approved; 3.8 ha recovered; 182.9 billion VND paid; 2 projects
+    completed."; Vietnamese: "Tính đến ngày 30/11/2024: 46 dự án, trong đó 35 dự án vốn ngân sách
+    (27 chuyển tiếp, 8 khởi công mới) và 11 dự án vốn ngoài ngân sách; đã phê duyệt 405/1.315
+    phương án; đã thu hồi 3,8 ha; đã chi trả 182,9 tỷ đồng; 2 dự án hoàn thành giải phóng mặt
+    bằng."
     """
+    _, lang = translate, translate.lang
     sb: Mapping[str, int] = district["state_budget"]  # type: ignore[assignment]
     nb: Mapping[str, int] = district["non_budget"]  # type: ignore[assignment]
-    total = _int(district["projects_total"])
-    approved = _int(district["plans_approved"])
-    plans = _int(district["plans_total"])
-    area = _float(district["area_recovered_m2"])
-    paid = _float(district["compensation_paid_vnd"])
     done = _int(district["projects_completed"])
     ratio = district.get("recovered_ratio_this_vs_last_year")
-    if lang == "vi":
-        text = (f"Tính đến ngày {as_of}: {_n(total, lang)} dự án, trong đó {sb['projects']} dự án "
-                f"vốn ngân sách ({sb['carried_over']} chuyển tiếp, {sb['new']} khởi công mới) và "
-                f"{nb['projects']} dự án vốn ngoài ngân sách; đã phê duyệt {_n(approved, lang)}/"
-                f"{_n(plans, lang)} phương án; đã thu hồi {_ha(area, lang)}; đã chi trả "
-                f"{format_vnd_billion(paid, 'vi')}; {done} dự án hoàn thành giải phóng mặt bằng")
-        if ratio:
-            text += (f"; diện tích thu hồi trong năm bằng {format_number_vi(_float(ratio), 1)} lần "
-                     "năm trước")
-        return text + "."
-    text = (f"As of {as_of}: {total:,} projects: {sb['projects']} state-budget "
-            f"({sb['carried_over']} carried over, {sb['new']} new) and {nb['projects']} non-budget; "
-            f"{approved:,} of {plans:,} plans approved; {_ha(area, lang)} recovered; "
-            f"{format_vnd_billion(paid, 'en')} paid; {done} project{'s' if done != 1 else ''} completed")
+    text = _("As of %(day)s: %(total)s projects: %(state)s state-budget (%(carried)s carried "
+             "over, %(new)s new) and %(other)s non-budget; %(approved)s of %(plans)s plans "
+             "approved; %(area)s ha recovered; %(paid)s billion VND paid; ",
+             day=as_of, total=format_number(_int(district["projects_total"]), lang),
+             state=sb["projects"], carried=sb["carried_over"], new=sb["new"],
+             other=nb["projects"],
+             approved=format_number(_int(district["plans_approved"]), lang),
+             plans=format_number(_int(district["plans_total"]), lang),
+             area=format_number(_float(district["area_recovered_m2"]) / 1e4, lang, 1),
+             paid=format_number(_float(district["compensation_paid_vnd"]) / 1e9, lang, 1))
+    text += _.ngettext("%(n)s project completed", "%(n)s projects completed", done)
     if ratio:
-        text += f"; area recovered this year is {_float(ratio):.1f} times last year's"
+        text += _("; area recovered this year is %(ratio)s times last year's",
+                  ratio=format_number(_float(ratio), lang, 1))
     return text + "."

@@ -9,7 +9,8 @@ import unicodedata
 
 from gis.errors import GisError
 
-__all__ = ["parse_vnd", "parse_date", "parse_day", "format_vnd_billion", "format_number_vi"]
+__all__ = ["parse_vnd", "parse_date", "parse_day", "format_number_vi",
+           "format_number"]
 
 _UNITS = {"ty": 1_000_000_000, "ti": 1_000_000_000, "trieu": 1_000_000, "nghin": 1_000,
           "ngan": 1_000, "dong": 1, "d": 1, "vnd": 1, "": 1}
@@ -146,13 +147,16 @@ def format_number_vi(value: float, decimals: int = 0) -> str:
     return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
 
 
-def format_vnd_billion(vnd: float, lang: str = "vi", decimals: int = 1) -> str:
-    """An amount in tỷ đồng (10⁹ VND) as a briefing writes it.
+#: (thousands, decimal) separators by language
+_SEPARATORS = {"vi": (".", ","), "en": (",", ".")}
 
-    >>> format_vnd_billion(182_912_000_000), format_vnd_billion(182_912_000_000, "en")
-    ('182,9 tỷ đồng', '182.9 billion VND')
+
+def format_number(value: float, lang: str, decimals: int = 0) -> str:
+    """A number as a reader of ``lang`` writes it (Vietnamese for an unknown language).
+
+    >>> format_number(1052.1875, "vi", 3), format_number(1052.1875, "en", 3)
+    ('1.052,188', '1,052.188')
     """
-    billions = vnd / 1e9
-    if lang == "vi":
-        return f"{format_number_vi(billions, decimals)} tỷ đồng"
-    return f"{billions:,.{decimals}f} billion VND"
+    thousands, point = _SEPARATORS.get(lang, _SEPARATORS["vi"])
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", "\x00").replace(".", point).replace("\x00", thousands)
