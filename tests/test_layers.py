@@ -15,7 +15,7 @@ import pytest
 from tests.conftest import ROOT
 
 GIS = ROOT / "gis"
-IO_LIBRARIES = {"sqlite3", "pyogrio", "fiona"}
+IO_LIBRARIES = {"sqlite3", "pyogrio", "fiona", "psycopg", "psycopg_pool"}
 #: modules outside gis/store and gis/io that still open databases or files themselves
 IO_DEBT: dict[str, str] = {}
 #: the domain core imports only the core and these pure modules
