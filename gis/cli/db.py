@@ -52,3 +52,32 @@ def db_copy(source: str, destination: str, as_json: bool) -> None:
         raise SystemExit(1)
     if not as_json:
         console.print("[green]copied; both stores read back the same[/]")
+
+
+@db_group.command("upgrade")
+@click.argument("store", required=False)
+@_handle_errors
+def db_upgrade(store: str | None) -> None:
+    """Bring the store's own tables to this release's version (default the GIS_STORE store).
+
+    A PostGIS store at an older version is refused until this runs; every migration from its
+    version on is applied in one transaction (a failure leaves the old version, whole). A
+    GeoPackage store has had one version so far: nothing to do."""
+    from rich.markup import escape
+
+    from gis.cli.main import _settings
+    from gis.store.postgis import PostGISStore
+
+    location = store or _settings()[0].store_location
+    if not location.startswith(("postgresql://", "postgres://")):
+        console.print(f"{escape(location)}: GeoPackage store, version 1 (current); nothing to do")
+        return
+    target = PostGISStore(location, _upgrading=True)
+    before = target.schema_version()
+    applied = target.upgrade_schema()
+    for version, summary in applied:
+        console.print(f"  → version {version}: {escape(summary)}")
+    after = target.schema_version()
+    console.print(f"{escape(target.path)}: schema version {before} → {after}"
+                  if applied else f"{escape(target.path)}: schema version {after} (current); "
+                  "nothing to do")

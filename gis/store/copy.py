@@ -48,7 +48,8 @@ def _names(store: Store) -> list[str]:
 
 def _meta(store: Store) -> pd.DataFrame:
     meta = getattr(store, "meta", None)
-    values = meta() if callable(meta) else {}
+    values = dict(meta()) if callable(meta) else {}
+    values.pop("schema_version", None)  # each backend keeps the version of its own tables
     crs = store.crs()
     if "crs" not in values and crs is not None:
         values["crs"] = f"EPSG:{crs.to_epsg()}" if crs.to_epsg() else crs.to_wkt()

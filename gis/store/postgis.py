@@ -122,10 +122,12 @@ def _ident(name: str) -> str:
 class PostGISStore:
     """A :class:`~gis.store.base.Store` in a PostgreSQL schema."""
 
-    def __init__(self, location: str, *, _connection: Any = None) -> None:
+    def __init__(self, location: str, *, _connection: Any = None,
+                 _upgrading: bool = False) -> None:
         self.location = location
         self.url, self.schema = split_location(location)
         self._con = _connection  # set on the working view inside a writer transaction
+        self._upgrading = _upgrading  # opened by ``gis db upgrade``: an older schema is fine
         if _connection is None:
             try:
                 self._ensure_schema()
@@ -156,20 +158,36 @@ class PostGISStore:
         return f"{_ident(self.schema)}.{_ident(name)}"
 
     def _ensure_schema(self) -> None:
+        """PostGIS, and the store's own tables at this release's version (a new schema is
+        created; an older one is refused with the command that upgrades it)."""
+        from gis.store import pg_schema
+
         with self._connection() as con, con.transaction():
             con.execute("SELECT pg_advisory_xact_lock(hashtext('gis-schema'))")
             if con.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() \
                     is None:
                 con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {_ident(self.schema)}")
-            con.execute(f"CREATE TABLE IF NOT EXISTS {self._t(META)} "
-                        "(key text PRIMARY KEY, value text NOT NULL)")
-            con.execute(f"CREATE TABLE IF NOT EXISTS {self._t(REGISTRY)} (name text PRIMARY KEY, "
-                        "spatial boolean NOT NULL, dtypes json NOT NULL)")  # json keeps the column order
-            con.execute(f"ALTER TABLE {self._t(REGISTRY)} ADD COLUMN IF NOT EXISTS "
-                        "geometry_type text")
-            con.execute(f"CREATE TABLE IF NOT EXISTS {self._t('gis_changes')} "
-                        "(name text PRIMARY KEY, version bigint NOT NULL)")
+            if not self._upgrading:
+                pg_schema.check(self, con)
+
+    def upgrade_schema(self) -> list[tuple[int, str]]:
+        """``gis db upgrade``: every migration from the schema's version to this release's, in
+        one transaction under the writers' lock; (version, summary) of those applied."""
+        from gis.store import pg_schema
+
+        with _pool(self.url).connection() as con, con.transaction():
+            con.execute("SELECT pg_advisory_xact_lock(hashtext('gis-schema'))")
+            con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                        (f"gis-writers:{self.schema}",))
+            applied = pg_schema.upgrade(self, con)
+        return [(m.version, m.summary) for m in applied]
+
+    def schema_version(self) -> int:
+        """The version of the store's own tables."""
+        from gis.store import pg_schema
+
+        with self._connection() as con:
+            return pg_schema.version_of(self, con) or pg_schema.SCHEMA_VERSION
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[tuple[Any, PostGISStore]]:
@@ -390,7 +408,7 @@ class PostGISStore:
                 if store_crs is None and frame.crs is not None:
                     epsg = CRS.from_user_input(frame.crs).to_epsg()
                     working._set_meta(con, {"crs": f"EPSG:{epsg}" if epsg else
-                                            frame.crs.to_wkt(), "schema_version": "1"})
+                                            frame.crs.to_wkt()})
                 old_quarantine = working.quarantine() if working.has(QUARANTINE) else None
                 working._replace(con, kind, frame)
                 q = _merge_quarantine(old_quarantine, decided.quarantine, kind, frame.crs,
@@ -447,7 +465,9 @@ class PostGISStore:
         transaction: readers see the old table until it commits). The metadata table
         (``gis_meta``: key, value) is merged into the store's metadata instead."""
         if name == META:
-            self._set_meta(con, dict(zip(frame["key"].astype(str), frame["value"].astype(str))))
+            values = dict(zip(frame["key"].astype(str), frame["value"].astype(str)))
+            values.pop("schema_version", None)  # the version of this store's own tables stays
+            self._set_meta(con, values)
             return
         spatial = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
         data = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if spatial else \
@@ -463,7 +483,7 @@ class PostGISStore:
             srid = _srid(frame.crs)
             columns.append(f"{GEOM} geometry(Geometry, {srid})")
             if "crs" not in self.meta():
-                self._set_meta(con, {"crs": f"EPSG:{srid}", "schema_version": "1"})
+                self._set_meta(con, {"crs": f"EPSG:{srid}"})
         con.execute(f"DROP TABLE IF EXISTS {self._t(name)}")
         con.execute(f"CREATE TABLE {self._t(name)} ({', '.join(columns)})")
         from gis.store.geopackage import _geometry_type
