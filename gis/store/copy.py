@@ -3,13 +3,17 @@
 Every table and layer of the source is read through the Store protocol and written to the
 destination in one transaction; then both are read back and compared: row counts, attributes
 (values, missing values) and geometries (within 1 mm in the store's metric CRS). A destination
-that already holds data is refused (a copy never overwrites), so a refused or failed copy leaves
-the destination as it was.
+that already holds data is refused (a copy never overwrites; checked again inside the write
+transaction), so a refused or failed write leaves the destination as it was. Attachment files are
+copied into the destination's attachments folder. When the comparison finds a difference the copy
+stays written and the command exits 1: drop the destination (its schema, or the file) before
+trying again.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -60,18 +64,44 @@ def copy_store(source: Store, destination: Store) -> CopyReport:
     """Copy every layer and table of ``source`` into the empty ``destination`` and compare."""
     report = CopyReport(str(getattr(source, "path", source)),
                         str(getattr(destination, "path", destination)))
-    if _names(destination):
-        raise StoreError(f"the destination already holds {', '.join(_names(destination))}; "
-                         "a copy goes into an empty store (nothing was written)",
-                         path=report.destination)
+
+    def refuse_unless_empty(store: Store) -> None:
+        if _names(store):
+            raise StoreError(f"the destination already holds {', '.join(_names(store))}; "
+                             "a copy goes into an empty store (nothing was written)",
+                             path=report.destination)
+
+    refuse_unless_empty(destination)  # before reading the source: a clear answer at once
     tables = {name: source.read_table(name) for name in _names(source)}
     tables[META_TABLE] = _meta(source)
     # spatial layers first, so that a backend learns the store's CRS from the first one
     ordered = dict(sorted(tables.items(), key=lambda kv: not isinstance(kv[1], gpd.GeoDataFrame)))
-    destination.modify(lambda working: ordered)
+
+    def write(working: Store) -> dict[str, pd.DataFrame]:
+        refuse_unless_empty(working)  # again under the writers' lock: nothing written meanwhile
+        return ordered
+
+    destination.modify(write)
+    _copy_attachments(source, destination)
     report.rows = {name: len(frame) for name, frame in tables.items() if name != META_TABLE}
     report.differences = compare_stores(source, destination)
     return report
+
+
+def _copy_attachments(source: Store, destination: Store) -> None:
+    """The attachment files (content-addressed: a file already there is the same file)."""
+    import shutil
+
+    src = Path(source.attachments_dir())
+    if not src.is_dir():
+        return
+    dst = Path(destination.attachments_dir())
+    for path in src.rglob("*"):
+        if path.is_file() and not path.name.endswith(".tmp"):
+            target = dst / path.relative_to(src)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
 
 
 def compare_stores(a: Store, b: Store) -> list[str]:
@@ -83,7 +113,19 @@ def compare_stores(a: Store, b: Store) -> list[str]:
     if (a.crs() is None) != (b.crs() is None) or (a.crs() is not None and a.crs() != b.crs()):
         out.append(f"CRS differs: {a.crs()} vs {b.crs()}")
     for name in sorted(names_a & names_b):
-        out += [f"{name}: {d}" for d in _compare_frames(a.read_table(name), b.read_table(name))]
+        x, y = a.read_table(name), b.read_table(name)
+        crs_x = x.crs if isinstance(x, gpd.GeoDataFrame) else None
+        crs_y = y.crs if isinstance(y, gpd.GeoDataFrame) else None
+        if (crs_x is None) != (crs_y is None) or (crs_x is not None and crs_x != crs_y):
+            out.append(f"{name}: CRS {crs_x} vs {crs_y}")
+        out += [f"{name}: {d}" for d in _compare_frames(x, y)]
+    if "violation_attachments" in names_a & names_b:
+        rows = b.read_table("violation_attachments")
+        folder = Path(b.attachments_dir())
+        lost = [s for s in rows.get("stored_as", pd.Series(dtype=str)).dropna()
+                if not (folder / str(s)).is_file()]
+        if lost:
+            out.append(f"violation_attachments: {len(lost)} files missing in {folder}")
     return out
 
 

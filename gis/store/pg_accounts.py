@@ -39,6 +39,9 @@ class PostgresAccountStore:
         self._tokens, self._counts = f"{s}.gis_tokens", f"{s}.gis_login_counts"
         self._secret = f"{s}.gis_secret"
         with self._write("open") as con:
+            # workers starting together: one creates, the others find it done
+            con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                        (f"gis-schema:{self.schema}",))
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
             con.execute(f"CREATE TABLE IF NOT EXISTS {self._users} (name text PRIMARY KEY, "
                         "role text NOT NULL, password_hash text NOT NULL, "

@@ -160,7 +160,8 @@ def query(store: PostGISStore, kind: str, q: LayerQuery) -> QueryResult:
     crs = store.crs() if geometry else None
     try:
         with store._connection() as con, con.transaction():
-            con.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if store._con is None:  # page and count from one snapshot (inside a writer's
+                con.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")  # own: it is)
             rows = con.execute(sql, params).fetchall()
             matched = None
             if q.count:

@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import geopandas as gpd
 import numpy as np
@@ -63,15 +63,19 @@ def split_location(location: str) -> tuple[str, str]:
     if not schema.replace("_", "").isalnum() or not schema[0].isalpha():
         raise StoreError(f"schema {schema!r} is not a plain name (letters, digits, _)",
                          path=_masked(location))
-    return urlunsplit(parts._replace(query=urlencode(query))), schema.lower()
+    return urlunsplit(parts._replace(query=urlencode(query, quote_via=quote))), schema.lower()
 
 
 def _masked(location: str) -> str:
+    """The location without its passwords (in the address or as a ``password=`` parameter)."""
     parts = urlsplit(location)
     if parts.password:
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return location
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@"))
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    if any(k == "password" for k, _ in pairs):
+        pairs = [(k, "***" if k == "password" else v) for k, v in pairs]
+        parts = parts._replace(query=urlencode(pairs, quote_via=quote, safe="*"))
+    return urlunsplit(parts)
 
 
 def _pool(url: str) -> Any:
@@ -85,7 +89,8 @@ def _pool(url: str) -> Any:
             _check_reachable(url)
             pool = ConnectionPool(url, min_size=1, max_size=int(os.environ.get(
                 "GIS_DB_POOL", "8")), open=True, timeout=60,
-                kwargs={"autocommit": True, "application_name": "gis"})
+                kwargs={"autocommit": True, "application_name": "gis"},
+                check=ConnectionPool.check_connection)  # a restarted server: reconnect
             _POOLS[key] = pool
         return pool
 
@@ -151,8 +156,14 @@ class PostGISStore:
         if self._con is not None:
             yield self._con
             return
-        with _pool(self.url).connection() as con:
-            yield con
+        import psycopg
+        import psycopg_pool
+
+        try:
+            with _pool(self.url).connection() as con:
+                yield con
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise StoreError(f"the database: {_first_line(exc)}", path=self.path) from None
 
     def _t(self, name: str) -> str:
         return f"{_ident(self.schema)}.{_ident(name)}"
@@ -162,13 +173,20 @@ class PostGISStore:
         created; an older one is refused with the command that upgrades it)."""
         from gis.store import pg_schema
 
-        with self._connection() as con, con.transaction():
-            con.execute("SELECT pg_advisory_xact_lock(hashtext('gis-schema'))")
-            if con.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() \
-                    is None:
-                con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-            if not self._upgrading:
-                pg_schema.check(self, con)
+        with self._connection() as con:
+            ready = con.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'"
+                                ).fetchone() is not None
+            if ready and not self._upgrading and \
+                    pg_schema.version_of(self, con) == pg_schema.SCHEMA_VERSION:
+                return  # the usual case: no lock, two small reads
+            with con.transaction():
+                if not ready:
+                    con.execute("SELECT pg_advisory_xact_lock(hashtext('gis-postgis'))")
+                    con.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+                con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                            (f"gis-schema:{self.schema}",))
+                if not self._upgrading:
+                    pg_schema.check(self, con)
 
     def upgrade_schema(self) -> list[tuple[int, str]]:
         """``gis db upgrade``: every migration from the schema's version to this release's, in
@@ -176,9 +194,10 @@ class PostGISStore:
         from gis.store import pg_schema
 
         with _pool(self.url).connection() as con, con.transaction():
-            con.execute("SELECT pg_advisory_xact_lock(hashtext('gis-schema'))")
             con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
                         (f"gis-writers:{self.schema}",))
+            con.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                        (f"gis-schema:{self.schema}",))
             applied = pg_schema.upgrade(self, con)
         return [(m.version, m.summary) for m in applied]
 
@@ -218,9 +237,10 @@ class PostGISStore:
 
     def layers(self) -> dict[str, int]:
         """Layer name → feature count."""
+        names = sorted(self._registry())  # one connection at a time: never two from the pool
         out = {}
         with self._connection() as con:
-            for name in sorted(self._registry()):
+            for name in names:
                 out[name] = int(con.execute(f"SELECT count(*) FROM {self._t(name)}").fetchone()[0])
         return out
 
@@ -252,8 +272,8 @@ class PostGISStore:
             sql_box, box_params = box_filter(bbox)
             clauses.append(sql_box)
             params += box_params
-        if where:
-            clauses.append(f"({where})")
+        if where:  # the operator's own filter (gis export --where): trusted SQL
+            clauses.append("(" + where.replace("%", "%%") + ")")
         sql = (f"SELECT {', '.join(select) or 'NULL'} FROM {self._t(kind)}"
                + (f" WHERE {' AND '.join(clauses)}" if clauses else "") + f" ORDER BY {_FID}")
         try:
@@ -458,7 +478,15 @@ class PostGISStore:
         if not self.has(LOG_TABLE):
             self._replace(con, LOG_TABLE, row)
         else:
-            self._insert(con, LOG_TABLE, row, self._registry()[LOG_TABLE][1], spatial=False)
+            dtypes = dict(self._registry()[LOG_TABLE][1])
+            for column in row.columns:  # a log copied from an older store lacks newer fields
+                if column not in dtypes:
+                    dtypes[column] = _dtype_name(row[column])
+                    con.execute(f"ALTER TABLE {self._t(LOG_TABLE)} ADD COLUMN {_ident(column)} "
+                                f"{_SQL_TYPES[dtypes[column]]}")
+                    con.execute(f"UPDATE {self._t(REGISTRY)} SET dtypes = %s WHERE name = %s",
+                                (json.dumps(dtypes), LOG_TABLE))
+            self._insert(con, LOG_TABLE, row, dtypes, spatial=False)
 
     def _replace(self, con: Any, name: str, frame: pd.DataFrame) -> None:
         """Drop and create ``name`` with ``frame``'s columns and rows (inside the caller's
@@ -469,6 +497,9 @@ class PostGISStore:
             values.pop("schema_version", None)  # the version of this store's own tables stays
             self._set_meta(con, values)
             return
+        if name.startswith("gis_"):
+            raise StoreError(f"{name!r}: names beginning gis_ belong to the store itself "
+                             "(registry, versions, accounts)", path=self.path, layer=name)
         spatial = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
         data = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if spatial else \
             pd.DataFrame(frame)
@@ -482,10 +513,24 @@ class PostGISStore:
         if spatial:
             srid = _srid(frame.crs)
             columns.append(f"{GEOM} geometry(Geometry, {srid})")
-            if "crs" not in self.meta():
+            store_crs = self.meta().get("crs")
+            if store_crs is None:
                 self._set_meta(con, {"crs": f"EPSG:{srid}"})
-        con.execute(f"DROP TABLE IF EXISTS {self._t(name)}")
-        con.execute(f"CREATE TABLE {self._t(name)} ({', '.join(columns)})")
+            elif CRS.from_user_input(store_crs) != CRS.from_user_input(frame.crs):
+                raise CRSMismatchError(f"{name} is in {CRS.from_user_input(frame.crs).name}, the "
+                                       f"store in {CRS.from_user_input(store_crs).name}; "
+                                       "transform it first", path=self.path, layer=name)
+        old = self._registry().get(name)
+        same = old is not None and old == (spatial, dtypes)
+        if same and spatial:
+            same = self._registry_srid(con, name) == _srid(frame.crs)
+        if same:
+            # the same columns: rows replaced in place, so readers keep seeing the old rows
+            # until this commits (dropping the table would give them an empty one)
+            con.execute(f"DELETE FROM {self._t(name)}")
+        else:
+            con.execute(f"DROP TABLE IF EXISTS {self._t(name)}")
+            con.execute(f"CREATE TABLE {self._t(name)} ({', '.join(columns)})")
         from gis.store.geopackage import _geometry_type
 
         gtype = ({"MultiPolygon": "MULTIPOLYGON", "Polygon": "POLYGON", "Point": "POINT"}
@@ -496,7 +541,7 @@ class PostGISStore:
                     "geometry_type = EXCLUDED.geometry_type",
                     (name, spatial, json.dumps(dtypes), gtype))
         self._insert(con, name, frame, dtypes, spatial=spatial)
-        if spatial:
+        if spatial and not same:
             index = _ident(f"{name}_geom_idx")
             con.execute(f"CREATE INDEX {index} ON {self._t(name)} USING GIST ({GEOM})")
 

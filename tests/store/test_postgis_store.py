@@ -1,0 +1,123 @@
+"""What only the PostGIS store has to get right (found by an independent review): readers during
+a replacement, the connection pool, workers opening a new schema together, the store's own table
+names, another CRS, URLs and passwords in messages."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from gis.errors import CRSMismatchError, StoreError
+from gis.store import open_accounts, open_store
+from gis.store.postgis import PostGISStore, _masked, split_location
+from tests.store.conftest import drop_schema, require_postgis, store_location
+from tests.store.test_conformance import _log, _parcels
+
+
+@pytest.fixture
+def database(tmp_path):  # type: ignore[no-untyped-def]
+    require_postgis()
+    location = store_location("postgis", tmp_path)
+    yield location
+    drop_schema(location.rpartition("schema=")[2])
+
+
+def test_a_reader_during_a_replacement_sees_the_old_rows(database, monkeypatch):  # type: ignore[no-untyped-def]
+    from gis.store.query import LayerQuery
+
+    store = open_store(database)
+    store.replace_layer("parcels", _parcels(5), quarantine=None, log=_log())
+    slow = PostGISStore._append_log
+
+    def append_slowly(self, con, log):  # type: ignore[no-untyped-def]
+        slow(self, con, log)
+        time.sleep(1.5)  # the new rows are written, not yet committed
+
+    monkeypatch.setattr(PostGISStore, "_append_log", append_slowly)
+    writer = threading.Thread(target=lambda: store.replace_layer(
+        "parcels", _parcels(3, "00002"), quarantine=None, log=_log(rows=3)))
+    writer.start()
+    time.sleep(0.5)
+    seen = open_store(database).query("parcels", LayerQuery(count=True))
+    writer.join()
+    assert seen.matched == 5 and len(seen) == 5  # the old layer, whole, never an empty one
+    assert len(open_store(database).read("parcels")) == 3
+
+
+def test_a_pool_of_one_connection_is_enough(database, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("GIS_DB_POOL", "1")
+    location = database.replace("?schema=", "?connect_timeout=7&schema=")  # a pool of its own
+    store = open_store(location)
+    store.replace_layer("parcels", _parcels(2), quarantine=None, log=_log(rows=2))
+    assert store.layers()["parcels"] == 2 and store.has("parcels")
+
+
+def _open_both(location: str, n: int) -> None:
+    for _ in range(n):
+        open_store(location)
+        open_accounts(Path("/tmp"), location)
+
+
+def test_workers_opening_a_new_schema_together_all_succeed(tmp_path):  # type: ignore[no-untyped-def]
+    require_postgis()
+    ctx = mp.get_context("spawn")
+    for round_ in range(3):
+        location = store_location("postgis", tmp_path)
+        try:
+            procs = [ctx.Process(target=_open_both, args=(location, 1)) for _ in range(5)]
+            for p in procs:
+                p.start()
+            for p in procs:
+                p.join(timeout=120)
+            assert [p.exitcode for p in procs] == [0] * 5, round_
+        finally:
+            drop_schema(location.rpartition("schema=")[2])
+
+
+def test_the_store_s_own_tables_cannot_be_overwritten(database):  # type: ignore[no-untyped-def]
+    store = open_store(database)
+    for name in ("gis_sessions", "gis_layers", "gis_secret"):
+        with pytest.raises(StoreError, match="belong to the store itself"):
+            store.write_tables({name: pd.DataFrame({"x": [1]})})
+
+
+def test_a_layer_in_another_crs_is_refused_not_mislabelled(database):  # type: ignore[no-untyped-def]
+    store = open_store(database)
+    store.replace_layer("parcels", _parcels(2), quarantine=None, log=_log(rows=2))
+    lonlat = gpd.GeoDataFrame({"project_id": ["P"]}, geometry=[shapely.box(105.8, 21.0, 105.81, 21.01)],
+                              crs="EPSG:4326")
+    with pytest.raises(CRSMismatchError, match="transform it first"):
+        store.write_tables({"projects": lonlat})
+    assert not store.has("projects")
+
+
+def test_urls_keep_their_parameters_and_hide_passwords():
+    url, schema = split_location("postgresql://gis@db/land?options=-c%20statement_timeout%3D5000"
+                                 "&schema=Office_1")
+    assert schema == "office_1" and "options=-c%20statement_timeout%3D5000" in url
+    assert "s3cret" not in _masked("postgresql://gis:s3cret@db/land?schema=gis")
+    assert "s3cret" not in _masked("postgresql://gis@db/land?password=s3cret&schema=gis")
+
+
+def test_a_percent_sign_in_an_operators_filter(database):  # type: ignore[no-untyped-def]
+    store = open_store(database)
+    store.replace_layer("parcels", _parcels(5), quarantine=None, log=_log())
+    found = store.read("parcels", where="owner_name LIKE 'Nguy%'")
+    assert list(found["parcel_key"]) == ["00001-1-1"]
+
+
+def test_structured_reads_inside_a_write_transaction(database):  # type: ignore[no-untyped-def]
+    from gis.store.query import LayerQuery
+
+    store = open_store(database)
+    store.replace_layer("parcels", _parcels(5), quarantine=None, log=_log())
+    store.modify(lambda working: {"few": pd.DataFrame(
+        {"n": [len(working.query("parcels", LayerQuery(wards=("00001",), count=True)))]})})
+    assert int(store.read_table("few")["n"].iloc[0]) == 5
