@@ -89,6 +89,11 @@ SLOW = (
     "test_concurrent_writers_lose_nothing", "test_concurrent_flagging_and_updating_loses_nothing",
     "test_drawing_every_report_never_loads_pyplot", "test_random_sheets_through_files",
     "test_real_clearance.py::",
+    # processes, subprocesses, a district built per module, a full route matrix
+    "test_workers_opening_a_new_schema_together", "test_processes_at_once_lose_nothing",
+    "tests/store/test_copy.py::", "test_change_tokens_follow_writes_of_another_process",
+    "written_by_another_process", "test_random_filters_agree_with_pandas", "test_role_matrix",
+    "tests/test_real_data.py::", "test_skipping_footprints_changes_no_candidate",
 )
 
 
