@@ -50,6 +50,11 @@ _TEXT: dict[str, Text] = {
 }
 
 
+#: the map controls' scripts (gis/render/*.js), one per control; ``tools`` wires them
+TOOL_SCRIPTS = ("tool_vn2000", "tool_find", "tool_zoomto", "tool_fullscreen", "tool_measure",
+                "tool_coordinates", "tools")
+
+
 class MapTools(MacroElement):
     """Search box, zoom-to lists, measuring, full screen, cursor coordinates, metric scale."""
 
@@ -77,7 +82,8 @@ window.gisMapTools({{ this._parent.get_name() }}, {{ this.text_json }}, {{ this.
     def __init__(self, lang: str, *, crs: object | None = None) -> None:
         super().__init__()
         self._name = "GisTools"
-        self.tools_js = read_js("tools")
+        # one file per control, then the function that wires them on a map
+        self.tools_js = "\n".join(read_js(name) for name in TOOL_SCRIPTS)
         texts = {k: text(v, lang) for k, v in _TEXT.items()}
         texts["locale"] = BROWSER_LOCALES[lang_or_default(lang)]
         self.text_json = json.dumps(texts, ensure_ascii=False)
