@@ -22,7 +22,7 @@ import pandas as pd
 __all__ = ["CASES", "HISTORY", "ATTACHMENTS", "CASE_COLUMNS", "HISTORY_COLUMNS",
            "ATTACHMENT_COLUMNS", "CASE_NUMBERS", "CASE_ID_DIGITS", "HistoryLine", "NewCase",
            "CaseQuery", "NewAttachment", "CaseChange", "case_id", "next_case_ids",
-           "conform_cases", "conform_history", "conform_attachments", "plain",
+           "conform_cases", "conform_history", "conform_attachments", "plain", "cases_frame",
            "attachments_beside"]
 
 CASES, HISTORY, ATTACHMENTS = "violation_cases", "violation_history", "violation_attachments"
@@ -197,6 +197,25 @@ def conform_attachments(frame: pd.DataFrame) -> pd.DataFrame:
     """Attachment rows as every backend returns them: :data:`ATTACHMENT_COLUMNS`, ``size`` an
     int64, the others text."""
     return _conform(frame, ATTACHMENT_COLUMNS, (), ("size",))[ATTACHMENT_COLUMNS]
+
+
+def cases_frame(frame: pd.DataFrame | None, wanted: Sequence[str], *, geometry: bool,
+                crs: Callable[[], Any]) -> pd.DataFrame:
+    """What :meth:`Store.read_cases` returns, from the rows a backend read (None: no table, or
+    no ids asked): the ``wanted`` columns first with their types (missing ones added empty),
+    then any others, then the geometry; ``crs()`` is asked only for an empty frame."""
+    if frame is None:
+        frame = pd.DataFrame({c: [] for c in wanted})
+        if geometry:
+            import geopandas as gpd
+
+            frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([]), crs=crs())
+    out = conform_cases(frame, add_missing=False)
+    for column in wanted:  # asked for, but older stores may lack it
+        if column not in out.columns:
+            out = conform_cases(out.assign(**{column: None}), add_missing=False)
+    extra = [c for c in out.columns if c not in wanted and c != "geometry"]
+    return out[[*wanted, *extra, *(["geometry"] if "geometry" in out.columns else [])]]
 
 
 def attachments_beside(store_path: str | os.PathLike[str]) -> Path:

@@ -38,8 +38,8 @@ from gis.store.cases import (
     NewCase,
     attachments_beside,
     case_id,
+    cases_frame,
     conform_attachments,
-    conform_cases,
     conform_history,
     next_case_ids,
     plain,
@@ -94,17 +94,8 @@ def read_cases(store: GeoPackageStore, query: CaseQuery | None = None, *,
     if query.ids is None or query.ids:
         frame = _read(store, CASES, where=_where(query.equalities(), query.ids),
                       bbox=query.bbox, columns=columns, geometry=geometry)
-    if frame is None:  # no table yet, or no ids asked
-        frame = pd.DataFrame({c: [] for c in wanted})
-        if geometry:
-            frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([]),
-                                     crs=store.crs() if store.path.exists() else None)
-    out = conform_cases(frame, add_missing=False)
-    for column in wanted:  # asked for, but older stores may lack it
-        if column not in out.columns:
-            out = conform_cases(out.assign(**{column: None}), add_missing=False)
-    extra = [c for c in out.columns if c not in wanted and c != "geometry"]
-    return out[[*wanted, *extra, *(["geometry"] if "geometry" in out.columns else [])]]
+    return cases_frame(frame, wanted, geometry=geometry,
+                       crs=lambda: store.crs() if store.path.exists() else None)
 
 
 def case_history(store: GeoPackageStore, case: str) -> pd.DataFrame:

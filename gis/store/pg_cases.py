@@ -35,8 +35,8 @@ from gis.store.cases import (
     NewAttachment,
     NewCase,
     case_id,
+    cases_frame,
     conform_attachments,
-    conform_cases,
     conform_history,
     plain,
 )
@@ -112,16 +112,8 @@ def read_cases(store: PostGISStore, query: CaseQuery | None = None, *,
     if query.ids is None or query.ids:
         frame = _select(store, CASES, equal=query.equalities(), ids=query.ids, bbox=query.bbox,
                         columns=columns, geometry=geometry)
-    if frame is None:
-        frame = pd.DataFrame({c: [] for c in wanted})
-        if geometry:
-            frame = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([]), crs=store.crs())
-    out = conform_cases(frame, add_missing=False)
-    for column in wanted:
-        if column not in out.columns:
-            out = conform_cases(out.assign(**{column: None}), add_missing=False)
-    extra = [c for c in out.columns if c not in wanted and c != "geometry"]
-    return out[[*wanted, *extra, *(["geometry"] if "geometry" in out.columns else [])]]
+    return cases_frame(frame, wanted, geometry=geometry,
+                       crs=store.crs)
 
 
 def case_history(store: PostGISStore, case: str) -> pd.DataFrame:

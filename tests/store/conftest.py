@@ -100,3 +100,12 @@ def accounts_at(request, tmp_path) -> Iterator[tuple[Path, str]]:  # type: ignor
     yield where
     if request.param == "postgis":
         drop_schema(where[1].rpartition("schema=")[2])
+
+
+@pytest.fixture
+def database(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A fresh PostGIS store location (for tests of that backend alone), dropped afterwards."""
+    require_postgis()
+    location = store_location("postgis", tmp_path)
+    yield location
+    drop_schema(location.rpartition("schema=")[2])

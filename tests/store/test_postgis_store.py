@@ -21,14 +21,6 @@ from tests.store.conftest import drop_schema, require_postgis, store_location
 from tests.store.test_conformance import _log, _parcels
 
 
-@pytest.fixture
-def database(tmp_path):  # type: ignore[no-untyped-def]
-    require_postgis()
-    location = store_location("postgis", tmp_path)
-    yield location
-    drop_schema(location.rpartition("schema=")[2])
-
-
 def test_a_reader_during_a_replacement_sees_the_old_rows(database, monkeypatch):  # type: ignore[no-untyped-def]
     from gis.store.query import LayerQuery
 

@@ -12,15 +12,7 @@ from gis.cli import cli
 from gis.errors import StoreError
 from gis.store import open_store
 from gis.store.pg_schema import SCHEMA_VERSION
-from tests.store.conftest import TEST_DATABASE, drop_schema, require_postgis, store_location
-
-
-@pytest.fixture
-def database(tmp_path):  # type: ignore[no-untyped-def]
-    require_postgis()
-    location = store_location("postgis", tmp_path)
-    yield location
-    drop_schema(location.rpartition("schema=")[2])
+from tests.store.conftest import TEST_DATABASE
 
 
 def _sql(statements: list[str]) -> None:
