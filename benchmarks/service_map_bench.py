@@ -284,7 +284,8 @@ def compare_encoders(store: Path, z: int = 16) -> dict[str, float]:
     import shapely
 
     from gis.api.tiles import mvt
-    from gis.api.tiles.cache import MapRegistry, TileCache, render_tile
+    from gis.api.tiles.cache import MapRegistry, TileCache
+    from gis.api.tiles.sources import render_tile
     from gis.store import open_store
 
     served = MapRegistry(ROOT / "maps", ROOT / "layers").layer("parcels")

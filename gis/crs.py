@@ -29,6 +29,7 @@ __all__ = [
     "zone_for_province",
     "zone_of_crs",
     "pinned_transformer",
+    "pinned_proj4",
     "transform_geometries",
     "infer_crs_candidates",
     "resolve_source_crs",
@@ -41,9 +42,13 @@ WGS84 = CRS.from_epsg(4326)
 VN2000_GEOGRAPHIC = CRS.from_epsg(4756)
 
 # EPSG:6960, VN-2000 to WGS 84 (2), national parameters, coordinate-frame rotations (arc-seconds).
+_HELMERT_SHIFT = ("-191.90441429", "-39.30318279", "-111.45032835")  # metres
+_HELMERT_ROTATIONS = ("-0.00928836", "0.01975479", "-0.00427372")  # arc-seconds
+_HELMERT_SCALE = "0.252906278"  # ppm
 HELMERT_6960 = (
-    "+proj=helmert +x=-191.90441429 +y=-39.30318279 +z=-111.45032835 "
-    "+rx=-0.00928836 +ry=0.01975479 +rz=-0.00427372 +s=0.252906278 +convention=coordinate_frame"
+    "+proj=helmert +x={} +y={} +z={} ".format(*_HELMERT_SHIFT)
+    + "+rx={} +ry={} +rz={} ".format(*_HELMERT_ROTATIONS)
+    + f"+s={_HELMERT_SCALE} +convention=coordinate_frame"
 )
 
 # Vietnam onshore and near shore, lon/lat, for plausibility checks.
@@ -268,6 +273,24 @@ def _zone_pipeline(zone: Zone) -> str:
         "+step +inv +proj=cart +ellps=WGS84 +step +proj=pop +v_3 "
         "+step +proj=unitconvert +xy_in=rad +xy_out=deg"
     )
+
+
+def pinned_proj4(crs: CRS | str | int) -> str | None:
+    """A PROJ.4 definition of a VN-2000 CRS whose ``+towgs84`` carries the pinned EPSG:6960
+    parameters (position-vector convention: the coordinate-frame rotations negated), for a
+    database that transforms by PROJ.4 text (PostGIS ``spatial_ref_sys``); None for a CRS that
+    is not VN-2000. It gives the same coordinates as :func:`transform_geometries` (tested to
+    0.1 mm)."""
+    crs = CRS.from_user_input(crs)
+    rx, ry, rz = (-float(v) for v in _HELMERT_ROTATIONS)
+    towgs = f"+towgs84={','.join(_HELMERT_SHIFT)},{rx!r},{ry!r},{rz!r},{_HELMERT_SCALE}"
+    zone = zone_of_crs(crs)
+    if zone is not None:
+        return (f"+proj=tmerc +lat_0=0 +lon_0={zone.central_meridian!r} +k={zone.scale!r} "
+                f"+x_0=500000 +y_0=0 +ellps=WGS84 {towgs} +units=m +no_defs")
+    if _is_vn2000_geographic(crs):
+        return f"+proj=longlat +ellps=WGS84 {towgs} +no_defs"
+    return None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pandas as pd
 from pyproj import CRS
 
 from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
-from gis.store.query import LayerInfo, LayerQuery, QueryResult
+from gis.store.query import LayerInfo, LayerQuery, QueryResult, TileQuery
 
 __all__ = ["Store", "IngestLogEntry", "LayerReplacement", "open_store"]
 
@@ -167,6 +167,15 @@ class Store(Protocol):
 
     def layer_info(self, kind: str) -> LayerInfo:
         """A layer's fields and their types, geometry type, feature count, extent and CRS."""
+
+    #: True when the store makes vector tiles (:meth:`vector_tile`), so the service asks it
+    #: for each tile, click and search instead of holding layers in memory
+    makes_tiles: bool
+
+    def vector_tile(self, kind: str, q: TileQuery) -> bytes | None:
+        """One Mapbox vector tile of a layer made by the store (b"" when empty), or None when
+        the store does not make tiles (the GeoPackage file: the service keeps such layers in
+        memory, which is faster there)."""
 
     def distinct(self, kind: str, column: str, *, limit: int | None = None) -> list[Any]:
         """The distinct non-null values of a column, in order (at most ``limit``)."""

@@ -38,7 +38,7 @@ from pyproj import CRS
 from gis.errors import CRSMismatchError, GisError, StoreError
 from gis.store.base import IngestLogEntry, LayerReplacement
 from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
-from gis.store.query import LayerInfo, LayerQuery, QueryResult
+from gis.store.query import LayerInfo, LayerQuery, QueryResult, TileQuery
 
 __all__ = ["PostGISStore", "split_location"]
 
@@ -323,6 +323,14 @@ class PostGISStore:
         from gis.store import pg_reads
 
         return pg_reads.layer_info(self, kind)
+
+    makes_tiles = True
+
+    def vector_tile(self, kind: str, q: TileQuery) -> bytes | None:
+        """The tile made by PostGIS (``ST_AsMVT``), see :mod:`gis.store.pg_tiles`."""
+        from gis.store import pg_tiles
+
+        return pg_tiles.vector_tile(self, kind, q)
 
     def distinct(self, kind: str, column: str, *, limit: int | None = None) -> list[Any]:
         """The distinct non-null values of a column, in order."""

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["ABSENT", "NO_STORE", "FIELD_TYPES", "KEY_COLUMNS", "FieldInfo", "LayerInfo",
-           "LayerQuery", "QueryResult", "column_array", "plain_values"]
+           "LayerQuery", "QueryResult", "TileQuery", "column_array", "plain_values"]
 
 #: The key column of each layer (what :attr:`LayerQuery.keys` matches).
 KEY_COLUMNS = {"parcels": "parcel_key", "projects": "project_id", "buildings": "building_id",
@@ -92,6 +92,36 @@ class LayerQuery:
         if self.wards is not None:
             names.append("ward_code")
         return names
+
+
+@dataclass(frozen=True)
+class TileQuery:
+    """One Mapbox vector tile of a layer, for a store that makes tiles itself
+    (:meth:`Store.vector_tile`).
+
+    ``z``/``x``/``y`` is the Web Mercator XYZ tile; the tile layer is called ``name``; its
+    features carry the feature id and the ``columns`` the layer has (others are left out), and
+    only rows whose ``where`` columns hold one of the accepted values. Display rules as the
+    service's own encoder: ``extent`` units across, ``buffer`` units around, features smaller
+    than ``min_units`` across left out (points never), at most ``max_features`` (the largest).
+    VN-2000 goes to Web Mercator by the pinned EPSG:6960 parameters
+    (:func:`gis.crs.pinned_proj4`), never the database's own choice of datum shift.
+    """
+
+    z: int
+    x: int
+    y: int
+    name: str
+    columns: tuple[str, ...] = ()
+    where: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+    extent: int = 4096
+    buffer: int = 128
+    min_units: float = 8.0
+    max_features: int = 25_000
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "columns", tuple(self.columns))
+        object.__setattr__(self, "where", tuple((str(f), tuple(v)) for f, v in self.where))
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ def features_at(request: Request, user: Reader, store: StoreDep, map_id: str,
                 ) -> dict[str, object]:
     wanted = {k.strip() for k in layers.split(",")} if layers else None
     _, items = service.served_layers(services(request), store, map_id)
-    return {"hits": service.hits_at(items, lon, lat, zoom, user, wanted)}
+    return {"hits": service.hits_at(store, items, lon, lat, zoom, user, wanted)}
 
 
 @router.get("/{map_id}/find",
@@ -146,4 +146,4 @@ def features_at(request: Request, user: Reader, store: StoreDep, map_id: str,
 def find_feature(request: Request, user: Reader, store: StoreDep, map_id: str,
                  q: Annotated[str, Query(min_length=1, max_length=200)]) -> dict[str, object]:
     _, items = service.served_layers(services(request), store, map_id)
-    return {"found": service.find_in(items, q, user)}
+    return {"found": service.find_in(store, items, q, user)}

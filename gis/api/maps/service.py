@@ -13,8 +13,9 @@ import shapely
 
 from gis.api.auth.security import User
 from gis.api.deps import visible_fields
-from gis.api.tiles.cache import LayerData, ServedLayer, at, find, to_wgs84
+from gis.api.tiles.cache import ServedLayer
 from gis.api.tiles.routes import MapServices
+from gis.api.tiles.sources import Source, to_wgs84
 from gis.catalog import MapSpec
 from gis.render.build import layer_config, map_legend
 from gis.render.elements import Frame, FrameEnd
@@ -31,7 +32,7 @@ CLICK_PX = 5  # how near a click must be to a point or a line (screen pixels)
 
 
 def served_layers(svc: MapServices, store: Store, map_id: str
-                  ) -> tuple[MapSpec, list[tuple[ServedLayer, LayerData]]]:
+                  ) -> tuple[MapSpec, list[tuple[ServedLayer, Source]]]:
     """The map spec and its layers present in the store, with their data."""
     spec, layers = svc.registry.get(map_id)
     out = []
@@ -43,13 +44,13 @@ def served_layers(svc: MapServices, store: Store, map_id: str
     return spec, out
 
 
-def _bounds(items: list[tuple[ServedLayer, LayerData]]) -> list[list[float]] | None:
+def _bounds(items: list[tuple[ServedLayer, Source]]) -> list[list[float]] | None:
     """[[south, west], [north, east]] of the content (wards only when nothing else)."""
     content = [d for s, d in items if s.key != "wards" and d.count] or [d for _, d in items
                                                                       if d.count]
     if not content:
         return None
-    b = np.vstack([d.bounds for d in content])
+    b = np.vstack([d.extent() for d in content])
     box = np.array([np.nanmin(b[:, 0]), np.nanmin(b[:, 1]), np.nanmax(b[:, 2]), np.nanmax(b[:, 3])])
     corners = to_wgs84(np.array([shapely.Point(box[0], box[1]), shapely.Point(box[2], box[3])]))
     (w, s), (e, n) = shapely.get_coordinates(corners)
@@ -98,8 +99,9 @@ def frame_script(svc: MapServices, store: Store, map_id: str, lang: str) -> str:
     frames = {}
     for served, data in items:  # what map_legend looks at: the style's values present, emptiness
         by = served.layer.style.by
-        if by and by in data.props.columns and data.count:
-            frames[served.key] = pd.DataFrame({by: data.props[by].dropna().unique()})
+        values = data.style_values(by) if by and data.count else []
+        if values:
+            frames[served.key] = pd.DataFrame({by: values})
         else:
             frames[served.key] = pd.DataFrame({"rows": [0] * min(data.count, 1)})
     legend = map_legend([s.layer for s, _ in items], frames, lang)
@@ -122,37 +124,30 @@ def _js_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False).replace("</", "<\\/")
 
 
-def hits_at(items: list[tuple[ServedLayer, LayerData]], lon: float, lat: float, zoom: float,
-            user: User, wanted: set[str] | None) -> list[dict[str, object]]:
+def hits_at(store: Store, items: list[tuple[ServedLayer, Source]], lon: float, lat: float,
+            zoom: float, user: User, wanted: set[str] | None) -> list[dict[str, object]]:
     """What lies at a point in each layer (those ``wanted``, or all), top layer first, with the
     fields this user may see."""
     from gis.api.tiles import mvt
-    from gis.api.tiles.cache import from_wgs84
 
-    (x,), (y,) = from_wgs84(np.array([lon]), np.array([lat]))
-    tolerance = CLICK_PX * 2 * mvt.WORLD / 256 / 2 ** zoom
+    tolerance = CLICK_PX * 2 * mvt.WORLD / 256 / 2 ** zoom  # Web Mercator metres
     hits = []
     for served, data in reversed(items):
         if wanted is not None and served.key not in wanted:
             continue
-        rows = at(data, float(x), float(y), tolerance)
-        for row, props in zip(rows, data.records(rows, visible_fields(user, served.fields))):
-            hits.append({"layer": served.key, "id": int(row) + 1, "properties": props})
+        fields = visible_fields(user, served.fields)
+        for fid, props in data.at(store, lon, lat, tolerance, fields):
+            hits.append({"layer": served.key, "id": fid, "properties": props})
     return hits
 
 
-def find_in(items: list[tuple[ServedLayer, LayerData]], q: str, user: User
+def find_in(store: Store, items: list[tuple[ServedLayer, Source]], q: str, user: User
             ) -> dict[str, object] | None:
     """The first feature ``q`` names: identifiers in every layer first, then names."""
     for names in (False, True):  # identifiers in every layer first, then names
         for served, data in items:
-            row = find(data, q, names=names)
-            if row is None:
-                continue
-            geom = to_wgs84(data.geoms[[row]])
-            w, s, e, n = shapely.bounds(geom)[0]
-            return {"layer": served.key, "id": row + 1,
-                    "bounds": [[float(s), float(w)], [float(n), float(e)]],
-                    "properties": data.records(np.array([row]),
-                                               visible_fields(user, served.fields))[0]}
+            found = data.find(store, q, visible_fields(user, served.fields), names=names)
+            if found is not None:
+                fid, bounds, props = found
+                return {"layer": served.key, "id": fid, "bounds": bounds, "properties": props}
     return None

@@ -29,7 +29,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gis.api.deps import LonLatBBox, Reader, StoreDep, visible_fields
 from gis.api.tiles import mvt
-from gis.api.tiles.cache import MapRegistry, ServedLayer, TileCache, geojson
+from gis.api.tiles.cache import MapRegistry, ServedLayer, TileCache
 
 __all__ = ["CACHE_CONTROL", "MVT_TYPE", "MapServices", "router", "layers", "services",
            "services_of", "warm"]
@@ -138,7 +138,7 @@ async def tile(request: Request, user: Reader, store: StoreDep, layer: str, z: s
         return Response(status_code=304, headers=_headers(etag))
     body = svc.cache.cached_tile(data, served, zi, xi, yi, fields)
     if body is None:
-        body = await run_in_threadpool(svc.cache.tile, data, served, zi, xi, yi, fields)
+        body = await run_in_threadpool(svc.cache.tile, store, data, served, zi, xi, yi, fields)
     if not body:
         return Response(status_code=204, headers=_headers(etag))
     return Response(body, media_type=MVT_TYPE, headers=_headers(etag))
@@ -156,5 +156,5 @@ def layer_geojson(request: Request, user: Reader, store: StoreDep, layer: str, b
     etag = svc.cache.etag(data.signature, served.map_id, served.key, "geojson", bbox, fields)
     if _not_modified(request, etag):
         return Response(status_code=304, headers=_headers(etag))
-    return Response(geojson(data, fields, bbox), media_type="application/geo+json",
+    return Response(data.geojson(store, fields, bbox), media_type="application/geo+json",
                     headers=_headers(etag))
