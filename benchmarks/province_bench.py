@@ -34,6 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).parent))
+
+from service_load import workers_memory  # noqa: E402
 
 PASSWORD = "bench-viewer-2026"
 TARGETS = {"worker_mb": 600.0, "first_parcels_s": 1.5}
@@ -126,20 +129,6 @@ def _tile(lon: float, lat: float, z: int) -> tuple[int, int, int]:
             int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
 
 
-def _workers(pid: int) -> list[tuple[int, float, float]]:
-    """(pid, VmRSS MB, VmHWM MB) of each worker process under the server."""
-    import psutil
-
-    out = []
-    for child in psutil.Process(pid).children(recursive=True):
-        status = Path(f"/proc/{child.pid}/status").read_text().splitlines()
-        values = {line.split(":")[0]: int(line.split()[1]) / 1024 for line in status
-                  if line.startswith(("VmRSS:", "VmHWM:"))}
-        if "spawn_main" in " ".join(child.cmdline()):  # uvicorn's workers (not the tracker)
-            out.append((child.pid, values.get("VmRSS", 0.0), values.get("VmHWM", 0.0)))
-    return out
-
-
 def measure(location: str, data: Path, tiles: int) -> dict[str, float]:
     """Serve ``location`` with two workers; first parcels, tile times, worker memory."""
     import httpx
@@ -189,15 +178,15 @@ def measure(location: str, data: Path, tiles: int) -> dict[str, float]:
                 res = client.get(f"/tiles/parcels/{tz}/{tx}/{ty}.mvt?properties=style")
                 times.append((time.perf_counter() - t) * 1000)
                 assert res.status_code in (200, 204), res.status_code
-        workers = _workers(server.pid)
+        workers = workers_memory(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=60)
     times.sort()
     return {"first_parcels_s": first_s, "tile_p50_ms": statistics.median(times),
             "tile_p95_ms": times[int(0.95 * (len(times) - 1))],
-            "worker_rss_mb": max((r for _, r, _ in workers), default=float("nan")),
-            "worker_peak_mb": max((h for _, _, h in workers), default=float("nan")),
+            "worker_rss_mb": max((r for r, _ in workers), default=float("nan")),
+            "worker_peak_mb": max((h for _, h in workers), default=float("nan")),
             "workers": len(workers)}
 
 

@@ -1,15 +1,19 @@
 """Load on the service from a second process (locust), 16 concurrent clients on loopback.
 
-A sample district is built and served by ``gis serve --workers 2`` over the GeoPackage store.
+A sample district is built and served by ``gis serve --workers 2`` over the GeoPackage store,
+or, with ``--database postgresql://…?schema=NAME``, over its copy in PostGIS (``gis db copy``;
+kept and reused by the next run).
 Locust runs the mix of benchmarks/locustfile.py: vector tiles (parcels and clearance parts at
 zoom 15-18), the map page, cases as GeoJSON by box, and flags (POST /api/violations). Baseline
 in the same run: the same requests from one client at a time, so the table shows what
 concurrency costs. Afterwards every acknowledged flag is looked up in the store and the
-GeoPackage gets PRAGMA integrity_check.
+GeoPackage gets PRAGMA integrity_check. The workers' resident memory (peak, ``VmHWM``) is read
+from ``/proc`` before the server stops.
 
     python3 -m venv .venv-locust && .venv-locust/bin/pip install locust==2.47.0  # apart
     PATH=$PWD/.venv-locust/bin:$PATH
     python benchmarks/service_load.py [--parcels 20000] [--users 16] [--seconds 60]
+        [--keep DIR] [--database postgresql://postgres@127.0.0.1:5432/gis_bench?schema=load]
 
 Targets (issue 6): tile p95 under 50 ms, zero 5xx, zero lost flags.
 """
@@ -99,6 +103,20 @@ def serve(env: dict[str, str], port: int) -> subprocess.Popen:
     raise SystemExit("gis serve did not start")
 
 
+def workers_memory(pid: int) -> list[tuple[float, float]]:
+    """(VmRSS, VmHWM) in MB of each uvicorn worker under the server process."""
+    import psutil
+
+    out = []
+    for child in psutil.Process(pid).children(recursive=True):
+        if "spawn_main" not in " ".join(child.cmdline()):
+            continue
+        status = dict(line.split(":", 1) for line in
+                      Path(f"/proc/{child.pid}/status").read_text().splitlines() if ":" in line)
+        out.append((int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024))
+    return out
+
+
 def sequential(url: str, the_plan: dict, seconds: float) -> dict[str, list[float]]:
     """The baseline: one client, one request at a time, the same mix."""
     import httpx
@@ -138,6 +156,7 @@ def main() -> None:
     parser.add_argument("--wait", default="0.5,1.5",
                         help="seconds between one user's requests, min,max (0,0: saturate)")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default a temp folder)")
+    parser.add_argument("--database", help="serve the store's copy in this PostGIS location")
     args = parser.parse_args()
     locust = shutil.which("locust") or str(Path(sys.executable).parent / "locust")
     if not Path(locust).exists():
@@ -152,8 +171,18 @@ def main() -> None:
         build_store(work, args.parcels, env)
     sys.path.insert(0, str(ROOT))
     from gis.api.auth.security import UserDB
+    from gis.store import open_accounts, open_store
 
-    users = UserDB(work / "service.db")
+    location = str(store)
+    if args.database:
+        location = args.database
+        parcels = len(open_store(store).read("parcels", columns=["parcel_key"]))
+        target = open_store(location)
+        if not (target.has("parcels") and target.layers()["parcels"] == parcels):
+            print(f"copying the store into {location} …", flush=True)
+            _run("db", "copy", str(store), location, env=env)
+        env = {**env, "GIS_STORE": location}
+    users = UserDB(open_accounts(work, location))
     tokens = {}
     for role in ("viewer", "inspector"):
         if users.get(role) is None:
@@ -169,6 +198,7 @@ def main() -> None:
     try:
         sequential(url, the_plan, 5)  # warm both workers' caches
         base = sequential(url, the_plan, 20)
+        memory_before = workers_memory(server.pid)
         res = subprocess.run([locust, "-f", str(ROOT / "benchmarks" / "locustfile.py"),
                               "--headless", "-u", str(args.users), "-r", str(args.users),
                               "-t", f"{args.seconds}s", "-H", url, "--csv", str(work / "load"),
@@ -176,6 +206,7 @@ def main() -> None:
                              env={**env, "GIS_LOAD_PLAN": str(work / "plan.json"),
                                   "GIS_LOAD_ACKS": str(acks), "GIS_LOAD_WAIT": args.wait},
                              capture_output=True, text=True)
+        memory = workers_memory(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -183,12 +214,15 @@ def main() -> None:
     failures = list(csv.DictReader(open(work / "load_failures.csv", encoding="utf-8")))
     fivexx = sum(int(f["Occurrences"]) for f in failures if "50" in f["Error"][:40])
     acked = [a for a in acks.read_text(encoding="utf-8").split() if a]
-    con = sqlite3.connect(store)
-    stored = {r[0] for r in con.execute("SELECT case_id FROM violation_cases")}
-    integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
-    con.close()
+    stored = set(open_store(location).read_cases(columns=["case_id"], geometry=False)["case_id"])
+    integrity = "— (PostGIS)"
+    if not args.database:
+        con = sqlite3.connect(store)
+        integrity = con.execute("PRAGMA integrity_check").fetchone()[0]
+        con.close()
     lost = [a for a in acked if a not in stored]
-    print(f"\n{args.parcels:,} parcels, {args.users} locust users (each waiting {args.wait} s "
+    print(f"\n{'PostGIS' if args.database else 'GeoPackage'} store; "
+          f"{args.parcels:,} parcels, {args.users} locust users (each waiting {args.wait} s "
           f"between requests) for {args.seconds} s against gis serve --workers 2 (loopback, "
           f"{os.cpu_count()} cores)\n")
     print(f"{'request':<10} {'count':>7} {'fail':>5} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
@@ -207,6 +241,9 @@ def main() -> None:
     print(f"\nthroughput {float(total.get('Requests/s', 0)):.0f} req/s; failures "
           f"{sum(int(f['Occurrences']) for f in failures)} (5xx: {fivexx}); flags acknowledged "
           f"{len(acked)}, lost {len(lost)}; integrity_check: {integrity}")
+    print("workers' memory (MB, resident now / peak): before the load " + ", ".join(
+        f"{r:.0f}/{h:.0f}" for r, h in memory_before) + "; after " + ", ".join(
+        f"{r:.0f}/{h:.0f}" for r, h in memory))
     tile_p95 = float(rows["tile"]["95%"]) if "tile" in rows else float("nan")
     print(f"targets: tile p95 < 50 ms: {'PASS' if tile_p95 < 50 else 'MISS'} ({tile_p95:.0f} ms); "
           f"zero 5xx: {'PASS' if fivexx == 0 else 'MISS'}; zero lost flags: "

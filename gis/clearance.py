@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from gis.core.clearance.history import (
@@ -319,6 +320,27 @@ def run_clearance(store: Store, *, as_of: dt.date | None = None,
     return runs[0]
 
 
+def _parcels_in(store: Store, projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The parcels meeting a project boundary (the only ones a clearance figure can count), by
+    the store's area query: a province's service reads the parcels of its projects, not its
+    millions of parcels."""
+    import shapely
+
+    from gis.store.query import LayerQuery
+
+    wanted = ["parcel_key", "ward_code", "owner_name", "is_public"]
+    fields = store.layer_info("parcels").types
+    columns = tuple(c for c in wanted if c in fields)
+    boundaries = np.asarray(projects.geometry.values, dtype=object)
+    boundaries = boundaries[~(shapely.is_missing(boundaries) | shapely.is_empty(boundaries))]
+    if len(boundaries) == 0:
+        q = LayerQuery(fids=(), columns=columns)
+    else:
+        q = LayerQuery(area=shapely.union_all(shapely.make_valid(boundaries)), columns=columns)
+    frame = store.query("parcels", q).frame.reset_index(drop=True)
+    return frame[[*columns, "geometry"]]
+
+
 def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
              overlay: Overlay = _overlay_here) -> tuple[ClearanceRun, dict[str, pd.DataFrame]]:
     """The run, and the tables maps and the service read (for the current figures)."""
@@ -328,10 +350,8 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
                              layer=layer)
     from gis.catalog import load_vocabulary
 
-    wanted = ["parcel_key", "ward_code", "owner_name", "is_public"]
-    parcels = store.read("parcels")
-    parcels = parcels[[c for c in wanted if c in parcels.columns] + ["geometry"]]
     projects = store.read("projects")
+    parcels = _parcels_in(store, projects)
     vocabulary = load_vocabulary()
     if "capital_source_text" in projects:
         # capital sources as offices write them: budget / non-budget / unknown (never NULL)

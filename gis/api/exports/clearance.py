@@ -84,6 +84,12 @@ class _OneProject:
             frame = frame[frame["project_id"].astype(str) == self._project].reset_index(drop=True)
         return frame
 
+    def layer_info(self, kind: str) -> Any:
+        return self._store.layer_info(kind)
+
+    def query(self, kind: str, q: Any) -> Any:
+        return self._store.query(kind, q)
+
     def read_table(self, name: str) -> pd.DataFrame:
         frame = self._store.read_table(name)
         if name in ("clearance_records", "clearance_events") and "project_id" in frame:
