@@ -113,3 +113,79 @@ def test_structured_reads_inside_a_write_transaction(database):  # type: ignore[
     store.modify(lambda working: {"few": pd.DataFrame(
         {"n": [len(working.query("parcels", LayerQuery(wards=("00001",), count=True)))]})})
     assert int(store.read_table("few")["n"].iloc[0]) == 5
+
+
+def test_the_database_moves_vn2000_to_web_mercator_as_we_do(database):  # type: ignore[no-untyped-def]
+    """Tiles are projected in SQL through the pinned private SRID: every VN-2000 zone lands
+    where gis.crs puts it (EPSG:6960 pinned), to a millimetre."""
+    import numpy as np
+    import psycopg
+
+    from gis import crs as crsmod
+    from gis.store import pg_tiles
+
+    store = open_store(database)
+    url, _ = split_location(database)
+    with psycopg.connect(url, autocommit=True) as con:
+        for zone in crsmod.ZONES:
+            srid = pg_tiles.pinned_srid(store, con, zone.epsg)
+            assert srid == pg_tiles.PINNED_SRID_BASE + zone.epsg
+            points = [shapely.Point(500_000 + dx, 1_200_000 + dy)
+                      for dx in (-90_000, 0, 60_000) for dy in (0, 600_000, 1_100_000)]
+            ours = crsmod.transform_geometries(np.array(points), f"EPSG:{zone.epsg}", "EPSG:3857")
+            for p, o in zip(points, ours):
+                x, y = con.execute("SELECT ST_X(g), ST_Y(g) FROM (SELECT ST_Transform("
+                                   "ST_SetSRID(ST_MakePoint(%s, %s), %s), 3857) g) t",
+                                   (p.x, p.y, srid)).fetchone()
+                assert abs(x - o.x) < 1e-3 and abs(y - o.y) < 1e-3, (zone.epsg, p, x - o.x)
+
+
+def test_a_foreign_definition_of_the_private_srid_is_refused(database):  # type: ignore[no-untyped-def]
+    import psycopg
+
+    from gis.store import pg_tiles
+
+    store = open_store(database)
+    url, _ = split_location(database)
+    srid = pg_tiles.PINNED_SRID_BASE + 9217
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute("DELETE FROM spatial_ref_sys WHERE srid = %s", (srid,))
+        con.execute("INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, proj4text) "
+                    "VALUES (%s, 'other', 1, '+proj=longlat +datum=WGS84')", (srid,))
+        pg_tiles._REGISTERED.discard((store.url, srid))
+        try:
+            with pytest.raises(StoreError, match="not the pinned VN-2000"):
+                pg_tiles.pinned_srid(store, con, 9217)
+        finally:
+            con.execute("DELETE FROM spatial_ref_sys WHERE srid = %s", (srid,))
+
+
+def test_vector_tiles_follow_the_layer_filter_and_leave_out_specks(database):  # type: ignore[no-untyped-def]
+    import mapbox_vector_tile
+    import numpy as np
+
+    from gis import crs as crsmod
+    from gis.api.tiles import mvt
+    from gis.store.query import TileQuery
+
+    store = open_store(database)
+    parcels = _parcels()
+    parcels.loc[4, "geometry"] = shapely.box(585080, 2330000, 585080.2, 2330000.2)  # a speck
+    store.replace_layer("parcels", parcels, quarantine=None, log=_log())
+    middle, speck = crsmod.transform_geometries(
+        np.array([shapely.Point(585050, 2330012), shapely.Point(585080.1, 2330000.1)]),
+        "EPSG:5897", "EPSG:3857")
+
+    def keys(z: int, at: shapely.Point = middle, **kw: object) -> list[str]:
+        x, y = mvt.tile_of(at.x, at.y, z)
+        body = store.vector_tile("parcels", TileQuery(z, x, y, "p", columns=(
+            "parcel_key", "households", "no_such_column"), **kw))  # type: ignore[arg-type]
+        assert body is not None
+        feats = mapbox_vector_tile.decode(body).get("p", {}).get("features", []) if body else []
+        return sorted(f["properties"]["parcel_key"] for f in feats)
+
+    assert keys(16) == ["00001-1-1", "00001-1-2", "00001-1-3", "00001-1-4"]  # not the speck
+    assert "00001-1-5" in keys(23, speck)  # near enough, it is drawn
+    assert keys(16, where=(("is_public", (True,)),)) == ["00001-1-3"]
+    assert len(keys(16, max_features=2)) == 2
+    assert keys(3) == []  # a whole-country tile: every parcel is a speck there

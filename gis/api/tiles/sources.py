@@ -394,7 +394,8 @@ class StoreLayer:
         for ask in asks:
             frame = self._frame(store, ask)
             if names:
-                frame = frame[[q in normalise(v) for v in frame["name"]]]
+                frame = frame[[v is not None and q in normalise(v) for v in
+                               json_safe(frame["name"])]]
             if len(frame):
                 first = frame.iloc[:1]
                 wgs = crsmod.transform_geometries(np.asarray(first.geometry.values,
