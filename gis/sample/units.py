@@ -79,11 +79,11 @@ def on_real_district(sample: SampleDistrict, wards: list[RealWard]) -> SampleDis
     ward_frame["MaXa"] = ward_frame["MaXa"].map(codes)
     projects = sample.projects.copy()
     for column in projects.columns.drop("geometry"):
-        if projects[column].dtype == object:
+        if not pd.api.types.is_numeric_dtype(projects[column]):
             projects[column] = projects[column].map(swap)
     clearance = sample.clearance.copy()
     for column in clearance.columns:
-        if clearance[column].dtype == object:
+        if not pd.api.types.is_numeric_dtype(clearance[column]):
             clearance[column] = clearance[column].map(swap)
     manifest = {**sample.manifest, "real_district": {
         "district": wards[0].district, "province": wards[0].province,
