@@ -10,6 +10,7 @@ The decisions are in :mod:`gis.core.units`; the national lists come from
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from gis.core.units import (
@@ -25,7 +26,7 @@ from gis.io.admin_units import load_registry
 from gis.store.base import Store
 
 __all__ = ["code_issues", "units_issues", "with_units", "place_stored_parcels",
-           "unit_names", "registry", "resolve_unit"]
+           "unit_names", "registry", "resolve_unit", "place_cases"]
 
 
 def registry() -> AdminRegistry:
@@ -181,3 +182,33 @@ def resolve_unit(code: str, system: CodeSystem, *, reg: AdminRegistry | None = N
         raise UnitCodeError(problems[0][3], field="units", value=code)
     return text
 
+
+
+def place_cases(store: Store, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Violation cases with ``unit_code``, ``province_code`` (the unit holding the case, else
+    the unit of its parcel's ward) and ``project_ids`` (the clearance projects it touches,
+    comma-separated), for counts per unit, province and project."""
+    out = cases.copy()
+    if not len(out):
+        for column in ("unit_code", "province_code", "project_ids"):
+            out[column] = pd.Series([], dtype="string")
+        return out
+    units = store.read("units") if store.has("units") else None
+    placed, _ = with_units(out.assign(parcel_key=out.get("case_id")), units=units)
+    out["unit_code"] = placed["unit_code"].to_numpy()
+    out["province_code"] = placed["province_code"].to_numpy()
+    projects = store.read("projects", columns=["project_id"]) if store.has("projects") else None
+    ids = pd.Series([None] * len(out), index=out.index, dtype="string")
+    if projects is not None and len(projects):
+        import shapely
+
+        geoms = np.asarray(out.geometry.values, dtype=object)
+        tree = shapely.STRtree(np.asarray(projects.geometry.values, dtype=object))
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        hit = tree.query(geoms[present], predicate="intersects")
+        rows = np.flatnonzero(present)[hit[0]]
+        names = projects["project_id"].astype(str).to_numpy()[hit[1]]
+        joined = pd.Series(names).groupby(rows).agg(lambda s: ",".join(sorted(set(s))))
+        ids.iloc[joined.index.to_numpy()] = joined.to_numpy()
+    out["project_ids"] = ids
+    return out
