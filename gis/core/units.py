@@ -298,8 +298,10 @@ def assign_units(parcels: gpd.GeoDataFrame, registry: AdminRegistry, *,
                                     UnitSource.NONE.value)
         else:
             conv = registry.convert_many(ward[rest].dropna().unique())
-            got = ward[rest].map(conv["unit_code"]).astype("string")
-            split = ward[rest].map(conv["split"]).fillna(False).astype(bool)
+            units_of = conv["unit_code"].dropna().to_dict()
+            split_of = conv["split"].dropna().astype(bool).to_dict()
+            got = pd.Series([units_of.get(c) for c in ward[rest]], dtype="string")
+            split = np.array([bool(split_of.get(c, False)) for c in ward[rest]], dtype=bool)
             unit[rest] = got.to_numpy()
             source[rest] = np.where(got.isna(), UnitSource.NONE.value,
                                     np.where(split, UnitSource.DEFAULT.value,

@@ -60,7 +60,7 @@ def test_report_json_xlsx_csv_and_charts(loaded, district, tmp_path):
                 "area_affected_m2", "area_recovered_m2", "plans_total", "plans_approved",
                 "compensation_approved_vnd", "compensation_paid_vnd"):
         assert key in first
-    assert data["summary"]["vi"].startswith("Tính đến ngày 31/12/2024")
+    assert "Tính đến ngày 31/12/2024" in data["summary"]["vi"]  # after the units and province
     assert data["summary"]["en"].startswith("As of 31/12/2024")
     total = sum(p["parcels_affected"] for p in data["projects"])
     distinct = data["district"]["parcels_affected"]
