@@ -212,6 +212,8 @@ def validate(path: str, kind: str, crs, layer_name, province, ward, engine, conf
     if kind == "clearance":
         from gis.cli.clearance import validate_clearance_cmd
 
+        _sheet_codes(code_system)
+
         validate_clearance_cmd(path, sheet=sheet, config=config, report_path=report_path,
                                known_on=known_on, project=project, ward=ward)
         return
@@ -251,6 +253,8 @@ def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config
     if kind == "clearance":
         from gis.cli.clearance import ingest_clearance_cmd
 
+        _sheet_codes(code_system)
+
         ingest_clearance_cmd(store, path, sheet=sheet, strict=strict, config=config,
                              user=user or ingest_settings.user, report_path=report_path,
                              known_on=known_on, project=project, ward=ward)
@@ -263,6 +267,16 @@ def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config
     _print_report(report)
     if report_path:
         console.print(f"report written to {report.write(report_path)}")
+
+
+def _sheet_codes(code_system: str | None) -> None:
+    """Clearance sheets name parcels by their legacy keys (ward-sheet-number)."""
+    if code_system == "2025":
+        from gis.errors import UnitCodeError
+
+        raise UnitCodeError("clearance sheets name parcels by their legacy ward codes (the keys "
+                            "of the cadastral map): --units 2025 is not supported for sheets",
+                            field="units", value=code_system)
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]
