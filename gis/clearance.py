@@ -434,7 +434,7 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
         progress.problems = pd.concat([progress.problems, extra], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {}
     if as_of is None:
-        internal = ["ward_code", "overlap_m2", "owner_sheet", "row_problem", "sheet_area_m2",
+        internal = ["ward_code", "unit_code", "province_code", "overlap_m2", "owner_sheet", "row_problem", "sheet_area_m2",
                     "sheet_compensation_approved_vnd", "sheet_compensation_paid_vnd", "plan_id",
                     "plan_done"]
         pairs = overlaid.pairs.merge(

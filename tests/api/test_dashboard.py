@@ -149,8 +149,8 @@ def test_every_table_downloads_as_a_workbook(shared):
                                       headers=shared.auth("planner")).json()["features"]
             assert sum(counts.values()) == len(cases)
     res = shared.client.get("/dashboard/clearance.xlsx?lang=vi", headers=shared.auth("viewer"))
-    assert load_workbook(io.BytesIO(res.content)).sheetnames == ["Dự án", "Phường xã",
-                                                                  "Toàn huyện", "Vấn đề"]
+    assert load_workbook(io.BytesIO(res.content)).sheetnames == ["Dự án", "Xã, phường",
+                                                                  "Tỉnh, thành phố", "Vấn đề"]
     assert shared.client.get("/dashboard/owners.xlsx",
                              headers=shared.auth("viewer")).status_code == 404
 

@@ -176,7 +176,8 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
     district["plans_rule"] = _rule_counts(rules)
     problems = _problems(parcels, proj_out)
     tables = {c: _level(parcels, c, geoms) for c in levels}
-    parcels = parcels.drop(columns=[c for c in _INTERNAL if c in parcels.columns])
+    # the pairs keep only what they had: the levels are in the pairs given
+    parcels = parcels.drop(columns=[c for c in [*_INTERNAL, *levels] if c in parcels.columns])
     return Progress(as_of, parcels, proj_out.reset_index(), wards.reset_index(), district,
                     problems, units=tables.get("unit_code", pd.DataFrame()),
                     provinces=tables.get("province_code", pd.DataFrame()))
