@@ -28,13 +28,15 @@ from gis.core.clearance.history import (
 )
 from gis.core.clearance.progress import Progress, compute_progress
 from gis.core.clearance.sheet import SheetContext, SheetParse, parse_sheet
-from gis.core.clearance.summary import briefing
+from gis.core.clearance.summary import briefing, place_line
 from gis.core.clearance.wording import Vocabulary
 from gis.core.overlay import OverlayConfig, OverlayResult, overlay_parcels_projects
+from gis.core.units import UNIT_COLUMNS, CodeSystem
 from gis.errors import FieldMappingError, ParcelValidationError, StoreError
 from gis.io.tables import TableSource, read_table
 from gis.store.base import IngestLogEntry, Store
-from gis.text import LANGS, translator
+from gis.text import LANGS, Translator, translator
+from gis.units import registry, unit_names, with_units
 
 __all__ = ["ClearanceIngestReport", "ingest_clearance", "prepare_clearance", "nothing_to_load",
            "read_history", "ClearanceRun",
@@ -280,6 +282,8 @@ class ClearanceRun:
         return {"as_of": self.progress.as_of.isoformat(),
                 "projects": records(self.progress.projects),
                 "wards": records(self.progress.wards),
+                "units": records(self.progress.units),
+                "provinces": records(self.progress.provinces),
                 "district": self.progress.district,
                 "summary": self.summary,
                 "overlay": self.overlay.summary(),
@@ -299,20 +303,25 @@ def _overlay_here(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFrame,
 
 def run_clearance(store: Store, *, as_of: dt.date | None = None,
                   config: OverlayConfig = OverlayConfig(), write_back: bool = True,
-                  overlay: Overlay | None = None) -> ClearanceRun:
+                  overlay: Overlay | None = None,
+                  units: CodeSystem | str = CodeSystem.CURRENT) -> ClearanceRun:
     """Join parcels × projects × statuses and roll up progress. The current figures (no
     ``as_of``) are stored for maps and the service; a past day's are not.
 
     Storing them is a read-modify-write: the figures are computed from the store as it is under
     the writers' lock (a parcels load meanwhile cannot leave them stale). ``overlay`` runs the
-    parcels × projects overlay elsewhere (the Dask engine)."""
+    parcels × projects overlay elsewhere (the Dask engine). ``units`` words the briefing by
+    the 2025 units and province (default) or by the legacy district; both groupings are in
+    the run."""
     how = overlay or _overlay_here
+    system = CodeSystem.parse(units)
     if not (write_back and as_of is None):
-        return _compute(store, as_of=as_of, config=config, overlay=how)[0]
+        return _compute(store, as_of=as_of, config=config, overlay=how, units_system=system)[0]
     runs: list[ClearanceRun] = []
 
     def change(working: Store) -> dict[str, pd.DataFrame]:
-        run, tables = _compute(working, as_of=None, config=config, overlay=how)
+        run, tables = _compute(working, as_of=None, config=config, overlay=how,
+                               units_system=system)
         runs.append(run)
         return tables
 
@@ -328,7 +337,7 @@ def _parcels_in(store: Store, projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
     from gis.store.query import LayerQuery
 
-    wanted = ["parcel_key", "ward_code", "owner_name", "is_public"]
+    wanted = ["parcel_key", "ward_code", "owner_name", "is_public", *UNIT_COLUMNS]
     fields = store.layer_info("parcels").types
     columns = tuple(c for c in wanted if c in fields)
     boundaries = np.asarray(projects.geometry.values, dtype=object)
@@ -341,8 +350,48 @@ def _parcels_in(store: Store, projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame[[*columns, "geometry"]]
 
 
+def _name_levels(progress: Progress, store: Store) -> None:
+    """Names beside codes: wards (stored names, else the national legacy list) with their
+    former district; units (stored names, else the 2025 list) with their province."""
+    reg = registry()
+    legacy = reg.legacy
+    stored = store.read("wards", columns=["ward_code", "name"]) if store.has("wards") else None
+    names = legacy["name"].astype(str).to_dict()
+    if stored is not None:
+        names.update({c: n for c, n in zip(stored["ward_code"], stored["name"])
+                      if isinstance(c, str) and isinstance(n, str)})
+    w = progress.wards
+    if "ward_code" in w:
+        w.insert(1, "ward_name", w["ward_code"].map(names).astype("string"))
+        w.insert(2, "district", w["ward_code"].map(legacy["district"]).astype("string"))
+    u = progress.units
+    if "unit_code" in u:
+        u.insert(1, "unit_name", u["unit_code"].map(unit_names(store, reg)).astype("string"))
+        u.insert(2, "province", u["unit_code"].map(reg.current["province"]).astype("string"))
+    p = progress.provinces
+    if "province_code" in p:
+        provinces = reg.current.drop_duplicates("province_code").set_index("province_code")
+        p.insert(1, "province", p["province_code"].map(provinces["province"]).astype("string"))
+
+
+def _place(progress: Progress, system: CodeSystem, translate: Translator) -> str:
+    """The briefing's opening: the units and province (2025), or the former district (legacy),
+    the former district named for history."""
+    reg = registry()
+    former = reg.former_districts(progress.wards.get("ward_code", pd.Series(dtype=str)))
+    if system is CodeSystem.LEGACY:
+        return place_line([], [], [], translate=translate) or "; ".join(former)
+    u = progress.units
+    units = u.sort_values("parcels_affected", ascending=False)["unit_name"].dropna().tolist() \
+        if "unit_name" in u else []
+    provinces = progress.provinces["province"].dropna().tolist() \
+        if "province" in progress.provinces else []
+    return place_line(units, provinces, [d.split(",")[0] for d in former], translate=translate)
+
+
 def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
-             overlay: Overlay = _overlay_here) -> tuple[ClearanceRun, dict[str, pd.DataFrame]]:
+             overlay: Overlay = _overlay_here, units_system: CodeSystem = CodeSystem.CURRENT
+             ) -> tuple[ClearanceRun, dict[str, pd.DataFrame]]:
     """The run, and the tables maps and the service read (for the current figures)."""
     for layer in ("parcels", "projects"):
         if not store.has(layer):
@@ -352,20 +401,28 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
 
     projects = store.read("projects")
     parcels = _parcels_in(store, projects)
+    if "unit_code" not in parcels.columns:  # a store loaded before units were kept
+        parcels, _ = with_units(parcels, units=store.read("units") if store.has("units")
+                                else None)
     vocabulary = load_vocabulary()
     if "capital_source_text" in projects:
         # capital sources as offices write them: budget / non-budget / unknown (never NULL)
         coded = projects["capital_source_text"].map(vocabulary.capital_source)
         projects["capital_source"] = coded.where(coded.notna(), projects.get("capital_source"))
     overlaid = overlay(parcels[["parcel_key", "ward_code", "geometry"]], projects, config)
+    places = parcels.drop_duplicates("parcel_key").set_index("parcel_key")
+    for column in ("unit_code", "province_code"):
+        overlaid.pairs[column] = overlaid.pairs["parcel_key"].map(places[column]).astype("string")
     records, events = read_history(store)
-    owners = pd.DataFrame(parcels.drop(columns="geometry"))
+    owners = pd.DataFrame(parcels.drop(columns=["geometry", *UNIT_COLUMNS], errors="ignore"))
     progress = compute_progress(overlaid.pairs, projects, records, events, as_of=as_of,
                                 parcels=owners, vocabulary=vocabulary)
     loads = store.read_table("clearance_sheets")
     progress.district["columns_lacking"] = _lacking(loads)
+    _name_levels(progress, store)
     day = progress.as_of.strftime("%d/%m/%Y")
-    summary = {lang: briefing(progress.district, as_of=day, translate=translator(lang))
+    summary = {lang: briefing(progress.district, as_of=day, translate=translator(lang),
+                              place=_place(progress, units_system, translator(lang)))
                for lang in LANGS}
     outside = pd.DataFrame()
     if len(records):
@@ -397,7 +454,7 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
         progress.problems = pd.concat([progress.problems, extra], ignore_index=True)
     tables: dict[str, pd.DataFrame] = {}
     if as_of is None:
-        internal = ["ward_code", "overlap_m2", "owner_sheet", "row_problem", "sheet_area_m2",
+        internal = ["ward_code", "unit_code", "province_code", "overlap_m2", "owner_sheet", "row_problem", "sheet_area_m2",
                     "sheet_compensation_approved_vnd", "sheet_compensation_paid_vnd", "plan_id",
                     "plan_done"]
         pairs = overlaid.pairs.merge(
@@ -409,7 +466,9 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
         by_project = gpd.GeoDataFrame(by_project, geometry="geometry", crs=projects.crs)
         by_project["as_of"] = progress.as_of.isoformat()
         wards = progress.wards.assign(as_of=progress.as_of.isoformat())
-        tables = {"project_parcels": gpd.GeoDataFrame(pairs, geometry="geometry",
+        tables = {"clearance_units": progress.units.assign(as_of=progress.as_of.isoformat()),
+                  "clearance_provinces": progress.provinces.assign(
+                      as_of=progress.as_of.isoformat()),"project_parcels": gpd.GeoDataFrame(pairs, geometry="geometry",
                                                       crs=parcels.crs),
                   "clearance_projects": by_project, "clearance_wards": wards,
                   "clearance_problems": progress.problems.assign(

@@ -29,6 +29,7 @@ __all__ = [
     "AuthError",
     "RequestError",
     "QueryError",
+    "UnitCodeError",
     "UploadRefused",
     "PageRedirect",
     "GisWarning",
@@ -175,3 +176,8 @@ class PlaceError(GisError, ValueError):
 class QueryError(RequestError):
     """A structured store query the layer cannot answer: a column it does not have, an order
     or a key column it lacks, a negative limit or offset."""
+
+
+class UnitCodeError(GisError, ValueError):
+    """An administrative-unit code that is not in its code system, or is ambiguous between the
+    legacy and the 2025 lists (the message names both units)."""

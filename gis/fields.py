@@ -26,6 +26,7 @@ class LayerKind(ParsedEnum):
     PROJECTS = "projects"
     BUILDINGS = "buildings"
     WARDS = "wards"
+    UNITS = "units"  # commune-level units since 1 July 2025 (2025 codes)
 
     @classmethod
     def what(cls) -> str:
@@ -75,6 +76,14 @@ ALIASES: dict[LayerKind, dict[str, tuple[str, ...]]] = {
         "district": ("Huyen", "TenHuyen", "Dist_Name", "district", "Quan"),
         "province": ("Tinh", "TenTinh", "province"),
     },
+    LayerKind.UNITS: {
+        "unit_code": ("MaXaMoi", "ma_xa_moi", "MaDVHC", "MaXa", "MAXA", "ma_xa", "Com_ID",
+                      "unit_code", "ward_code", "code", "ma"),
+        "name": ("TenXaMoi", "ten_xa_moi", "TenDVHC", "TenXa", "ten_xa", "Com_Name", "unit",
+                 "ward", "Name", "name", "ten"),
+        "province": ("Tinh", "TenTinh", "ten_tinh", "province"),
+        "province_code": ("MaTinh", "ma_tinh", "province_code"),
+    },
 }
 
 REQUIRED: dict[LayerKind, tuple[str, ...]] = {
@@ -82,6 +91,7 @@ REQUIRED: dict[LayerKind, tuple[str, ...]] = {
     LayerKind.PROJECTS: ("project_id",),
     LayerKind.BUILDINGS: (),
     LayerKind.WARDS: ("ward_code",),
+    LayerKind.UNITS: ("unit_code", "name"),
 }
 
 

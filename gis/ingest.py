@@ -27,6 +27,7 @@ from gis.catalog import LayerSpec
 from gis.core.diff import LayerDiff, diff_layers
 from gis.core.model import build_frame
 from gis.core.place import OUTSIDE_SHARE_REFUSED, WARD_TOLERANCE_M, check_places, parcel_points
+from gis.core.units import CodeSystem
 from gis.core.validate import (
     ISSUE_COLUMNS,
     Severity,
@@ -41,11 +42,13 @@ from gis.io.engines import Engine
 from gis.io.read import SourceInfo, read_layer
 from gis.landuse import DEFAULT_PUBLIC_RULES
 from gis.store.base import IngestLogEntry, LayerReplacement, Store
+from gis.units import code_issues, place_stored_parcels, units_issues, with_units
 
 __all__ = ["LayerReport", "prepare_layer", "ingest_layer", "source_checksum", "KEYS"]
 
 KEYS = {LayerKind.PARCELS: "parcel_key", LayerKind.PROJECTS: "project_id",
-        LayerKind.BUILDINGS: "building_id", LayerKind.WARDS: "ward_code"}
+        LayerKind.BUILDINGS: "building_id", LayerKind.WARDS: "ward_code",
+        LayerKind.UNITS: "unit_code"}
 
 
 @dataclass
@@ -341,12 +344,17 @@ def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
                   province: str | None = None, engine: Engine | str | None = None,
                   defaults: Mapping[str, object] | None = None, store_crs: CRS | None = None,
                   area_tolerance: float | None = None,
-                  wards: gpd.GeoDataFrame | None = None) -> LayerReport:
+                  wards: gpd.GeoDataFrame | None = None,
+                  units: gpd.GeoDataFrame | None = None,
+                  code_system: CodeSystem | str | None = None) -> LayerReport:
     """Read, decode, map, transform and validate a layer; write nothing.
 
     ``wards`` is the stored wards layer, when there is one: parcels are then checked against it
     (place checks, ward codes that exist) and lon/lat data takes the TM-3 zone of the province
-    that holds it.
+    that holds it. ``units`` is the stored units layer (2025 commune-level units): each parcel
+    takes the unit holding it; without it, the conversion of its legacy ward code.
+    ``code_system`` is the system of the layer's ward codes (``--units``): legacy by default
+    for parcels and wards; a units layer is always 2025.
 
     Raises
     ------
@@ -354,6 +362,7 @@ def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
         When most parcels lie outside the stored wards (or far from the province named).
     """
     kind = LayerKind.parse(kind)
+    system = _code_system(kind, code_system)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     layer = layer if layer else (spec.source.layer if spec else None)
@@ -419,10 +428,25 @@ def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
             _province_check(frame, decoded, province, source_crs, info)
     if kind is LayerKind.PROJECTS and "capital_source_text" in frame:
         found.append(_capital_sources(frame))
+    if kind is LayerKind.UNITS:
+        frame, unit_issues = units_issues(frame)
+        found.append(unit_issues)
+    elif kind in (LayerKind.PARCELS, LayerKind.WARDS):
+        found.append(code_issues(frame, "ward_code", system,
+                                 names="name" if kind is LayerKind.WARDS else None))
     read_issues = pd.concat([f for f in found if len(f)] or [found[0]], ignore_index=True)
     result = validate_frame(frame, kind, config=ValidationConfig(area_tolerance=tolerance,
                                                                  known_wards=known),
                             extra_issues=read_issues)
+    if kind is LayerKind.PARCELS:
+        result.valid, assumed = with_units(result.valid, units=units, system=system)
+        result.issues = pd.concat([result.issues, assumed], ignore_index=True) if len(
+            assumed) else result.issues
+        if units is not None and len(units):
+            notes.append(f"units: {len(units)} stored unit polygons place the parcels")
+        else:
+            notes.append("units: no unit polygons stored; parcels take the 2025 unit of their "
+                         f"{system.value} ward code (split wards: the default unit, listed)")
     timings["validate"] = time.perf_counter() - t
     if store_crs is not None and store_crs != working:
         from gis.io.write import reproject
@@ -452,8 +476,12 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
     """
     kind = LayerKind.parse(kind)
     started = datetime.now(UTC).isoformat(timespec="seconds")
-    if "wards" not in options and kind is not LayerKind.WARDS and store.has("wards"):
+    if "wards" not in options and kind not in (LayerKind.WARDS, LayerKind.UNITS) and \
+            store.has("wards"):
         options["wards"] = store.read("wards")
+    if "units" not in options and kind is LayerKind.PARCELS and store.has("units"):
+        options["units"] = store.read("units")
+    system = _code_system(kind, options.get("code_system"))  # type: ignore[arg-type]
     report = prepare_layer(path, kind, store_crs=store.crs(), **options)  # type: ignore[arg-type]
     result = report.validation
     errors = result.issues[result.issues["severity"] == Severity.ERROR.value]
@@ -496,6 +524,11 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
             new = gpd.GeoDataFrame(pd.concat([kept, new], ignore_index=True), geometry="geometry",
                                    crs=new.crs)
             report.kept_other_wards = len(kept)
+        if kind is LayerKind.PARCELS:
+            # the units as they are now, under the lock: a units load meanwhile is not lost
+            units = working.read("units") if working.has("units") else None
+            new, _ = with_units(new.assign(ward_system=new["ward_system"].fillna(system.value))
+                                if "ward_system" in new else new, units=units)
         entry = IngestLogEntry(
             kind=kind.value, source_path=str(Path(path).resolve()),
             source_layer=report.source.layer, source_sha256=checksum, user=user or _user(),
@@ -510,10 +543,27 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
                                 quarantine_scope=report.scope)
 
     store.replace_layer_with(kind.value, change)
+    if kind is LayerKind.UNITS:
+        placed = place_stored_parcels(store)
+        report.crs_notes.append(f"units: {placed:,} stored parcels placed in the new units")
     report.timings["write"] = time.perf_counter() - t - report.timings.get("diff", 0.0)
     report.stored = True
     report.store_path = str(getattr(store, "path", ""))
     return report
+
+
+def _code_system(kind: LayerKind, given: CodeSystem | str | None) -> CodeSystem:
+    """The code system of a layer's codes: a units layer holds 2025 codes, cadastral layers
+    legacy ones unless ``--units 2025`` says otherwise."""
+    if kind is LayerKind.UNITS:
+        if given is not None and CodeSystem.parse(given) is not CodeSystem.CURRENT:
+            from gis.errors import UnitCodeError
+
+            raise UnitCodeError("a units layer holds the commune-level units since 1 July 2025: "
+                                f"--units {CodeSystem.parse(given).value} does not apply to it",
+                                field="units", value=str(given))
+        return CodeSystem.CURRENT
+    return CodeSystem.LEGACY if given is None else CodeSystem.parse(given)
 
 
 def _user() -> str:

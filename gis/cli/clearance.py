@@ -11,7 +11,7 @@ from rich.table import Table
 
 from gis.cli.engines import dask_engine, engine_options
 from gis.cli.main import _handle_errors, _settings, cli, console, parse_day
-from gis.text import gettext
+from gis.text import N_, gettext
 
 __all__ = ["ingest_clearance_cmd", "validate_clearance_cmd", "print_sheet_report"]
 
@@ -123,7 +123,8 @@ def _overlay_options(func):  # type: ignore[no-untyped-def]
 
 
 def _run(as_of: str | None, min_area: float, min_share: float, *,  # type: ignore[no-untyped-def]
-         write_back: bool = True, engine: str = "single", scheduler: str | None = None):
+         write_back: bool = True, engine: str = "single", scheduler: str | None = None,
+         units: str = "2025"):
     from gis.clearance import run_clearance
     from gis.core.overlay import OverlayConfig
     from gis.store import open_store
@@ -139,7 +140,7 @@ def _run(as_of: str | None, min_area: float, min_share: float, *,  # type: ignor
             def overlay(parcels, projects, config):  # type: ignore[no-untyped-def]
                 return overlay_on_dask(parcels, projects, client=client, config=config)
         return run_clearance(store, as_of=_as_of(as_of), write_back=write_back, config=config,
-                             overlay=overlay)
+                             overlay=overlay, units=units)
 
 
 @clearance.command("report")
@@ -149,19 +150,27 @@ def _run(as_of: str | None, min_area: float, min_share: float, *,  # type: ignor
 @click.option("--out", "out_path", type=click.Path(dir_okay=False),
               help="Output file (required for xlsx, csv; json prints when absent).")
 @click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", show_default=True)
+@click.option("--units", "units", type=click.Choice(["2025", "legacy"]), default="2025",
+              show_default=True, help="Levels of the report: the commune-level units and "
+              "provinces since 1 July 2025, or the legacy wards and district (for comparisons "
+              "with earlier years).")
 @_handle_errors
 def report_cmd(as_of: str | None, min_area: float, min_share: float, engine: str,
-               scheduler: str | None, fmt: str, out_path: str | None, lang: str) -> None:
-    """Join parcels, project boundaries and statuses; print or write the progress report.
+               scheduler: str | None, fmt: str, out_path: str | None, lang: str,
+               units: str) -> None:
+    """Join parcels, project boundaries and statuses; print or write the progress report
+    per project, per commune-level unit and per province (--units legacy: per ward and
+    district).
 
     Results are also written back to the store (project_parcels, clearance_projects,
-    clearance_wards, clearance_problems) for maps and the service.
+    clearance_wards, clearance_units, clearance_provinces, clearance_problems) for maps and
+    the service.
     """
     from gis.report.clearance import report_table, write_csv, write_xlsx
 
     if fmt in ("xlsx", "csv") and not out_path:
         raise click.UsageError(f"--format {fmt} needs --out FILE")
-    run = _run(as_of, min_area, min_share, engine=engine, scheduler=scheduler)
+    run = _run(as_of, min_area, min_share, engine=engine, scheduler=scheduler, units=units)
     progress = run.progress
     if fmt == "json":
         text = json.dumps(run.to_dict(), ensure_ascii=False, indent=1, default=str)
@@ -173,15 +182,20 @@ def report_cmd(as_of: str | None, min_area: float, min_share: float, engine: str
             click.echo(text)
         return
     if fmt == "xlsx":
-        console.print(f"written {write_xlsx(progress, out_path, lang=lang, summary=run.summary[lang])}")
+        console.print(f"written {write_xlsx(progress, out_path, lang=lang, summary=run.summary[lang], units=units)}")
     elif fmt == "csv":
-        for p in write_csv(progress, out_path, lang=lang):
+        for p in write_csv(progress, out_path, lang=lang, units=units):
             console.print(f"written {p}")
     else:
-        for level in ("projects", "wards"):
+        levels = ("projects", "units", "provinces") if units == "2025" else ("projects", "wards")
+        titles_of = {"projects": N_("Progress by project"), "wards": N_("Progress by ward"),
+                     "units": N_("Progress by commune-level unit"),
+                     "provinces": N_("Progress by province")}
+        for level in levels:
             frame, _ = report_table(progress, level, lang=lang)
             # the figures a briefing quotes; everything else is in --format xlsx/csv/json
-            wanted = ["project_id", "name", "capital_source", "ward_code", "parcels_affected",
+            wanted = ["project_id", "name", "capital_source", "ward_code", "ward_name",
+                      "unit_code", "unit_name", "province_code", "province", "parcels_affected",
                       "parcels_handed_over", "area_affected_m2", "area_recovered_m2",
                       "pct_area_recovered", "plans_total", "plans_approved",
                       "compensation_paid_vnd", "pct_paid"]
@@ -189,8 +203,7 @@ def report_cmd(as_of: str | None, min_area: float, min_share: float, engine: str
 
             titles = [column_title(c, lang) for c in wanted]
             keep = [t for t in titles if t in frame.columns]
-            table = Table(title=gettext("Progress by project", lang) if level == "projects"
-                          else gettext("Progress by ward", lang))
+            table = Table(title=gettext(titles_of[level], lang))
             for col in keep:
                 table.add_column(str(col), overflow="fold")
             for row in frame[keep].itertuples(index=False):

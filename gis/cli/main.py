@@ -26,7 +26,7 @@ console = Console(stderr=False, highlight=False, soft_wrap=True,
 err_console = Console(stderr=True, highlight=False, soft_wrap=True,
                       width=None if sys.stderr.isatty() else 160)
 
-KINDS = ["parcels", "projects", "buildings", "wards"]
+KINDS = ["parcels", "projects", "buildings", "wards", "units"]
 
 
 def _handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -164,17 +164,22 @@ def _layer_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      "with the package)."),
         click.option("--report", "report_path", type=click.Path(dir_okay=False),
                      help="Write the report: .json (everything) or .csv (one line per issue)."),
+        click.option("--units", "code_system", type=click.Choice(["legacy", "2025"]),
+                     default=None, help="Code system of the layer's ward codes: legacy (before "
+                     "1 July 2025, the default for cadastral layers) or 2025; a units layer is "
+                     "always 2025."),
     ]
     for option in reversed(options):
         func = option(func)
     return func
 
 
-def _prepare_kwargs(kind: str, crs, layer_name, province, ward, engine, config, catalog_dir):  # type: ignore[no-untyped-def]
+def _prepare_kwargs(kind: str, crs, layer_name, province, ward, engine, config, catalog_dir,  # type: ignore[no-untyped-def]
+                    code_system=None):
     _, ingest_settings = _settings()
     return dict(spec=_spec(kind, config, catalog_dir), crs=crs, layer=layer_name,
                 province=province, engine=engine or ingest_settings.engine,
-                defaults={"ward_code": ward} if ward else None)
+                defaults={"ward_code": ward} if ward else None, code_system=code_system)
 
 
 def _sheet_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -199,7 +204,7 @@ def _sheet_options(func: Callable[..., Any]) -> Callable[..., Any]:
 @_sheet_options
 @_handle_errors
 def validate(path: str, kind: str, crs, layer_name, province, ward, engine, config, catalog_dir,  # type: ignore[no-untyped-def]
-             report_path, sheet: str | None, known_on: str | None, project: str | None) -> None:
+             report_path, code_system, sheet: str | None, known_on: str | None, project: str | None) -> None:
     """Read a layer or a clearance sheet, check it against the store and print the report.
     Writes nothing (except --report)."""
     from gis.ingest import prepare_layer
@@ -207,11 +212,13 @@ def validate(path: str, kind: str, crs, layer_name, province, ward, engine, conf
     if kind == "clearance":
         from gis.cli.clearance import validate_clearance_cmd
 
+        _sheet_codes(code_system)
+
         validate_clearance_cmd(path, sheet=sheet, config=config, report_path=report_path,
                                known_on=known_on, project=project, ward=ward)
         return
     report = prepare_layer(path, kind, **_prepare_kwargs(kind, crs, layer_name, province, ward,
-                                                        engine, config, catalog_dir))
+                                                        engine, config, catalog_dir, code_system))
     _print_report(report)
     if report_path:
         console.print(f"report written to {report.write(report_path)}")
@@ -228,12 +235,14 @@ def validate(path: str, kind: str, crs, layer_name, province, ward, engine, conf
               help="parcels: replace every stored parcel, not only those of the wards in the file.")
 @_handle_errors
 def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config, catalog_dir,  # type: ignore[no-untyped-def]
-           report_path, sheet: str | None, known_on: str | None, project: str | None,
+           report_path, code_system, sheet: str | None, known_on: str | None, project: str | None,
            strict: bool, user: str | None, replace_all: bool) -> None:
     """Validate a layer and load it into the store, replacing the previous version atomically.
 
-    KIND is parcels, projects, buildings, wards, or clearance (the compensation board's status
-    sheet, XLSX or CSV). Valid rows load; rows that fail go to the quarantine table (clearance:
+    KIND is parcels, projects, buildings, wards (legacy wards, as surveyed), units (the
+    commune-level units since 1 July 2025: code, name, province; every stored parcel is then
+    placed in the unit holding it), or clearance (the compensation board's status sheet, XLSX
+    or CSV). Valid rows load; rows that fail go to the quarantine table (clearance:
     clearance_rejected) with the reason. The diff against the previous version is printed.
     """
     from gis.ingest import ingest_layer
@@ -244,17 +253,30 @@ def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config
     if kind == "clearance":
         from gis.cli.clearance import ingest_clearance_cmd
 
+        _sheet_codes(code_system)
+
         ingest_clearance_cmd(store, path, sheet=sheet, strict=strict, config=config,
                              user=user or ingest_settings.user, report_path=report_path,
                              known_on=known_on, project=project, ward=ward)
         return
-    kwargs = _prepare_kwargs(kind, crs, layer_name, province, ward, engine, config, catalog_dir)
+    kwargs = _prepare_kwargs(kind, crs, layer_name, province, ward, engine, config, catalog_dir,
+                             code_system)
     with console.status(f"ingesting {kind} from {path} …"):
         report = ingest_layer(store, path, kind, strict=strict, user=user or ingest_settings.user,
                               replace_all=replace_all, **kwargs)
     _print_report(report)
     if report_path:
         console.print(f"report written to {report.write(report_path)}")
+
+
+def _sheet_codes(code_system: str | None) -> None:
+    """Clearance sheets name parcels by their legacy keys (ward-sheet-number)."""
+    if code_system == "2025":
+        from gis.errors import UnitCodeError
+
+        raise UnitCodeError("clearance sheets name parcels by their legacy ward codes (the keys "
+                            "of the cadastral map): --units 2025 is not supported for sheets",
+                            field="units", value=code_system)
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]

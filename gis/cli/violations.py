@@ -252,15 +252,22 @@ def attach_cmd(case_id: str, path: str, role: str, note: str | None, who: str | 
 @click.option("--format", "fmt", type=click.Choice(["table", "xlsx", "csv", "json"]),
               default="table", show_default=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False))
+@click.option("--units", "units", type=click.Choice(["2025", "legacy"]), default="2025",
+              show_default=True, help="Count per commune-level unit and province since 1 July "
+              "2025, or per legacy ward.")
 @_handle_errors
-def report_cmd(ward, kind, status, since, cell, fmt, out_path) -> None:  # type: ignore[no-untyped-def]
-    """Counts by kind, status and ward, area involved, overdue cases, hotspots; and a chart."""
+def report_cmd(ward, kind, status, since, cell, fmt, out_path, units) -> None:  # type: ignore[no-untyped-def]
+    """Counts by kind, status, project and unit and province (--units legacy: ward), area
+    involved, overdue cases, hotspots; and a chart."""
     from gis.core.violations.summary import counts, hotspots_by_ward, hotspots_on_grid
     from gis.report.violations import write_report
     from gis.violations import list_cases
 
     store = _store()
-    cases = list_cases(store, ward=ward, kind=kind, status=status, since=_since(since))
+    from gis.units import place_cases, registry, unit_names
+
+    cases = place_cases(store, list_cases(store, ward=ward, kind=kind, status=status,
+                                          since=_since(since)))
     summary = counts(cases)
     wards = store.read("wards") if store.has("wards") else None
     hot = hotspots_by_ward(cases, wards)
@@ -273,9 +280,17 @@ def report_cmd(ward, kind, status, since, cell, fmt, out_path) -> None:  # type:
         return
     console.print(f"{summary['cases']} cases ({summary['open']} open, {summary['overdue']} overdue), "
                   f"{summary['area_m2']:,.1f} m² involved")
-    for title, key in (("by kind", "by_kind"), ("by status", "by_status"), ("by ward", "by_ward"),
-                       ("by source", "by_source")):
-        console.print(f"  {title}: " + ", ".join(f"{k} {v}" for k, v in summary[key].items()))
+    names = unit_names(store) if units == "2025" else {}
+    provinces = registry().current.drop_duplicates("province_code").set_index(
+        "province_code")["province"].to_dict()
+    levels = (("by unit", "by_unit", names), ("by province", "by_province", provinces)) \
+        if units == "2025" else (("by ward", "by_ward", {}),)
+    for title, key, label in (("by kind", "by_kind", {}), ("by status", "by_status", {}),
+                              ("by project", "by_project", {}), *levels,
+                              ("by source", "by_source", {})):
+        console.print(f"  {title}: " + ", ".join(
+            f"{escape(str(label.get(k, '')) + ' ' if k in label else '')}{k} {v}"
+            for k, v in summary.get(key, {}).items()))
     if len(grid):
         top = grid.iloc[0]
         c = top.geometry.centroid

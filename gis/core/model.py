@@ -40,6 +40,7 @@ MODEL_COLUMNS: dict[LayerKind, tuple[str, ...]] = {
         "planned_area_ha", "ward_codes", "start_year", "capital_plan_vnd", "disbursed_vnd", "area_m2"),
     LayerKind.BUILDINGS: ("building_id", "floors", "year_built", "area_m2"),
     LayerKind.WARDS: ("ward_code", "name", "district", "province", "area_m2"),
+    LayerKind.UNITS: ("unit_code", "name", "province_code", "province", "area_m2"),
 }
 
 
@@ -57,6 +58,12 @@ def normalise_ward_code(value: object) -> str | None:
     if not text:
         return None
     return text.zfill(5) if text.isdigit() and len(text) < 5 else text
+
+
+def _province_code(value: object) -> str | None:
+    """Province codes are 2-character text: ``1`` → ``01``."""
+    text = normalise_ward_code(value)
+    return None if text is None else (text.lstrip("0").zfill(2) if text.isdigit() else text)
 
 
 def map_unique(series: pd.Series, func, dtype: str | None = None) -> pd.Series:  # type: ignore[no-untyped-def]
@@ -244,6 +251,13 @@ def build_frame(source: gpd.GeoDataFrame, mapping: FieldMapping, *,
         cols["building_id"] = ids.fillna(_geometry_ids(geometry))
         cols["floors"] = _integer(raw("floors"))
         cols["year_built"] = _integer(raw("year_built"))
+        cols["area_m2"] = area
+        frame = pd.DataFrame(cols)
+    elif kind is LayerKind.UNITS:
+        cols["unit_code"] = map_unique(raw("unit_code"), normalise_ward_code, "string")
+        cols["name"] = _text(raw("name"))
+        cols["province_code"] = map_unique(raw("province_code"), _province_code, "string")
+        cols["province"] = _text(raw("province"))
         cols["area_m2"] = area
         frame = pd.DataFrame(cols)
     else:

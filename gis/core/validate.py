@@ -87,7 +87,8 @@ def _issues(mask: np.ndarray, frame: pd.DataFrame, rule: str, severity: Severity
 
 
 _KEY = {LayerKind.PARCELS: "parcel_key", LayerKind.PROJECTS: "project_id",
-        LayerKind.BUILDINGS: "building_id", LayerKind.WARDS: "ward_code"}
+        LayerKind.BUILDINGS: "building_id", LayerKind.WARDS: "ward_code",
+        LayerKind.UNITS: "unit_code"}
 
 
 def _repair_geometries(frame: gpd.GeoDataFrame, key: str, found: list[pd.DataFrame],
@@ -311,7 +312,7 @@ def validate_frame(frame: gpd.GeoDataFrame, kind: LayerKind, *,
     blocked = np.zeros(len(frame), dtype=bool)
     if kind is LayerKind.PARCELS:
         _parcel_checks(frame, config, found, blocked)
-    elif kind in (LayerKind.PROJECTS, LayerKind.WARDS):
+    elif kind in (LayerKind.PROJECTS, LayerKind.WARDS, LayerKind.UNITS):
         _unique_key_check(frame, kind, found)
     nonempty = [f for f in found if not f.empty]
     issues = (pd.concat(nonempty, ignore_index=True) if nonempty

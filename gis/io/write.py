@@ -52,6 +52,7 @@ SHP_FIELD_NAMES = {
     "decision_no": "decision", "decision_date": "decisn_dt", "conclusion_no": "conclusion",
     "conclusion_date": "concl_dt", "remedy_deadline": "remedy_by", "closed_reason": "closed_why",
     "occurred_on": "occurred", "created_at": "created", "updated_at": "updated",
+    "ward_system": "ward_sys", "province_code": "prov_code", "unit_source": "unit_src",
 }
 # Text columns that can exceed the DBF's 254 characters: left out of shapefiles (and reported).
 SHP_DROPPED = ("geometry_original_wkt", "extra", "evidence")

@@ -17,12 +17,18 @@ from gis.io.files import atomic_write_csv
 from gis.io.tables_out import keep_text_cells
 from gis.text import LANGS, N_, NC_, Text, Translator, text, translator
 
-__all__ = ["LEVELS", "sheet_title", "report_table", "district_table", "write_xlsx", "write_csv", "column_title"]
+__all__ = ["LEVELS", "SYSTEM_LEVELS", "sheet_title", "report_table", "district_table", "write_xlsx", "write_csv", "column_title"]
 
 # column -> (title, unit conversion, Excel number format)
 _COLUMNS: dict[str, tuple[Text, float, str]] = {
     "project_id": (NC_("report column", "Project"), 1, "@"),
     "ward_code": (N_("Ward code"), 1, "@"),
+    "ward_name": (NC_("report column", "Ward"), 1, "@"),
+    "district": (N_("Former district"), 1, "@"),
+    "unit_code": (N_("Unit code"), 1, "@"),
+    "unit_name": (N_("Commune-level unit"), 1, "@"),
+    "province_code": (N_("Province code"), 1, "@"),
+    "province": (NC_("report column", "Province"), 1, "@"),
     "name": (N_("Project name"), 1, "@"),
     "capital_source": (N_("Capital source"), 1, "@"),
     "start_type": (N_("Start type"), 1, "@"),
@@ -58,7 +64,12 @@ _VOCAB: dict[object, Text] = {
 #: the sheet of each level
 LEVELS: dict[str, Text] = {
     "projects": NC_("report sheet", "Projects"), "wards": NC_("report sheet", "Wards"),
-    "district": NC_("report sheet", "District"), "problems": NC_("report sheet", "Problems")}
+    "district": NC_("report sheet", "District"), "problems": NC_("report sheet", "Problems"),
+    "units": NC_("report sheet", "Units"), "provinces": NC_("report sheet", "Provinces")}
+#: the levels of a report in each code system: 2025 units and provinces, or the legacy wards
+#: and district (for comparisons with earlier years)
+SYSTEM_LEVELS = {"2025": ("projects", "units", "provinces", "problems"),
+                 "legacy": ("projects", "wards", "district", "problems")}
 #: the problems a report lists
 _PROBLEMS: dict[str, Text] = {
     "ahead_of_paperwork": N_("Handed over without plan approval"),
@@ -77,11 +88,14 @@ _PROJECT_ORDER = ["project_id", "name", "capital_source", "start_type", "key_pro
                   "capital_plan_vnd", "disbursed_vnd", "disbursement_pct",
                   "area_recovered_this_year_m2", "area_recovered_last_year_m2",
                   "overdue_payments", "complaints", "completed"]
-_WARD_ORDER = ["ward_code", "projects", "parcels_affected", "parcels_handed_over",
+_FIGURES = ["projects", "parcels_affected", "parcels_handed_over",
                "parcels_not_started", "area_affected_m2", "area_recovered_m2",
                "pct_area_recovered", "plans_total", "plans_approved", "pct_plans_approved",
                "households", "compensation_approved_vnd", "compensation_paid_vnd", "pct_paid",
                "overdue_payments", "complaints"]
+_WARD_ORDER = ["ward_code", "ward_name", "district", *_FIGURES]
+_ORDERS = {"wards": _WARD_ORDER, "units": ["unit_code", "unit_name", "province", *_FIGURES],
+           "provinces": ["province_code", "province", *_FIGURES], "projects": _PROJECT_ORDER}
 
 
 def column_title(column: str, lang: str) -> str:
@@ -122,8 +136,9 @@ def report_table(progress: Progress, level: str, *, lang: str = "vi"
         frame = frame.astype(object).where(frame.notna(), None)
         return frame, ["@" if c not in ("approved_vnd", "paid_vnd") else "#,##0"
                        for c in problems.columns]
-    source = progress.projects if level == "projects" else progress.wards
-    order = [c for c in (_PROJECT_ORDER if level == "projects" else _WARD_ORDER) if c in source]
+    source = {"projects": progress.projects, "wards": progress.wards, "units": progress.units,
+              "provinces": progress.provinces}[level]
+    order = [c for c in _ORDERS[level] if c in source]
     out = pd.DataFrame(index=source.index)
     formats = []
     for column in order:
@@ -187,8 +202,9 @@ def district_table(progress: Progress, *, lang: str = "vi") -> pd.DataFrame:
 
 
 def write_xlsx(progress: Progress, path: str | os.PathLike[str], *, lang: str = "vi",
-               summary: str = "") -> Path:
-    """One sheet per level, Vietnamese headers, number formats, frozen header row; atomic."""
+               summary: str = "", units: str = "2025") -> Path:
+    """One sheet per level, Vietnamese headers, number formats, frozen header row; atomic.
+    ``units``: the 2025 levels (units, provinces) or the legacy ones (wards, district)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -201,11 +217,13 @@ def write_xlsx(progress: Progress, path: str | os.PathLike[str], *, lang: str = 
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="1F4E78")
     sheets: list[tuple[str, pd.DataFrame, list[str]]] = []
-    for level in ("projects", "wards", "problems"):
+    for level in SYSTEM_LEVELS[units]:
+        if level == "district":
+            sheets.append((sheet[level], district_table(progress, lang=lang), ["@", "#,##0.###"]))
+            continue
         frame, formats = report_table(progress, level, lang=lang)
         sheets.append((sheet[level], frame, formats))
-    district = district_table(progress, lang=lang)
-    sheets.insert(2, (sheet["district"], district, ["@", "#,##0.###"]))
+    summary_sheet = sheet["district" if units == "legacy" else "provinces"]
     for title, frame, formats in sheets:
         ws = wb.create_sheet(title)
         ws.append(list(frame.columns))
@@ -222,7 +240,7 @@ def write_xlsx(progress: Progress, path: str | os.PathLike[str], *, lang: str = 
                 ws.cell(row=r, column=j).number_format = fmt
         keep_text_cells(ws)
         ws.freeze_panes = "A2"
-        if title == sheet["district"] and summary:
+        if title == summary_sheet and summary:
             ws.cell(row=ws.max_row + 2, column=1, value=summary)
     tmp = path.with_name(path.name + ".tmp")
     wb.save(tmp)
@@ -230,15 +248,17 @@ def write_xlsx(progress: Progress, path: str | os.PathLike[str], *, lang: str = 
     return path
 
 
-def write_csv(progress: Progress, path: str | os.PathLike[str], *, lang: str = "vi") -> list[Path]:
-    """Projects to ``path``; wards, district and problems beside it (``<stem>_wards.csv`` …)."""
+def write_csv(progress: Progress, path: str | os.PathLike[str], *, lang: str = "vi",
+              units: str = "2025") -> list[Path]:
+    """Projects to ``path``; the other levels beside it (``<stem>_units.csv``,
+    ``<stem>_provinces.csv`` …; ``units="legacy"``: ``_wards``, ``_district``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     out = []
-    tables = {"": report_table(progress, "projects", lang=lang)[0],
-              "_wards": report_table(progress, "wards", lang=lang)[0],
-              "_district": district_table(progress, lang=lang),
-              "_problems": report_table(progress, "problems", lang=lang)[0]}
+    tables = {("" if level == "projects" else f"_{level}"):
+              (district_table(progress, lang=lang) if level == "district"
+               else report_table(progress, level, lang=lang)[0])
+              for level in SYSTEM_LEVELS[units]}
     for suffix, frame in tables.items():
         target = path.with_name(f"{path.stem}{suffix}{path.suffix or '.csv'}")
         atomic_write_csv(frame, target)

@@ -42,7 +42,7 @@ def test_progress_json_equals_the_cli_report(service, tmp_path, as_of):
     cli = _cli_report(tmp_path, *(["--as-of", as_of] if as_of else []))
     assert api == cli
     assert api["as_of"] == (as_of or api["as_of"]) and len(api["projects"]) == 3
-    assert api["district"]["parcels_affected"] > 0 and api["summary"]["vi"].startswith("Tính đến")
+    assert api["district"]["parcels_affected"] > 0 and "Tính đến" in api["summary"]["vi"]
 
 
 def test_progress_of_one_project(shared):
@@ -149,8 +149,8 @@ def test_every_table_downloads_as_a_workbook(shared):
                                       headers=shared.auth("planner")).json()["features"]
             assert sum(counts.values()) == len(cases)
     res = shared.client.get("/dashboard/clearance.xlsx?lang=vi", headers=shared.auth("viewer"))
-    assert load_workbook(io.BytesIO(res.content)).sheetnames == ["Dự án", "Phường xã",
-                                                                  "Toàn huyện", "Vấn đề"]
+    assert load_workbook(io.BytesIO(res.content)).sheetnames == ["Dự án", "Xã, phường",
+                                                                  "Tỉnh, thành phố", "Vấn đề"]
     assert shared.client.get("/dashboard/owners.xlsx",
                              headers=shared.auth("viewer")).status_code == 404
 

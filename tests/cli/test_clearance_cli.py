@@ -60,8 +60,8 @@ def test_report_json_xlsx_csv_and_charts(loaded, district, tmp_path):
                 "area_affected_m2", "area_recovered_m2", "plans_total", "plans_approved",
                 "compensation_approved_vnd", "compensation_paid_vnd"):
         assert key in first
-    assert data["summary"]["vi"].startswith("Tính đến ngày 31/12/2024")
-    assert data["summary"]["en"].startswith("As of 31/12/2024")
+    assert "Tính đến ngày 31/12/2024" in data["summary"]["vi"]  # after the units and province
+    assert "As of 31/12/2024" in data["summary"]["en"]
     total = sum(p["parcels_affected"] for p in data["projects"])
     distinct = data["district"]["parcels_affected"]
     assert distinct == sum(w["parcels_affected"] for w in data["wards"]) <= total
@@ -76,14 +76,14 @@ def test_report_json_xlsx_csv_and_charts(loaded, district, tmp_path):
     from openpyxl import load_workbook
 
     wb = load_workbook(xlsx)
-    assert wb.sheetnames == ["Dự án", "Phường xã", "Toàn huyện", "Vấn đề"]
+    assert wb.sheetnames == ["Dự án", "Xã, phường", "Tỉnh, thành phố", "Vấn đề"]
     ws = wb["Dự án"]
     assert ws.freeze_panes == "A2" and ws["A1"].value == "Mã dự án"
     assert ws.cell(row=2, column=9).number_format == "#,##0.00"  # ha
     res = loaded.invoke(cli, ["clearance", "report", "--format", "csv", "--out",
                               str(tmp_path / "c.csv"), "--lang", "en"])
     assert res.exit_code == 0
-    assert (tmp_path / "c_wards.csv").read_text(encoding="utf-8-sig").startswith("Ward code")
+    assert (tmp_path / "c_units.csv").read_text(encoding="utf-8-sig").startswith("Unit code")
     res = loaded.invoke(cli, ["clearance", "chart", "--out", str(tmp_path / "charts")])
     assert res.exit_code == 0, res.output
     for name in ("projects.png", "projects.svg", "wards.png", "wards.svg"):

@@ -553,7 +553,8 @@ def test_3d_and_measured_shapefiles_load_in_2d(tmp_path, dims):
     assert len(valid) == 3 and len(report.validation.quarantine) == 0
     assert any("Z/M values are not kept" in n for n in report.source.notes)
     assert not shapely.has_z(valid.geometry.values).any()
-    assert set(report.validation.issues["rule"]) == {"z_dropped"}
+    # the sample's 09880 is a real split ward (Xã An Thượng): its parcels list the assumed unit
+    assert set(report.validation.issues["rule"]) - {"unit_default_assumed"} == {"z_dropped"}
     assert not shapely.has_m(valid.geometry.values).any()
 
 

@@ -183,7 +183,8 @@ def table_xlsx(table: Table, out: Path, *, progress: Any = None, summary: str = 
         from gis.report.clearance import sheet_title, write_xlsx
 
         with tempfile.TemporaryDirectory(dir=out.parent, prefix=".xlsx-") as tmp:
-            full = write_xlsx(progress, Path(tmp) / "report.xlsx", lang=lang, summary=summary)
+            full = write_xlsx(progress, Path(tmp) / "report.xlsx", lang=lang, summary=summary,
+                              units="legacy" if table.name in ("wards", "district") else "2025")
             wb = load_workbook(full)
             keep = sheet_title(table.name, lang)
             for ws in list(wb.worksheets):

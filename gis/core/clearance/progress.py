@@ -9,7 +9,7 @@ therefore reproducible for any past date.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -45,6 +45,10 @@ class Progress:
     wards: pd.DataFrame
     district: dict[str, object]
     problems: pd.DataFrame  # row per problem: kind, project, parcel, detail
+    #: per 2025 commune-level unit and per province (when the pairs carry ``unit_code`` and
+    #: ``province_code``); the legacy grouping is ``wards`` and ``district``
+    units: pd.DataFrame = field(default_factory=pd.DataFrame)
+    provinces: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _events_until(events: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
@@ -76,7 +80,8 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
     the plans (phương án): one per land user, not per parcel; see :func:`_plans`."""
     as_of = as_of or dt.date.today()
     ev = _events_until(events, as_of) if len(events) else events
-    base = pairs[["project_id", "parcel_key", "ward_code", "overlap_m2"]].copy()
+    levels = [c for c in ("unit_code", "province_code") if c in pairs.columns]
+    base = pairs[["project_id", "parcel_key", "ward_code", *levels, "overlap_m2"]].copy()
     geoms = (np.asarray(pairs.geometry.values, dtype=object)
              if isinstance(pairs, gpd.GeoDataFrame) and pairs.geometry.name in pairs else None)
     base = base.set_index(["project_id", "parcel_key"])
@@ -170,8 +175,23 @@ def compute_progress(pairs: pd.DataFrame, projects: pd.DataFrame, records: pd.Da
     district = _district(proj_out, parcels, whole.iloc[0] if len(whole) else None)
     district["plans_rule"] = _rule_counts(rules)
     problems = _problems(parcels, proj_out)
-    parcels = parcels.drop(columns=[c for c in _INTERNAL if c in parcels.columns])
-    return Progress(as_of, parcels, proj_out.reset_index(), wards.reset_index(), district, problems)
+    tables = {c: _level(parcels, c, geoms) for c in levels}
+    # the pairs keep only what they had: the levels are in the pairs given
+    parcels = parcels.drop(columns=[c for c in [*_INTERNAL, *levels] if c in parcels.columns])
+    return Progress(as_of, parcels, proj_out.reset_index(), wards.reset_index(), district,
+                    problems, units=tables.get("unit_code", pd.DataFrame()),
+                    provinces=tables.get("province_code", pd.DataFrame()))
+
+
+def _level(parcels: pd.DataFrame, by: str, geoms: np.ndarray | None) -> pd.DataFrame:
+    """Figures per value of ``by`` (a unit, a province) as per ward: a parcel counts once."""
+    keep = parcels[by].notna().to_numpy()
+    known = parcels.loc[keep].reset_index(drop=True)
+    table = _rollup(known, by)
+    _distinct(table, known, by, None if geoms is None else geoms[keep])
+    table["projects"] = known.groupby(by)["project_id"].nunique()
+    _ratios(table)
+    return table.reset_index()
 
 
 def _plans(base: pd.DataFrame, parcels: pd.DataFrame | None,

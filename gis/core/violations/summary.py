@@ -29,6 +29,13 @@ def counts(cases: pd.DataFrame) -> dict[str, object]:
         "by_status": by_status,
         "by_ward": cases.groupby("ward_code").size().astype(int).to_dict(),
         "by_source": cases.groupby("source").size().astype(int).to_dict(),
+        # the 2025 levels and projects, when the cases were placed (gis.units.place_cases)
+        **{f"by_{level}": cases.groupby(column).size().astype(int).to_dict()
+           for level, column in (("unit", "unit_code"), ("province", "province_code"))
+           if column in cases},
+        **({"by_project": cases["project_ids"].dropna().str.split(",").explode()
+            .value_counts().astype(int).sort_index().to_dict()}
+           if "project_ids" in cases else {}),
     }
 
 

@@ -1,0 +1,214 @@
+"""Commune-level units in the pipelines: checking codes of a layer against the national lists,
+giving every parcel its 2025 unit and province, and re-placing stored parcels when the units
+layer changes.
+
+The decisions are in :mod:`gis.core.units`; the national lists come from
+:func:`gis.io.admin_units.load_registry`; the store is reached only through the
+:class:`~gis.store.base.Store` protocol, so both backends work.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gis.core.units import (
+    UNIT_COLUMNS,
+    AdminRegistry,
+    CodeSystem,
+    UnitSource,
+    assign_units,
+    code_problems,
+)
+from gis.core.validate import ISSUE_COLUMNS
+from gis.io.admin_units import load_registry
+from gis.store.base import Store
+
+__all__ = ["code_issues", "units_issues", "with_units", "place_stored_parcels",
+           "unit_names", "registry", "resolve_unit", "place_cases"]
+
+
+def registry() -> AdminRegistry:
+    """The national lists (read once per process)."""
+    return load_registry()
+
+
+def code_issues(frame: pd.DataFrame, column: str, system: CodeSystem, *,
+                names: str | None = None, what: str = "ward code",
+                reg: AdminRegistry | None = None) -> pd.DataFrame:
+    """Issue rows (:data:`~gis.core.validate.ISSUE_COLUMNS`) for the codes of ``column``
+    declared in ``system``: other system, ambiguous, unknown, name mismatch."""
+    reg = reg or registry()
+    codes = frame[column].astype(object).where(frame[column].notna(), None).tolist()
+    labels = None
+    if names is not None and names in frame:
+        labels = frame[names].astype(object).where(frame[names].notna(), None).tolist()
+    found = code_problems(codes, system, reg, names=labels, what=what)
+    rows = frame["source_row"].to_numpy()
+    return pd.DataFrame([{"row": int(rows[i]), "key": None, "rule": rule, "severity": severity,
+                          "field": column, "value": codes[i], "message": message}
+                         for i, rule, severity, message in found], columns=ISSUE_COLUMNS)
+
+
+def units_issues(frame: gpd.GeoDataFrame, *, reg: AdminRegistry | None = None
+                 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """A units layer (2025 codes) checked against the 2025 list: the frame with
+    ``province_code`` and ``province`` filled from the list, and the issue rows."""
+    reg = reg or registry()
+    issues = code_issues(frame, "unit_code", CodeSystem.CURRENT, names="name",
+                         what="unit code", reg=reg)
+    known = frame["unit_code"].map(reg.current["province_code"]).astype("string")
+    given = frame["province_code"]
+    wrong = given.notna() & known.notna() & (given != known)
+    if wrong.any():
+        extra = pd.DataFrame([{"row": int(r), "key": None, "rule": "province_mismatch",
+                               "severity": "warning", "field": "province_code", "value": g,
+                               "message": f"unit {c} is in province {k} "
+                                          f"({reg.current.at[c, 'province']}), not {g}"}
+                              for r, c, g, k in zip(frame.loc[wrong, "source_row"],
+                                                    frame.loc[wrong, "unit_code"],
+                                                    given[wrong], known[wrong])],
+                             columns=ISSUE_COLUMNS)
+        issues = pd.concat([issues, extra], ignore_index=True)
+    out = frame.copy()
+    out["province_code"] = known.fillna(given).astype("string")
+    out["province"] = frame["unit_code"].map(reg.current["province"]).astype("string").fillna(
+        frame["province"])
+    return out, issues
+
+
+def with_units(parcels: gpd.GeoDataFrame, *, units: gpd.GeoDataFrame | None,
+               system: CodeSystem | None = None, reg: AdminRegistry | None = None
+               ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Parcels with :data:`~gis.core.units.UNIT_COLUMNS` decided (by the unit polygons when
+    there are any, else by the conversion of their ward code), and warning rows for the
+    parcels whose unit was assumed (split wards) or not found.
+
+    ``system`` is the code system of ``ward_code``; None keeps each parcel's stored
+    ``ward_system`` (legacy when it has none)."""
+    reg = reg or registry()
+    out = parcels.drop(columns=[c for c in UNIT_COLUMNS if c in parcels.columns])
+    if system is not None:
+        systems = pd.Series([system.value] * len(parcels), index=parcels.index)
+    elif "ward_system" in parcels:
+        systems = parcels["ward_system"].astype("string").fillna(CodeSystem.LEGACY.value)
+    else:
+        systems = pd.Series([CodeSystem.LEGACY.value] * len(parcels), index=parcels.index)
+    parts = []
+    for value in systems.unique():
+        mask = (systems == value).to_numpy()
+        parts.append(assign_units(parcels.loc[mask], reg, units=units,
+                                  system=CodeSystem.parse(value)))
+    decided = (pd.concat(parts).reindex(parcels.index) if parts
+               else pd.DataFrame({c: pd.Series([], dtype="string") for c in UNIT_COLUMNS}))
+    for column in UNIT_COLUMNS:
+        out[column] = decided[column].astype("string")
+    issues = _assumed(out, reg)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=parcels.crs), issues
+
+
+def _assumed(parcels: pd.DataFrame, reg: AdminRegistry) -> pd.DataFrame:
+    """Warnings for parcels of split wards placed in the default unit, and parcels in no
+    unit."""
+    rows = []
+    default = parcels["unit_source"] == UnitSource.DEFAULT.value
+    if default.any():
+        conv = reg.convert_many(parcels.loc[default, "ward_code"].unique())
+        for r in parcels.loc[default].itertuples():
+            cands = str(conv.at[r.ward_code, "candidates"]).split(",")
+            names = ", ".join(f"{reg.current.at[c, 'name']} ({c})" for c in cands)
+            ward_name = reg.legacy.at[r.ward_code, "name"] if r.ward_code in reg.legacy.index \
+                else r.ward_code
+            rows.append({"row": r.source_row if "source_row" in parcels else None,
+                         "key": r.parcel_key, "rule": "unit_default_assumed",
+                         "severity": "warning", "field": "unit_code", "value": r.unit_code,
+                         "message": f"ward {r.ward_code} ({ward_name}) was split between "
+                                    f"{names}: the default unit "
+                                    f"{reg.current.at[r.unit_code, 'name']} ({r.unit_code}) "
+                                    "was assumed; load the units' polygons (gis ingest units) "
+                                    "to place the parcel by its geometry"})
+    none = parcels["unit_source"] == UnitSource.NONE.value
+    for r in parcels.loc[none].itertuples():
+        rows.append({"row": r.source_row if "source_row" in parcels else None,
+                     "key": r.parcel_key, "rule": "unit_unknown", "severity": "warning",
+                     "field": "unit_code", "value": None,
+                     "message": f"parcel {r.parcel_key} lies in no stored unit and its ward "
+                                f"code {r.ward_code} converts to no 2025 unit: no unit "
+                                "assigned"})
+    return pd.DataFrame(rows, columns=ISSUE_COLUMNS)
+
+
+def place_stored_parcels(store: Store) -> int:
+    """Give every stored parcel its unit again (after the units layer changed), in one
+    read-modify-write under the writers' lock. Returns the number of parcels placed."""
+    counted: list[int] = []
+
+    def change(working: Store) -> dict[str, pd.DataFrame]:
+        if not working.has("parcels"):
+            counted.append(0)
+            return {}
+        parcels = working.read("parcels")
+        units = working.read("units") if working.has("units") else None
+        placed, _ = with_units(parcels, units=units)
+        counted.append(len(placed))
+        return {"parcels": placed}
+
+    store.modify(change)
+    return counted[0]
+
+
+def unit_names(store: Store | None = None, reg: AdminRegistry | None = None) -> dict[str, str]:
+    """2025 unit code → name: the stored units layer's names over the national list's."""
+    reg = reg or registry()
+    names = reg.current["name"].astype(str).to_dict()
+    if store is not None and store.has("units"):
+        stored = store.read("units", columns=["unit_code", "name"])
+        names.update({c: n for c, n in zip(stored["unit_code"], stored["name"])
+                      if isinstance(c, str) and isinstance(n, str)})
+    return names
+
+
+def resolve_unit(code: str, system: CodeSystem, *, reg: AdminRegistry | None = None) -> str:
+    """A code typed by an officer (``--unit``), checked in its system; an error names the unit
+    of the other system when the code belongs only there."""
+    from gis.errors import UnitCodeError
+
+    reg = reg or registry()
+    text = code.strip().zfill(5) if code.strip().isdigit() else code.strip()
+    problems = [p for p in code_problems([text], system, reg, what="unit code")
+                if p[2] == "error" or p[1] == "code_unknown"]
+    if problems:
+        raise UnitCodeError(problems[0][3], field="units", value=code)
+    return text
+
+
+
+def place_cases(store: Store, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Violation cases with ``unit_code``, ``province_code`` (the unit holding the case, else
+    the unit of its parcel's ward) and ``project_ids`` (the clearance projects it touches,
+    comma-separated), for counts per unit, province and project."""
+    out = cases.copy()
+    if not len(out):
+        for column in ("unit_code", "province_code", "project_ids"):
+            out[column] = pd.Series([], dtype="string")
+        return out
+    units = store.read("units") if store.has("units") else None
+    placed, _ = with_units(out.assign(parcel_key=out.get("case_id")), units=units)
+    out["unit_code"] = placed["unit_code"].to_numpy()
+    out["province_code"] = placed["province_code"].to_numpy()
+    projects = store.read("projects", columns=["project_id"]) if store.has("projects") else None
+    ids = pd.Series([None] * len(out), index=out.index, dtype="string")
+    if projects is not None and len(projects):
+        import shapely
+
+        geoms = np.asarray(out.geometry.values, dtype=object)
+        tree = shapely.STRtree(np.asarray(projects.geometry.values, dtype=object))
+        present = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+        hit = tree.query(geoms[present], predicate="intersects")
+        rows = np.flatnonzero(present)[hit[0]]
+        names = projects["project_id"].astype(str).to_numpy()[hit[1]]
+        joined = pd.Series(names).groupby(rows).agg(lambda s: ",".join(sorted(set(s))))
+        ids.iloc[joined.index.to_numpy()] = joined.to_numpy()
+    out["project_ids"] = ids
+    return out

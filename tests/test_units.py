@@ -1,0 +1,339 @@
+"""Administrative units before and after 1 July 2025 (issue 13), on real codes.
+
+The real former district is Thị xã Sơn Tây (Hà Nội): legacy wards 09574 Phường Ngô Quyền …
+09616 Xã Cổ Đông, 2025 units Phường Sơn Tây (09574), Phường Tùng Thiện (09604), Xã Đoài
+Phương (09616). Split wards: 09586 Sơn Lộc, 09601 Trung Hưng, 09604 Thanh Mỹ (Tùng Thiện by
+default, part to Sơn Tây), 09616 Cổ Đông. Reused codes: 09574 (Ngô Quyền → Sơn Tây), 09604
+(legacy Xã Thanh Mỹ, 2025 Phường Tùng Thiện). And the issue's own: Hà Nội 00118, legacy
+Phường Ngọc Thụy (Quận Long Biên), 2025 Phường Bồ Đề.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from gis.core.units import CodeSystem, UnitCode, UnitSource, assign_units, code_problems
+from gis.errors import FieldMappingError, UnitCodeError
+from gis.io.admin_units import load_registry
+from gis.sample import generate_district, write_sample
+from gis.sample.units import district_wards, on_real_district, unit_polygons
+
+DISTRICT, PROVINCE = "Thị xã Sơn Tây", "Thành phố Hà Nội"
+CRS = "EPSG:5897"
+
+
+@pytest.fixture(scope="module")
+def reg():
+    return load_registry()
+
+
+@pytest.fixture(scope="module")
+def real(reg):
+    """The 2,000-parcel sample moved onto Thị xã Sơn Tây (five wards: two phường, three xã,
+    among them the split and reused 09604)."""
+    return on_real_district(generate_district(2000, seed=0),
+                            district_wards(reg, DISTRICT, PROVINCE))
+
+
+@pytest.fixture(scope="module")
+def files(real, reg, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sontay")
+    write_sample(real, folder)
+    units = unit_polygons(real.wards, reg)
+    units.to_file(folder / "units.gpkg", layer="units")
+    return folder
+
+
+# -- the national lists ---------------------------------------------------------------------
+def test_a_code_means_nothing_without_its_system(reg):
+    assert reg.name(UnitCode("00118", CodeSystem.LEGACY)) == "Phường Ngọc Thụy"
+    assert reg.name(UnitCode("00118", CodeSystem.CURRENT)) == "Phường Bồ Đề"
+    assert "Quận Long Biên" in reg.describe(UnitCode("00118", CodeSystem.LEGACY))
+    assert reg.describe(UnitCode("00118", CodeSystem.CURRENT)) == \
+        "Phường Bồ Đề, Thành phố Hà Nội (2025 00118)"
+    assert len(reg.current) == 3321 and reg.current["province_code"].nunique() == 34
+
+
+def test_sample_codes_are_real_but_of_other_districts(reg):
+    """The sample's 09880, 09883, … are real legacy codes, but of Hoài Đức and Hà Đông."""
+    sample = generate_district(2000, seed=0)
+    districts = reg.legacy.loc[list(sample.wards["MaXa"]), "district"]
+    assert set(districts) == {"Huyện Hoài Đức", "Quận Hà Đông"}
+
+
+def test_real_district_covers_a_split_ward_and_a_reused_code(real, reg):
+    codes = list(real.wards["MaXa"])
+    assert set(reg.legacy.loc[codes, "district"]) == {DISTRICT}
+    split = [c for c in codes if reg.convert(c).split]
+    reused = [c for c in codes if c in reg.current.index
+              and reg.name(UnitCode(c, CodeSystem.CURRENT)) != reg.name(
+                  UnitCode(c, CodeSystem.LEGACY))]
+    assert "09604" in split and {"09574", "09604"} <= set(reused)
+    assert list(real.wards["TenXa"]) == [reg.legacy.at[c, "name"] for c in codes]
+
+
+def test_conversion_agrees_with_the_package(reg):
+    """Our code table is the package's conversion: the default unit of every ward of two
+    former districts is what ``convert_address`` gives for its address."""
+    from vietnamadminunits import convert_address
+
+    rows = reg.legacy[reg.legacy["district"].isin([DISTRICT, "Huyện Hoài Đức"])]
+    for code, row in rows.iterrows():
+        unit = convert_address(f"{row['name']}, {row['district']}, {row['province']}")
+        assert reg.convert(code).unit == UnitCode(unit.ward_code, CodeSystem.CURRENT), code
+    conv = reg.convert("09604")
+    assert conv.split and [u.code for u in conv.candidates] == ["09604", "09574"]
+
+
+# -- codes checked in their system -----------------------------------------------------------
+def test_code_problems(reg):
+    found = {(i, rule): msg for i, rule, _, msg in code_problems(
+        ["09604", "09574", "99999", "00118"], CodeSystem.LEGACY, reg,
+        names=["Phường Tùng Thiện", "Phường Ngô Quyền", None, "Phường Ngọc Thụy"])}
+    ambiguous = found[(0, "code_ambiguous")]
+    assert "Xã Thanh Mỹ" in ambiguous and "Phường Tùng Thiện" in ambiguous
+    assert (2, "code_unknown") in found and len(found) == 2
+
+
+def test_a_file_mixing_systems_makes_shared_codes_ambiguous(reg):
+    only_2025 = sorted(set(reg.current.index) - set(reg.legacy.index))[0]
+    found = code_problems(["00118", only_2025], CodeSystem.LEGACY, reg)
+    rules = {(i, rule) for i, rule, *_ in found}
+    assert rules == {(0, "code_ambiguous"), (1, "code_other_system")}
+    assert "Phường Ngọc Thụy" in found[0][3] and "Phường Bồ Đề" in found[0][3]
+    assert "--units 2025" in found[1][3]
+
+
+def test_a_unit_code_in_neither_system_is_an_error(reg):
+    (i, rule, severity, msg), = code_problems(["99998"], CodeSystem.CURRENT, reg)
+    assert (rule, severity) == ("code_unknown", "error") and "99998" in msg
+
+
+def test_resolve_unit_names_the_other_system(reg):
+    from gis.units import resolve_unit
+
+    assert resolve_unit("9574", CodeSystem.CURRENT) == "09574"
+    legacy_only = sorted(set(reg.legacy.index) - set(reg.current.index))[0]
+    with pytest.raises(UnitCodeError, match=reg.legacy.at[legacy_only, "name"]):
+        resolve_unit(legacy_only, CodeSystem.CURRENT)
+
+
+# -- parcels placed in units -----------------------------------------------------------------
+@st.composite
+def _district(draw):
+    """Strips of real 2025 units of Sơn Tây over a box, and parcels inside and outside."""
+    n_units = draw(st.integers(1, 3))
+    cuts = sorted(draw(st.lists(st.floats(5, 95), min_size=n_units - 1,
+                                max_size=n_units - 1, unique=True)))
+    edges = [0.0, *cuts, 100.0]
+    parcels = draw(st.lists(st.tuples(st.floats(-20, 115), st.floats(-20, 115),
+                                      st.floats(0.5, 6)), min_size=1, max_size=30))
+    wards = draw(st.lists(st.sampled_from(["09574", "09604", "09586", "99999"]),
+                          min_size=len(parcels), max_size=len(parcels)))
+    return edges, parcels, wards
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_district())
+def test_assign_units_by_geometry_else_conversion(reg, case):
+    edges, boxes, wards = case
+    codes = ["09574", "09604", "09616"][: len(edges) - 1]
+    units = gpd.GeoDataFrame({"unit_code": codes}, geometry=[
+        shapely.box(a, 0, b, 100) for a, b in zip(edges[:-1], edges[1:])], crs=CRS)
+    parcels = gpd.GeoDataFrame({"parcel_key": [f"p{i}" for i in range(len(boxes))],
+                                "ward_code": wards},
+                               geometry=[shapely.box(x, y, x + s, y + s) for x, y, s in boxes],
+                               crs=CRS)
+    out = assign_units(parcels, reg, units=units)
+    points = shapely.point_on_surface(np.asarray(parcels.geometry.values))
+    for i, point in enumerate(points):
+        inside = [c for c, g in zip(codes, units.geometry) if g.contains(point)]
+        overlaps = [c for c, g in zip(codes, units.geometry) if g.intersection(
+            parcels.geometry.iloc[i]).area > 0]
+        if inside:
+            assert out["unit_code"].iloc[i] == inside[0]
+            assert out["unit_source"].iloc[i] == UnitSource.GEOMETRY.value
+        elif overlaps:
+            assert out["unit_code"].iloc[i] in overlaps
+        else:  # in no unit: the conversion of the legacy ward
+            conv = reg.convert(wards[i])
+            expected = conv.unit.code if conv.unit else None
+            assert (out["unit_code"].iloc[i] if pd.notna(out["unit_code"].iloc[i]) else None) \
+                == expected
+            assert out["unit_source"].iloc[i] == (
+                "none" if conv.unit is None else "default" if conv.split else "conversion")
+    assert set(out["province_code"].dropna()) <= {"01"}
+    assert (out["ward_system"] == "legacy").all()
+
+
+def test_codes_declared_2025_are_the_units_themselves(reg):
+    parcels = gpd.GeoDataFrame({"parcel_key": ["a", "b"], "ward_code": ["00118", "99999"]},
+                               geometry=[shapely.box(0, 0, 1, 1)] * 2, crs=CRS)
+    out = assign_units(parcels, reg, system=CodeSystem.CURRENT)
+    assert list(out["unit_code"].fillna("-")) == ["00118", "-"]
+    assert list(out["unit_source"]) == ["declared", "none"]
+
+
+# -- through the store ----------------------------------------------------------------------
+def _store(tmp_path):
+    from gis.store import open_store
+
+    return open_store(tmp_path / "store.gpkg")
+
+
+def test_parcels_before_and_after_units(files, reg, tmp_path):
+    from gis.ingest import ingest_layer
+
+    store = _store(tmp_path)
+    ingest_layer(store, files / "wards.gpkg", "wards", user="t")
+    report = ingest_layer(store, files / "parcels.shp", "parcels", user="t")
+    issues = report.validation.issues
+    assumed = issues[issues["rule"] == "unit_default_assumed"]
+    before = store.read("parcels")
+    thanh_my = before[before["ward_code"] == "09604"]
+    assert len(assumed) == len(thanh_my) > 0
+    assert "Xã Thanh Mỹ" in assumed["message"].iloc[0]
+    assert "Phường Tùng Thiện" in assumed["message"].iloc[0]
+    assert set(thanh_my["unit_code"]) == {"09604"} and set(thanh_my["unit_source"]) == {"default"}
+    assert (before.loc[before["ward_code"] == "09577", "unit_code"] == "09574").all()
+
+    ingest_layer(store, files / "units.gpkg", "units", user="t")
+    after = store.read("parcels")
+    assert list(after["parcel_key"]) == list(before["parcel_key"])  # keys do not change
+    assert list(after["ward_code"]) == list(before["ward_code"])  # as surveyed
+    assert set(after["unit_source"]) == {"geometry"}
+    split = after[after["ward_code"] == "09604"]
+    assert set(split["unit_code"]) == {"09574", "09604"}  # only geometry can say
+    assert set(after["province_code"]) == {"01"}
+    stored = store.read("units")
+    assert dict(zip(stored["unit_code"], stored["name"])) == {
+        "09574": "Phường Sơn Tây", "09604": "Phường Tùng Thiện"}
+
+    again = ingest_layer(store, files / "parcels.shp", "parcels", user="t")
+    assert not (again.validation.issues["rule"] == "unit_default_assumed").any()
+    assert set(store.read("parcels")["unit_source"]) == {"geometry"}
+
+
+def test_clearance_and_violations_by_unit_and_province(files, tmp_path):
+    from gis.clearance import ingest_clearance, run_clearance
+    from gis.core.violations.summary import counts
+    from gis.ingest import ingest_layer
+    from gis.units import place_cases
+    from gis.violations import detect, list_cases
+
+    store = _store(tmp_path)
+    for kind, name in (("wards", "wards.gpkg"), ("parcels", "parcels.shp"),
+                       ("units", "units.gpkg"), ("projects", "projects.shp"),
+                       ("buildings", "buildings.gpkg")):
+        ingest_layer(store, files / name, kind, user="t")
+    ingest_clearance(store, files / "clearance.xlsx", user="t")
+    run = run_clearance(store)
+    units = run.progress.units.set_index("unit_code")
+    assert set(units.index) <= {"09574", "09604"}
+    assert units.loc["09574", "unit_name"] == "Phường Sơn Tây"
+    provinces = run.progress.provinces
+    assert list(provinces["province"]) == [PROVINCE]
+    assert int(provinces["parcels_affected"].sum()) == int(
+        run.progress.wards["parcels_affected"].sum())
+    assert run.summary["vi"].startswith("Phường Sơn Tây")
+    assert "Thành phố Hà Nội" in run.summary["vi"] and "Thị xã Sơn Tây" in run.summary["vi"]
+    assert "ward_name" in run.progress.wards and "district" in run.progress.wards
+    legacy = run_clearance(store, units="legacy", write_back=False)
+    assert legacy.summary["en"].startswith("Thị xã Sơn Tây, Thành phố Hà Nội. As of")
+    assert store.has("clearance_units") and store.has("clearance_provinces")
+
+    from tests.conftest import ROOT
+
+    detect(store, who="t", rules=ROOT / "layers" / "rules" / "violations.yaml")
+    cases = place_cases(store, list_cases(store))
+    figures = counts(cases)
+    assert sum(figures["by_unit"].values()) == figures["cases"] + figures["dismissed"]
+    assert set(figures["by_province"]) == {"01"}
+    assert set(figures["by_unit"]) <= {"09574", "09604"}
+
+
+def test_report_levels_in_both_systems(files, tmp_path):
+    from gis.clearance import ingest_clearance, run_clearance
+    from gis.ingest import ingest_layer
+    from gis.report.clearance import write_csv
+
+    store = _store(tmp_path)
+    for kind, name in (("wards", "wards.gpkg"), ("parcels", "parcels.shp"),
+                       ("projects", "projects.shp")):
+        ingest_layer(store, files / name, kind, user="t")
+    ingest_clearance(store, files / "clearance.xlsx", user="t")
+    run = run_clearance(store, write_back=False)
+    new = [p.name for p in write_csv(run.progress, tmp_path / "r.csv", lang="en")]
+    old = [p.name for p in write_csv(run.progress, tmp_path / "o.csv", lang="en",
+                                     units="legacy")]
+    assert new == ["r.csv", "r_units.csv", "r_provinces.csv", "r_problems.csv"]
+    assert old == ["o.csv", "o_wards.csv", "o_district.csv", "o_problems.csv"]
+    units = pd.read_csv(tmp_path / "r_units.csv", dtype=str)
+    assert {"Unit code", "Commune-level unit", "Province"} <= set(units.columns)
+    wards = pd.read_csv(tmp_path / "o_wards.csv", dtype=str)
+    assert set(wards["Former district"]) == {DISTRICT}
+
+
+# -- odd units layers ------------------------------------------------------------------------
+def _units_file(tmp_path, rows, columns=("MaXa", "TenXa", "Tinh")):
+    frame = gpd.GeoDataFrame([dict(zip(columns, r)) for r in rows],
+                             geometry=[shapely.box(590000 + 500 * i, 2330000, 590400 + 500 * i,
+                                                   2330400) for i in range(len(rows))], crs=CRS)
+    path = tmp_path / "units_odd.gpkg"
+    frame.to_file(path, layer="xa_moi")
+    return path
+
+
+def test_units_layer_without_a_name_field(tmp_path):
+    from gis.ingest import prepare_layer
+
+    path = _units_file(tmp_path, [("09574", "Hà Nội")], columns=("MaXa", "Tinh"))
+    with pytest.raises(FieldMappingError) as err:
+        prepare_layer(path, "units", province="Hà Nội")
+    assert err.value.field == "name" and "units_odd.gpkg" in str(err.value)
+
+
+def test_units_layer_rows_checked_against_the_2025_list(tmp_path, reg):
+    from gis.ingest import prepare_layer
+
+    legacy_only = sorted(set(reg.legacy.index) - set(reg.current.index))[0]
+    path = _units_file(tmp_path, [
+        ("09574", "Phường Sơn Tây", "Hà Nội"),
+        ("99997", "Xã Không Có", "Hà Nội"),
+        ("09604", "Xã Thanh Mỹ", "Hà Nội"),  # the legacy unit of a reused code
+        ("09616", "Xã Đoài Sơn", "Hà Nội"),  # another name: a warning only
+    ])
+    report = prepare_layer(path, "units", province="Hà Nội")
+    issues = report.validation.issues.set_index("row")
+    assert report.validation.valid["unit_code"].tolist() == ["09574", "09616"]
+    assert issues.loc[2, "rule"] == "code_unknown"
+    assert issues.loc[3, "rule"] == "code_ambiguous"
+    assert "Xã Thanh Mỹ" in issues.loc[3, "message"] and "Phường Tùng Thiện" in \
+        issues.loc[3, "message"]
+    assert issues.loc[4, "rule"] == "name_mismatch"
+    assert set(report.validation.valid["province_code"]) == {"01"}
+    # a legacy-only code in a units layer: the other system, named; the file is then mixed,
+    # so its codes valid in both systems are ambiguous too
+    path = _units_file(tmp_path, [("09574", "Phường Sơn Tây", "Hà Nội"),
+                                  (legacy_only, reg.legacy.at[legacy_only, "name"], "Hà Nội")])
+    issues = prepare_layer(path, "units", province="Hà Nội").validation.issues.set_index("row")
+    assert issues.loc[2, "rule"] == "code_other_system"
+    assert reg.legacy.at[legacy_only, "name"] in issues.loc[2, "message"]
+    assert issues.loc[1, "rule"] == "code_ambiguous"
+
+
+def test_units_option_refused_for_a_units_layer(files, tmp_path, monkeypatch):
+    from gis.cli import cli
+
+    monkeypatch.setenv("GIS_STORE", str(tmp_path / "s.gpkg"))
+    monkeypatch.setenv("GIS_DATA_DIR", str(tmp_path / "data"))
+    result = CliRunner().invoke(cli, ["ingest", "units", str(files / "units.gpkg"),
+                                      "--units", "legacy"])
+    assert result.exit_code == 2 and "does not apply" in result.output
