@@ -196,14 +196,17 @@ def scan(store: PostGISStore, kind: str, q: LayerQuery, batch_size: int
 def layer_info(store: PostGISStore, kind: str) -> LayerInfo:
     """Fields and types, geometry type, count, extent and CRS of a layer."""
     spatial, dtypes, gtype = _layer(store, kind)
-    with store._connection() as con:
-        count = int(con.execute(f"SELECT count(*) FROM {store._t(kind)}").fetchone()[0])
-        extent: tuple[float, float, float, float] | None = None
+    extent: tuple[float, float, float, float] | None = None
+    with store._connection() as con:  # one scan for both
         if spatial:
-            row = con.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                              f"(SELECT ST_Extent(geom) AS e FROM {store._t(kind)}) x").fetchone()
-            if row is not None and row[0] is not None:
-                extent = (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+            row = con.execute(f"SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                              f"(SELECT count(*) AS n, ST_Extent(geom) AS e FROM "
+                              f"{store._t(kind)}) x").fetchone()
+            count = int(row[0])
+            if row[1] is not None:
+                extent = (float(row[1]), float(row[2]), float(row[3]), float(row[4]))
+        else:
+            count = int(con.execute(f"SELECT count(*) FROM {store._t(kind)}").fetchone()[0])
     return LayerInfo(kind, _fields(dtypes), gtype if spatial else None, count, extent,
                      store.crs() if spatial else None)
 
