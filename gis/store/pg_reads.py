@@ -101,12 +101,12 @@ def _where(store: PostGISStore, kind: str, spatial: bool, q: LayerQuery
     if q.bbox is not None and spatial:
         from gis.store.postgis import box_filter
 
-        sql_box, box_params = box_filter(q.bbox)
+        sql_box, box_params = box_filter(q.bbox, store.geometry_srid())
         conditions.append(sql_box)
         params += box_params
     if q.area is not None and spatial:
-        conditions.append("ST_Intersects(geom, ST_SetSRID(ST_GeomFromWKB(%s), ST_SRID(geom)))")
-        params.append(shapely.to_wkb(q.area))
+        conditions.append("ST_Intersects(geom, ST_GeomFromWKB(%s, %s))")  # a constant: GiST
+        params += [shapely.to_wkb(q.area), store.geometry_srid()]
     for column, values in (("ward_code", q.wards), (KEY_COLUMNS.get(kind, ""), q.keys),
                            ("fid", q.fids)):
         if values is None:
