@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from gis.errors import QueryError, StoreError
+from gis.store.postgis import _ident
 from gis.store.query import (
     ABSENT,
     KEY_COLUMNS,
@@ -38,10 +39,6 @@ CHANGES = "gis_changes"
 STORE_ROW = "*"
 _FIELD_TYPES = {"int": "integer", "Int": "integer", "float": "number", "bool": "boolean",
                 "boolean": "boolean", "datetime": "date-time", "datetimetz": "date-time"}
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def bump(store: PostGISStore, con: Any, names: Sequence[str]) -> None:
