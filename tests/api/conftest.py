@@ -19,7 +19,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tests.api import backend
 from tests.conftest import ROOT
 
 ROLES = ("viewer", "inspector", "planner", "admin")
@@ -114,7 +114,7 @@ def make_service(tmp_path: Path, sample_store: Path, monkeypatch: pytest.MonkeyP
     data.mkdir(exist_ok=True)
     store: Path | str
     if ON_POSTGIS:
-        store = _clone(_template(sample_store))
+        store = backend.clone(backend.template(sample_store))
         monkeypatch.setenv("GIS_ATTACHMENTS_DIR", str(data / "attachments"))
     else:
         store = data / "store.gpkg"
@@ -133,96 +133,17 @@ def make_service(tmp_path: Path, sample_store: Path, monkeypatch: pytest.MonkeyP
     return Service(app, TestClient(app), store, data, tokens)
 
 
-# --- the PostGIS backend: one template schema per source GeoPackage, a clone per service --------
-_TEMPLATES: dict[Path, str] = {}  # source GeoPackage → template schema
-_CLONES: list[str] = []  # schemas cloned and not dropped yet, oldest first
-
-
-def _location(schema: str) -> str:
-    from tests.store.conftest import TEST_DATABASE
-
-    return f"{TEST_DATABASE}?schema={schema}"
-
-
-def _template(source: Path) -> str:
-    """The template schema holding ``source`` (copied on first use in this session)."""
-    from gis.store import open_store
-    from gis.store.copy import copy_store
-    from tests.store.conftest import require_postgis
-
-    source = Path(source).resolve()
-    if source not in _TEMPLATES:
-        require_postgis()
-        schema = f"tmpl_{uuid.uuid4().hex[:12]}"
-        _TEMPLATES[source] = schema  # dropped at the end of the session even if the copy fails
-        result = copy_store(open_store(str(source)), open_store(_location(schema)))
-        assert result.differences == [], result.differences
-    return _TEMPLATES[source]
-
-
-#: one statement, run by the server: every table of the template with its rows, defaults,
-#: constraints and indexes (``LIKE … INCLUDING ALL``), identity counters set past the copied
-#: rows' largest value
-_CLONE_SQL = """
-DO $clone$
-DECLARE
-  src text := {src};
-  dst text := {dst};
-  t record;
-  c record;
-BEGIN
-  EXECUTE format('CREATE SCHEMA %I', dst);
-  FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = src ORDER BY tablename LOOP
-    EXECUTE format('CREATE TABLE %I.%I (LIKE %I.%I INCLUDING ALL)',
-                   dst, t.tablename, src, t.tablename);
-    EXECUTE format('INSERT INTO %I.%I OVERRIDING SYSTEM VALUE SELECT * FROM %I.%I',
-                   dst, t.tablename, src, t.tablename);
-    FOR c IN SELECT a.attname FROM pg_attribute a
-             WHERE a.attrelid = format('%I.%I', dst, t.tablename)::regclass
-               AND a.attidentity <> '' AND NOT a.attisdropped LOOP
-      EXECUTE format('SELECT setval(pg_get_serial_sequence(%L, %L), '
-                     'coalesce((SELECT max(%I) FROM %I.%I), 0) + 1, false)',
-                     format('%I.%I', dst, t.tablename), c.attname, c.attname,
-                     dst, t.tablename);
-    END LOOP;
-  END LOOP;
-END
-$clone$
-"""
-
-
-def _clone(template: str) -> str:
-    """A new store location: a schema cloned from ``template`` (dropped when the test, module
-    or session that made it ends, see ``_drop_clones``)."""
-    import psycopg
-    from psycopg import sql
-
-    from tests.store.conftest import TEST_DATABASE
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    _CLONES.append(schema)
-    with psycopg.connect(TEST_DATABASE, autocommit=True) as con:
-        con.execute(sql.SQL(_CLONE_SQL).format(src=sql.Literal(template), dst=sql.Literal(schema)))
-    return _location(schema)
-
-
-def _drop(schemas: list[str]) -> None:
-    from tests.store.conftest import drop_schema
-
-    for schema in schemas:
-        drop_schema(schema)
-
-
 @contextlib.contextmanager
 def _dropping_clones() -> Iterator[None]:
     """Drop the schemas cloned inside the block when it ends."""
-    mark = len(_CLONES)
+    clones = backend.CLONES
+    mark = len(clones)
     try:
         yield
     finally:
-        made = _CLONES[mark:]
-        del _CLONES[mark:]
-        _drop(made)
+        made = clones[mark:]
+        del clones[mark:]
+        backend.drop(made)
 
 
 @pytest.fixture(autouse=True)
@@ -241,9 +162,9 @@ def _module_clones() -> Iterator[None]:
 def _session_templates() -> Iterator[None]:
     yield
     if ON_POSTGIS:
-        _drop([*_CLONES, *_TEMPLATES.values()])
-        _CLONES.clear()
-        _TEMPLATES.clear()
+        backend.drop([*backend.CLONES, *backend.TEMPLATES.values()])
+        backend.CLONES.clear()
+        backend.TEMPLATES.clear()
 
 
 def store_state(service: Service) -> str:
