@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from gis.errors import QueryError, StoreError
+from gis.store.postgis import _ident
 from gis.store.query import (
     ABSENT,
     KEY_COLUMNS,
@@ -38,10 +39,6 @@ CHANGES = "gis_changes"
 STORE_ROW = "*"
 _FIELD_TYPES = {"int": "integer", "Int": "integer", "float": "number", "bool": "boolean",
                 "boolean": "boolean", "datetime": "date-time", "datetimetz": "date-time"}
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def bump(store: PostGISStore, con: Any, names: Sequence[str]) -> None:
@@ -94,8 +91,8 @@ def _check(kind: str, dtypes: dict[str, str], spatial: bool, q: LayerQuery) -> N
         raise QueryError("limit and offset cannot be negative", layer=kind)
 
 
-def _where(store: PostGISStore, kind: str, spatial: bool, q: LayerQuery
-           ) -> tuple[str, list[Any]]:
+def _where(store: PostGISStore, kind: str, dtypes: dict[str, str], spatial: bool,
+           q: LayerQuery) -> tuple[str, list[Any]]:
     conditions: list[str] = []
     params: list[Any] = []
     if q.bbox is not None and spatial:
@@ -118,7 +115,10 @@ def _where(store: PostGISStore, kind: str, spatial: bool, q: LayerQuery
             conditions.append(f"{_ident(name)} IS NULL")
             continue
         conditions.append(f"{_ident(name)} = %s")
-        params.append(value.item() if hasattr(value, "item") else value)
+        value = value.item() if hasattr(value, "item") else value
+        if dtypes.get(name) in {"bool", "boolean"} and isinstance(value, int):
+            value = bool(value)  # 1/0 (what SQLite stores) for a PostgreSQL boolean
+        params.append(value)
     return (" AND ".join(conditions) if conditions else "TRUE"), params
 
 
@@ -127,7 +127,7 @@ def _statement(store: PostGISStore, kind: str, dtypes: dict[str, str], spatial: 
     names = list(dtypes) if q.columns is None else list(q.columns)
     geometry = q.with_geometry and spatial
     picked = ["fid", *(["ST_AsBinary(geom)"] if geometry else []), *map(_ident, names)]
-    where, params = _where(store, kind, spatial, q)
+    where, params = _where(store, kind, dtypes, spatial, q)
     order = [f"{_ident(o.lstrip('-'))} {'DESC' if o.startswith('-') else 'ASC'}"
              for o in q.order_by] + ["fid"]
     sql = (f"SELECT {', '.join(picked)} FROM {store._t(kind)} WHERE {where} "
@@ -165,7 +165,7 @@ def query(store: PostGISStore, kind: str, q: LayerQuery) -> QueryResult:
             rows = con.execute(sql, params).fetchall()
             matched = None
             if q.count:
-                where, where_params = _where(store, kind, spatial, q)
+                where, where_params = _where(store, kind, dtypes, spatial, q)
                 matched = int(con.execute(f"SELECT count(*) FROM {store._t(kind)} WHERE {where}",
                                           where_params).fetchone()[0])
     except StoreError:

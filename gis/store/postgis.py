@@ -21,6 +21,7 @@ stores (tests, training copies) can share one database. Connections come from a
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import threading
@@ -121,9 +122,26 @@ def box_filter(bbox: Sequence[float], srid: int) -> tuple[str, list[float]]:
             [minx, miny, maxx, maxy, srid, maxx, minx, maxy, miny])
 
 
+#: PostgreSQL keeps the first 63 bytes of a name (NAMEDATALEN - 1) and drops the rest
+NAME_BYTES = 63
+
+
+def stored_name(name: str) -> str:
+    """The name a table or column has in the database: ``name`` itself when PostgreSQL keeps it
+    whole, else its first bytes and a hash of the whole name. Unmapped, two long names sharing
+    their first 63 bytes (Vietnamese headers reach that in 20-odd letters) would be cut to one
+    column; the GeoPackage keeps both."""
+    raw = name.encode("utf-8")
+    if len(raw) <= NAME_BYTES:
+        return name
+    digest = hashlib.sha1(raw).hexdigest()[:10]
+    head = raw[:NAME_BYTES - len(digest) - 1].decode("utf-8", "ignore")
+    return f"{head}_{digest}"
+
+
 def _ident(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
+    """A quoted SQL identifier (of the name as stored, see :func:`stored_name`)."""
+    return '"' + stored_name(name).replace('"', '""') + '"'
 
 
 class PostGISStore:
