@@ -211,3 +211,12 @@ def test_box_and_area_filters_can_use_the_spatial_index(database):  # type: igno
             plan = "\n".join(r[0] for r in con.execute(
                 f'EXPLAIN SELECT fid FROM "{schema}".parcels WHERE {where}', params))
         assert "parcels_geom_idx" in plan or "Index" in plan, plan
+
+
+def test_a_database_address_is_not_taken_for_a_file(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    from gis.store.geopackage import GeoPackageStore
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match="not a GeoPackage file") as err:
+        GeoPackageStore("postgresql://gis:secret@db.example/land?schema=gis")
+    assert "secret" not in str(err.value) and not any(tmp_path.iterdir())
