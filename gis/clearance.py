@@ -291,14 +291,24 @@ class ClearanceRun:
                 "rows_outside_project": records(self.rows_outside)}
 
 
-#: how the parcels × projects overlay is computed: in this process by default, or on Dask
-#: (:func:`gis.batch.overlay_on_dask`); same arguments, same result
-Overlay = Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame, OverlayConfig], OverlayResult]
+#: the parcel fields the figures need (owners decide plans, units group them)
+PARCEL_FIELDS = ["parcel_key", "ward_code", "owner_name", "is_public", *UNIT_COLUMNS]
+
+#: how the parcels × projects overlay is computed from the store: in this process, from the
+#: parcels meeting a project boundary (:func:`_parcels_in`), by default; or on Dask
+#: (:func:`gis.batch.overlay_from_store`, whose workers read those parcels in spatial
+#: partitions). Given the store, the projects and the config, it returns the overlay and the
+#: parcels (the :data:`PARCEL_FIELDS` the layer has, and geometry) of at least every parcel in
+#: a pair, in the layer's order; both engines give the same figures
+Overlay = Callable[[Store, gpd.GeoDataFrame, OverlayConfig],
+                   tuple[OverlayResult, gpd.GeoDataFrame]]
 
 
-def _overlay_here(parcels: gpd.GeoDataFrame, projects: gpd.GeoDataFrame,
-                  config: OverlayConfig) -> OverlayResult:
-    return overlay_parcels_projects(parcels, projects, config=config)
+def _overlay_here(store: Store, projects: gpd.GeoDataFrame,
+                  config: OverlayConfig) -> tuple[OverlayResult, gpd.GeoDataFrame]:
+    parcels = _parcels_in(store, projects)
+    return overlay_parcels_projects(parcels[["parcel_key", "ward_code", "geometry"]], projects,
+                                    config=config), parcels
 
 
 def run_clearance(store: Store, *, as_of: dt.date | None = None,
@@ -329,23 +339,29 @@ def run_clearance(store: Store, *, as_of: dt.date | None = None,
     return runs[0]
 
 
+def project_area(projects: gpd.GeoDataFrame) -> object | None:
+    """The union of the project boundaries (None without any): the parcels meeting it are
+    the only ones a clearance figure can count."""
+    import shapely
+
+    boundaries = np.asarray(projects.geometry.values, dtype=object)
+    boundaries = boundaries[~(shapely.is_missing(boundaries) | shapely.is_empty(boundaries))]
+    if len(boundaries) == 0:
+        return None
+    return shapely.union_all(shapely.make_valid(boundaries))
+
+
 def _parcels_in(store: Store, projects: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The parcels meeting a project boundary (the only ones a clearance figure can count), by
     the store's area query: a province's service reads the parcels of its projects, not its
     millions of parcels."""
-    import shapely
-
     from gis.store.query import LayerQuery
 
-    wanted = ["parcel_key", "ward_code", "owner_name", "is_public", *UNIT_COLUMNS]
     fields = store.layer_info("parcels").types
-    columns = tuple(c for c in wanted if c in fields)
-    boundaries = np.asarray(projects.geometry.values, dtype=object)
-    boundaries = boundaries[~(shapely.is_missing(boundaries) | shapely.is_empty(boundaries))]
-    if len(boundaries) == 0:
-        q = LayerQuery(fids=(), columns=columns)
-    else:
-        q = LayerQuery(area=shapely.union_all(shapely.make_valid(boundaries)), columns=columns)
+    columns = tuple(c for c in PARCEL_FIELDS if c in fields)
+    area = project_area(projects)
+    q = LayerQuery(fids=(), columns=columns) if area is None else \
+        LayerQuery(area=area, columns=columns)
     frame = store.query("parcels", q).frame.reset_index(drop=True)
     return frame[[*columns, "geometry"]]
 
@@ -400,16 +416,15 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
     from gis.catalog import load_vocabulary
 
     projects = store.read("projects")
-    parcels = _parcels_in(store, projects)
-    if "unit_code" not in parcels.columns:  # a store loaded before units were kept
-        parcels, _ = with_units(parcels, units=store.read("units") if store.has("units")
-                                else None)
     vocabulary = load_vocabulary()
     if "capital_source_text" in projects:
         # capital sources as offices write them: budget / non-budget / unknown (never NULL)
         coded = projects["capital_source_text"].map(vocabulary.capital_source)
         projects["capital_source"] = coded.where(coded.notna(), projects.get("capital_source"))
-    overlaid = overlay(parcels[["parcel_key", "ward_code", "geometry"]], projects, config)
+    overlaid, parcels = overlay(store, projects, config)
+    if "unit_code" not in parcels.columns:  # a store loaded before units were kept
+        parcels, _ = with_units(parcels, units=store.read("units") if store.has("units")
+                                else None)
     places = parcels.drop_duplicates("parcel_key").set_index("parcel_key")
     for column in ("unit_code", "province_code"):
         overlaid.pairs[column] = overlaid.pairs["parcel_key"].map(places[column]).astype("string")
@@ -469,7 +484,7 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
         tables = {"clearance_units": progress.units.assign(as_of=progress.as_of.isoformat()),
                   "clearance_provinces": progress.provinces.assign(
                       as_of=progress.as_of.isoformat()),"project_parcels": gpd.GeoDataFrame(pairs, geometry="geometry",
-                                                      crs=parcels.crs),
+                                                      crs=projects.crs),
                   "clearance_projects": by_project, "clearance_wards": wards,
                   "clearance_problems": progress.problems.assign(
                       as_of=progress.as_of.isoformat())}

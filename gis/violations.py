@@ -67,16 +67,21 @@ class DetectReport:
     by_kind: dict[str, int] = field(default_factory=dict)
 
 
-#: how candidates are found: :func:`detect_candidates` in this process by default, or on
-#: Dask (:func:`gis.batch.detect_on_dask`); same arguments, same result
-Candidates = Callable[[gpd.GeoDataFrame, gpd.GeoDataFrame, RuleSet], gpd.GeoDataFrame]
+#: how candidates are found in a store: :func:`detect_candidates` of the whole buildings and
+#: parcels layers in this process by default, or on Dask (:func:`gis.batch.detect_from_store`,
+#: whose workers read the footprints in spatial partitions); same result
+Candidates = Callable[[Store, RuleSet], gpd.GeoDataFrame]
+
+
+def _candidates_here(store: Store, rules: RuleSet) -> gpd.GeoDataFrame:
+    return detect_candidates(store.read("buildings"), store.read("parcels"), rules)
 
 
 def detect(store: Store, *, rules: RuleSet | str | os.PathLike[str],
            who: str = "detection", candidates: Candidates | None = None) -> DetectReport:
     """Overlay buildings × parcels with the rules; add a case for every new fingerprint.
     ``candidates`` runs the overlay elsewhere (the Dask engine)."""
-    find = candidates or detect_candidates
+    find = candidates or _candidates_here
     ruleset = rules if isinstance(rules, RuleSet) else load_rules(rules)
     for layer in ("parcels", "buildings"):
         if not store.has(layer):
@@ -89,7 +94,7 @@ def detect(store: Store, *, rules: RuleSet | str | os.PathLike[str],
         # buildings, parcels and cases as they are under the writers' lock: a parcels load or
         # a flag that lands meanwhile is seen, not overwritten, and two detections at once do
         # not add the same case twice
-        found = find(working.read("buildings"), working.read("parcels"), ruleset)
+        found = find(working, ruleset)
         report.candidates = len(found)
         report.by_kind = found["kind"].value_counts().to_dict() if len(found) else {}
         known = set(working.read_cases(columns=["fingerprint"], geometry=False)["fingerprint"]

@@ -135,10 +135,16 @@ def _run(as_of: str | None, min_area: float, min_share: float, *,  # type: ignor
     with dask_engine(engine, scheduler) as client:
         overlay = None
         if client is not None:
-            from gis.batch import overlay_on_dask
+            from gis.batch import overlay_from_store
+            from gis.clearance import PARCEL_FIELDS, project_area
 
-            def overlay(parcels, projects, config):  # type: ignore[no-untyped-def]
-                return overlay_on_dask(parcels, projects, client=client, config=config)
+            def overlay(store, projects, config):  # type: ignore[no-untyped-def]
+                import shapely
+
+                area = project_area(projects)  # None: no boundary, no parcel to read
+                return overlay_from_store(store, projects, client=client, config=config,
+                                          fields=PARCEL_FIELDS,
+                                          area=shapely.Polygon() if area is None else area)
         return run_clearance(store, as_of=_as_of(as_of), write_back=write_back, config=config,
                              overlay=overlay, units=units)
 

@@ -55,10 +55,10 @@ def detect_cmd(rules_path: str | None, who: str | None, engine: str,
     with dask_engine(engine, scheduler) as client:
         find = None
         if client is not None:
-            from gis.batch import detect_on_dask
+            from gis.batch import detect_from_store
 
-            def find(buildings, parcels, rules):  # type: ignore[no-untyped-def]
-                return detect_on_dask(buildings, parcels, rules, client=client)
+            def find(store, rules):  # type: ignore[no-untyped-def]
+                return detect_from_store(store, rules, client=client)
         report = detect(_store(), rules=path, who=_who(who), candidates=find)
     console.print(f"{report.candidates} candidates ({', '.join(f'{k} {v}' for k, v in report.by_kind.items()) or 'none'}); "
                   f"{len(report.added)} new cases, {report.already_known} already known")
