@@ -2,8 +2,9 @@
 
 ``--engine dask`` of ``gis clearance report`` and ``gis violations detect``. The partitioned
 layer (the parcels for the clearance overlay, the building footprints for detection) is cut
-into boxes by its extent and counts (:func:`partition_boxes`: a box holding more than
-``ROWS_PER_PARTITION`` rows is halved along its longer side, only count queries are made); each
+into boxes by the extent and counts of the layers read (:func:`partition_boxes`: a box holding
+more than ``ROWS_PER_PARTITION`` rows is halved along its longer side, only count queries are
+made; for detection footprints and parcels are counted together); each
 Dask task opens the store itself (:func:`store_location`) and reads its own box through the
 structured reads of the :class:`~gis.store.base.Store` protocol, keeping the rows whose envelope
 centre lies in its box (boxes are half-open and unbounded at the layer's outer edges, so every
@@ -239,24 +240,28 @@ def store_location(store: Store) -> str:
     return str(location)
 
 
-def _count(store: Store, kind: str, box: BBox) -> int:
+def _count(store: Store, kinds: Sequence[str], box: BBox) -> int:
     q = LayerQuery(bbox=box, columns=(), with_geometry=False, limit=0, count=True)
-    return int(store.query(kind, q).matched or 0)
+    return sum(int(store.query(kind, q).matched or 0) for kind in kinds)
 
 
-def partition_boxes(store: Store, kind: str, rows: int | None = None) -> list[Part]:
-    """The boxes a layer is read in, each holding at most about ``rows`` rows: the layer's
-    extent (:meth:`Store.layer_info`) halved along its longer side while a half holds more
-    (count queries only; a row on a cut is counted in both halves but owned by one). In the
-    order of a walk down the halvings, so neighbouring boxes come one after the other."""
+def partition_boxes(store: Store, kind: str | Sequence[str], rows: int | None = None
+                    ) -> list[Part]:
+    """The boxes a layer (or several: their rows are summed) is read in, each holding at most
+    about ``rows`` rows: the extent (:meth:`Store.layer_info`) halved along its longer side
+    while a half holds more (count queries only; a row on a cut is counted in both halves but
+    owned by one). In the order of a walk down the halvings, so neighbouring boxes come one
+    after the other."""
     rows = rows or ROWS_PER_PARTITION
-    info = store.layer_info(kind)
-    if not info.count or info.extent is None:
+    kinds = [kind] if isinstance(kind, str) else list(kind)
+    infos = [store.layer_info(k) for k in kinds]
+    extents = [i.extent for i in infos if i.count and i.extent is not None]
+    if not extents:
         return []
-    e = info.extent
-    root: BBox = (float(e[0]), float(e[1]), float(e[2]), float(e[3]))
+    root: BBox = (float(min(e[0] for e in extents)), float(min(e[1] for e in extents)),
+                  float(max(e[2] for e in extents)), float(max(e[3] for e in extents)))
     leaves: list[BBox] = []
-    stack: list[tuple[BBox, int, int]] = [(root, info.count, 0)]
+    stack: list[tuple[BBox, int, int]] = [(root, sum(i.count for i in infos), 0)]
     while stack:
         box, n, depth = stack.pop()
         if n == 0:
@@ -270,7 +275,7 @@ def partition_boxes(store: Store, kind: str, rows: int | None = None) -> list[Pa
             continue
         halves = [(x0, y0, mid, y1), (mid, y0, x1, y1)] if wide else \
             [(x0, y0, x1, mid), (x0, mid, x1, y1)]
-        counts = [_count(store, kind, h) for h in halves]
+        counts = [_count(store, kinds, h) for h in halves]
         if max(counts) >= n:  # halving does not divide these rows (all on the cut)
             leaves.append(box)
             continue
@@ -410,8 +415,9 @@ def detect_from_store(store: Store, rules: RuleSet, *, client: Any,
                       rows: int | None = None) -> gpd.GeoDataFrame:
     """:func:`~gis.core.violations.detect.detect_candidates` of the store's footprints and
     parcels, the footprints read by the workers in partitions (:func:`partition_boxes`), in
-    the single engine's order (rule, parcel, footprint)."""
-    parts = partition_boxes(store, "buildings", rows)
+    the single engine's order (rule, parcel, footprint). The boxes are cut by footprints and
+    parcels together, so that a task never reads many parcels for few footprints."""
+    parts = partition_boxes(store, ("buildings", "parcels"), rows)
     fields = {k: _columns(store, k, v) for k, v in _DETECT_FIELDS.items()}
     crs = store.crs()
     location = store_location(store)

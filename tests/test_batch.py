@@ -155,13 +155,16 @@ def _fids(store, kind):  # type: ignore[no-untyped-def]
 def test_store_partitions_hold_every_row_once(stored):  # type: ignore[no-untyped-def]
     from gis.batch import _read_part, partition_boxes
 
-    for kind, rows in (("parcels", 150), ("buildings", 40)):
-        parts = partition_boxes(stored, kind, rows)
+    for kinds, rows in ((["parcels"], 150), (["buildings"], 40),
+                        (["buildings", "parcels"], 200)):
+        parts = partition_boxes(stored, kinds if len(kinds) > 1 else kinds[0], rows)
         assert len(parts) > 5
-        read = [_read_part(stored, kind, p, None) for p in parts]
-        assert max(len(r) for r in read) <= 2 * rows  # counts include rows on a cut twice
-        fids = sorted(int(f) for r in read for f in r.index)
-        assert fids == _fids(stored, kind)
+        read = {k: [_read_part(stored, k, p, None) for p in parts] for k in kinds}
+        sizes = [sum(len(read[k][i]) for k in kinds) for i in range(len(parts))]
+        assert max(sizes) <= 2 * rows  # counts include rows on a cut twice
+        for kind in kinds:
+            fids = sorted(int(f) for r in read[kind] for f in r.index)
+            assert fids == _fids(stored, kind)
 
 
 def test_rows_centred_on_the_cuts_are_in_one_partition(tmp_path):  # type: ignore[no-untyped-def]
@@ -271,3 +274,12 @@ def test_both_commands_on_a_postgis_store_give_the_same_results(district, tmp_pa
     assert out["dask"] == out["single"] and out["single"]["stored_pairs"] > 0
     assert len(cases["single"]) > 0
     pd.testing.assert_frame_equal(cases["dask"], cases["single"])
+
+
+def test_running_out_of_memory_is_one_clear_error():  # type: ignore[no-untyped-def]
+    from gis.cli.engines import dask_engine
+    from gis.errors import EngineError
+
+    with pytest.raises(EngineError, match="run again with --engine dask"), \
+            dask_engine("single", None):
+        raise MemoryError
