@@ -14,10 +14,11 @@ fresh process:
 Reported: wall time of the command (cluster start included), the driver's peak RSS (its own
 ``VmHWM``) and the largest peak RSS of its child processes (the Dask nannies and workers:
 ``getrusage(RUSAGE_CHILDREN)``), and whether both engines wrote the same report and the same
-cases. Then the clearance report again with ``RLIMIT_AS`` (address space) set to
+cases. Then detection again (the single engine reads both layers whole; the clearance figures
+read only the parcels meeting a project boundary) with ``RLIMIT_AS`` (address space) set to
 ``--limit-gb`` in the process that runs the command, which every process it starts (the Dask
-workers) inherits: the single engine must fail with the command's out-of-memory error, the
-Dask engine must finish under the same limit per process.
+workers) inherits: the single engine must fail with an out-of-memory error, the Dask engine
+must finish under the same limit per process.
 """
 
 from __future__ import annotations
@@ -150,9 +151,12 @@ def bench(n: int, work: Path, limit_gb: float) -> None:
                   f"{ratio}" + (f"  exit {r['exit']}: {r['message']}" if r["exit"] else ""))
         print(f"  {task}: both engines give {'the same' if same else 'DIFFERENT'} "
               + ("report" if task == "report" else f"cases ({len(outputs['single'] or [])})"))
-    print(f"\n  clearance report with RLIMIT_AS = {limit_gb:g} GB per process:")
+    print(f"\n  violations detect with RLIMIT_AS = {limit_gb:g} GB per process:")
     for engine in ("single", "dask"):
-        r = _child("report", engine, store, runs / f"limited-{engine}.json", limit_gb)
+        target = runs / f"limited-{engine}" / "store.gpkg"
+        target.parent.mkdir(exist_ok=True)
+        shutil.copyfile(store, target)
+        r = _child("detect", engine, target, runs / f"limited-{engine}.json", limit_gb)
         verdict = "finished" if r["exit"] == 0 else f"FAILED (exit {r['exit']})"
         print(f"  {engine:6s} {verdict}  {float(r['seconds']):7.1f} s  driver "
               f"{float(r['driver_gb']):5.2f} GB  workers {float(r['workers_gb']):5.2f} GB"
