@@ -17,8 +17,9 @@ Reported: wall time of the command (cluster start included), the driver's peak R
 cases. Then detection again (the single engine reads both layers whole; the clearance figures
 read only the parcels meeting a project boundary) with ``RLIMIT_AS`` (address space) set to
 ``--limit-gb`` in the process that runs the command, which every process it starts (the Dask
-workers) inherits: the single engine must fail with an out-of-memory error, the Dask engine
-must finish under the same limit per process.
+workers) inherits, and ``MALLOC_ARENA_MAX=2`` (the limit counts address space, and glibc
+reserves 64 MB of it per thread arena): the single engine must fail with an out-of-memory
+error, the Dask engine must finish under the same limit per process.
 """
 
 from __future__ import annotations
@@ -101,7 +102,12 @@ def _child(task: str, engine: str, store: Path, out: Path, limit_gb: float | Non
            ) -> dict[str, object]:
     cmd = [sys.executable, __file__, "--run", task, "--engine", engine, "--store", str(store),
            "--out", str(out)] + (["--limit-gb", str(limit_gb)] if limit_gb else [])
-    done = subprocess.run(cmd, capture_output=True, text=True, env=_env(store))
+    env = _env(store)
+    if limit_gb:
+        # the limit counts address space: glibc reserves 64 MB of it for each thread's malloc
+        # arena, which a Dask driver's threads exhaust long before memory (same for both)
+        env["MALLOC_ARENA_MAX"] = "2"
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     lines = done.stdout.strip().splitlines()
     try:
         result: dict[str, object] = json.loads(lines[-1])
