@@ -205,7 +205,7 @@ def test_box_and_area_filters_can_use_the_spatial_index(database):  # type: igno
     spatial, dtypes, _ = store._registry_full()["parcels"]
     for q in (LayerQuery(bbox=(585000, 2330000, 585010, 2330010)),
               LayerQuery(area=shapely.box(585000, 2330000, 585010, 2330010))):
-        where, params = pg_reads._where(store, "parcels", spatial, q)
+        where, params = pg_reads._where(store, "parcels", dtypes, spatial, q)
         with psycopg.connect(url, autocommit=True) as con:
             con.execute("SET enable_seqscan = off")
             plan = "\n".join(r[0] for r in con.execute(
