@@ -107,7 +107,8 @@ def _where(store: PostGISStore, kind: str, spatial: bool, q: LayerQuery
     if q.area is not None and spatial:
         conditions.append("ST_Intersects(geom, ST_SetSRID(ST_GeomFromWKB(%s), ST_SRID(geom)))")
         params.append(shapely.to_wkb(q.area))
-    for column, values in (("ward_code", q.wards), (KEY_COLUMNS.get(kind, ""), q.keys),
+    for column, values in (("ward_code", q.wards), ("unit_code", q.units),
+                           (KEY_COLUMNS.get(kind, ""), q.keys),
                            ("fid", q.fids)):
         if values is None:
             continue
