@@ -26,7 +26,8 @@ __all__ = ["ABSENT", "NO_STORE", "FIELD_TYPES", "KEY_COLUMNS", "FieldInfo", "Lay
 
 #: The key column of each layer (what :attr:`LayerQuery.keys` matches).
 KEY_COLUMNS = {"parcels": "parcel_key", "projects": "project_id", "buildings": "building_id",
-               "wards": "ward_code", "violation_cases": "case_id", "project_parcels": "parcel_key"}
+               "wards": "ward_code", "violation_cases": "case_id", "project_parcels": "parcel_key",
+               "clearance_projects": "project_id"}
 #: The change token of a layer the store does not have (:meth:`Store.change_token`).
 ABSENT = "absent"
 #: The change token of a store that does not exist (yet) (:meth:`Store.change_token`).

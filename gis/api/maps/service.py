@@ -13,6 +13,7 @@ import shapely
 
 from gis.api.auth.security import User
 from gis.api.deps import visible_fields
+from gis.api.scope import row_filter
 from gis.api.tiles.cache import ServedLayer
 from gis.api.tiles.routes import MapServices
 from gis.api.tiles.sources import Source, to_wgs84
@@ -136,17 +137,20 @@ def hits_at(store: Store, items: list[tuple[ServedLayer, Source]], lon: float, l
         if wanted is not None and served.key not in wanted:
             continue
         fields = visible_fields(user, served.fields)
-        for fid, props in data.at(store, lon, lat, tolerance, fields):
+        scope = row_filter(store, data.table, user)
+        for fid, props in data.at(store, lon, lat, tolerance, fields, scope=scope):
             hits.append({"layer": served.key, "id": fid, "properties": props})
     return hits
 
 
 def find_in(store: Store, items: list[tuple[ServedLayer, Source]], q: str, user: User
             ) -> dict[str, object] | None:
-    """The first feature ``q`` names: identifiers in every layer first, then names."""
+    """The first feature ``q`` names among those in the user's units: identifiers in every
+    layer first, then names."""
     for names in (False, True):  # identifiers in every layer first, then names
         for served, data in items:
-            found = data.find(store, q, visible_fields(user, served.fields), names=names)
+            found = data.find(store, q, visible_fields(user, served.fields), names=names,
+                              scope=row_filter(store, data.table, user))
             if found is not None:
                 fid, bounds, props = found
                 return {"layer": served.key, "id": fid, "bounds": bounds, "properties": props}

@@ -1,0 +1,231 @@
+"""Each officer in their own units (issue 13, third part): user scopes on every route.
+
+The store is the sample district moved onto Thị xã Sơn Tây (Hà Nội) with unit polygons built
+over it (``gis.sample.units``): 2025 units 09574 Phường Sơn Tây and 09604 Phường Tùng Thiện;
+legacy ward 09604 Xã Thanh Mỹ was split between them (and its code reused by Tùng Thiện).
+Users: ``son_tay`` (09574), ``tung_thien`` (09604), ``province`` (the whole store), each in
+every role the test needs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import mapbox_vector_tile
+import pytest
+from click.testing import CliRunner
+
+from tests.api.conftest import PASSWORD, Service, make_service
+from tests.api.test_roles import OPEN, _routes
+from tests.conftest import ROOT
+
+SON_TAY, TUNG_THIEN = "09574", "09604"
+SCOPES = {"son_tay": (SON_TAY,), "tung_thien": (TUNG_THIEN,), "province": None}
+
+
+@pytest.fixture(scope="session")
+def units_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Sơn Tây sample store with units, projects, a clearance sheet and detected cases."""
+    from gis.cli import cli
+    from gis.io.admin_units import load_registry
+    from gis.sample import generate_district, write_sample
+    from gis.sample.units import district_wards, on_real_district, unit_polygons
+
+    base = tmp_path_factory.mktemp("scoped")
+    reg = load_registry()
+    real = on_real_district(generate_district(1500, seed=1),
+                            district_wards(reg, "Thị xã Sơn Tây", "Thành phố Hà Nội"))
+    write_sample(real, base / "src")
+    unit_polygons(real.wards, reg).to_file(base / "src" / "units.gpkg", layer="units")
+    store = base / "store.gpkg"
+    runner = CliRunner(env={"GIS_STORE": str(store), "GIS_CATALOG": str(ROOT / "layers"),
+                            "GIS_DATA_DIR": str(base)})
+    src = base / "src"
+    for args in (("ingest", "wards", str(src / "wards.gpkg")),
+                 ("ingest", "parcels", str(src / "parcels.shp")),
+                 ("ingest", "units", str(src / "units.gpkg")),
+                 ("ingest", "projects", str(src / "projects.shp")),
+                 ("ingest", "buildings", str(src / "buildings.gpkg")),
+                 ("ingest", "clearance", str(src / "clearance.xlsx"), "--known-on",
+                  "31/12/2024"),
+                 ("violations", "detect")):
+        res = runner.invoke(cli, list(args))
+        assert res.exit_code == 0, (args, res.output)
+    return store
+
+
+class Scoped:
+    """A service over the Sơn Tây store with users of two units and of the province."""
+
+    def __init__(self, service: Service) -> None:
+        from gis.api.auth.security import UserDB
+        from gis.store import open_accounts
+
+        self.service = service
+        self.client = service.client
+        users = UserDB(open_accounts(service.data_dir))
+        self.tokens: dict[tuple[str, str], str] = {}
+        for who, units in SCOPES.items():
+            for role in ("viewer", "inspector", "planner", "admin"):
+                name = f"{who}-{role}"
+                users.add(name, role, PASSWORD.format(role=role), units=units)
+                self.tokens[who, role] = users.new_token(name)
+        self.users = users
+
+    def auth(self, who: str, role: str = "viewer") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who, role]}"}
+
+    def get(self, url: str, who: str, role: str = "viewer", **kw):  # type: ignore[no-untyped-def]
+        return self.client.get(url, headers=self.auth(who, role), **kw)
+
+
+@pytest.fixture
+def scoped(tmp_path: Path, units_store: Path, monkeypatch: pytest.MonkeyPatch) -> Scoped:
+    return Scoped(make_service(tmp_path, units_store, monkeypatch))
+
+
+def _parcels(store: Path):  # type: ignore[no-untyped-def]
+    from gis.store import open_store
+
+    return open_store(store).read("parcels")
+
+
+def _tiles_over(frame, z: int = 15):  # type: ignore[no-untyped-def]
+    """The z tiles covering a frame (in the store CRS)."""
+    import math
+
+    bounds = frame.to_crs(4326).total_bounds
+
+    def tile(lon: float, lat: float) -> tuple[int, int]:
+        n = 2 ** z
+        x = int((lon + 180) / 360 * n)
+        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        return x, y
+
+    (x0, y0), (x1, y1) = tile(bounds[0], bounds[3]), tile(bounds[2], bounds[1])
+    return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+
+
+def _tile_keys(scoped: Scoped, who: str, tiles) -> tuple[set[str], set[str]]:  # type: ignore[no-untyped-def]
+    keys: set[str] = set()
+    etags: set[str] = set()
+    for z, x, y in tiles:
+        res = scoped.get(f"/tiles/parcels/{z}/{x}/{y}.mvt", who)
+        assert res.status_code in (200, 204), res.text
+        etags.add(res.headers["etag"])
+        if res.status_code == 200:
+            layer = mapbox_vector_tile.decode(res.content).get("parcels", {"features": []})
+            keys |= {f["properties"]["parcel_key"] for f in layer["features"]}
+    return keys, etags
+
+
+# -- accounts and the CLI -----------------------------------------------------------------------
+def test_users_carry_their_units_and_a_change_applies_at_the_next_request(scoped):
+    users = scoped.users
+    assert users.get("son_tay-viewer").units == (SON_TAY,)
+    assert users.get("province-viewer").units is None
+    res = scoped.get("/api/layers/units.geojson", "son_tay")  # not a map layer: 404 alike
+    parcels = scoped.get("/api/maps/district/find?q=x", "son_tay")
+    assert parcels.status_code == 200
+    users.set_units("son_tay-viewer", [TUNG_THIEN])
+    assert users.get("son_tay-viewer").units == (TUNG_THIEN,)
+    users.set_units("son_tay-viewer", None)
+    assert users.get("son_tay-viewer").units is None
+    assert res.status_code in (200, 404)
+
+
+def test_cli_users_units(tmp_path, monkeypatch):
+    from gis.cli import cli
+
+    monkeypatch.setenv("GIS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GIS_STORE", str(tmp_path / "store.gpkg"))
+    run = CliRunner().invoke
+    res = run(cli, ["users", "add", "xa", "--role", "inspector", "--password", "12345678",
+                    "--units", "09574, 09604"])
+    assert res.exit_code == 0, res.output
+    assert "09574 Phường Sơn Tây, 09604 Phường Tùng Thiện" in res.output
+    legacy = run(cli, ["users", "add", "old", "--role", "viewer", "--password", "12345678",
+                       "--units", "09577"])
+    assert legacy.exit_code == 2 and "Phường Phú Thịnh" in legacy.output
+    assert "legacy 09577" in legacy.output and "2025 commune-level units" in legacy.output
+    assert "Traceback" not in legacy.output
+    unknown = run(cli, ["users", "add", "x", "--role", "viewer", "--password", "12345678",
+                        "--units", "99999"])
+    assert unknown.exit_code == 2 and "neither" in unknown.output
+    empty = run(cli, ["users", "add", "x", "--role", "viewer", "--password", "12345678",
+                      "--units", ","])
+    assert empty.exit_code == 2 and "unit codes" in empty.output
+    assert run(cli, ["users", "add", "so", "--role", "admin", "--password",
+                     "12345678"]).exit_code == 0
+    listed = run(cli, ["users", "list"]).output
+    assert re.search(r"so\s+admin\s+whole store", listed)
+    assert re.search(r"xa\s+inspector\s+09574 Phường Sơn Tây, 09604", listed)
+    assert run(cli, ["users", "units", "xa", "09604"]).exit_code == 0
+    assert re.search(r"xa\s+inspector\s+09604 Phường Tùng Thiện$", run(cli, ["users", "list"])
+                     .output, re.M)
+    assert run(cli, ["users", "units", "xa", "--all"]).exit_code == 0
+    assert re.search(r"xa\s+inspector\s+whole store", run(cli, ["users", "list"]).output)
+    both = run(cli, ["users", "units", "xa", "09604", "--all"])
+    assert both.exit_code == 2 and "either" in both.output
+    nobody = run(cli, ["users", "units", "nobody", "09604"])
+    assert nobody.exit_code == 2 and "no user 'nobody'" in nobody.output
+
+
+# -- maps -------------------------------------------------------------------------------------
+def test_tiles_show_only_the_officers_units(scoped):
+    parcels = _parcels(scoped.service.store)
+    by_unit = {u: set(parcels.loc[parcels["unit_code"] == u, "parcel_key"])
+               for u in (SON_TAY, TUNG_THIEN)}
+    tiles = _tiles_over(parcels, 15)
+    seen = {who: _tile_keys(scoped, who, tiles) for who in SCOPES}
+    assert seen["son_tay"][0] and seen["son_tay"][0] <= by_unit[SON_TAY]
+    assert seen["tung_thien"][0] and seen["tung_thien"][0] <= by_unit[TUNG_THIEN]
+    assert seen["province"][0] & by_unit[SON_TAY] and seen["province"][0] & by_unit[TUNG_THIEN]
+    # ETags differ by scope: one officer's 304 is never another's
+    assert not (seen["son_tay"][1] & seen["tung_thien"][1])
+    z, x, y = tiles[len(tiles) // 2]
+    first = scoped.get(f"/tiles/parcels/{z}/{x}/{y}.mvt", "son_tay")
+    other = scoped.client.get(f"/tiles/parcels/{z}/{x}/{y}.mvt",
+                              headers={**scoped.auth("tung_thien"),
+                                       "If-None-Match": first.headers["etag"]})
+    assert other.status_code != 304
+
+
+def test_geojson_at_and_find_within_the_scope(scoped):
+    parcels = _parcels(scoped.service.store)
+    mine = parcels[parcels["unit_code"] == SON_TAY].iloc[0]
+    theirs = parcels[parcels["unit_code"] == TUNG_THIEN].iloc[0]
+    for layer, key in (("parcels", "parcel_key"), ("violation_cases", "case_id")):
+        got = {who: [f["properties"].get(key) for f in scoped.get(
+            f"/api/layers/{layer}.geojson", who).json()["features"]] for who in SCOPES}
+        assert len(got["son_tay"]) + len(got["tung_thien"]) <= len(got["province"])
+        assert not set(got["son_tay"]) & set(got["tung_thien"])
+    found = scoped.get(f"/api/maps/district/find?q={mine['parcel_key']}", "son_tay").json()
+    assert found["found"]["properties"]["parcel_key"] == mine["parcel_key"]
+    assert scoped.get(f"/api/maps/district/find?q={mine['parcel_key']}",
+                      "tung_thien").json()["found"] is None
+    point = theirs.geometry.representative_point()
+    import geopandas as gpd
+
+    lon, lat = gpd.GeoSeries([point], crs=parcels.crs).to_crs(4326).iloc[0].coords[0]
+    url = f"/api/maps/district/at?lon={lon}&lat={lat}&zoom=19&layers=parcels"
+    hits = scoped.get(url, "tung_thien").json()["hits"]
+    assert [h["properties"]["parcel_key"] for h in hits if h["layer"] == "parcels"][:1] == \
+        [theirs["parcel_key"]]
+    assert not [h for h in scoped.get(url, "son_tay").json()["hits"] if h["layer"] == "parcels"
+                and h["properties"]["parcel_key"] == theirs["parcel_key"]]
+
+
+def test_wards_and_projects_by_their_area(scoped):
+    wards = {who: {f["properties"].get("ward_code") for f in scoped.get(
+        "/api/layers/wards.geojson", who).json()["features"]} for who in SCOPES}
+    assert "09604" in wards["son_tay"] and "09604" in wards["tung_thien"]  # the split ward
+    assert wards["son_tay"] | wards["tung_thien"] == wards["province"]
+    assert wards["son_tay"] != wards["province"]
+
+
+def _unused() -> None:  # keeps imports used while the matrix grows
+    json.dumps(OPEN.pattern)
+    _routes
