@@ -229,3 +229,20 @@ def test_wards_and_projects_by_their_area(scoped):
 def _unused() -> None:  # keeps imports used while the matrix grows
     json.dumps(OPEN.pattern)
     _routes
+
+
+# -- OGC API ----------------------------------------------------------------------------------
+def test_ogc_number_matched_counts_only_the_officers_parcels(scoped):
+    parcels = _parcels(scoped.service.store)
+    counts = parcels["unit_code"].value_counts()
+    url = "/ogc/collections/parcels/items?limit=5"
+    got = {who: scoped.get(url, who).json() for who in SCOPES}
+    assert got["son_tay"]["numberMatched"] == counts[SON_TAY]
+    assert got["tung_thien"]["numberMatched"] == counts[TUNG_THIEN]
+    assert got["province"]["numberMatched"] == len(parcels)
+    theirs = parcels[parcels["unit_code"] == TUNG_THIEN]["parcel_key"].iloc[0]
+    assert scoped.get(f"/ogc/collections/parcels/items/{theirs}", "son_tay").status_code == 404
+    assert scoped.get(f"/ogc/collections/parcels/items/{theirs}",
+                      "tung_thien").status_code == 200
+    html = scoped.get("/ogc/collections?f=html", "son_tay")
+    assert html.status_code == 200
