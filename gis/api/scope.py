@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from gis.api.auth.security import User
     from gis.store.base import Store
 
-__all__ = ["RowFilter", "row_filter", "scope_area", "in_scope", "SHRINK"]
+__all__ = ["RowFilter", "row_filter", "scope_area", "in_scope", "filter_frame", "SHRINK"]
 
 #: metres the scope's area is shrunk by, so that rows only touching its boundary stay out
 SHRINK = 0.05
@@ -147,3 +147,29 @@ def row_filter(store: Store, table: str | None, user: User | None) -> RowFilter 
 def in_scope(user: User | None, unit_code: object) -> bool:
     """Whether one row (of this ``unit_code``) is the user's."""
     return user is None or user.sees(unit_code)
+
+
+def filter_frame(store: Store, table: str | None, frame: Any, user: User | None) -> Any:
+    """The rows of a frame read from (or computed over) ``table`` that the user may see: by
+    the table's :class:`RowFilter` when the frame has its column, else by the parcels of the
+    scope (a frame of parcel parts), else by the scope's area."""
+    found = row_filter(store, table, user)
+    if found is None or frame is None or not len(frame):
+        return frame
+    if found.column in frame.columns:
+        return frame[found.mask(frame[found.column])]
+    units = tuple(sorted(user.units or ())) if user is not None else ()
+    if "parcel_key" in frame.columns and store.has("parcels"):
+        keys = row_filter(store, "parcels", user)
+        if keys is not None and keys.column == "unit_code":
+            mine = store.query("parcels", LayerQuery(units=units, columns=("parcel_key",),
+                                                     with_geometry=False))
+            wanted = {str(v) for v in mine.values["parcel_key"]} if len(mine) else set()
+            return frame[frame["parcel_key"].astype(str).isin(wanted).to_numpy()]
+    if "geometry" in frame.columns:
+        area = scope_area(store, units)
+        if area.is_empty:
+            return frame.iloc[0:0]
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        return frame[shapely.intersects(geoms, area)]
+    return frame.iloc[0:0]

@@ -246,3 +246,30 @@ def test_ogc_number_matched_counts_only_the_officers_parcels(scoped):
                       "tung_thien").status_code == 200
     html = scoped.get("/ogc/collections?f=html", "son_tay")
     assert html.status_code == 200
+
+
+# -- exports ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["geojson", "csv"])
+def test_exports_hold_only_the_officers_rows(scoped, fmt):
+    import io
+
+    import pandas as pd
+
+    parcels = _parcels(scoped.service.store)
+    counts = parcels["unit_code"].value_counts()
+    for who, expected in (("son_tay", counts[SON_TAY]), ("tung_thien", counts[TUNG_THIEN]),
+                          ("province", len(parcels))):
+        res = scoped.get(f"/api/export/parcels?format={fmt}", who, "planner")
+        assert res.status_code == 200, res.text
+        assert int(res.headers["x-feature-count"]) == expected, who
+        if fmt == "geojson":
+            units = {f["properties"]["unit_code"] for f in res.json()["features"]}
+        else:
+            frame = pd.read_csv(io.BytesIO(res.content), dtype=str)
+            column = next(c for c in frame.columns if "unit" in c.lower() or "Mã ĐV" in c)
+            units = set(frame[column])
+        assert units == ({SON_TAY, TUNG_THIEN} if who == "province" else set(SCOPES[who]))
+    for layer in ("violations", "wards", "projects", "buildings", "clearance"):
+        got = {who: int(scoped.get(f"/api/export/{layer}?format=geojson", who, "planner")
+                        .headers.get("x-feature-count", 0)) for who in SCOPES}
+        assert got["son_tay"] <= got["province"] and got["tung_thien"] <= got["province"], layer

@@ -71,7 +71,7 @@ def export_layer(
                           bbox=",".join(repr(v) for v in bbox) if bbox else None,
                           bbox_crs=f"EPSG:{bbox_crs.to_epsg()}" if bbox_crs else None)
     done = service.export_layer(context(request), request.app.state, store, definition, sel,
-                                format, out_crs, lang=parse_lang(lang))
+                                format, out_crs, lang=parse_lang(lang), user=user)
     result = done.file
     headers = {"X-Feature-Count": str(result.features),
                "X-CRS": f"EPSG:{out_crs.to_epsg()}" if out_crs.to_epsg() else out_crs.name}
