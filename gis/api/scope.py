@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from gis.api.auth.security import User
     from gis.store.base import Store
 
-__all__ = ["RowFilter", "row_filter", "scope_area", "in_scope", "filter_frame", "SHRINK"]
+__all__ = ["RowFilter", "row_filter", "scope_area", "in_scope", "filter_frame",
+           "require_in_scope", "SHRINK"]
 
 #: metres the scope's area is shrunk by, so that rows only touching its boundary stay out
 SHRINK = 0.05
@@ -173,3 +174,16 @@ def filter_frame(store: Store, table: str | None, frame: Any, user: User | None)
         geoms = np.asarray(frame.geometry.values, dtype=object)
         return frame[shapely.intersects(geoms, area)]
     return frame.iloc[0:0]
+
+
+def require_in_scope(user: User | None, unit_code: object, what: str) -> None:
+    """Refuse (403) a record of a unit outside the user's scope: a parcel, a case, a drawing."""
+    if user is None or user.sees(unit_code):
+        return
+    from fastapi import HTTPException
+
+    from gis.text import N_, Message
+
+    raise HTTPException(403, Message(
+        N_("%(what)s lies outside your units (%(units)s)"),
+        {"what": what, "units": ", ".join(user.units or ())}))
