@@ -78,7 +78,8 @@ class Scoped:
         return {"Authorization": f"Bearer {self.tokens[who, role]}"}
 
     def get(self, url: str, who: str, role: str = "viewer", **kw):  # type: ignore[no-untyped-def]
-        return self.client.get(url, headers=self.auth(who, role), **kw)
+        headers = {**self.auth(who, role), **kw.pop("headers", {})}
+        return self.client.get(url, headers=headers, **kw)
 
 
 @pytest.fixture
@@ -273,3 +274,67 @@ def test_exports_hold_only_the_officers_rows(scoped, fmt):
         got = {who: int(scoped.get(f"/api/export/{layer}?format=geojson", who, "planner")
                         .headers.get("x-feature-count", 0)) for who in SCOPES}
         assert got["son_tay"] <= got["province"] and got["tung_thien"] <= got["province"], layer
+
+
+# -- cases ------------------------------------------------------------------------------------
+def _cases_by_unit(scoped):  # type: ignore[no-untyped-def]
+    from gis.store import open_store
+    from gis.violations import list_cases
+
+    cases = list_cases(open_store(scoped.service.store))
+    return {u: list(cases.loc[cases["unit_code"] == u, "case_id"]) for u in (SON_TAY, TUNG_THIEN)}
+
+
+def test_cases_carry_their_unit_and_lists_pages_and_files_hold_the_scope(scoped):
+    by_unit = _cases_by_unit(scoped)
+    assert by_unit[SON_TAY] and by_unit[TUNG_THIEN]
+    listed = {who: {c["case_id"] for c in scoped.get("/api/violations?limit=5000", who,
+                                                       "inspector").json()["cases"]}
+              for who in SCOPES}
+    assert listed["son_tay"] == set(by_unit[SON_TAY])
+    assert listed["tung_thien"] == set(by_unit[TUNG_THIEN])
+    assert listed["province"] == set(by_unit[SON_TAY]) | set(by_unit[TUNG_THIEN])
+    theirs = by_unit[TUNG_THIEN][0]
+    for url in (f"/api/violations/{theirs}", f"/api/violations/{theirs}/attachments",
+                f"/api/violations/{theirs}/dossier.pdf", f"/cases/{theirs}"):
+        assert scoped.get(url, "son_tay", "inspector").status_code == 403, url
+        assert scoped.get(url, "tung_thien", "inspector").status_code == 200, url
+        assert scoped.get(url, "province", "inspector").status_code == 200, url
+    page = scoped.get("/cases", "son_tay", "inspector").text
+    assert theirs not in page and by_unit[SON_TAY][0] in page
+    outside = scoped.get(f"/cases/{theirs}", "son_tay", "inspector",
+                         headers={"Accept": "text/html"})
+    assert "outside your units" in outside.text or "ngoài" in outside.text
+
+
+def test_transitions_and_flags_outside_the_units_are_refused(scoped):
+    import geopandas as gpd
+
+    by_unit = _cases_by_unit(scoped)
+    theirs, mine = by_unit[TUNG_THIEN][0], by_unit[SON_TAY][0]
+    move = {"to": "VERIFIED", "note": "kiểm tra"}
+    res = scoped.client.post(f"/api/violations/{theirs}/transitions", json=move,
+                             headers=scoped.auth("son_tay", "inspector"))
+    assert res.status_code == 403
+    res = scoped.client.patch(f"/api/violations/{theirs}", json={"notes": "x"},
+                              headers=scoped.auth("son_tay", "inspector"))
+    assert res.status_code == 403
+    res = scoped.client.post(f"/api/violations/{mine}/transitions", json=move,
+                             headers=scoped.auth("son_tay", "inspector"))
+    assert res.status_code in (200, 422), res.text
+    parcels = _parcels(scoped.service.store)
+    for unit, who, ok in ((TUNG_THIEN, "son_tay", False), (TUNG_THIEN, "tung_thien", True),
+                          (SON_TAY, "province", True)):
+        spot = parcels[parcels["unit_code"] == unit].geometry.iloc[3].representative_point()
+        lon, lat = gpd.GeoSeries([spot], crs=parcels.crs).to_crs(4326).iloc[0].coords[0]
+        res = scoped.client.post("/api/violations", json={
+            "geometry": {"type": "Point", "coordinates": [lon, lat]},
+            "kind": "encroachment_public_land"}, headers=scoped.auth(who, "inspector"))
+        if ok:
+            assert res.status_code == 201, res.text
+            assert res.json()["unit_code"] == unit
+            case = res.json()["case_id"]
+            history = scoped.get(f"/api/violations/{case}", who, "inspector").json()["history"]
+            assert {h.get("unit_code") for h in history} == {unit}
+        else:
+            assert res.status_code == 403 and "outside your units" in res.json()["message"]
