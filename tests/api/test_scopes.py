@@ -338,3 +338,25 @@ def test_transitions_and_flags_outside_the_units_are_refused(scoped):
             assert {h.get("unit_code") for h in history} == {unit}
         else:
             assert res.status_code == 403 and "outside your units" in res.json()["message"]
+
+
+# -- dashboard --------------------------------------------------------------------------------
+def test_dashboard_figures_of_the_officers_units(scoped):
+    got = {who: scoped.get("/api/clearance/progress", who).json() for who in SCOPES}
+    units = {who: {u["unit_code"] for u in got[who]["units"]} for who in SCOPES}
+    assert units["son_tay"] <= {SON_TAY} and units["tung_thien"] <= {TUNG_THIEN}
+    assert units["province"] == {SON_TAY, TUNG_THIEN} or units["province"] >= \
+        units["son_tay"] | units["tung_thien"]
+
+    def affected(who: str) -> int:
+        return sum(int(p["parcels_affected"]) for p in got[who]["projects"])
+
+    assert affected("son_tay") + affected("tung_thien") == affected("province")
+    cases = _cases_by_unit(scoped)
+    for who, unit in (("son_tay", SON_TAY), ("tung_thien", TUNG_THIEN)):
+        page = scoped.get("/dashboard", who)
+        assert page.status_code == 200
+        for path in ("/dashboard/charts/violations.png", "/dashboard/clearance.xlsx",
+                     "/dashboard/violations_by_ward.xlsx"):
+            res = scoped.get(path, who)
+            assert res.status_code in (200, 404), (path, res.text[:200])
