@@ -50,7 +50,7 @@ def units_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  ("ingest", "buildings", str(src / "buildings.gpkg")),
                  ("ingest", "clearance", str(src / "clearance.xlsx"), "--known-on",
                   "31/12/2024"),
-                 ("violations", "detect")):
+                 ("violations", "detect"), ("clearance", "report")):
         res = runner.invoke(cli, list(args))
         assert res.exit_code == 0, (args, res.output)
     return store
@@ -360,3 +360,23 @@ def test_dashboard_figures_of_the_officers_units(scoped):
                      "/dashboard/violations_by_ward.xlsx"):
             res = scoped.get(path, who)
             assert res.status_code in (200, 404), (path, res.text[:200])
+
+
+# -- the residents' page per unit -------------------------------------------------------------
+def test_residents_page_per_unit(tmp_path, units_store, monkeypatch):
+    svc = make_service(tmp_path, units_store, monkeypatch, residents_page=True)
+    client = svc.client
+    every = client.get("/public/violations.geojson").json()["features"]
+    mine = client.get(f"/public/violations.geojson?unit={SON_TAY}").json()["features"]
+    theirs = client.get(f"/public/violations.geojson?unit={TUNG_THIEN}").json()["features"]
+    assert len(mine) + len(theirs) == len(every)
+    assert not {f["id"] for f in mine} & {f["id"] for f in theirs}
+    page = client.get(f"/public?unit={TUNG_THIEN}")
+    assert page.status_code == 200 and "Phường Tùng Thiện (09604)" in page.text
+    assert 'name="unit" value="09604"' in page.text
+    projects = client.get(f"/public/projects.json?unit={SON_TAY}").json()["projects"]
+    assert len(projects) <= len(client.get("/public/projects.json").json()["projects"])
+    legacy = client.get("/public/violations.geojson?unit=09577")
+    assert legacy.status_code == 400 and "Phường Phú Thịnh" in legacy.json()["message"]
+    bad = client.get("/public?unit=abc", headers={"Accept": "text/html"})
+    assert bad.status_code == 400 and "Traceback" not in bad.text
