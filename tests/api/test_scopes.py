@@ -380,3 +380,46 @@ def test_residents_page_per_unit(tmp_path, units_store, monkeypatch):
     assert legacy.status_code == 400 and "Phường Phú Thịnh" in legacy.json()["message"]
     bad = client.get("/public?unit=abc", headers={"Accept": "text/html"})
     assert bad.status_code == 400 and "Traceback" not in bad.text
+
+
+# -- uploads and the ingest log ---------------------------------------------------------------
+def _parcels_zip(units_store: Path, tmp_path: Path, wards: list[str]) -> bytes:
+    import pyogrio
+
+    from tests.api.test_uploads import _shapefile_zip
+
+    parcels = pyogrio.read_dataframe(units_store.parent / "src" / "parcels.shp")
+    out = tmp_path / "_".join(wards)
+    out.mkdir()
+    parcels[parcels["MaXa"].isin(wards)].to_file(out / "thua_dat.shp", engine="pyogrio",
+                                                 encoding="UTF-8")
+    return _shapefile_zip(out, "thua_dat")
+
+
+def test_uploads_of_a_commune_office_stay_in_its_units(scoped, units_store, tmp_path):
+    def post(who: str, data: bytes, kind: str = "parcels", **options: str):  # type: ignore[no-untyped-def]
+        return scoped.client.post("/api/uploads", headers=scoped.auth(who, "admin"),
+                                  files={"file": ("thua_dat.zip", data, "application/zip")},
+                                  data={"kind": kind, **options})
+
+    son_tay_only = _parcels_zip(units_store, tmp_path, ["09577", "09592"])
+    split_ward = _parcels_zip(units_store, tmp_path, ["09604"])
+    refused = post("tung_thien", son_tay_only)
+    assert refused.status_code == 403, refused.text
+    assert "Phường Sơn Tây (09574)" in refused.json()["message"]
+    split = post("son_tay", split_ward)  # legacy Thanh Mỹ went to both units
+    assert split.status_code == 403 and "Phường Tùng Thiện (09604)" in split.json()["message"]
+    everything = post("son_tay", son_tay_only, replace_all="true")
+    assert everything.status_code == 403 and "province department" in everything.json()["message"]
+    wards = post("son_tay", son_tay_only, kind="wards")
+    assert wards.status_code == 403
+    ok = post("son_tay", son_tay_only)
+    assert ok.status_code == 201, ok.text
+    done = scoped.client.post(f"/api/uploads/{ok.json()['id']}/commit",
+                              headers=scoped.auth("son_tay", "admin"))
+    assert done.status_code == 200, done.text
+    assert post("province", split_ward).status_code == 201
+    log = scoped.client.get("/api/uploads/log", headers=scoped.auth("province", "admin")).json()
+    assert log[0]["who"] == "son_tay-admin" and log[0]["units"] == [SON_TAY]
+    assert {tuple(r["units"]) for r in log if r["kind"] == "clearance"} == \
+        {(SON_TAY, TUNG_THIEN)}
