@@ -22,10 +22,10 @@ from fastapi.responses import JSONResponse, Response
 
 from gis.api.auth.security import User
 from gis.api.deps import PUBLIC, Reader, StoreDep
+from gis.api.scope import require_in_scope
 from gis.errors import NotFoundError
 from gis.report.extract import ParcelExtract, extent_for, extract_pdf
 from gis.store.base import Store
-from gis.api.scope import require_in_scope
 from gis.store.query import ABSENT, LayerQuery
 
 __all__ = ["ParcelExtract", "parcel_extract", "router"]

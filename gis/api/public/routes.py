@@ -91,7 +91,7 @@ def public_page(request: Request, store: StoreDep,
         rec["updated_text"] = data.local_date(rec["updated_on"])
     response = render(request, "public.html", user=None, cases=shown,
                       total=len(records), projects=projects, wards=data.ward_names(store),
-                      ward=ward, map_data=map_data, unit=scope.units[0] if scope else "",
+                      ward=ward, map_data=map_data, unit=",".join(scope.units or ()) if scope else "",
                       unit_title=service.unit_title(scope),
                       as_of=data.local_date(next((p["as_of"] for p in projects if p["as_of"]),
                                                  None)))
