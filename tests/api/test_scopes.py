@@ -473,3 +473,51 @@ def test_scope_matrix(scoped, who):
             assert res.status_code != 403 or "/uploads" in path, where
         checked += 1
     assert checked >= 20
+
+
+# -- the same scope on a PostGIS store (tiles by ST_AsMVT, reads by SQL) ------------------------
+@pytest.mark.slow
+def test_scopes_on_postgis(units_store, tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from gis.api import create_app
+    from gis.api.auth.security import UserDB
+    from gis.settings import ServiceSettings, StorageSettings
+    from gis.store import open_accounts, open_store
+    from gis.store.copy import copy_store
+    from tests.store.conftest import drop_schema, require_postgis, store_location
+
+    require_postgis()
+    database = store_location("postgis", tmp_path)
+    assert copy_store(open_store(units_store), open_store(database)).differences == []
+    try:
+        monkeypatch.setenv("GIS_CATALOG", str(ROOT / "layers"))
+        monkeypatch.chdir(ROOT)
+        users = UserDB(open_accounts(tmp_path, database))
+        tokens = {}
+        for who, units in SCOPES.items():
+            users.add(who, "admin", PASSWORD.format(role="admin"), units=units)
+            tokens[who] = users.new_token(who)
+        app = create_app(StorageSettings(store=database, data_dir=tmp_path),
+                         ServiceSettings(maps=ROOT / "maps"))
+        scoped = Scoped.__new__(Scoped)
+        scoped.client = TestClient(app)
+        scoped.tokens = {(who, "viewer"): token for who, token in tokens.items()}
+        parcels = _parcels(units_store)
+        counts = parcels["unit_code"].value_counts()
+        for who, expected in (("son_tay", counts[SON_TAY]), ("tung_thien", counts[TUNG_THIEN]),
+                              ("province", len(parcels))):
+            got = scoped.get("/ogc/collections/parcels/items?limit=3", who).json()
+            assert got["numberMatched"] == expected, who
+        tiles = _tiles_over(parcels, 15)
+        seen = {who: _tile_keys(scoped, who, tiles)[0] for who in SCOPES}
+        assert seen["son_tay"] and set(parcels.loc[parcels["parcel_key"].isin(
+            seen["son_tay"]), "unit_code"]) == {SON_TAY}
+        assert seen["tung_thien"] and set(parcels.loc[parcels["parcel_key"].isin(
+            seen["tung_thien"]), "unit_code"]) == {TUNG_THIEN}
+        assert seen["son_tay"] | seen["tung_thien"] == seen["province"]
+        wards = {who: {f["properties"].get("ward_code") for f in scoped.get(
+            "/api/layers/wards.geojson", who).json()["features"]} for who in SCOPES}
+        assert wards["son_tay"] | wards["tung_thien"] == wards["province"]
+    finally:
+        drop_schema(database.rpartition("schema=")[2])
