@@ -521,3 +521,12 @@ def test_scopes_on_postgis(units_store, tmp_path, monkeypatch):
         assert wards["son_tay"] | wards["tung_thien"] == wards["province"]
     finally:
         drop_schema(database.rpartition("schema=")[2])
+
+
+def test_the_map_opens_on_the_officers_units_and_forms_offer_theirs(scoped):
+    whole = scoped.get("/api/maps/district", "province").json()["bounds"]
+    mine = scoped.get("/api/maps/district", "tung_thien").json()["bounds"]
+    assert whole[0][0] <= mine[0][0] and mine[1][1] <= whole[1][1] and mine != whole
+    page = scoped.get("/exports", "son_tay", "planner").text
+    assert page.count("<option") < scoped.get("/exports", "province", "planner").text.count(
+        "<option")

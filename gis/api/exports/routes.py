@@ -95,7 +95,7 @@ def exports_page(request: Request, user: PageExporter, store: StoreDep, layer: s
     """The form that builds an export's URL (what it is given is only preselected)."""
     from gis.api.pages import render
 
-    wards, projects = service.form_choices(store)
+    wards, projects = service.form_choices(store, user)
     layer = layer if layer in LAYERS else "parcels"
     fmt = format if format in {f.value for f in Format} else "shp"
     crs = crs if crs in ("vn2000", "wgs84") else None

@@ -138,15 +138,18 @@ def export_layer(ctx: Context, state: Any, store: Store, definition: LayerDef, s
     return Export(result, folder, out_crs)
 
 
-def form_choices(store: Store) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def form_choices(store: Store, user: User | None = None
+                 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The wards and projects the export form offers (those meeting the user's units)."""
     wards: list[tuple[str, str]] = []
     projects: list[tuple[str, str]] = []
     if store.has("wards"):
-        frame = store.read_table("wards")
+        frame = filter_frame(store, "wards", store.read_table("wards"), user)
         wards = sorted((str(c), str(n)) for c, n in zip(frame["ward_code"],
                                                         frame.get("name", frame["ward_code"])))
     if store.has("projects"):
-        frame = store.read("projects", columns=["project_id", "name"])
+        frame = filter_frame(store, "projects",
+                             store.read("projects", columns=["project_id", "name"]), user)
         projects = sorted((str(c), str(n)) for c, n in zip(frame["project_id"], frame["name"]))
     return wards, projects
 

@@ -58,11 +58,29 @@ def _bounds(items: list[tuple[ServedLayer, Source]]) -> list[list[float]] | None
     return [[float(s), float(w)], [float(n), float(e)]]
 
 
+def _scope_bounds(store: Store, user: User | None) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of a scoped user's units (None: whole store, or the
+    units have no area)."""
+    if user is None or user.units is None:
+        return None
+    from gis import crs as crsmod
+    from gis.api.scope import scope_area
+
+    area = scope_area(store, tuple(sorted(user.units)))
+    if area.is_empty:
+        return None
+    box = crsmod.transform_geometries(np.array([shapely.box(*area.bounds)], dtype=object),
+                                      store.crs(), "EPSG:4326")[0]
+    w, s, e, n = box.bounds
+    return [[float(s), float(w)], [float(n), float(e)]]
+
+
 def map_document(svc: MapServices, store: Store, map_id: str, lang: str, *,
-                 source: Literal["auto", "tiles", "geojson"] = "auto") -> dict[str, object]:
+                 source: Literal["auto", "tiles", "geojson"] = "auto",
+                 user: User | None = None) -> dict[str, object]:
     """Everything the page needs to draw the map (also ``GET /api/maps/{id}``): its layers
     with their source (GeoJSON up to ``GEOJSON_MAX`` features, else vector tiles) and
-    config, its bounds in WGS 84, its base map."""
+    config, its bounds in WGS 84 (a scoped user's units), its base map."""
     spec, items = served_layers(svc, store, map_id)
     layers = []
     for served, data in items:
@@ -75,7 +93,8 @@ def map_document(svc: MapServices, store: Store, map_id: str, lang: str, *,
                        "parcels": data.table == "parcels",
                        "config": layer_config(served.layer, lang)})
     return {"id": map_id, "title": spec.title.text(lang),
-            "lang": lang, "bounds": _bounds(items), "layers": layers,
+            "lang": lang, "bounds": _scope_bounds(store, user) or _bounds(items),
+            "layers": layers,
             "base_map": spec.base_map, "attribution": spec.base_map_attribution}
 
 
