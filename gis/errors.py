@@ -67,10 +67,12 @@ class GisError(Exception):
         super().__init__(self.__str__())
 
     def where(self) -> str:
-        """Return the location part of the message ("file x.shp, layer parcels, row 12, field MaXa")."""
+        """Return the location part of the message ("file x.shp, layer parcels, row 12, field MaXa";
+        "database postgresql://…" for a PostGIS store)."""
         parts = []
-        if self.path:
-            parts.append(f"file {self.path}")
+        if self.path:  # a store in a database is no file
+            database = self.path.startswith(("postgresql://", "postgres://"))
+            parts.append(f"{'database' if database else 'file'} {self.path}")
         if self.layer:
             parts.append(f"layer {self.layer}")
         if self.row is not None:

@@ -64,6 +64,11 @@ class GeoPackageStore:
     """A :class:`~gis.store.base.Store` in one GeoPackage file."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
+        if str(path).split(":", 1)[0].lower() in ("postgresql", "postgres"):
+            from gis.store.postgis import _masked
+
+            raise StoreError("a database address is not a GeoPackage file: open it with "
+                             "gis.store.open_store", path=_masked(str(path)))
         self.path = Path(path)
         self.recover()  # one stat, unless a killed writer left its journal
 

@@ -93,7 +93,7 @@ def _select(store: PostGISStore, table: str, *, equal: Mapping[str, object],
         clauses.append(f"{_ident('case_id')} = ANY(%s)")
         params.append(list(ids))
     if bbox is not None and spatial:
-        sql_box, box_params = box_filter(bbox)
+        sql_box, box_params = box_filter(bbox, store.geometry_srid())
         clauses.append(sql_box)
         params += box_params
     sql = (f"SELECT {', '.join(select) or 'NULL'} FROM {store._t(table)}"

@@ -19,6 +19,7 @@ import numpy as np
 import shapely
 
 from gis.errors import QueryError, StoreError
+from gis.store.postgis import _ident
 from gis.store.query import (
     ABSENT,
     KEY_COLUMNS,
@@ -38,10 +39,6 @@ CHANGES = "gis_changes"
 STORE_ROW = "*"
 _FIELD_TYPES = {"int": "integer", "Int": "integer", "float": "number", "bool": "boolean",
                 "boolean": "boolean", "datetime": "date-time", "datetimetz": "date-time"}
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def bump(store: PostGISStore, con: Any, names: Sequence[str]) -> None:
@@ -94,19 +91,19 @@ def _check(kind: str, dtypes: dict[str, str], spatial: bool, q: LayerQuery) -> N
         raise QueryError("limit and offset cannot be negative", layer=kind)
 
 
-def _where(store: PostGISStore, kind: str, spatial: bool, q: LayerQuery
-           ) -> tuple[str, list[Any]]:
+def _where(store: PostGISStore, kind: str, dtypes: dict[str, str], spatial: bool,
+           q: LayerQuery) -> tuple[str, list[Any]]:
     conditions: list[str] = []
     params: list[Any] = []
     if q.bbox is not None and spatial:
         from gis.store.postgis import box_filter
 
-        sql_box, box_params = box_filter(q.bbox)
+        sql_box, box_params = box_filter(q.bbox, store.geometry_srid())
         conditions.append(sql_box)
         params += box_params
     if q.area is not None and spatial:
-        conditions.append("ST_Intersects(geom, ST_SetSRID(ST_GeomFromWKB(%s), ST_SRID(geom)))")
-        params.append(shapely.to_wkb(q.area))
+        conditions.append("ST_Intersects(geom, ST_GeomFromWKB(%s, %s))")  # a constant: GiST
+        params += [shapely.to_wkb(q.area), store.geometry_srid()]
     for column, values in (("ward_code", q.wards), ("unit_code", q.units),
                            (KEY_COLUMNS.get(kind, ""), q.keys),
                            ("fid", q.fids)):
@@ -119,7 +116,10 @@ def _where(store: PostGISStore, kind: str, spatial: bool, q: LayerQuery
             conditions.append(f"{_ident(name)} IS NULL")
             continue
         conditions.append(f"{_ident(name)} = %s")
-        params.append(value.item() if hasattr(value, "item") else value)
+        value = value.item() if hasattr(value, "item") else value
+        if dtypes.get(name) in {"bool", "boolean"} and isinstance(value, int):
+            value = bool(value)  # 1/0 (what SQLite stores) for a PostgreSQL boolean
+        params.append(value)
     return (" AND ".join(conditions) if conditions else "TRUE"), params
 
 
@@ -128,7 +128,7 @@ def _statement(store: PostGISStore, kind: str, dtypes: dict[str, str], spatial: 
     names = list(dtypes) if q.columns is None else list(q.columns)
     geometry = q.with_geometry and spatial
     picked = ["fid", *(["ST_AsBinary(geom)"] if geometry else []), *map(_ident, names)]
-    where, params = _where(store, kind, spatial, q)
+    where, params = _where(store, kind, dtypes, spatial, q)
     order = [f"{_ident(o.lstrip('-'))} {'DESC' if o.startswith('-') else 'ASC'}"
              for o in q.order_by] + ["fid"]
     sql = (f"SELECT {', '.join(picked)} FROM {store._t(kind)} WHERE {where} "
@@ -166,7 +166,7 @@ def query(store: PostGISStore, kind: str, q: LayerQuery) -> QueryResult:
             rows = con.execute(sql, params).fetchall()
             matched = None
             if q.count:
-                where, where_params = _where(store, kind, spatial, q)
+                where, where_params = _where(store, kind, dtypes, spatial, q)
                 matched = int(con.execute(f"SELECT count(*) FROM {store._t(kind)} WHERE {where}",
                                           where_params).fetchone()[0])
     except StoreError:
@@ -197,14 +197,17 @@ def scan(store: PostGISStore, kind: str, q: LayerQuery, batch_size: int
 def layer_info(store: PostGISStore, kind: str) -> LayerInfo:
     """Fields and types, geometry type, count, extent and CRS of a layer."""
     spatial, dtypes, gtype = _layer(store, kind)
-    with store._connection() as con:
-        count = int(con.execute(f"SELECT count(*) FROM {store._t(kind)}").fetchone()[0])
-        extent: tuple[float, float, float, float] | None = None
+    extent: tuple[float, float, float, float] | None = None
+    with store._connection() as con:  # one scan for both
         if spatial:
-            row = con.execute(f"SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
-                              f"(SELECT ST_Extent(geom) AS e FROM {store._t(kind)}) x").fetchone()
-            if row is not None and row[0] is not None:
-                extent = (float(row[0]), float(row[1]), float(row[2]), float(row[3]))
+            row = con.execute(f"SELECT n, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM "
+                              f"(SELECT count(*) AS n, ST_Extent(geom) AS e FROM "
+                              f"{store._t(kind)}) x").fetchone()
+            count = int(row[0])
+            if row[1] is not None:
+                extent = (float(row[1]), float(row[2]), float(row[3]), float(row[4]))
+        else:
+            count = int(con.execute(f"SELECT count(*) FROM {store._t(kind)}").fetchone()[0])
     return LayerInfo(kind, _fields(dtypes), gtype if spatial else None, count, extent,
                      store.crs() if spatial else None)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gis.errors import StoreError
+from gis.store.postgis import _ident
 
 if TYPE_CHECKING:
     from gis.store.postgis import PostGISStore
@@ -42,10 +43,6 @@ class Migration:
     version: int
     summary: str
     apply: Callable[[PostGISStore, Any], None]
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def version_of(store: PostGISStore, con: Any) -> int | None:

@@ -27,6 +27,7 @@ import shapely
 
 from gis import crs as crsmod
 from gis.errors import StoreError
+from gis.store.postgis import _ident
 from gis.store.query import TileQuery
 
 if TYPE_CHECKING:
@@ -38,10 +39,6 @@ PINNED_SRID_BASE = 900_000
 _WORLD = 20037508.342789244
 _REGISTERED: set[tuple[str, int]] = set()
 _REGISTER_LOCK = threading.Lock()
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def pinned_srid(store: PostGISStore, con: Any, epsg: int) -> int:

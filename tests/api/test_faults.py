@@ -1,9 +1,11 @@
 """New cases under concurrency and crashes: row-level inserts into the GeoPackage store.
 
-Library level: several processes (and threads beside GDAL readers) flagging at once get unique
+Library level (the GeoPackage file; the PostGIS store's counterparts are the concurrency and
+SIGKILL tests of ``tests/store``): several processes (and threads beside GDAL readers) flagging at once get unique
 ids, lose nothing and never see "database is locked"; a writer killed inside its transaction
 leaves a journal that the next opener rolls back. Service level: two uvicorn workers with eight
-inspectors flagging at once, and a server killed with SIGKILL while flags are written.
+inspectors flagging at once, and a server killed with SIGKILL while flags are written (on
+either backend, ``GIS_TEST_BACKEND``).
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ import pyogrio
 import pytest
 import shapely
 
-from gis.store import GeoPackageStore
+from gis.store import GeoPackageStore, open_store
 from gis.violations import flag, list_cases
 from tests.conftest import ROOT
 
 OGRINFO = shutil.which("ogrinfo")
+#: the library-level tests write the GeoPackage file directly (no service, no backend)
+FILE_LEVEL = pytest.mark.geopackage_only("row-level inserts, journals and readers of the "
+                                         "GeoPackage file itself (PostGIS: tests/store)")
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -40,9 +45,9 @@ def _copy(sample_store: Path, tmp_path: Path) -> GeoPackageStore:
     return GeoPackageStore(target)
 
 
-def _points(store_path: Path, n: int, seed: int = 0) -> list[tuple[float, float]]:
+def _points(store_path: Path | str, n: int, seed: int = 0) -> list[tuple[float, float]]:
     """Points inside ``n`` different parcels (store CRS)."""
-    parcels = GeoPackageStore(store_path).read("parcels", columns=["parcel_key"])
+    parcels = open_store(str(store_path)).read("parcels", columns=["parcel_key"])
     pick = np.random.default_rng(seed).choice(len(parcels), size=n, replace=False)
     inside = shapely.point_on_surface(parcels.geometry.values[pick])
     return [(float(p.x), float(p.y)) for p in inside]
@@ -99,6 +104,7 @@ def _read_worker(args: tuple[str, str]) -> list[str]:
 
 
 # -- row-level inserts -----------------------------------------------------------------------
+@FILE_LEVEL
 def test_a_flag_is_an_insert_in_place_that_gdal_reads(sample_store, tmp_path):
     store = _copy(sample_store, tmp_path)
     before = _sql(store.path, "SELECT count(*) FROM violation_cases")[0][0]
@@ -141,6 +147,7 @@ def test_a_flag_is_an_insert_in_place_that_gdal_reads(sample_store, tmp_path):
     assert minx <= x - 3 and maxx >= x + 4 and miny <= y - 3 and maxy >= y + 2
 
 
+@FILE_LEVEL
 def test_first_case_creates_the_tables_then_rows_follow(tmp_path, small_parcels):
     from gis.ingest import ingest_layer
 
@@ -169,6 +176,7 @@ def test_first_case_creates_the_tables_then_rows_follow(tmp_path, small_parcels)
     assert list(frame.geometry.geom_type) == ["Point", "Point", "Polygon"]
 
 
+@FILE_LEVEL
 def test_processes_flagging_beside_readers_lose_nothing(sample_store, tmp_path):
     store = _copy(sample_store, tmp_path)
     before = set(list_cases(store)["case_id"])
@@ -194,6 +202,7 @@ def test_processes_flagging_beside_readers_lose_nothing(sample_store, tmp_path):
     assert_sound(store.path)
 
 
+@FILE_LEVEL
 def test_threads_of_one_process_flag_while_gdal_reads(sample_store, tmp_path):
     """GDAL's SQLite and Python's in one process: a GDAL read ending during a commit would drop
     the writer's locks; the store's reader/writer lock keeps them apart."""
@@ -238,6 +247,7 @@ _KILLED_WRITER = textwrap.dedent("""
 """)
 
 
+@FILE_LEVEL
 def test_writer_killed_inside_its_transaction_is_rolled_back(sample_store, tmp_path):
     store = _copy(sample_store, tmp_path)
     before = _sql(store.path, "SELECT count(*) FROM violation_cases")[0][0]
@@ -269,6 +279,7 @@ _FLAGGER = textwrap.dedent("""
 """)
 
 
+@FILE_LEVEL
 def test_flagging_process_killed_keeps_every_acknowledged_case(sample_store, tmp_path):
     store = _copy(sample_store, tmp_path)
     points = _points(store.path, 40, seed=3)
@@ -288,12 +299,19 @@ def test_flagging_process_killed_keeps_every_acknowledged_case(sample_store, tmp
 
 
 # -- the service: two uvicorn workers ------------------------------------------------------------
-def _lonlat(store_path: Path, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+def _lonlat(store_path: Path | str, points: list[tuple[float, float]]
+            ) -> list[tuple[float, float]]:
     from gis import crs as crsmod
 
     geoms = crsmod.transform_geometries([shapely.Point(p) for p in points],
-                                        GeoPackageStore(store_path).crs(), "EPSG:4326")
+                                        open_store(str(store_path)).crs(), "EPSG:4326")
     return [(g.x, g.y) for g in geoms]
+
+
+def _assert_sound_store(store: Path | str) -> None:
+    """The file checks of :func:`assert_sound` on a GeoPackage (a database checks its own)."""
+    if isinstance(store, Path):
+        assert_sound(store)
 
 
 def _inspector(url: str, token: str, points: list[tuple[float, float]], acknowledged: list[str],
@@ -379,12 +397,12 @@ def test_two_workers_eight_inspectors_flagging_at_once(service):
         server.stop()
     assert failures == [] and not any("locked" in f for f in failures)
     assert len(acknowledged) == len(set(acknowledged)) == 48
-    stored = set(list_cases(GeoPackageStore(service.store))["case_id"])
+    stored = set(list_cases(open_store(str(service.store)))["case_id"])
     assert set(acknowledged) <= stored
-    created = _sql(service.store, "SELECT case_id FROM violation_history WHERE who = 'inspector' "
-                                  "AND field = 'created'")
-    assert sorted(c for (c,) in created) == sorted(acknowledged)
-    assert_sound(service.store)
+    history = open_store(str(service.store)).read_table("violation_history")
+    created = history[(history["who"] == "inspector") & (history["field"] == "created")]
+    assert sorted(created["case_id"]) == sorted(acknowledged)
+    _assert_sound_store(service.store)
 
 
 def test_server_killed_while_flags_are_written(service):
@@ -437,6 +455,6 @@ def test_server_killed_while_flags_are_written(service):
         assert len(more) == 2 and not set(more) & set(acknowledged)
     finally:
         restarted.stop()
-    stored = set(list_cases(GeoPackageStore(service.store))["case_id"])
+    stored = set(list_cases(open_store(str(service.store)))["case_id"])
     assert set(acknowledged) | set(more) <= stored
-    assert_sound(service.store)
+    _assert_sound_store(service.store)

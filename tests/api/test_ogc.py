@@ -14,8 +14,8 @@ import shapely
 from click.testing import CliRunner
 
 from gis.io.write import reproject
-from gis.store import GeoPackageStore
-from tests.api.conftest import PASSWORD, ROLES, make_service
+from gis.store import open_store
+from tests.api.conftest import PASSWORD, ROLES, make_service, write_sql
 from tests.conftest import ROOT
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -64,7 +64,7 @@ def get(svc, url: str, role: str = "viewer", **kw):  # type: ignore[no-untyped-d
 
 
 def store_frame(svc, table: str):  # type: ignore[no-untyped-def]
-    return GeoPackageStore(svc.store).read(table)
+    return open_store(str(svc.store)).read(table)
 
 
 # --- credentials ------------------------------------------------------------------------------
@@ -378,8 +378,7 @@ def test_single_items_by_their_stable_id(ogc):
 
 
 def test_features_without_an_id_value_get_their_row_number(writable):
-    with GeoPackageStore(writable.store).sql_transaction() as con:
-        con.execute("UPDATE buildings SET building_id = NULL WHERE fid = 1")
+    write_sql(writable, "buildings", "UPDATE buildings SET building_id = NULL WHERE fid = 1")
     first = get(writable, "/ogc/collections/buildings/items?limit=1").json()["features"][0]
     assert first["id"] == "fid-1"
     assert get(writable, "/ogc/collections/buildings/items/fid-1").json()["id"] == "fid-1"
@@ -406,9 +405,9 @@ def test_a_flagged_point_case_is_served_as_a_point(writable):
 def test_reads_see_the_latest_writes(writable):
     url = "/ogc/collections/violations/items?status=VERIFYING"
     assert get(writable, url).json()["numberMatched"] == 0
-    with GeoPackageStore(writable.store).sql_transaction() as con:
-        con.execute("UPDATE violation_cases SET status = 'VERIFYING' WHERE case_id = ?",
-                    ("VP-2026-00002",))
+    write_sql(writable, "violation_cases",
+              "UPDATE violation_cases SET status = 'VERIFYING' WHERE case_id = ?",
+              ("VP-2026-00002",))
     assert [f["id"] for f in get(writable, url).json()["features"]] == ["VP-2026-00002"]
 
 
@@ -476,9 +475,9 @@ def test_html_pages_for_planners(ogc):
 
 def test_html_escapes_what_the_data_says(writable):
     evil = '<script>window.pwned=1</script><img src=x onerror="alert(1)">'
-    with GeoPackageStore(writable.store).sql_transaction() as con:
-        con.execute("UPDATE parcels SET owner_name = ?, address = ? WHERE parcel_key = ?",
-                    (evil, evil, "09880-1-2"))
+    write_sql(writable, "parcels",
+              "UPDATE parcels SET owner_name = ?, address = ? WHERE parcel_key = ?",
+              (evil, evil, "09880-1-2"))
     page = get(writable, "/ogc/collections/parcels/items/09880-1-2?f=html").text
     assert evil not in page
     assert "&lt;script&gt;window.pwned=1&lt;/script&gt;" in page
@@ -488,6 +487,8 @@ def test_html_escapes_what_the_data_says(writable):
     assert raw["properties"]["owner_name"] == evil  # data stays data in JSON
 
 
+@pytest.mark.geopackage_only("a store file that is not there; a database store is there by "
+                              "definition (an unreachable one is tests/store's clear error)")
 def test_a_missing_store_is_a_clear_503(writable):
     writable.store.unlink()
     res = get(writable, "/ogc/collections")

@@ -4,7 +4,6 @@ GeoPackage and clearance sheet; a zip with a ``../`` member; a renamed file; an 
 
 from __future__ import annotations
 
-import hashlib
 import io
 import re
 import zipfile
@@ -13,7 +12,8 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from tests.api.conftest import PASSWORD, make_service
+from gis.store import open_store
+from tests.api.conftest import PASSWORD, empty_store, layer_count, make_service, store_state
 from tests.browser import guard, launch
 
 
@@ -46,10 +46,6 @@ def one_ward_fewer(sample_store: Path, tmp_path: Path) -> tuple[bytes, str, int]
     return _shapefile_zip(out, "thua_dat", inner="Xa 1/"), ward, len(subset)
 
 
-def _store_sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _uploads_dir(service) -> Path:  # type: ignore[no-untyped-def]
     return service.data_dir / "uploads"
 
@@ -70,8 +66,8 @@ def _post(service, name: str, data: bytes, kind: str, role: str = "admin",
 def test_zipped_shapefile_report_then_commit_changes_the_layer_and_logs_the_admin(
         service, one_ward_fewer):
     data, ward, n = one_ward_fewer
-    store_before = _store_sha(service.store)
-    parcels_before = pyogrio.read_info(service.store, layer="parcels")["features"]
+    store_before = store_state(service)
+    parcels_before = layer_count(service, "parcels")
     res = _post(service, "Thửa đất xã 1.zip", data, "parcels")
     assert res.status_code == 201, res.text
     body = res.json()
@@ -87,7 +83,7 @@ def test_zipped_shapefile_report_then_commit_changes_the_layer_and_logs_the_admi
     assert report["preview"]["removed"] == 40  # the parcels left out of the file
     assert str(service.data_dir) not in res.text
     # nothing in the store yet, the file is kept under uploads/<id>/source.zip
-    assert _store_sha(service.store) == store_before
+    assert store_state(service) == store_before
     assert (_uploads_dir(service) / upload_id / "source.zip").read_bytes() == data
     # the report page, in Vietnamese
     page = service.client.get(f"/admin/uploads/{upload_id}", headers=service.auth("admin"))
@@ -101,12 +97,10 @@ def test_zipped_shapefile_report_then_commit_changes_the_layer_and_logs_the_admi
     assert res.status_code == 200, res.text
     result = res.json()["result"]
     assert res.json()["state"] == "committed" and res.json()["committed_by"] == "admin"
-    parcels_after = pyogrio.read_info(service.store, layer="parcels")["features"]
+    parcels_after = layer_count(service, "parcels")
     assert parcels_after == result["kept_other_wards"] + result["rows_loaded"]
     assert parcels_after == parcels_before - 40 and result["removed"] == 40
-    from gis.store import GeoPackageStore
-
-    last = GeoPackageStore(service.store).ingest_log().iloc[-1]
+    last = open_store(str(service.store)).ingest_log().iloc[-1]
     assert (last["user"], last["kind"], int(last["rows_loaded"])) == \
         ("admin", "parcels", result["rows_loaded"])
     log = service.client.get("/api/uploads/log", headers=service.auth("admin")).json()
@@ -128,7 +122,7 @@ def test_replace_all_and_strict_options(service, one_ward_fewer):
     res = service.client.post(f"/api/uploads/{res.json()['id']}/commit",
                               headers=service.auth("admin"))
     assert res.status_code == 200
-    assert pyogrio.read_info(service.store, layer="parcels")["features"] == \
+    assert layer_count(service, "parcels") == \
         res.json()["result"]["rows_loaded"]
     assert _post(service, "x.zip", data, "clearance").status_code == 415  # a zip is no sheet
     assert _post(service, "x.zip", data, "parcels", known_on="2024-12-31").status_code == 422
@@ -138,17 +132,15 @@ def test_strict_refusal_leaves_the_upload_pending(service, sample_store):
     data = _shapefile_zip(_src(sample_store), "parcels")  # the sample plants bad rows
     res = _post(service, "parcels.zip", data, "parcels", strict="true")
     assert res.status_code == 201 and res.json()["report"]["rows"]["kept_out"] > 0
-    before = _store_sha(service.store)
+    before = store_state(service)
     res = service.client.post(f"/api/uploads/{res.json()['id']}/commit",
                               headers=service.auth("admin"))
     assert res.status_code == 422 and "--strict" in res.json()["message"]
     assert str(service.data_dir) not in res.text and "parcels.zip" in res.text
-    assert _store_sha(service.store) == before
+    assert store_state(service) == before
 
 
 def test_clearance_sheet_with_known_on(service, sample_store):
-    from gis.store import GeoPackageStore
-
     data = (_src(sample_store) / "clearance.xlsx").read_bytes()
     res = _post(service, "Tiến độ GPMB 2025.xlsx", data, "clearance", known_on="31/01/2025")
     assert res.status_code == 201, res.text
@@ -164,7 +156,7 @@ def test_clearance_sheet_with_known_on(service, sample_store):
                               headers=service.auth("admin"))
     assert res.status_code == 200, res.text
     assert res.json()["result"]["progress_refreshed"] is True
-    last = GeoPackageStore(service.store).ingest_log().iloc[-1]
+    last = open_store(str(service.store)).ingest_log().iloc[-1]
     assert (last["user"], last["kind"]) == ("admin", "clearance")
     # a sheet whose parcels the store lacks: the unmatched rows are listed
     csv = ("Mã dự án;Mã xã;Số tờ;Số thửa;Trạng thái\nDA-KHONG-CO;09880;99;999;Đã bàn giao mặt bằng\n"
@@ -175,7 +167,7 @@ def test_clearance_sheet_with_known_on(service, sample_store):
     assert {u["rule"] for u in unmatched} <= {"unknown_parcel", "unknown_project"} and unmatched
     # committing it: every row is kept aside, so nothing is written and the answer is a 422
     # carrying the per-row report (never a 503 from the store)
-    before = _store_sha(service.store)
+    before = store_state(service)
     res = service.client.post(f"/api/uploads/{res.json()['id']}/commit",
                               headers=service.auth("admin"))
     assert res.status_code == 422, res.text
@@ -183,7 +175,7 @@ def test_clearance_sheet_with_known_on(service, sample_store):
     assert "nothing was written" in body["message"] and body["report"]["issues"]
     assert {i["rule"] for i in body["report"]["issues"]} & {"unknown_parcel", "unknown_project"}
     assert str(service.store) not in res.text
-    assert _store_sha(service.store) == before
+    assert store_state(service) == before
 
 
 def test_geopackage_upload_then_discard_removes_the_files(service, sample_store):
@@ -204,7 +196,7 @@ def test_geopackage_upload_then_discard_removes_the_files(service, sample_store)
 
 def test_a_new_office_starts_from_an_empty_store(service, sample_store):
     """First install: no store yet; wards then parcels are loaded from the browser's API."""
-    service.store.unlink()
+    empty_store(service)
     src = _src(sample_store)
     assert service.client.get("/api/uploads/log", headers=service.auth("admin")).json() == []
     for kind, name, data in (("wards", "xa.gpkg", (src / "wards.gpkg").read_bytes()),
@@ -217,7 +209,7 @@ def test_a_new_office_starts_from_an_empty_store(service, sample_store):
     log = service.client.get("/api/uploads/log", headers=service.auth("admin")).json()
     assert [(r["kind"], r["who"], r["file"]) for r in log] == \
         [("parcels", "admin", "thua.zip"), ("wards", "admin", "xa.gpkg")]
-    assert pyogrio.read_info(service.store, layer="parcels")["features"] == log[0]["rows_loaded"]
+    assert layer_count(service, "parcels") == log[0]["rows_loaded"]
 
 
 # -- refused before anything is kept ---------------------------------------------------------------
@@ -226,10 +218,10 @@ def test_path_traversal_zip_is_refused_and_nothing_is_written(service, sample_st
     data = _zip({"../../evil.shp": (shp / "parcels.shp").read_bytes(),
                  "../../evil.shx": (shp / "parcels.shx").read_bytes(),
                  "../../evil.dbf": (shp / "parcels.dbf").read_bytes()})
-    before = _store_sha(service.store)
+    before = store_state(service)
     res = _post(service, "evil.zip", data, "parcels")
     assert res.status_code == 400 and "path traversal" in res.json()["message"]
-    assert _leftovers(service) == [] and _store_sha(service.store) == before
+    assert _leftovers(service) == [] and store_state(service) == before
     assert not (service.data_dir.parent / "evil.shp").exists()
     assert str(service.data_dir) not in res.text
 

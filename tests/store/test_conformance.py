@@ -95,6 +95,36 @@ def test_tables_round_trip_with_their_types(location):
     assert store.ingest_log()["kind"].tolist() == ["clearance"]
 
 
+def test_long_column_names_stay_whole_and_apart(location):
+    """Names of more than 63 bytes (PostgreSQL keeps 63 of a name: 20-odd Vietnamese letters),
+    also two that share their first 63 bytes, round trip through layers and tables."""
+    from gis.store.query import LayerQuery
+
+    store = open_store(location)
+    long = "tình_trạng_giải_phóng_mặt_bằng_" * 3
+    assert len(long.encode()) > 63
+    frame = _parcels(2).assign(**{long + "a": [1, 2], long + "b": ["x", "y"]})
+    store.replace_layer("parcels", frame, quarantine=None, log=_log(rows=2))
+    back = store.read("parcels")
+    assert back[long + "a"].tolist() == [1, 2] and back[long + "b"].tolist() == ["x", "y"]
+    rows = store.query("parcels", LayerQuery(columns=(long + "b",), equals=((long + "a", 2),),
+                                             order_by=("-" + long + "a",))).records()
+    assert rows == [("y",)]
+    assert {f.name for f in store.layer_info("parcels").fields} >= {long + "a", long + "b"}
+    assert store.distinct("parcels", long + "b") == ["x", "y"]
+    store.write_tables({"figures": pd.DataFrame({long + "a": [1.5], long + "b": [2.5]})})
+    assert store.read_table("figures")[[long + "a", long + "b"]].values.tolist() == [[1.5, 2.5]]
+
+
+def test_errors_say_whether_the_store_is_a_file_or_a_database(location):
+    from gis.errors import StoreError
+
+    with pytest.raises(StoreError) as err:
+        open_store(location).read("nothing")
+    kind = "database" if location.startswith("postgresql://") else "file"
+    assert str(err.value).startswith(f"{kind} ") and "no layer 'nothing'" in str(err.value)
+
+
 def test_read_modify_write_sees_the_current_state_and_writes_all_or_nothing(location):
     store = open_store(location)
     store.write_tables({"counter": pd.DataFrame({"n": [1]})})

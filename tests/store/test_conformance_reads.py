@@ -92,6 +92,7 @@ def test_each_filter_alone_and_combined(grid_store):
         {"keys": ("00001-1-1", "00003-1-3", "99999-9-9")}, {"equals": (("land_use", "ODT"),)},
         {"equals": (("households", 2),)}, {"equals": (("land_use", None),)},
         {"equals": (("is_public", True),)},
+        {"equals": (("is_public", 1),)}, {"equals": (("is_public", 0),)},  # the OGC API's form
         {"bbox": bbox, "wards": ("00001", "00002"), "equals": (("land_use", "LUC"),)},
         {"area": area, "keys": tuple(frame["parcel_key"][:20]), "wards": ("00003",)},
         {"wards": ()},

@@ -31,6 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from cachetools import LRUCache
 
 from gis import crs as crsmod
 from gis.api.scope import RowFilter
@@ -468,9 +469,26 @@ class StoreLayer:
         return tuple(out)
 
 
+_INFOS: LRUCache[tuple[object, ...], LayerInfo] = LRUCache(maxsize=64)
+_INFOS_LOCK = threading.Lock()
+
+
+def _layer_info(store: Store, table: str, signature: tuple[object, ...]) -> LayerInfo:
+    """The table's description as of its change token (one scan of the table, shared by the
+    map layers drawn from it: parcels and public land)."""
+    key = (type(store).__name__, str(getattr(store, "path", id(store))), table, signature[1])
+    with _INFOS_LOCK:
+        info = _INFOS.get(key)
+    if info is None:
+        info = store.layer_info(table)
+        with _INFOS_LOCK:
+            _INFOS[key] = info
+    return info
+
+
 def _load_store(store: Store, key: str, layer: ResolvedLayer, table: str,
                 signature: tuple[object, ...], style_fields: tuple[str, ...]) -> StoreLayer:
-    info = store.layer_info(table)
+    info = _layer_info(store, table, signature)
     count = info.count
     if layer.where:  # the rows the layer shows: one count per combination of accepted values
         fields_, accepted = zip(*layer.where)
