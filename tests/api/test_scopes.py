@@ -16,7 +16,7 @@ import mapbox_vector_tile
 import pytest
 from click.testing import CliRunner
 
-from tests.api.conftest import PASSWORD, Service, make_service
+from tests.api.conftest import ON_POSTGIS, PASSWORD, Service, make_service
 from tests.api.test_roles import OPEN, _routes
 from tests.conftest import ROOT
 
@@ -64,7 +64,7 @@ class Scoped:
 
         self.service = service
         self.client = service.client
-        users = UserDB(open_accounts(service.data_dir))
+        users = UserDB(open_accounts(service.data_dir, str(service.store)))
         self.tokens: dict[tuple[str, str], str] = {}
         for who, units in SCOPES.items():
             for role in ("viewer", "inspector", "planner", "admin"):
@@ -477,6 +477,7 @@ def test_scope_matrix(scoped, who):
 
 # -- the same scope on a PostGIS store (tiles by ST_AsMVT, reads by SQL) ------------------------
 @pytest.mark.slow
+@pytest.mark.skipif(ON_POSTGIS, reason="the whole module runs on PostGIS already")
 def test_scopes_on_postgis(units_store, tmp_path, monkeypatch):
     from fastapi.testclient import TestClient
 
