@@ -241,6 +241,7 @@ def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str |
                 "clearance_sheets": this}
 
     entry = IngestLogEntry(
+        units=",".join(_sheet_units(store, parse.records)),
         kind="clearance", source_path=source_path, source_layer=report.source.sheet,
         source_sha256=checksum, user=user, started_at=started,
         finished_at=datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -251,6 +252,19 @@ def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str |
     store.modify(change, log=entry)
     report.stored = True
     return report
+
+
+def _sheet_units(store: Store, records: pd.DataFrame) -> list[str]:
+    """The 2025 units of the stored parcels a sheet's rows name (for the ingest log)."""
+    from gis.store.query import LayerQuery
+
+    if not len(records) or "parcel_key" not in records or not store.has("parcels") or \
+            store.layer_info("parcels").field("unit_code") is None:
+        return []
+    keys = tuple(sorted({str(k) for k in records["parcel_key"].dropna()}))
+    found = store.query("parcels", LayerQuery(keys=keys, columns=("unit_code",),
+                                              with_geometry=False))
+    return sorted({str(u) for u in found.values["unit_code"] if u}) if len(found) else []
 
 
 REJECTED_TYPES = {**RECORD_TYPES, "reason": "string"}

@@ -529,7 +529,11 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
             units = working.read("units") if working.has("units") else None
             new, _ = with_units(new.assign(ward_system=new["ward_system"].fillna(system.value))
                                 if "ward_system" in new else new, units=units)
+        loaded = new.iloc[len(kept) if kept is not None else 0:]
+        touched = sorted({str(u) for u in loaded["unit_code"].dropna()}) \
+            if "unit_code" in loaded else []
         entry = IngestLogEntry(
+            units=",".join(touched),
             kind=kind.value, source_path=str(Path(path).resolve()),
             source_layer=report.source.layer, source_sha256=checksum, user=user or _user(),
             started_at=started, finished_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -9,6 +9,8 @@ The decisions are in :mod:`gis.core.units`; the national lists come from
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -26,7 +28,7 @@ from gis.io.admin_units import load_registry
 from gis.store.base import Store
 
 __all__ = ["code_issues", "units_issues", "with_units", "place_stored_parcels",
-           "unit_names", "registry", "resolve_unit", "place_cases"]
+           "unit_names", "registry", "resolve_unit", "check_units", "place_cases"]
 
 
 def registry() -> AdminRegistry:
@@ -182,6 +184,30 @@ def resolve_unit(code: str, system: CodeSystem, *, reg: AdminRegistry | None = N
         raise UnitCodeError(problems[0][3], field="units", value=code)
     return text
 
+
+
+def check_units(text: str | Sequence[str], *, reg: AdminRegistry | None = None
+                ) -> tuple[str, ...]:
+    """A user's scope as typed (``09574,09604`` or a list): 2025 commune-level unit codes, each
+    checked against the 2025 list (:func:`resolve_unit`: a legacy-only code is an error naming
+    its legacy ward, an unknown one says so). Sorted, without repeats."""
+    from gis.errors import UnitCodeError
+
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    codes = [p.strip() for p in parts if p and p.strip()]
+    if not codes:
+        raise UnitCodeError("give one or more 2025 unit codes, e.g. 09574,09604",
+                            field="units", value=str(text))
+    reg = reg or registry()
+    checked = set()
+    for code in codes:
+        try:
+            checked.add(resolve_unit(code, CodeSystem.CURRENT, reg=reg))
+        except UnitCodeError as exc:  # the file's hint (--units legacy) does not apply here
+            message = exc.message.split("; pass --units")[0]
+            raise UnitCodeError(f"{message}; a user works in 2025 commune-level units",
+                                field="units", value=code) from None
+    return tuple(sorted(checked))
 
 
 def place_cases(store: Store, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from gis import crs as crsmod
 from gis.core.violations.cases import CaseStatus, apply_changes, overdue
 from gis.core.violations.detect import describe, detect_candidates
 from gis.core.violations.rules import KINDS, RuleSet, load_rules
-from gis.errors import CaseError, StoreError
+from gis.errors import AuthError, CaseError, StoreError
 from gis.store.base import Store
 from gis.store.cases import (
     ATTACHMENTS,
@@ -40,7 +40,8 @@ from gis.store.cases import (
     plain,
 )
 
-__all__ = ["DetectReport", "detect", "flag", "update", "update_many", "list_cases", "CASES",
+__all__ = ["DetectReport", "detect", "flag", "update", "update_many", "list_cases", "case_units",
+           "with_case_units", "CASES",
            "HISTORY", "ATTACHMENTS", "HISTORY_COLUMNS", "CASE_COLUMNS", "case_detail", "attach",
            "attachments_dir", "case_attachments", "arising_on", "case_prefix", "with_note"]
 
@@ -104,15 +105,18 @@ def detect(store: Store, *, rules: RuleSet | str | os.PathLike[str],
         if new.empty:
             return []
         new = new.assign(evidence=describe(new))
-        line = HistoryLine(at=at.isoformat(), who=who, field="created", new="detection")
+        new = new.assign(unit_code=case_units(working, new))
         return [NewCase({"fingerprint": c.fingerprint, "kind": c.kind,
                          "status": CaseStatus.DETECTED.value, "source": "detection",
                          "rule": c.rule, "area_m2": float(c.area_m2),
                          "parcel_keys": c.parcel_keys, "ward_code": c.ward_code,
                          "building_id": c.building_id,
                          "year_built": getattr(c, "year_built", None), "evidence": c.evidence,
-                         "created_at": at.isoformat(), "updated_at": at.isoformat()},
-                        c.geometry, (line,)) for c in new.itertuples()]
+                         "created_at": at.isoformat(), "updated_at": at.isoformat(),
+                         "unit_code": c.unit_code},
+                        c.geometry, (HistoryLine(at=at.isoformat(), who=who, field="created",
+                                                 new="detection", unit=c.unit_code),))
+                for c in new.itertuples()]
 
     report.added = store.insert_cases_with(decide, id_prefix=case_prefix(at.year))
     return report
@@ -120,9 +124,11 @@ def detect(store: Store, *, rules: RuleSet | str | os.PathLike[str],
 
 def flag(store: Store, geometry: shapely.Geometry, *, kind: str, who: str,
          crs: str | None = None, source: str = "inspector", notes: str | None = None,
-         owner_name: str | None = None) -> str:
+         owner_name: str | None = None, units: Sequence[str] | None = None) -> str:
     """Record a case drawn or typed by an inspector (or a citizen report): point or polygon, in
-    VN-2000 or WGS 84 (``crs``, default the store's). Returns the case id."""
+    VN-2000 or WGS 84 (``crs``, default the store's). The case gets the 2025 unit holding it;
+    with ``units`` (an officer's scope) a case of any other unit is refused (AuthError, 403).
+    Returns the case id."""
     if kind not in KINDS:
         raise CaseError(f"unknown kind {kind!r}; valid: {', '.join(KINDS)}", field="kind", value=kind)
     if source not in ("inspector", "citizen"):
@@ -161,13 +167,20 @@ def flag(store: Store, geometry: shapely.Geometry, *, kind: str, who: str,
         if store.has("parcels"):
             raise
         parcels = pd.DataFrame({"parcel_key": pd.Series([], dtype=str)})
+    unit = case_units(store, gpd.GeoDataFrame({"ward_code": [ward]}, geometry=[geometry],
+                                              crs=store_crs))[0]
+    if units is not None and unit not in set(units):
+        raise AuthError(f"the case lies in unit {unit or 'unknown'}, outside your units "
+                        f"({', '.join(units)}); an officer of that unit flags it",
+                        field="geometry", value=unit)
     at = _now()
     row = {"fingerprint": None, "kind": kind, "status": CaseStatus.DETECTED.value,
            "source": source, "rule": None, "area_m2": round(float(geometry.area), 2),
            "parcel_keys": ",".join(parcels["parcel_key"]), "ward_code": ward,
            "inspector": who if source == "inspector" else None, "notes": notes,
-           "owner_name": owner_name, "created_at": at.isoformat(), "updated_at": at.isoformat()}
-    line = HistoryLine(at=at.isoformat(), who=who, field="created", new=source)
+           "owner_name": owner_name, "created_at": at.isoformat(), "updated_at": at.isoformat(),
+           "unit_code": unit}
+    line = HistoryLine(at=at.isoformat(), who=who, field="created", new=source, unit=unit)
     return store.insert_cases([NewCase(row, geometry, (line,))], id_prefix=case_prefix(at.year))[0]
 
 
@@ -193,7 +206,10 @@ def update_many(store: Store, case_ids: list[str], changes: Mapping[str, object]
         wanted = dict(changes)
         if note and note.strip():
             wanted["notes"] = with_note(current.get("notes"), note, who, on=day)
-        return apply_changes(current, wanted, who=who, at=at)
+        new, lines = apply_changes(current, wanted, who=who, at=at)
+        unit = current.get("unit_code")  # the ingest log's and history's unit of the change
+        unit = unit if isinstance(unit, str) and unit else None
+        return new, [{**line, "unit_code": unit} for line in lines]
 
     return store.update_cases(case_ids, change)
 
@@ -208,12 +224,16 @@ def with_note(current_notes: object, note: str, who: str, *, on: dt.date) -> str
 def list_cases(store: Store, *, ward: str | None = None, kind: str | None = None,
                status: str | None = None, since: dt.date | None = None,
                today: dt.date | None = None,
-               bbox: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
-    """Cases filtered by ward, kind, status, creation date and box (store CRS), with an
-    ``overdue`` column."""
+               bbox: tuple[float, float, float, float] | None = None,
+               units: Sequence[str] | None = None) -> gpd.GeoDataFrame:
+    """Cases filtered by ward, kind, status, creation date, box (store CRS) and 2025 units
+    (an officer's scope; None: all), with an ``overdue`` column. Every case has its
+    ``unit_code`` (cases recorded before units were kept are placed on the fly)."""
     query = CaseQuery(ward=ward or None, kind=kind or None, bbox=bbox,
                       status=CaseStatus.parse(status).value if status else None)
-    cases = store.read_cases(query)
+    cases = with_case_units(store, store.read_cases(query))
+    if units is not None:
+        cases = cases[cases["unit_code"].isin(list(units)).to_numpy()]
     if since:
         cases = cases[arising_on(cases) >= pd.Timestamp(since)]
     today = today or dt.date.today()
@@ -221,6 +241,34 @@ def list_cases(store: Store, *, ward: str | None = None, kind: str | None = None
     attributes = cases.drop(columns="geometry")
     cases["overdue"] = [overdue(r, today=today) for r in attributes.astype(object)
                         .where(attributes.notna(), None).to_dict("records")]
+    return cases
+
+
+def case_units(store: Store, cases: gpd.GeoDataFrame) -> list[str | None]:
+    """The 2025 unit of each case: the unit holding it (the units layer), else the unit of
+    its ward's conversion (:func:`gis.units.place_cases`)."""
+    from gis.units import place_cases
+
+    if not len(cases):
+        return []
+    frame = gpd.GeoDataFrame({"ward_code": list(cases["ward_code"]) if "ward_code" in cases
+                              else [None] * len(cases)},
+                             geometry=list(cases.geometry.values), crs=cases.crs)
+    placed = place_cases(store, frame)["unit_code"]
+    return [v if isinstance(v, str) and v else None for v in placed.astype(object)]
+
+
+def with_case_units(store: Store, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Cases with ``unit_code`` filled where it is missing (cases recorded before units)."""
+    if not len(cases):
+        return cases if "unit_code" in cases else cases.assign(unit_code=pd.Series(dtype=str))
+    if "unit_code" not in cases:
+        cases = cases.assign(unit_code=None)
+    missing = cases["unit_code"].isna().to_numpy()
+    if missing.any():
+        cases = cases.copy()
+        cases["unit_code"] = cases["unit_code"].astype(object)
+        cases.loc[missing, "unit_code"] = case_units(store, cases.loc[missing])
     return cases
 
 

@@ -524,12 +524,16 @@ def store_log() -> None:
     storage, _ = _settings()
     log = open_store(storage.store_location).ingest_log()
     table = Table(title="Ingest log")
-    for col in ("when (UTC)", "user", "kind", "file", "read", "loaded", "quarantined", "+/-/~"):
+    for col in ("when (UTC)", "user", "kind", "file", "units", "read", "loaded", "quarantined",
+                "+/-/~"):
         table.add_column(col, overflow="fold")
     for row in log.itertuples():
+        units = getattr(row, "units", None)  # logs written before scopes have none
         table.add_row(str(row.finished_at).replace("+00:00", ""), str(row.user), str(row.kind),
-                      Path(str(row.source_path)).name, str(row.rows_total), str(row.rows_loaded),
-                      str(row.rows_quarantined), f"+{row.added}/-{row.removed}/~{row.changed}")
+                      Path(str(row.source_path)).name,
+                      str(units) if isinstance(units, str) else "", str(row.rows_total),
+                      str(row.rows_loaded), str(row.rows_quarantined),
+                      f"+{row.added}/-{row.removed}/~{row.changed}")
     console.print(table)
 
 

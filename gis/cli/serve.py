@@ -63,15 +63,50 @@ def _password(password: str | None) -> str:
     return click.prompt("password", hide_input=True, confirmation_prompt=True)
 
 
+def _scope_text(units: tuple[str, ...] | None) -> str:
+    """A scope as `gis users` prints it: the codes with their names, or the whole store."""
+    if units is None:
+        return "whole store"
+    from gis.units import unit_names
+
+    names = unit_names()
+    return ", ".join(f"{c} {names.get(c, '?')}" for c in units)
+
+
 @users_group.command("add")
 @click.argument("name")
 @click.option("--role", required=True, type=click.Choice(["viewer", "inspector", "planner", "admin"]))
 @click.option("--password", help="Password (asked for when left out).")
+@click.option("--units", "units", metavar="CODE[,CODE...]",
+              help="2025 commune-level unit codes the user works in (a commune office); "
+                   "left out: the whole store (the province's department).")
 @_handle_errors
-def users_add(name: str, role: str, password: str | None) -> None:
-    """Add an account."""
-    user = _userdb().add(name, role, _password(password))
-    console.print(f"user {user.name} added with role {user.role.value}")
+def users_add(name: str, role: str, password: str | None, units: str | None) -> None:
+    """Add an account, for the whole store or for some 2025 units."""
+    from gis.units import check_units
+
+    scope = check_units(units) if units is not None else None  # before asking a password
+    user = _userdb().add(name, role, _password(password), units=scope)
+    console.print(f"user {user.name} added with role {user.role.value}; scope: "
+                  f"{_scope_text(user.units)}")
+
+
+@users_group.command("units")
+@click.argument("name")
+@click.argument("codes", required=False, metavar="[CODE[,CODE...]]")
+@click.option("--all", "everything", is_flag=True,
+              help="The whole store again (the province's department).")
+@_handle_errors
+def users_units(name: str, codes: str | None, everything: bool) -> None:
+    """Change the units a user works in (2025 codes), or give back the whole store with
+    --all. Takes effect at the user's next request, on every worker."""
+    from gis.units import check_units
+
+    if everything == (codes is not None):
+        raise click.UsageError("give either the unit codes (e.g. 09574,09604) or --all")
+    scope = None if everything else check_units(codes or "")
+    _userdb().set_units(name, scope)
+    console.print(f"{name} now works in: {_scope_text(scope)}")
 
 
 @users_group.command("passwd")
@@ -105,9 +140,9 @@ def users_token(name: str) -> None:
 @users_group.command("list")
 @_handle_errors
 def users_list() -> None:
-    """The accounts and their roles."""
+    """The accounts, their roles and scopes (2025 units, or the whole store)."""
     for user in _userdb().list():
-        console.print(f"{user.name}\t{user.role.value}")
+        console.print(f"{user.name}\t{user.role.value}\t{_scope_text(user.units)}")
 
 
 @users_group.command("delete")

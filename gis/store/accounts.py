@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-__all__ = ["AccountStore", "AccountRow", "TokenRow", "AttemptLimit", "open_accounts"]
+__all__ = ["AccountStore", "AccountRow", "TokenRow", "AttemptLimit", "open_accounts",
+           "pack_units", "unpack_units"]
 
 
 @dataclass(frozen=True)
 class AccountRow:
     """One user as stored: the role by its value, the argon2 hash, and the credential stamp
-    (bumped by every password or role change, so workers that cached a verified password
+    (bumped by every password, role or scope change, so workers that cached a verified password
     notice the change at their next request)."""
 
     name: str
@@ -35,6 +36,19 @@ class AccountRow:
     password_hash: str
     stamp: int
     created_at: float
+    units: tuple[str, ...] | None = None  # 2025 unit codes of the user's scope; None: all
+
+
+def pack_units(units: Sequence[str] | None) -> str | None:
+    """A scope as stored: the unit codes joined by commas (None: the whole store)."""
+    return None if units is None else ",".join(units)
+
+
+def unpack_units(text: object) -> tuple[str, ...] | None:
+    """A stored scope back as codes (None or NULL: the whole store)."""
+    if text is None:
+        return None
+    return tuple(c for c in str(text).split(",") if c)
 
 
 @dataclass(frozen=True)
@@ -61,8 +75,10 @@ class AccountStore(Protocol):
     Each call is atomic across threads and processes."""
 
     # --- users ------------------------------------------------------------------------------
-    def add_user(self, name: str, role: str, password_hash: str, *, created_at: float) -> bool:
-        """Add a user with stamp 0; False (and nothing changed) when the name is taken."""
+    def add_user(self, name: str, role: str, password_hash: str, *, created_at: float,
+                 units: Sequence[str] | None = None) -> bool:
+        """Add a user with stamp 0 and a scope (2025 unit codes; None: the whole store); False
+        (and nothing changed) when the name is taken."""
 
     def user(self, name: str) -> AccountRow | None:
         """The user, or None."""
@@ -84,6 +100,10 @@ class AccountStore(Protocol):
 
     def set_role(self, name: str, role: str) -> bool:
         """A new role; the stamp goes up by one. False when there is no such user."""
+
+    def set_units(self, name: str, units: Sequence[str] | None) -> bool:
+        """A new scope (None: the whole store); the stamp goes up by one. False when there is
+        no such user."""
 
     def delete_user(self, name: str) -> bool:
         """Remove the user with their sessions and tokens, together. False when there is no

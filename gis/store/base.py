@@ -39,6 +39,7 @@ class IngestLogEntry:
     removed: int = 0
     changed: int = 0
     issues_json: str = "{}"
+    units: str = ""  # the 2025 units the change touched, comma-separated ("" when none)
 
     def as_dict(self) -> dict[str, object]:
         """Plain-dict form."""

@@ -31,11 +31,13 @@ CASE_COLUMNS = ["case_id", "fingerprint", "kind", "status", "source", "rule", "a
                 "parcel_keys", "ward_code", "building_id", "evidence", "inspector", "notes",
                 "owner_name", "minutes_no", "minutes_date", "decision_no", "decision_date",
                 "conclusion_no", "conclusion_date", "remedy_deadline", "fine_vnd",
-                "closed_reason", "occurred_on", "year_built", "created_at", "updated_at"]
+                "closed_reason", "occurred_on", "year_built", "created_at", "updated_at",
+                "unit_code"]
 #: numeric case columns (read as float64, missing as NaN); every other column is text
 #: (pandas ``str``, missing as NaN): dates ``YYYY-MM-DD``, timestamps ISO 8601 in UTC
 CASE_NUMBERS = ("area_m2", "fine_vnd", "year_built")
-HISTORY_COLUMNS = ["case_id", "at", "who", "field", "old", "new"]
+#: ``unit_code``: the 2025 unit of the case when the line was written (whose change it was)
+HISTORY_COLUMNS = ["case_id", "at", "who", "field", "old", "new", "unit_code"]
 ATTACHMENT_COLUMNS = ["case_id", "filename", "role", "mime", "size", "sha256", "stored_as",
                       "note", "added_at", "who"]
 #: case ids are ``<prefix><number>``, the number zero-padded to this width (``VP-2026-00011``)
@@ -51,11 +53,12 @@ class HistoryLine:
     field: str
     old: str | None = None
     new: str | None = None
+    unit: str | None = None  # the case's 2025 unit code
 
     def row(self, case_id: str) -> dict[str, object]:
         """The line as a ``violation_history`` row."""
         return {"case_id": case_id, "at": self.at, "who": self.who, "field": self.field,
-                "old": self.old, "new": self.new}
+                "old": self.old, "new": self.new, "unit_code": self.unit}
 
 
 @dataclass(frozen=True)

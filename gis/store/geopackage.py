@@ -316,7 +316,8 @@ class GeoPackageStore:
 
     def _append_log(self, tmp: Path, old_log: pd.DataFrame, log: IngestLogEntry) -> None:
         new_log = pd.DataFrame([log.as_dict()])
-        merged = (pd.concat([old_log.astype(new_log.dtypes.to_dict()), new_log], ignore_index=True)
+        types = {c: t for c, t in new_log.dtypes.to_dict().items() if c in old_log.columns}
+        merged = (pd.concat([old_log.astype(types), new_log], ignore_index=True)
                   if len(old_log) else new_log)
         self._write(tmp, merged, LOG_TABLE)
 

@@ -308,7 +308,7 @@ def _where(con: sqlite3.Connection, table: _Table, q: LayerQuery) -> tuple[str, 
         conditions, params = _spatial(con, table, q)
         if conditions and table.rtree:
             source += f" JOIN {_quote(table.rtree)} AS r ON r.id = t.{_quote(table.fid)}"
-    lists = [("ward_code", q.wards), (KEY_COLUMNS.get(table.name, ""), q.keys),
+    lists = [("ward_code", q.wards), ("unit_code", q.units), (KEY_COLUMNS.get(table.name, ""), q.keys),
              (table.fid, q.fids)]
     for column, values in lists:
         if values is None:

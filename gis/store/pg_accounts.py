@@ -14,18 +14,19 @@ from contextlib import contextmanager
 from typing import Any
 
 from gis.errors import StoreError
-from gis.store.accounts import AccountRow, AttemptLimit, TokenRow
+from gis.store.accounts import AccountRow, AttemptLimit, TokenRow, pack_units, unpack_units
 from gis.store.postgis import _first_line, _ident, _masked, _pool, split_location
 
 __all__ = ["PostgresAccountStore"]
 
-_USER = "u.name, u.role, u.password_hash, u.stamp, u.created_at"
+_USER = "u.name, u.role, u.password_hash, u.stamp, u.created_at, u.units"
 
 
 def _row(row: Sequence[Any] | None) -> AccountRow | None:
     if row is None:
         return None
-    return AccountRow(str(row[0]), str(row[1]), str(row[2]), int(row[3]), float(row[4]))
+    return AccountRow(str(row[0]), str(row[1]), str(row[2]), int(row[3]), float(row[4]),
+                      unpack_units(row[5]))
 
 
 class PostgresAccountStore:
@@ -45,7 +46,8 @@ class PostgresAccountStore:
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
             con.execute(f"CREATE TABLE IF NOT EXISTS {self._users} (name text PRIMARY KEY, "
                         "role text NOT NULL, password_hash text NOT NULL, "
-                        "created_at double precision NOT NULL, stamp bigint NOT NULL DEFAULT 0)")
+                        "created_at double precision NOT NULL, stamp bigint NOT NULL DEFAULT 0, "
+                        "units text)")
             con.execute(f"CREATE TABLE IF NOT EXISTS {self._tokens} (hash text PRIMARY KEY, "
                         f"name text NOT NULL REFERENCES {self._users} (name) ON DELETE CASCADE, "
                         "created_at double precision NOT NULL)")
@@ -95,13 +97,14 @@ class PostgresAccountStore:
             return list(con.execute(sql, params).fetchall())
 
     # --- users ------------------------------------------------------------------------------
-    def add_user(self, name: str, role: str, password_hash: str, *, created_at: float) -> bool:
-        """Add a user with stamp 0; False when the name is taken."""
+    def add_user(self, name: str, role: str, password_hash: str, *, created_at: float,
+                 units: Sequence[str] | None = None) -> bool:
+        """Add a user with stamp 0 and a scope; False when the name is taken."""
         with self._write("add a user") as con:
             cur = con.execute(f"INSERT INTO {self._users} (name, role, password_hash, "
-                              "created_at, stamp) VALUES (%s, %s, %s, %s, 0) "
+                              "created_at, stamp, units) VALUES (%s, %s, %s, %s, 0, %s) "
                               "ON CONFLICT (name) DO NOTHING",
-                              (name, role, password_hash, created_at))
+                              (name, role, password_hash, created_at, pack_units(units)))
             return bool(cur.rowcount == 1)
 
     def user(self, name: str) -> AccountRow | None:
@@ -144,6 +147,13 @@ class PostgresAccountStore:
         with self._write("change a role") as con:
             cur = con.execute(f"UPDATE {self._users} SET role = %s, stamp = stamp + 1 "
                               "WHERE name = %s", (role, name))
+            return bool(cur.rowcount == 1)
+
+    def set_units(self, name: str, units: Sequence[str] | None) -> bool:
+        """New scope, stamp + 1."""
+        with self._write("change a scope") as con:
+            cur = con.execute(f"UPDATE {self._users} SET units = %s, stamp = stamp + 1 "
+                              "WHERE name = %s", (pack_units(units), name))
             return bool(cur.rowcount == 1)
 
     def delete_user(self, name: str) -> bool:

@@ -104,7 +104,8 @@ def _where(store: PostGISStore, kind: str, dtypes: dict[str, str], spatial: bool
     if q.area is not None and spatial:
         conditions.append("ST_Intersects(geom, ST_GeomFromWKB(%s, %s))")  # a constant: GiST
         params += [shapely.to_wkb(q.area), store.geometry_srid()]
-    for column, values in (("ward_code", q.wards), (KEY_COLUMNS.get(kind, ""), q.keys),
+    for column, values in (("ward_code", q.wards), ("unit_code", q.units),
+                           (KEY_COLUMNS.get(kind, ""), q.keys),
                            ("fid", q.fids)):
         if values is None:
             continue

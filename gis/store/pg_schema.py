@@ -12,6 +12,9 @@ Versions:
    (which sorts the keys: column order lost).
 2. ``gis_layers.dtypes`` as ``json`` in the tables' own column order, ``gis_layers.geometry_type``,
    and ``gis_changes`` (the versions behind the change tokens).
+3. ``gis_users.units``: each user's scope (2025 unit codes joined by commas; NULL: the whole
+   store). The account tables are made by :mod:`gis.store.pg_accounts` on first use, so the
+   column is added only where the table already exists.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 __all__ = ["SCHEMA_VERSION", "Migration", "MIGRATIONS", "version_of", "create", "upgrade",
            "check"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,16 @@ def _to_2(store: PostGISStore, con: Any) -> None:
                 "(name text PRIMARY KEY, version bigint NOT NULL)")
 
 
-MIGRATIONS = (Migration(2, "column order kept, geometry types, change versions", _to_2),)
+def _to_3(store: PostGISStore, con: Any) -> None:
+    """The users' scopes (``gis_users.units``), where the accounts table exists."""
+    exists = con.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s "
+                         "AND table_name = 'gis_users'", (store.schema,)).fetchone()
+    if exists is not None:
+        con.execute(f"ALTER TABLE {store._t('gis_users')} ADD COLUMN IF NOT EXISTS units text")
+
+
+MIGRATIONS = (Migration(2, "column order kept, geometry types, change versions", _to_2),
+              Migration(3, "users' scopes by 2025 unit", _to_3))
 
 
 def check(store: PostGISStore, con: Any) -> None:

@@ -26,7 +26,8 @@ __all__ = ["ABSENT", "NO_STORE", "FIELD_TYPES", "KEY_COLUMNS", "FieldInfo", "Lay
 
 #: The key column of each layer (what :attr:`LayerQuery.keys` matches).
 KEY_COLUMNS = {"parcels": "parcel_key", "projects": "project_id", "buildings": "building_id",
-               "wards": "ward_code", "violation_cases": "case_id", "project_parcels": "parcel_key"}
+               "wards": "ward_code", "violation_cases": "case_id", "project_parcels": "parcel_key",
+               "clearance_projects": "project_id"}
 #: The change token of a layer the store does not have (:meth:`Store.change_token`).
 ABSENT = "absent"
 #: The change token of a store that does not exist (yet) (:meth:`Store.change_token`).
@@ -43,9 +44,10 @@ class LayerQuery:
 
     Filters combine with AND: ``bbox`` (store CRS; the feature's envelope meets the box, as
     :meth:`Store.read` and GDAL filter), ``area`` (a shapely geometry in the store CRS; the
-    geometry itself intersects it, decided exactly, as OGC API – Features asks), ``wards`` (``ward_code`` in …), ``keys`` (the layer's key column, :data:`KEY_COLUMNS`,
+    geometry itself intersects it, decided exactly, as OGC API – Features asks), ``wards`` (``ward_code`` in …), ``units`` (``unit_code`` in …: a
+    user's scope), ``keys`` (the layer's key column, :data:`KEY_COLUMNS`,
     in …), ``fids`` (feature ids in …), ``equals`` (column = value for each pair; a mapping or
-    pairs). An empty tuple of wards, keys or fids matches nothing; None does not filter.
+    pairs). An empty tuple of wards, units, keys or fids matches nothing; None does not filter.
 
     ``columns`` (None: all) and ``with_geometry`` choose what is read; ``order_by`` names
     columns, ``-name`` for descending, and the feature id always breaks ties, so pages of the
@@ -56,6 +58,7 @@ class LayerQuery:
     bbox: BBox | None = None
     area: Any = None
     wards: tuple[str, ...] | None = None
+    units: tuple[str, ...] | None = None
     keys: tuple[str, ...] | None = None
     fids: tuple[int, ...] | None = None
     equals: tuple[tuple[str, Any], ...] = ()
@@ -72,7 +75,7 @@ class LayerQuery:
             object.__setattr__(self, "equals", tuple(self.equals.items()))
         else:
             object.__setattr__(self, "equals", tuple(tuple(p) for p in self.equals))
-        for name in ("wards", "keys", "columns"):
+        for name in ("wards", "units", "keys", "columns"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, tuple):
                 object.__setattr__(self, name, tuple(str(v) for v in value))
@@ -91,6 +94,8 @@ class LayerQuery:
         names += list(self.columns or ())
         if self.wards is not None:
             names.append("ward_code")
+        if self.units is not None:
+            names.append("unit_code")
         return names
 
 

@@ -12,6 +12,8 @@ The file is the one every earlier release wrote; :func:`_migrate` upgrades it on
 - version 0, credential stamps: ``users.stamp``, counters in ``login_counts``;
 - version 2 (``PRAGMA user_version``): the same tables, indexes on the owner of sessions and
   tokens. Failures counted by the first schema are dropped (they expire in 15 minutes anyway).
+- version 3: ``users.units``, the user's scope (2025 unit codes joined by commas; NULL: the
+  whole store).
 """
 
 from __future__ import annotations
@@ -25,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 from gis.errors import StoreError
-from gis.store.accounts import AccountRow, AttemptLimit, TokenRow
+from gis.store.accounts import AccountRow, AttemptLimit, TokenRow, pack_units, unpack_units
 
 __all__ = ["SQLiteAccountStore", "SCHEMA_VERSION"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _TABLES = (
     "CREATE TABLE IF NOT EXISTS users (name TEXT PRIMARY KEY, role TEXT NOT NULL, "
-    "password_hash TEXT NOT NULL, created_at REAL NOT NULL, stamp INTEGER NOT NULL DEFAULT 0)",
+    "password_hash TEXT NOT NULL, created_at REAL NOT NULL, stamp INTEGER NOT NULL DEFAULT 0, units TEXT)",
     "CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, name TEXT NOT NULL, "
     "created_at REAL NOT NULL)",
     "CREATE TABLE IF NOT EXISTS sessions (hash TEXT PRIMARY KEY, name TEXT NOT NULL, "
@@ -41,13 +43,14 @@ _TABLES = (
     "CREATE TABLE IF NOT EXISTS login_counts (key TEXT PRIMARY KEY, count INTEGER NOT NULL, "
     "since REAL NOT NULL)",
 )
-_USER = "u.name, u.role, u.password_hash, u.stamp, u.created_at"
+_USER = "u.name, u.role, u.password_hash, u.stamp, u.created_at, u.units"
 
 
 def _row(row: Sequence[Any] | None) -> AccountRow | None:
     if row is None:
         return None
-    return AccountRow(str(row[0]), str(row[1]), str(row[2]), int(row[3]), float(row[4]))
+    return AccountRow(str(row[0]), str(row[1]), str(row[2]), int(row[3]), float(row[4]),
+                      unpack_units(row[5]))
 
 
 class SQLiteAccountStore:
@@ -109,12 +112,13 @@ class SQLiteAccountStore:
             return self._con().execute(sql, params).fetchall()
 
     # --- users ------------------------------------------------------------------------------
-    def add_user(self, name: str, role: str, password_hash: str, *, created_at: float) -> bool:
-        """Add a user with stamp 0; False when the name is taken."""
+    def add_user(self, name: str, role: str, password_hash: str, *, created_at: float,
+                 units: Sequence[str] | None = None) -> bool:
+        """Add a user with stamp 0 and a scope; False when the name is taken."""
         with self._write("add a user") as con:
-            cur = con.execute("INSERT INTO users (name, role, password_hash, created_at, stamp) "
-                              "VALUES (?, ?, ?, ?, 0) ON CONFLICT (name) DO NOTHING",
-                              (name, role, password_hash, created_at))
+            cur = con.execute("INSERT INTO users (name, role, password_hash, created_at, stamp, "
+                              "units) VALUES (?, ?, ?, ?, 0, ?) ON CONFLICT (name) DO NOTHING",
+                              (name, role, password_hash, created_at, pack_units(units)))
             return cur.rowcount == 1
 
     def user(self, name: str) -> AccountRow | None:
@@ -154,6 +158,12 @@ class SQLiteAccountStore:
         with self._write("change a role") as con:
             return con.execute("UPDATE users SET role = ?, stamp = stamp + 1 WHERE name = ?",
                                (role, name)).rowcount == 1
+
+    def set_units(self, name: str, units: Sequence[str] | None) -> bool:
+        """New scope, stamp + 1."""
+        with self._write("change a scope") as con:
+            return con.execute("UPDATE users SET units = ?, stamp = stamp + 1 WHERE name = ?",
+                               (pack_units(units), name)).rowcount == 1
 
     def delete_user(self, name: str) -> bool:
         """Remove the user, their sessions and tokens, together."""
@@ -283,6 +293,8 @@ def _migrate(con: sqlite3.Connection, path: Path) -> None:
             columns = {row[1] for row in con.execute("PRAGMA table_info(users)")}
             if "stamp" not in columns:  # files made before credential stamps
                 con.execute("ALTER TABLE users ADD COLUMN stamp INTEGER NOT NULL DEFAULT 0")
+            if "units" not in columns:  # files made before scopes (version 2)
+                con.execute("ALTER TABLE users ADD COLUMN units TEXT")
             con.execute("DROP TABLE IF EXISTS login_failures")  # first schema's counters
             con.execute("CREATE INDEX IF NOT EXISTS sessions_name ON sessions (name)")
             con.execute("CREATE INDEX IF NOT EXISTS tokens_name ON tokens (name)")

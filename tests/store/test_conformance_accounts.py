@@ -53,6 +53,21 @@ def test_users_round_trip(accounts):
     assert not accounts.set_role("nobody", "admin") and accounts.stamp("nobody") is None
 
 
+def test_a_users_scope_round_trips_and_moves_the_stamp(accounts):
+    assert accounts.add_user("xa", "inspector", "h", created_at=1.0, units=("09574", "09604"))
+    assert accounts.user("xa").units == ("09574", "09604")
+    assert accounts.add_user("so", "viewer", "h", created_at=1.0)
+    assert accounts.user("so").units is None  # the whole store
+    assert accounts.set_units("xa", ("09604",)) and accounts.stamp("xa") == 1
+    assert accounts.user("xa").units == ("09604",)
+    assert accounts.set_units("xa", None) and accounts.stamp("xa") == 2
+    assert accounts.user("xa").units is None
+    assert not accounts.set_units("nobody", ("09604",))
+    assert accounts.create_token("t" * 64, "xa", created_at=2.0)
+    accounts.set_units("xa", ("09574",))
+    assert accounts.token_user("t" * 64).units == ("09574",)  # a token sees the new scope
+
+
 def test_a_new_password_bumps_the_stamp_and_ends_sessions_and_tokens_together(accounts):
     accounts.add_user("lan", "viewer", "old", created_at=0.0)
     accounts.add_user("an", "viewer", "x", created_at=0.0)
@@ -311,7 +326,10 @@ def test_the_service_db_of_earlier_releases_is_read_and_upgraded(tmp_path, schem
     con = sqlite3.connect(folder / "service.db")
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert "login_failures" not in tables and "login_counts" in tables
-    assert con.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert con.execute("PRAGMA user_version").fetchone()[0] == 3
+    assert users.get("chi").units is None  # users of earlier releases: the whole store
+    users.set_units("chi", ["09574"])
+    assert users.get("chi").units == ("09574",)
     assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     con.close()
 

@@ -109,8 +109,9 @@ def test_cases_round_trip_with_their_types_and_history(location):
     history = store.case_history("VP-2026-00002")
     assert history.to_dict("records") == [{"case_id": "VP-2026-00002", "at": AT, "who": "tester",
                                            "field": "created", "old": history["old"].iloc[0],
-                                           "new": "inspector"}]
-    assert _missing(history["old"].iloc[0])
+                                           "new": "inspector",
+                                           "unit_code": history["unit_code"].iloc[0]}]
+    assert _missing(history["old"].iloc[0]) and _missing(history["unit_code"].iloc[0])
     # ids continue from the highest of their own prefix
     assert store.insert_cases([_case(4)], id_prefix="VP-2027-") == ["VP-2027-00001"]
     assert store.insert_cases([_case(5)], id_prefix="VP-2026-") == ["VP-2026-00005"]

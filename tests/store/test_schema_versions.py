@@ -4,6 +4,7 @@ every earlier version is refused with the command to run, then upgraded whole.""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -13,6 +14,8 @@ from gis.errors import StoreError
 from gis.store import open_store
 from gis.store.pg_schema import SCHEMA_VERSION
 from tests.store.conftest import TEST_DATABASE
+
+ROOT_DIR = Path(__file__).parent
 
 
 def _sql(statements: list[str]) -> None:
@@ -46,7 +49,7 @@ def _version_1(schema: str) -> None:
 
 def test_a_new_store_is_at_the_current_version(database):  # type: ignore[no-untyped-def]
     store = open_store(database)
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3
     res = CliRunner().invoke(cli, ["db", "upgrade", database])
     assert res.exit_code == 0 and "nothing to do" in res.output
 
@@ -54,13 +57,13 @@ def test_a_new_store_is_at_the_current_version(database):  # type: ignore[no-unt
 def test_a_version_1_store_is_refused_then_upgraded_whole(database):  # type: ignore[no-untyped-def]
     schema = database.rpartition("schema=")[2]
     _version_1(schema)
-    with pytest.raises(StoreError, match="version 1, this release needs 2: run `gis db upgrade`"):
+    with pytest.raises(StoreError, match="version 1, this release needs 3: run `gis db upgrade`"):
         open_store(database)
     res = CliRunner().invoke(cli, ["db", "upgrade", database])
     assert res.exit_code == 0, res.output
-    assert "schema version 1 → 2" in res.output
+    assert "schema version 1 → 3" in res.output
     store = open_store(database)
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
     parcels = store.read("parcels")
     assert list(parcels.columns) == ["parcel_key", "ward_code", "area_m2", "geometry"]
     assert store.layer_info("parcels").geometry_type == "POLYGON"
@@ -84,3 +87,22 @@ def test_a_store_from_a_newer_release_is_refused(database):  # type: ignore[no-u
 def test_a_geopackage_store_has_nothing_to_upgrade(tmp_path):  # type: ignore[no-untyped-def]
     res = CliRunner().invoke(cli, ["db", "upgrade", str(tmp_path / "store.gpkg")])
     assert res.exit_code == 0 and "nothing to do" in res.output
+
+
+def test_a_version_2_store_gets_the_users_scopes(database):  # type: ignore[no-untyped-def]
+    """Version 3 adds ``gis_users.units``: accounts made before scopes keep their users, who
+    see the whole store until given units."""
+    from gis.store import open_accounts
+
+    schema = database.rpartition("schema=")[2]
+    open_store(database)
+    open_accounts(ROOT_DIR, database).add_user("so", "admin", "h", created_at=1.0)
+    _sql([f'ALTER TABLE "{schema}".gis_users DROP COLUMN units',
+          f"UPDATE \"{schema}\".gis_meta SET value = '2' WHERE key = 'schema_version'"])
+    with pytest.raises(StoreError, match="version 2, this release needs 3"):
+        open_store(database)
+    res = CliRunner().invoke(cli, ["db", "upgrade", database])
+    assert res.exit_code == 0 and "schema version 2 → 3" in res.output, res.output
+    accounts = open_accounts(ROOT_DIR, database)
+    assert accounts.user("so").units is None
+    assert accounts.set_units("so", ("09574",)) and accounts.user("so").units == ("09574",)

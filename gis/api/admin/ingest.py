@@ -16,8 +16,9 @@ import pandas as pd
 
 from gis.api.admin.uploads import LAYER_KINDS, Upload, UploadOptions, Uploads
 from gis.api.deps import Context
-from gis.errors import GisError, UploadRefused
+from gis.errors import AuthError, GisError, UploadRefused
 from gis.store import Store
+from gis.store.query import LayerQuery
 from gis.text import N_, Text
 
 __all__ = ["HOW", "RULES", "SEVERITIES", "commit", "commit_pending", "log_rows", "prepare",
@@ -90,15 +91,69 @@ def _scrubbed(value: Any, uploads: Uploads, upload: Upload) -> Any:
     return value
 
 
-def prepare(ctx: Context, store: Store, uploads: Uploads, upload: Upload) -> dict[str, Any]:
-    """Validate the upload against the store as it is now; write nothing to the store."""
+def _outside(store: Store, units: tuple[str, ...], what: str, found: set[str]) -> None:
+    """Refuse (403) a file touching units outside the uploader's scope, naming them."""
+    others = sorted(found - set(units))
+    if others:
+        from gis.units import unit_names
+
+        names = unit_names(store)
+        listed = ", ".join(f"{names.get(c, '?')} ({c})" for c in others)
+        raise AuthError(f"{what} touches units outside yours ({', '.join(units)}): {listed}; "
+                        "the province department (a user without units) loads it",
+                        field="file")
+
+
+def check_scope(store: Store, kind: str, units: tuple[str, ...] | None, *,
+                valid: pd.DataFrame | None = None, replace_all: bool = False) -> None:
+    """An upload by an officer of some units (``units``; None: the whole store, no check):
+    parcels whose every row lies in their units (by the units layer, else the conversion of
+    the ward), and whose legacy wards, which a load replaces whole, hold no stored parcel of
+    another unit; clearance sheets whose parcels are all theirs. Whole-store layers (wards,
+    units, projects, buildings) and ``replace_all`` are for the province department."""
+    if units is None:
+        return
+    if kind not in ("parcels", "clearance") or replace_all:
+        raise AuthError(f"a {kind} layer{' replacing everything' if replace_all else ''} is "
+                        "loaded for the whole store, by the province department (a user "
+                        f"without units); your units: {', '.join(units)}", field="kind",
+                        value=kind)
+    if valid is None or not len(valid):
+        return
+    if kind == "parcels":
+        from gis.units import with_units
+
+        placed, _ = with_units(valid, units=store.read("units") if store.has("units") else None)
+        _outside(store, units, "the file", {str(u) for u in placed["unit_code"].dropna()})
+        wards = tuple(sorted({str(w) for w in valid["ward_code"].dropna()}))
+        if wards and store.has("parcels") and \
+                store.layer_info("parcels").field("unit_code") is not None:
+            stored = store.query("parcels", LayerQuery(wards=wards, columns=("unit_code",),
+                                                       with_geometry=False))
+            found = {str(u) for u in stored.values["unit_code"] if u} if len(stored) else set()
+            _outside(store, units, "loading these wards again (a ward is replaced whole)", found)
+    elif "parcel_key" in valid and store.has("parcels") and \
+            store.layer_info("parcels").field("unit_code") is not None:
+        keys = tuple(sorted({str(k) for k in valid["parcel_key"].dropna()}))
+        stored = store.query("parcels", LayerQuery(keys=keys, columns=("unit_code",),
+                                                   with_geometry=False))
+        found = {str(u) for u in stored.values["unit_code"] if u} if len(stored) else set()
+        _outside(store, units, "the sheet", found)
+
+
+def prepare(ctx: Context, store: Store, uploads: Uploads, upload: Upload,
+            units: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """Validate the upload against the store as it is now, and against the uploader's
+    ``units`` (:func:`check_scope`); write nothing to the store."""
     path = uploads.source(upload)
+    check_scope(store, upload.kind, units, replace_all=bool(upload.opts.replace_all))
     if upload.kind == "clearance":
         from gis.clearance import prepare_clearance
 
         o = upload.opts
         creport = prepare_clearance(path, store=store, sheet=o.sheet, ward=o.ward,
                                     known_on=o.known_on_date() or dt.date.today())
+        check_scope(store, upload.kind, units, valid=creport.parse.records)
         report: dict[str, Any] = creport.to_dict()
         report["unmatched"] = [i for i in report["issues"] if i.get("rule") in UNMATCHED]
         report["rows"] = {"total": creport.parse.rows_total, "ok": len(creport.parse.records),
@@ -109,8 +164,10 @@ def prepare(ctx: Context, store: Store, uploads: Uploads, upload: Upload) -> dic
         wards = store.read("wards") if upload.kind != "wards" and store.has("wards") else None
         lreport = prepare_layer(path, upload.kind, store_crs=store.crs(), wards=wards,
                                 **_layer_kwargs(ctx, upload))
-        report = lreport.to_dict()
         v = lreport.validation
+        check_scope(store, upload.kind, units, valid=v.valid,
+                    replace_all=bool(upload.opts.replace_all))
+        report = lreport.to_dict()
         report["rows"] = {"total": v.rows_total, "ok": len(v.valid), "kept_out": len(v.quarantine)}
         report["quarantined"] = _quarantined(v.quarantine, upload.kind)
         report["preview"] = _preview(store, upload, v.valid, v.quarantine)
@@ -206,7 +263,7 @@ def commit(ctx: Context, store: Store, uploads: Uploads, upload: Upload, *,
 
 def receive(ctx: Context, store: Store, uploads: Uploads, source: BinaryIO,
             filename: str | None, kind: str, values: dict[str, Any], *, who: str,
-            limit_bytes: int) -> Upload:
+            limit_bytes: int, units: tuple[str, ...] | None = None) -> Upload:
     """Keep a posted file as a pending upload with its options (``values``, as the form or
     ``gis ingest`` names them), validate it against the store and keep the report. A file the
     validation refuses is discarded and answered with :class:`UploadRefused` (the status the
@@ -216,7 +273,7 @@ def receive(ctx: Context, store: Store, uploads: Uploads, source: BinaryIO,
     options = UploadOptions.parse(kind, values)
     upload = uploads.receive(source, filename, kind, options, who=who, limit_bytes=limit_bytes)
     try:
-        report = prepare(ctx, store, uploads, upload)
+        report = prepare(ctx, store, uploads, upload, units)
     except GisError as exc:
         message = uploads.scrub(str(exc), upload)
         uploads.discard(upload.id)
@@ -226,10 +283,13 @@ def receive(ctx: Context, store: Store, uploads: Uploads, source: BinaryIO,
 
 
 def commit_pending(ctx: Context, store: Store, uploads: Uploads, upload_id: str, *,
-                   who: str) -> Upload:
+                   who: str, units: tuple[str, ...] | None = None) -> Upload:
     """Commit a pending upload (held alone while it loads: a second commit or a discard
-    meanwhile is refused) and record who committed it and when."""
+    meanwhile is refused) and record who committed it and when. An officer of some
+    ``units`` has the file checked again against their units and the store as it is now."""
     with uploads.claim(upload_id) as upload:
+        if units is not None:
+            prepare(ctx, store, uploads, upload, units)
         result = commit(ctx, store, uploads, upload, who=who)
         upload.state, upload.committed_by = "committed", who
         upload.committed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -253,6 +313,7 @@ def log_rows(store: Store, uploads: Uploads, *, limit: int = 100) -> list[dict[s
             "when": r.get("finished_at") or r.get("started_at"), "who": r.get("user"),
             "kind": r.get("kind"), "file": upload.filename if upload else Path(source).name,
             "layer": r.get("source_layer"), "upload": upload.id if upload else None,
+            "units": [u for u in str(r.get("units") or "").split(",") if u],
             "sha256": r.get("source_sha256"),
             **{k: _int(r.get(k)) for k in ("rows_total", "rows_loaded", "rows_quarantined",
                                            "added", "removed", "changed")}})

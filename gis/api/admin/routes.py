@@ -80,7 +80,7 @@ async def _receive(request: Request, user: User, store: Store) -> Upload:
         return await run_in_threadpool(
             admin_ingest.receive, context(request), store, _uploads(request), file.file,
             file.filename, kind, {k: form.get(k) for k in UploadOptions.__dataclass_fields__},
-            who=user.name, limit_bytes=_limit_bytes(request))
+            who=user.name, limit_bytes=_limit_bytes(request), units=user.units)
     except GisError as exc:
         raise HTTPException(status_of(exc), str(exc)) from None
 
@@ -90,7 +90,7 @@ async def _commit(request: Request, upload_id: str, user: User, store: Store) ->
     known = _get(request, upload_id)
     try:
         return await run_in_threadpool(admin_ingest.commit_pending, context(request), store,
-                                       uploads, upload_id, who=user.name)
+                                       uploads, upload_id, who=user.name, units=user.units)
     except GisError as exc:
         refused = HTTPException(status_of(exc), uploads.scrub(str(exc), known))
         report = getattr(exc, "report", None)

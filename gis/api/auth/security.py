@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -61,11 +62,30 @@ GRANTS: dict[Role, frozenset[Permission]] = {
 
 @dataclass(frozen=True)
 class User:
+    """A signed-in officer: their role, and their scope, the 2025 commune-level units they
+    work in (``units``; None: the whole store, a province department)."""
+
     name: str
     role: Role
+    units: tuple[str, ...] | None = None
 
     def can(self, permission: Permission) -> bool:
         return permission in GRANTS[self.role]
+
+    @property
+    def scoped(self) -> bool:
+        """True for an officer of some units (a commune office), False for the whole store."""
+        return self.units is not None
+
+    def sees(self, unit_code: object) -> bool:
+        """Whether a row of this unit is in the user's scope (a row without a unit is not,
+        for a scoped user: it cannot be shown to belong to their units)."""
+        return self.units is None or (isinstance(unit_code, str) and unit_code in self.units)
+
+    @property
+    def scope_key(self) -> str:
+        """The scope as a short text for cache keys and ETags (``*``: everything)."""
+        return "*" if self.units is None else ",".join(sorted(self.units))
 
 
 _HASHER = PasswordHasher()  # argon2id, the library's recommended parameters
@@ -89,7 +109,17 @@ def _check_password(password: str) -> None:
 
 
 def _user(row: AccountRow | None) -> User | None:
-    return User(row.name, Role(row.role)) if row is not None else None
+    return User(row.name, Role(row.role), row.units) if row is not None else None
+
+
+def _scope(units: Sequence[str] | None) -> tuple[str, ...] | None:
+    if units is None:
+        return None
+    codes = tuple(sorted({str(u).strip() for u in units if str(u).strip()}))
+    if not codes:
+        raise AuthError("give at least one unit code, or none for the whole store",
+                        field="units")
+    return codes
 
 
 def _no_user(name: str) -> AuthError:
@@ -123,20 +153,24 @@ class UserDB:
         self.store = store
 
     # --- accounts -------------------------------------------------------------------------
-    def add(self, name: str, role: Role | str, password: str) -> User:
+    def add(self, name: str, role: Role | str, password: str, *,
+            units: Sequence[str] | None = None) -> User:
+        """A new account; ``units`` (2025 unit codes, checked by the caller: see
+        :func:`check_units`) scope it to a commune office, None gives the whole store."""
         name, role = _check_name(name), Role.parse(role) if isinstance(role, str) else role
         _check_password(password)
+        scope = _scope(units)
         if not self.store.add_user(name, role.value, _HASHER.hash(password),
-                                   created_at=time.time()):
+                                   created_at=time.time(), units=scope):
             raise AuthError(f"user {name!r} exists; change the password with "
                             "`gis users passwd`", field="name", value=name)
-        return User(name, role)
+        return User(name, role, scope)
 
     def get(self, name: str) -> User | None:
         return _user(self.store.user(name))
 
     def list(self) -> list[User]:
-        return [User(row.name, Role(row.role)) for row in self.store.users()]
+        return [User(row.name, Role(row.role), row.units) for row in self.store.users()]
 
     def stamp(self, name: str) -> int | None:
         """The user's credential stamp, bumped by every password or role change (None: no such
@@ -154,6 +188,12 @@ class UserDB:
     def set_role(self, name: str, role: Role | str) -> None:
         role = Role.parse(role) if isinstance(role, str) else role
         if not self.store.set_role(name, role.value):
+            raise _no_user(name)
+
+    def set_units(self, name: str, units: Sequence[str] | None) -> None:
+        """A new scope (None: the whole store). Like a role change it takes effect at the
+        user's next request on every worker (the credential stamp moves)."""
+        if not self.store.set_units(name, _scope(units)):
             raise _no_user(name)
 
     def delete(self, name: str) -> None:
@@ -179,7 +219,7 @@ class UserDB:
             return None, row.stamp
         if _HASHER.check_needs_rehash(row.password_hash):  # same password: the stamp stays
             self.store.rehash_password(name, row.password_hash, _HASHER.hash(password))
-        return User(row.name, Role(row.role)), row.stamp
+        return User(row.name, Role(row.role), row.units), row.stamp
 
     # --- bearer tokens --------------------------------------------------------------------
     def new_token(self, name: str) -> str:

@@ -68,7 +68,7 @@ def cases_page(request: Request, user: CaseReader, store: StoreDep,
     filt = data.CaseFilter(ward=_opt(ward), kind=data.parse_kind(kind) if _opt(kind) else None,
                            status=data.parse_status(status) if _opt(status) else None,
                            overdue=True if overdue else None, q=_opt(q))
-    cases = data.filtered_cases(store, filt)
+    cases = data.filtered_cases(store, filt, user=user)
     pages = max(1, math.ceil(len(cases) / PAGE_SIZE))
     page = min(page, pages)
     shown = cases.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].drop(columns="geometry")
@@ -126,9 +126,10 @@ def _display(key: str, record: dict[str, Any], lang: str, wards: dict[str, str])
     return str(value)
 
 
-def _detail(store: Store, case_id: str, lang: str) -> dict[str, Any]:
-    """Everything the case page shows (read in a worker thread)."""
-    data.require_case(store, case_id)
+def _detail(store: Store, case_id: str, lang: str, user: User | None = None) -> dict[str, Any]:
+    """Everything the case page shows (read in a worker thread); 403 outside the user's
+    units."""
+    data.require_case(store, case_id, user)
     record = data.case_payload(store, case_id, lang)
     wards = data.ward_names(store)
     fields = [(key, data.field_label(key, lang), _display(key, record, lang, wards))
@@ -166,7 +167,7 @@ def _render_detail(request: Request, user: User, values: dict[str, Any], *,
 
 @router.get("/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: str, user: CaseReader, store: StoreDep) -> HTMLResponse:
-    values = _detail(store, case_id, lang_of(request))
+    values = _detail(store, case_id, lang_of(request), user)
     return _render_detail(request, user, values)
 
 
@@ -174,7 +175,7 @@ async def _after_write(request: Request, user: User, store: Store, case_id: str,
                        done: str) -> Response:
     """Run a change; on success back to the page (303), else the page with the message."""
     lang = lang_of(request)
-    await run_in_threadpool(data.require_case, store, case_id)
+    await run_in_threadpool(data.require_case, store, case_id, user)
     try:
         await work(store)
     except (GisError, HTTPException) as exc:

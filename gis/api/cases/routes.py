@@ -98,7 +98,7 @@ def list_violations(
         ward=ward, kind=data.parse_kind(kind) if kind else None,
         status=data.parse_status(status) if status else None, source=source, overdue=overdue,
         q=q, bbox=bbox, bbox_crs=bbox_crs)
-    cases = data.filtered_cases(store, filt)
+    cases = data.filtered_cases(store, filt, user=user)
     limit, offset = paged.limit, paged.offset
     page = cases.iloc[offset:offset + limit]
     links = _links(request, len(cases), limit, offset)
@@ -130,7 +130,8 @@ def create_violation(request: Request, body: NewCase, user: Writer, store: Store
     if body.crs is not None:
         crsmod.parse_crs(body.crs, option="crs")  # the error names the API's field
     case_id = flag(store, geom, kind=body.kind, who=user.name, crs=body.crs or "EPSG:4326",
-                   source=body.source, notes=body.notes, owner_name=body.owner_name)
+                   source=body.source, notes=body.notes, owner_name=body.owner_name,
+                   units=user.units)
     return JSONResponse(data.case_payload(store, case_id, lang_of(request)), status_code=201,
                         headers={"Location": f"/api/violations/{case_id}"})
 
@@ -138,7 +139,7 @@ def create_violation(request: Request, body: NewCase, user: Writer, store: Store
 @router.get("/{case_id}", summary="A case with geometry (WGS 84), history and attachments")
 def get_violation(request: Request, case_id: CaseId, user: Reader, store: StoreDep
                   ) -> dict[str, object]:
-    data.require_case(store, case_id)
+    data.require_case(store, case_id, user)
     return data.case_payload(store, case_id, lang_of(request))
 
 
@@ -147,7 +148,7 @@ def patch_violation(request: Request, case_id: CaseId, user: Writer, store: Stor
                     body: Annotated[dict[str, Any], Body(examples=[{"notes": "Đã liên hệ chủ hộ",
                                                                     "owner_name": "Nguyễn Văn A"}])]
                     ) -> dict[str, object]:
-    data.require_case(store, case_id)
+    data.require_case(store, case_id, user)
     changes = data.editable_changes(body, allow=("status", *EDITABLE))
     if not changes:
         raise GisError("nothing to change: send editable fields", field="body")
@@ -161,7 +162,7 @@ def transition_violation(
         body: Annotated[dict[str, Any], Body(examples=[
             {"to": "MINUTES_ISSUED", "minutes_no": "12/BB-VPHC", "minutes_date": "2026-11-20",
              "note": "Lập biên bản tại hiện trường"}])]) -> dict[str, object]:
-    data.require_case(store, case_id)
+    data.require_case(store, case_id, user)
     changes, note = data.transition_changes(body)
     lines = update(store, case_id, changes, who=user.name, note=note)
     return {"case": data.case_payload(store, case_id, lang_of(request)), "changes": lines}
@@ -170,7 +171,7 @@ def transition_violation(
 @router.get("/{case_id}/attachments", summary="The photos and documents of a case")
 def list_attachments(request: Request, case_id: CaseId, user: Reader, store: StoreDep
                      ) -> dict[str, object]:
-    data.require_case(store, case_id)
+    data.require_case(store, case_id, user)
     return {"case_id": case_id, "attachments": data.attachment_records(store, case_id)}
 
 
@@ -179,7 +180,7 @@ def list_attachments(request: Request, case_id: CaseId, user: Reader, store: Sto
           dependencies=[Depends(body_limit)])
 async def add_attachment(request: Request, case_id: CaseId, user: Writer, store: StoreDep
                          ) -> JSONResponse:
-    await run_in_threadpool(data.require_case, store, case_id)
+    await run_in_threadpool(data.require_case, store, case_id, user)
     upload = await read_upload(request)
     row = await run_in_threadpool(store_upload, store, case_id, upload, who=user.name,
                                   limit=upload_limit(request))
@@ -193,7 +194,7 @@ async def add_attachment(request: Request, case_id: CaseId, user: Writer, store:
 def get_attachment(request: Request, case_id: CaseId, n: int, user: Reader, store: StoreDep,
                    thumb: Annotated[bool, Query(description="a small JPEG of a photo")] = False
                    ) -> Response:
-    data.require_case(store, case_id)
+    data.require_case(store, case_id, user)
     path, row = data.attachment_file(store, case_id, n)
     headers = {"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600",
                "Content-Security-Policy": "default-src 'none'; sandbox"}
@@ -211,7 +212,7 @@ def get_attachment(request: Request, case_id: CaseId, n: int, user: Reader, stor
 @router.get("/{case_id}/dossier.pdf", summary="The case dossier (PDF, Vietnamese)",
          response_class=Response)
 def get_dossier(request: Request, case_id: CaseId, user: Reader, store: StoreDep) -> Response:
-    data.require_case(store, case_id)
+    data.require_case(store, case_id, user)
     pdf = data.dossier_pdf(store, case_id)
     return Response(pdf, media_type="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{case_id}.pdf"',

@@ -22,6 +22,8 @@ import shapely
 
 from gis import crs as crsmod
 from gis import labels
+from gis.api.auth.security import User
+from gis.api.scope import require_in_scope
 from gis.core.violations.cases import EDITABLE, TRANSITIONS, CaseStatus
 from gis.core.violations.rules import KINDS
 from gis.errors import GisError, NotFoundError
@@ -34,6 +36,7 @@ from gis.violations import (
     case_attachments,
     case_detail,
     list_cases,
+    with_case_units,
 )
 
 __all__ = ["LOCAL", "FIELD_LABELS", "TRANSITION_FIELDS", "CaseFilter",
@@ -159,12 +162,18 @@ def check_case_id(case_id: str) -> str:
     return case_id
 
 
-def require_case(store: Store, case_id: str) -> None:
-    """404 unless the case exists (a read by key, under the store's read lock)."""
+def require_case(store: Store, case_id: str, user: User | None = None) -> None:
+    """404 unless the case exists (a read by key, under the store's read lock); 403 when it
+    lies outside the user's units."""
     check_case_id(case_id)
-    found = store.read_cases(CaseQuery(ids=(case_id,)), columns=["case_id"], geometry=False)
+    scoped = user is not None and user.units is not None
+    found = store.read_cases(CaseQuery(ids=(case_id,)), columns=["case_id", "ward_code"],
+                             geometry=scoped)
     if found.empty:
         raise NotFoundError(f"no case {case_id!r}", field="case_id", value=case_id)
+    if scoped:
+        unit = with_case_units(store, found)["unit_code"].iloc[0]
+        require_in_scope(user, unit, f"case {case_id}")
 
 
 def today_local() -> dt.date:
@@ -232,9 +241,10 @@ class CaseFilter:
     bbox_crs: str = "EPSG:4326"
 
 
-def filtered_cases(store: Store, f: CaseFilter, *, today: dt.date | None = None
-                   ) -> gpd.GeoDataFrame:
-    """Cases matching the filter, newest first, with ``overdue`` (reason or None)."""
+def filtered_cases(store: Store, f: CaseFilter, *, today: dt.date | None = None,
+                   user: User | None = None) -> gpd.GeoDataFrame:
+    """Cases matching the filter in the user's units, newest first, with ``overdue`` (reason
+    or None)."""
     today = today or today_local()
     area = None
     if f.bbox is not None:
@@ -245,7 +255,8 @@ def filtered_cases(store: Store, f: CaseFilter, *, today: dt.date | None = None
                                            store.crs())[0]
     cases = list_cases(store, ward=f.ward or None, kind=f.kind or None,
                        status=f.status or None, today=today,
-                       bbox=None if area is None else tuple(area.bounds))
+                       bbox=None if area is None else tuple(area.bounds),
+                       units=user.units if user is not None else None)
     if f.source:
         cases = cases[cases["source"] == f.source]
     if f.overdue is not None:
@@ -337,7 +348,8 @@ def history_records(history: pd.DataFrame, lang: str = "vi") -> list[dict[str, o
     frame = frame.sort_values("_t", kind="stable")
     out = []
     for r in frame.drop(columns="_t").to_dict("records"):
-        row = {k: json_value(r.get(k)) for k in ("at", "who", "field", "old", "new")}
+        row = {k: json_value(r.get(k)) for k in ("at", "who", "field", "old", "new",
+                                                 "unit_code")}
         row["at_local"] = local_time(row["at"])
         row["field_label"] = field_label(row["field"], lang)
         for key in ("old", "new"):

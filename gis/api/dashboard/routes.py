@@ -38,7 +38,7 @@ def clearance_progress(request: Request, user: Reader, store: StoreDep, as_of: _
     """The JSON of ``gis clearance report --format json``: ``as_of``, ``projects``, ``wards``,
     ``district``, ``summary`` (``vi``, ``en``), ``overlay``, ``problems``,
     ``rows_outside_project``."""
-    run = service.clearance_figures(request.app.state, store, as_of, project)
+    run = service.clearance_figures(request.app.state, store, as_of, project, user.units)
     body = json.dumps(run.to_dict(), ensure_ascii=False, default=str)
     return Response(body, media_type="application/json")
 
@@ -63,9 +63,9 @@ def dashboard_page(request: Request, user: PageReader, store: StoreDep, as_of: s
     from gis.core.violations.summary import counts
 
     lang = lang_of(request)
-    run = service.clearance_figures(request.app.state, store, as_of, project)
+    run = service.clearance_figures(request.app.state, store, as_of, project, user.units)
     progress = run.progress
-    cases, wards = service.violations(store)
+    cases, wards = service.violations(store, user.units)
     count = counts(cases)
     query = {k: v for k, v in (("as_of", as_of), ("project", project)) if v}
     suffix = f"?{urlencode(query)}" if query else ""
@@ -98,9 +98,9 @@ def dashboard_page(request: Request, user: PageReader, store: StoreDep, as_of: s
 def dashboard_chart(request: Request, user: Reader, store: StoreDep, name: str,
                     as_of: str | None = None, project: str | None = None) -> Response:
     service.known_chart(name)  # before the figures are computed
-    run = service.clearance_figures(request.app.state, store, as_of, project)
+    run = service.clearance_figures(request.app.state, store, as_of, project, user.units)
     png = service.chart(request.app.state, store, run, name, project=project,
-                        lang=lang_of(request))
+                        lang=lang_of(request), units=user.units)
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=60"})
 
 
@@ -108,7 +108,8 @@ def dashboard_chart(request: Request, user: Reader, store: StoreDep, name: str,
 def dashboard_xlsx(request: Request, user: Reader, store: StoreDep, table: str,
                    as_of: str | None = None, project: str | None = None) -> Response:
     service.known_table(table)  # before the figures are computed
-    run = service.clearance_figures(request.app.state, store, as_of, project)
-    body, name = service.workbook(store, run, table, project=project, lang=lang_of(request))
+    run = service.clearance_figures(request.app.state, store, as_of, project, user.units)
+    body, name = service.workbook(store, run, table, project=project, lang=lang_of(request),
+                                  units=user.units)
     return Response(body, media_type=_XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -45,8 +45,8 @@ def known_table(table: str) -> str:
     return table
 
 
-def clearance_figures(state: Any, store: Store, as_of: str | None, project: str | None
-                      ) -> Any:
+def clearance_figures(state: Any, store: Store, as_of: str | None, project: str | None,
+                      units: tuple[str, ...] | None = None) -> Any:
     """The clearance run (progress, summary) as known on ``as_of`` (text: YYYY-MM-DD or
     dd/mm/yyyy; default today), for one ``project`` or all; 404 before parcels and projects
     are loaded."""
@@ -55,36 +55,39 @@ def clearance_figures(state: Any, store: Store, as_of: str | None, project: str 
             raise NotFoundError(f"the store has no {needed} layer yet: no clearance figures",
                                 layer=needed)
     return clearance_run(state, store, as_of=parse_day(as_of),
-                         project=(project or "").strip() or None)
+                         project=(project or "").strip() or None, units=units)
 
 
-def violations(store: Store) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
-    """The violation cases and the wards (None before wards are loaded)."""
+def violations(store: Store, units: tuple[str, ...] | None = None
+               ) -> tuple[pd.DataFrame, gpd.GeoDataFrame | None]:
+    """The violation cases (of some 2025 units; None: all) and the wards (None before wards
+    are loaded)."""
     from gis.violations import list_cases
 
     wards = store.read("wards") if store.has("wards") else None
-    return list_cases(store), wards  # type: ignore[arg-type]
+    return list_cases(store, units=units), wards  # type: ignore[arg-type]
 
 
 def chart(state: Any, store: Store, run: Any, name: str, *, project: str | None,
-          lang: str) -> bytes:
+          lang: str, units: tuple[str, ...] | None = None) -> bytes:
     """One chart of the dashboard as PNG (the clearance charts are drawn together, and kept
     per store version, day, project and language)."""
     known_chart(name)
 
     def draw() -> dict[str, bytes]:
         if name == "violations":
-            return {name: chart_png(name, cases=violations(store)[0], lang=lang)}
+            return {name: chart_png(name, cases=violations(store, units)[0], lang=lang)}
         return chart_png("clearance", progress=run.progress, lang=lang)
 
     group = "violations" if name == "violations" else "clearance"  # drawn together
     key = ("chart", group, repr(store), store.change_token(),
-           run.progress.as_of.isoformat(), project, lang, dt.date.today().isoformat())
+           run.progress.as_of.isoformat(), project, lang, dt.date.today().isoformat(),
+           None if units is None else ",".join(sorted(units)))
     return cached(state, key, draw)[name]
 
 
 def workbook(store: Store, run: Any, table: str, *, project: str | None,
-             lang: str) -> tuple[bytes, str]:
+             lang: str, units: tuple[str, ...] | None = None) -> tuple[bytes, str]:
     """One table of the dashboard (or the whole clearance report, ``clearance``) as an Excel
     workbook, and its file name."""
     known_table(table)
@@ -99,7 +102,7 @@ def workbook(store: Store, run: Any, table: str, *, project: str | None,
             chosen = next(t for t in clearance_tables(run.progress, lang) if t.name == table)
             table_xlsx(chosen, out, progress=run.progress, summary=run.summary[lang], lang=lang)
         else:
-            cases, wards = violations(store)
+            cases, wards = violations(store, units)
             chosen = next(t for t in violation_tables(cases, wards, lang) if t.name == table)
             table_xlsx(chosen, out, lang=lang)
         body = out.read_bytes()

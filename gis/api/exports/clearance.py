@@ -97,6 +97,57 @@ class _OneProject:
         return frame
 
 
+class _InUnits:
+    """A read-only view of a store as if it held only some 2025 units (an officer's scope):
+    their parcels, the projects meeting them (:mod:`gis.api.scope`) and the units themselves;
+    a project's figures then count only the parcels of these units."""
+
+    def __init__(self, store: Any, units: tuple[str, ...]) -> None:
+        self._store = store
+        self._units = units
+
+    def has(self, kind: str) -> bool:
+        return bool(self._store.has(kind))
+
+    def _keep(self, kind: str, frame: Any) -> Any:
+        from gis.api.scope import RowFilter, row_filter
+
+        if kind in ("parcels", "units") and "unit_code" in frame:
+            found: RowFilter | None = RowFilter("unit_code", self._units)
+        elif kind == "projects":
+            real = getattr(self._store, "_store", self._store)
+            from gis.api.auth.security import Role, User
+
+            found = row_filter(real, "projects", User("scope", Role.VIEWER, self._units))
+        else:
+            return frame
+        if found is None or found.column not in frame:
+            return frame
+        return frame[found.mask(frame[found.column])].reset_index(drop=True)
+
+    def read(self, kind: str, **kwargs: Any) -> gpd.GeoDataFrame:
+        return self._keep(kind, self._store.read(kind, **kwargs))
+
+    def layer_info(self, kind: str) -> Any:
+        return self._store.layer_info(kind)
+
+    def query(self, kind: str, q: Any) -> Any:
+        if kind == "parcels" and self._store.layer_info("parcels").field("unit_code"):
+            import dataclasses
+
+            q = dataclasses.replace(q, units=self._units)
+        return self._store.query(kind, q)
+
+    def read_table(self, name: str) -> pd.DataFrame:
+        return self._store.read_table(name)
+
+    def change_token(self, kind: str | None = None) -> str:
+        return str(self._store.change_token(kind) if kind else self._store.change_token())
+
+    def crs(self) -> Any:
+        return self._store.crs()
+
+
 def project_ids(store: Store) -> list[str]:
     """The project ids of the store (empty without a projects layer)."""
     if not store.has("projects"):
@@ -105,24 +156,30 @@ def project_ids(store: Store) -> list[str]:
 
 
 def clearance_run(state: Any, store: Store, *, as_of: dt.date | None = None,
-                  project: str | None = None):  # type: ignore[no-untyped-def]
+                  project: str | None = None,
+                  units: tuple[str, ...] | None = None):  # type: ignore[no-untyped-def]
     """The clearance run (progress, overlay, summary) as ``gis clearance report`` computes it,
-    without writing back; for one project when ``project`` is given (404 if unknown)."""
+    without writing back; for one project when ``project`` is given (404 if unknown); of some
+    2025 ``units`` only (an officer's scope; None: the whole store)."""
     from gis.clearance import run_clearance
 
     if project is not None and project not in project_ids(store):
         raise NotFoundError(f"no project {project!r}; known: {', '.join(project_ids(store))}",
                             field="project", value=project)
     key = ("clearance", repr(store), store.change_token(),
-           as_of.isoformat() if as_of else None, dt.date.today().isoformat(), project)
-    view = store if project is None else _OneProject(store, project)
+           as_of.isoformat() if as_of else None, dt.date.today().isoformat(), project,
+           None if units is None else ",".join(sorted(units)))
+    view: Any = store if project is None else _OneProject(store, project)
+    if units is not None:
+        view = _InUnits(view, tuple(sorted(units)))
     return cached(state, key, lambda: run_clearance(view, as_of=as_of, write_back=False))
 
 
-def clearance_pairs(state: Any, store: Store) -> gpd.GeoDataFrame:
+def clearance_pairs(state: Any, store: Store,
+                    units: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
     """Every parcel × project pair with its project part (geometry) and today's status: what
     ``gis clearance report`` writes to ``project_parcels``, computed fresh (dates as ISO text)."""
-    run = clearance_run(state, store)
+    run = clearance_run(state, store, units=units)
     overlay = run.overlay.pairs
     pairs = overlay.merge(run.progress.parcels.drop(columns=["ward_code", "overlap_m2"]),
                           on=["project_id", "parcel_key"], how="left")

@@ -71,7 +71,7 @@ def export_layer(
                           bbox=",".join(repr(v) for v in bbox) if bbox else None,
                           bbox_crs=f"EPSG:{bbox_crs.to_epsg()}" if bbox_crs else None)
     done = service.export_layer(context(request), request.app.state, store, definition, sel,
-                                format, out_crs, lang=parse_lang(lang))
+                                format, out_crs, lang=parse_lang(lang), user=user)
     result = done.file
     headers = {"X-Feature-Count": str(result.features),
                "X-CRS": f"EPSG:{out_crs.to_epsg()}" if out_crs.to_epsg() else out_crs.name}
@@ -95,7 +95,7 @@ def exports_page(request: Request, user: PageExporter, store: StoreDep, layer: s
     """The form that builds an export's URL (what it is given is only preselected)."""
     from gis.api.pages import render
 
-    wards, projects = service.form_choices(store)
+    wards, projects = service.form_choices(store, user)
     layer = layer if layer in LAYERS else "parcels"
     fmt = format if format in {f.value for f in Format} else "shp"
     crs = crs if crs in ("vn2000", "wgs84") else None

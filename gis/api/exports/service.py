@@ -19,10 +19,12 @@ from typing import Any
 import geopandas as gpd
 from pyproj import CRS
 
+from gis.api.auth.security import User
 from gis.api.deps import Context
 from gis.api.exports.clearance import clearance_pairs
 from gis.api.exports.formats import ExportFile, Format, write_export, write_geojson_stream
 from gis.api.exports.layers import LayerDef, Selection, iter_select, select, ward_names
+from gis.api.scope import filter_frame
 from gis.errors import CRSError, NotFoundError
 from gis.io.write import reproject
 from gis.store import Store
@@ -107,9 +109,9 @@ def _crs_text(crs: CRS | None) -> str | None:
 
 
 def export_layer(ctx: Context, state: Any, store: Store, definition: LayerDef, sel: Selection,
-                 fmt: Format, out_crs: CRS, *, lang: str) -> Export:
+                 fmt: Format, out_crs: CRS, *, lang: str, user: User | None = None) -> Export:
     """Write the features of ``definition`` matching ``sel`` into a new private folder (removed
-    again on failure)."""
+    again on failure): of the ``user``'s units only (:mod:`gis.api.scope`)."""
     def computed() -> gpd.GeoDataFrame:
         return _computed(definition, state, store)
 
@@ -120,13 +122,14 @@ def export_layer(ctx: Context, state: Any, store: Store, definition: LayerDef, s
     folder = workdir(ctx)
     try:
         if fmt is Format.GEOJSON:  # feature by feature, batch by batch
-            result = write_geojson_stream(iter_select(definition, store, sel, computed=computed,
-                                                      pairs=pairs),
+            batches = (filter_frame(store, definition.table, part, user) for part in
+                       iter_select(definition, store, sel, computed=computed, pairs=pairs))
+            result = write_geojson_stream((b for b in batches if len(b)),
                                           folder, base, crs=out_crs, layer=definition.name,
                                           reproject=reproject)
         else:
-            frame = reproject(select(definition, store, sel, computed=computed, pairs=pairs),
-                              out_crs)
+            frame = reproject(filter_frame(store, definition.table, select(
+                definition, store, sel, computed=computed, pairs=pairs), user), out_crs)
             result = write_export(frame, fmt, folder, base, layer=definition.name,
                                   key=definition.key, lang=lang, ward_names=ward_names(store))
     except BaseException:
@@ -135,15 +138,18 @@ def export_layer(ctx: Context, state: Any, store: Store, definition: LayerDef, s
     return Export(result, folder, out_crs)
 
 
-def form_choices(store: Store) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+def form_choices(store: Store, user: User | None = None
+                 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The wards and projects the export form offers (those meeting the user's units)."""
     wards: list[tuple[str, str]] = []
     projects: list[tuple[str, str]] = []
     if store.has("wards"):
-        frame = store.read_table("wards")
+        frame = filter_frame(store, "wards", store.read_table("wards"), user)
         wards = sorted((str(c), str(n)) for c, n in zip(frame["ward_code"],
                                                         frame.get("name", frame["ward_code"])))
     if store.has("projects"):
-        frame = store.read("projects", columns=["project_id", "name"])
+        frame = filter_frame(store, "projects",
+                             store.read("projects", columns=["project_id", "name"]), user)
         projects = sorted((str(c), str(n)) for c, n in zip(frame["project_id"], frame["name"]))
     return wards, projects
 

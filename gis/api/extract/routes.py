@@ -22,6 +22,7 @@ from fastapi.responses import JSONResponse, Response
 
 from gis.api.auth.security import User
 from gis.api.deps import PUBLIC, Reader, StoreDep
+from gis.api.scope import require_in_scope
 from gis.errors import NotFoundError
 from gis.report.extract import ParcelExtract, extent_for, extract_pdf
 from gis.store.base import Store
@@ -133,6 +134,7 @@ def parcel_json(parcel_key: str, user: Reader, store: StoreDep) -> JSONResponse:
     from gis.landuse import CODES_2024
 
     ex = parcel_extract(store, parcel_key)
+    require_in_scope(user, ex.parcel.get("unit_code"), f"parcel {parcel_key}")
     attrs = {k: v for k, v in ex.parcel.items() if k not in _HIDDEN}
     if _public(user):
         for k in _PERSONAL:
@@ -163,7 +165,10 @@ def parcel_pdf(parcel_key: str, user: Reader, store: StoreDep) -> Response:
     """One A4 page in Vietnamese: map of the parcel and its neighbours with a scale bar and a
     north arrow, vertex coordinates (VN-2000), attributes, clearance status, violation cases
     and the date of printing."""
-    probe = _find(store, parcel_key).geometry.iloc[0]
+    found = _find(store, parcel_key)
+    require_in_scope(user, found["unit_code"].iloc[0] if "unit_code" in found else None,
+                     f"parcel {parcel_key}")
+    probe = found.geometry.iloc[0]
     scale, half = extent_for(probe)
     ex = parcel_extract(store, parcel_key, neighbours_within=half)
     if _public(user):

@@ -100,7 +100,8 @@ def map_page(request: Request, user: PageReader, store: StoreDep, map_id: str,
     from gis.core.violations.rules import KINDS
 
     lang = lang_of(request)
-    doc = service.map_document(services(request), store, map_id, lang, source=source)
+    doc = service.map_document(services(request), store, map_id, lang, source=source,
+                               user=user)
     can_write = user.can(Permission.WRITE)
     doc.update({
         "texts": _pick(lang), "can_write": can_write,
@@ -123,7 +124,7 @@ def frame_js(request: Request, user: Reader, store: StoreDep, map_id: str) -> Re
 @router.get("/{map_id}", summary="A map: its layers, their "
             "sources (tiles or GeoJSON) and configs, and its bounds in WGS 84")
 def map_json(request: Request, user: Reader, store: StoreDep, map_id: str) -> dict[str, object]:
-    return service.map_document(services(request), store, map_id, lang_of(request))
+    return service.map_document(services(request), store, map_id, lang_of(request), user=user)
 
 
 @router.get("/{map_id}/at",

@@ -13,6 +13,7 @@ import shapely
 
 from gis.api.auth.security import User
 from gis.api.deps import visible_fields
+from gis.api.scope import row_filter
 from gis.api.tiles.cache import ServedLayer
 from gis.api.tiles.routes import MapServices
 from gis.api.tiles.sources import Source, to_wgs84
@@ -57,11 +58,29 @@ def _bounds(items: list[tuple[ServedLayer, Source]]) -> list[list[float]] | None
     return [[float(s), float(w)], [float(n), float(e)]]
 
 
+def _scope_bounds(store: Store, user: User | None) -> list[list[float]] | None:
+    """[[south, west], [north, east]] of a scoped user's units (None: whole store, or the
+    units have no area)."""
+    if user is None or user.units is None:
+        return None
+    from gis import crs as crsmod
+    from gis.api.scope import scope_area
+
+    area = scope_area(store, tuple(sorted(user.units)))
+    if area.is_empty:
+        return None
+    box = crsmod.transform_geometries(np.array([shapely.box(*area.bounds)], dtype=object),
+                                      store.crs(), "EPSG:4326")[0]
+    w, s, e, n = box.bounds
+    return [[float(s), float(w)], [float(n), float(e)]]
+
+
 def map_document(svc: MapServices, store: Store, map_id: str, lang: str, *,
-                 source: Literal["auto", "tiles", "geojson"] = "auto") -> dict[str, object]:
+                 source: Literal["auto", "tiles", "geojson"] = "auto",
+                 user: User | None = None) -> dict[str, object]:
     """Everything the page needs to draw the map (also ``GET /api/maps/{id}``): its layers
     with their source (GeoJSON up to ``GEOJSON_MAX`` features, else vector tiles) and
-    config, its bounds in WGS 84, its base map."""
+    config, its bounds in WGS 84 (a scoped user's units), its base map."""
     spec, items = served_layers(svc, store, map_id)
     layers = []
     for served, data in items:
@@ -74,7 +93,8 @@ def map_document(svc: MapServices, store: Store, map_id: str, lang: str, *,
                        "parcels": data.table == "parcels",
                        "config": layer_config(served.layer, lang)})
     return {"id": map_id, "title": spec.title.text(lang),
-            "lang": lang, "bounds": _bounds(items), "layers": layers,
+            "lang": lang, "bounds": _scope_bounds(store, user) or _bounds(items),
+            "layers": layers,
             "base_map": spec.base_map, "attribution": spec.base_map_attribution}
 
 
@@ -136,17 +156,20 @@ def hits_at(store: Store, items: list[tuple[ServedLayer, Source]], lon: float, l
         if wanted is not None and served.key not in wanted:
             continue
         fields = visible_fields(user, served.fields)
-        for fid, props in data.at(store, lon, lat, tolerance, fields):
+        scope = row_filter(store, data.table, user)
+        for fid, props in data.at(store, lon, lat, tolerance, fields, scope=scope):
             hits.append({"layer": served.key, "id": fid, "properties": props})
     return hits
 
 
 def find_in(store: Store, items: list[tuple[ServedLayer, Source]], q: str, user: User
             ) -> dict[str, object] | None:
-    """The first feature ``q`` names: identifiers in every layer first, then names."""
+    """The first feature ``q`` names among those in the user's units: identifiers in every
+    layer first, then names."""
     for names in (False, True):  # identifiers in every layer first, then names
         for served, data in items:
-            found = data.find(store, q, visible_fields(user, served.fields), names=names)
+            found = data.find(store, q, visible_fields(user, served.fields), names=names,
+                              scope=row_filter(store, data.table, user))
             if found is not None:
                 fid, bounds, props = found
                 return {"layer": served.key, "id": fid, "bounds": bounds, "properties": props}

@@ -16,16 +16,20 @@ import math
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from cachetools import LRUCache
 from pyproj import CRS
 
+from gis.api.scope import row_filter
 from gis.errors import StoreError
 from gis.store.base import Store
 from gis.store.query import ABSENT, NO_STORE, LayerInfo, LayerQuery
+
+if TYPE_CHECKING:
+    from gis.api.auth.security import User
 
 __all__ = ["Column", "Layer", "Query", "Page", "StoreReader", "reading"]
 
@@ -107,8 +111,14 @@ def _layer(info: LayerInfo) -> Layer:
 class StoreReader:
     """The OGC API's reads of one store (use :func:`reading`)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, user: User | None = None) -> None:
         self.store = store
+        self.user = user  # whose scope limits every count and page (None: everything)
+
+    def _scope(self, layer: Layer) -> dict[str, Any]:
+        """The user's scope as LayerQuery arguments (nothing for a whole-store user)."""
+        found = row_filter(self.store, layer.table, self.user)
+        return found.query() if found is not None else {}
 
     def layer(self, table: str) -> Layer | None:
         """The spatial layer ``table``, or None when the store has no such spatial layer."""
@@ -144,11 +154,12 @@ class StoreReader:
 
     def count(self, layer: Layer, query: Query) -> int:
         """How many features match."""
-        if query == Query():
+        scope = self._scope(layer)
+        if query == Query() and not scope:
             return layer.count
         result = self.store.query(layer.table, self._query(query, columns=(),
                                                            with_geometry=False, limit=0,
-                                                           count=True))
+                                                           count=True, **scope))
         return int(result.matched or 0)
 
     def page(self, layer: Layer, query: Query, columns: Sequence[Column], *, limit: int,
@@ -156,7 +167,8 @@ class StoreReader:
         """Up to ``limit`` features after ``offset`` (ordered by fid), and the match count."""
         names = tuple(c.name for c in columns)
         result = self.store.query(layer.table, self._query(
-            query, columns=names, limit=limit, offset=offset, count=True))
+            query, columns=names, limit=limit, offset=offset, count=True,
+            **self._scope(layer)))
         geoms = result.geometries if result.geometries is not None else \
             np.empty(0, dtype=object)
         return Page(int(result.matched or 0), result.fids.tolist(), geoms, tuple(columns),
@@ -169,9 +181,9 @@ class StoreReader:
 
 
 @contextlib.contextmanager
-def reading(store: Store) -> Iterator[StoreReader]:
+def reading(store: Store, user: User | None = None) -> Iterator[StoreReader]:
     """``with reading(store) as reader:`` — the OGC API's reads of the store (503 when there
     is no store yet)."""
     if store.change_token() == NO_STORE:
         raise StoreError("the store does not exist yet; load data first")
-    yield StoreReader(store)
+    yield StoreReader(store, user)

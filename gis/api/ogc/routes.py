@@ -164,8 +164,8 @@ def _one(r: StoreReader, collection_id: str, user: User) -> Published:
     return pub
 
 
-def _store(request: Request):  # type: ignore[no-untyped-def]
-    return reading(store_of(request))
+def _store(request: Request, user: User):  # type: ignore[no-untyped-def]
+    return reading(store_of(request), user)
 
 
 def _lang(request: Request) -> str:
@@ -297,7 +297,7 @@ def landing(request: Request, user: OgcReader) -> Response:
         "OGC API – Features: open them directly in QGIS, ArcGIS Pro or GDAL/ogr2ogr, in WGS 84 "
         "or VN-2000.", lang)
     if _wants_html(request):
-        with _store(request) as r:
+        with _store(request, user) as r:
             pubs = _all(r, user)
             counts = {p.spec.id: r.count(p.layer, Query()) for p in pubs}
         return html_landing(request, user, title, description, pubs, counts)
@@ -314,7 +314,7 @@ def conformance(request: Request, user: OgcReader) -> Response:
 @router.get("/collections", summary="The collections", response_model=None)
 def collections(request: Request, user: OgcReader) -> Response:
     lang = _lang(request)
-    with _store(request) as r:
+    with _store(request, user) as r:
         pubs = _all(r, user)
         docs = [_collection_doc(request, r, p, lang) for p in pubs]
         if _wants_html(request):
@@ -328,7 +328,7 @@ def collections(request: Request, user: OgcReader) -> Response:
 @router.get("/collections/{collectionId}", summary="One collection", response_model=None)
 def collection(collectionId: str, request: Request,
                user: OgcReader) -> Response:
-    with _store(request) as r:
+    with _store(request, user) as r:
         pub = _one(r, collectionId, user)
         doc = _collection_doc(request, r, pub, _lang(request))
         if _wants_html(request):
@@ -354,7 +354,7 @@ def _schema(collection_id: str, request: Request, user: User, *, feature: bool) 
     from gis.render.labels import field_labels
 
     lang = _lang(request)
-    with _store(request) as r:
+    with _store(request, user) as r:
         pub = _one(r, collection_id, user)
     labels = field_labels([c.name for c in pub.columns], lang)
     uri = _url(request, f"/collections/{collection_id}/{'schema' if feature else 'queryables'}")
@@ -388,7 +388,7 @@ _ITEMS_PARAMETERS = [
 def items(collectionId: str, request: Request, user: OgcReader, paged: OgcPaging,
           crs: OgcCrs, bbox: OgcBBox, bbox_crs: OgcBBoxCrs) -> Response:
     html = _wants_html(request)
-    with _store(request) as r:
+    with _store(request, user) as r:
         pub = _one(r, collectionId, user)
         ask = _items_request(request, pub, paged, crs, bbox, bbox_crs)
         page = r.page(pub.layer, ask.query, pub.columns, limit=ask.limit, offset=ask.offset)
@@ -447,7 +447,7 @@ def item(collectionId: str, featureId: str, request: Request, user: OgcReader,
          crs: OgcCrs) -> Response:
     html = _wants_html(request)
     out = crs or default_crs()
-    with _store(request) as r:
+    with _store(request, user) as r:
         pub = _one(r, collectionId, user)
         extra = [k for k in request.query_params if k not in ("f", "lang", "crs")]
         if extra:

@@ -43,26 +43,35 @@ Enabled = Depends(residents_enabled)
 @router.get("/violations.geojson", dependencies=[Enabled],
             summary="Verified violations (no personal data), GeoJSON points in WGS 84")
 def violations_geojson(request: Request, store: StoreDep,
-                       ward: Annotated[str | None, Query(max_length=10)] = None) -> JSONResponse:
-    records, points = service.public_cases(store, ward=ward, lang=lang_of(request))
+                       ward: Annotated[str | None, Query(max_length=10)] = None,
+                       unit: Annotated[str | None, Query(max_length=10, description=
+                                                         "one 2025 unit code")] = None
+                       ) -> JSONResponse:
+    records, points = service.public_cases(store, ward=ward, lang=lang_of(request),
+                                           scope=service.unit_scope(unit))
     return JSONResponse(service.features(records, points), media_type="application/geo+json",
                         headers=_CACHE)
 
 
 @router.get("/projects.json", dependencies=[Enabled],
             summary="Clearance progress per project (no household data)")
-def projects_json(store: StoreDep) -> JSONResponse:
-    projects = service.public_projects(store)
+def projects_json(store: StoreDep,
+                  unit: Annotated[str | None, Query(max_length=10, description=
+                                                    "one 2025 unit code")] = None
+                  ) -> JSONResponse:
+    projects = service.public_projects(store, service.unit_scope(unit))
     as_of = next((p["as_of"] for p in projects if p.get("as_of")), None)
     return JSONResponse({"as_of": as_of, "projects": projects}, headers=_CACHE)
 
 
 @router.get("", response_class=HTMLResponse, include_in_schema=False, dependencies=[Enabled])
 def public_page(request: Request, store: StoreDep,
-                ward: Annotated[str, Query(max_length=10)] = "") -> HTMLResponse:
+                ward: Annotated[str, Query(max_length=10)] = "",
+                unit: Annotated[str, Query(max_length=10)] = "") -> HTMLResponse:
     lang = lang_of(request)
-    records, points = service.public_cases(store, ward=ward or None, lang=lang)
-    projects = service.public_projects(store)
+    scope = service.unit_scope(unit)
+    records, points = service.public_cases(store, ward=ward or None, lang=lang, scope=scope)
+    projects = service.public_projects(store, scope)
     for p in projects:
         p["recovered_text"] = _number(p["area_recovered_ha"], lang, 2)
         p["affected_text"] = _number(p["area_affected_ha"], lang, 2)
@@ -70,8 +79,9 @@ def public_page(request: Request, store: StoreDep,
         p["plans_text"] = _number(p["pct_plans_approved"] or 0, lang, 1)
     progress = {str(p["project_id"]): p["pct_area_recovered"] for p in projects}
     map_data = {"cases": service.features(records, points),
-                "wards": service.outlines(store, "wards", ["ward_code", "name"]),
-                "projects": service.outlines(store, "clearance_projects", ["project_id", "name"])
+                "wards": service.outlines(store, "wards", ["ward_code", "name"], scope),
+                "projects": service.outlines(store, "clearance_projects", ["project_id", "name"],
+                                             scope)
                 if projects else {"type": "FeatureCollection", "features": []},
                 "progress": progress}
     shown = [dict(r) for r in records[:500]]
@@ -81,7 +91,8 @@ def public_page(request: Request, store: StoreDep,
         rec["updated_text"] = data.local_date(rec["updated_on"])
     response = render(request, "public.html", user=None, cases=shown,
                       total=len(records), projects=projects, wards=data.ward_names(store),
-                      ward=ward, map_data=map_data,
+                      ward=ward, map_data=map_data, unit=",".join(scope.units or ()) if scope else "",
+                      unit_title=service.unit_title(scope),
                       as_of=data.local_date(next((p["as_of"] for p in projects if p["as_of"]),
                                                  None)))
     response.headers["X-Content-Type-Options"] = "nosniff"

@@ -8,11 +8,14 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis.api.auth.security import Role, User
 from gis.api.cases import service as data
+from gis.api.scope import filter_frame, row_filter
+from gis.errors import RequestError
 from gis.store import Store
 
 __all__ = ["CONFIRMED_EXCLUDED", "CASE_FIELDS", "PROJECT_FIELDS", "public_cases",
-           "public_projects", "features", "outlines"]
+           "public_projects", "features", "outlines", "unit_scope", "unit_title"]
 
 #: statuses that are not (yet) a confirmed violation: detected by overlay or reported, being
 #: verified, or found not to be a violation
@@ -27,10 +30,37 @@ PROJECT_FIELDS = ("project_id", "name", "ward_codes", "ward_names", "key_project
                   "pct_area_recovered", "pct_plans_approved", "completed", "as_of")
 
 
-def public_cases(store: Store, *, ward: str | None = None, lang: str = "vi"
-                 ) -> tuple[list[dict[str, object]], np.ndarray]:
-    """Confirmed cases as allow-listed records, and a point (WGS 84) for each."""
-    cases = data.filtered_cases(store, data.CaseFilter(ward=ward or None))
+def unit_scope(code: str | None) -> User | None:
+    """The residents' page of one 2025 unit (``?unit=CODE``): the code checked against the
+    2025 list (400 naming the unit of the other system, or saying it is in neither), as a
+    scope; None for the whole store."""
+    if not code or not code.strip():
+        return None
+    from gis.errors import UnitCodeError
+    from gis.units import check_units
+
+    try:
+        units = check_units(code)
+    except UnitCodeError as exc:
+        raise RequestError(exc.message, field="unit", value=code) from None
+    return User("public", Role.VIEWER, units)
+
+
+def unit_title(scope: User | None) -> str | None:
+    """The unit's name and code for the page's heading."""
+    if scope is None or not scope.units:
+        return None
+    from gis.units import unit_names
+
+    names = unit_names()
+    return ", ".join(f"{names.get(c, c)} ({c})" for c in scope.units)
+
+
+def public_cases(store: Store, *, ward: str | None = None, lang: str = "vi",
+                 scope: User | None = None) -> tuple[list[dict[str, object]], np.ndarray]:
+    """Confirmed cases (of the ``scope``'s unit, or all) as allow-listed records, and a point
+    (WGS 84) for each."""
+    cases = data.filtered_cases(store, data.CaseFilter(ward=ward or None), user=scope)
     cases = cases[~cases["status"].isin(CONFIRMED_EXCLUDED)]
     wards = data.ward_names(store)
     points = shapely.point_on_surface(cases.geometry.values) if len(cases) else np.array([])
@@ -55,12 +85,16 @@ def _day(value: object) -> str | None:
     return f"{y}-{m}-{d}"
 
 
-def public_projects(store: Store) -> list[dict[str, object]]:
+def public_projects(store: Store, scope: User | None = None) -> list[dict[str, object]]:
     """Clearance progress per project from ``clearance_projects`` (written by `gis clearance
-    report`), allow-listed; empty before the first report."""
+    report`), allow-listed; empty before the first report. With a ``scope`` (one unit's
+    page), the projects meeting that unit, with their whole figures."""
     if not store.has("clearance_projects"):
         return []
     table = store.read_table("clearance_projects")
+    meeting = row_filter(store, "projects", scope) if store.has("projects") else None
+    if meeting is not None and "project_id" in table:
+        table = table[table["project_id"].astype(str).isin(set(meeting.values))]
     wards = data.ward_names(store)
     out = []
     for r in table.drop(columns="geometry", errors="ignore").to_dict("records"):
@@ -88,11 +122,12 @@ def features(records: list[dict[str, object]], points: np.ndarray) -> dict[str, 
          "properties": rec} for rec, p in zip(records, points)]}
 
 
-def outlines(store: Store, layer: str, columns: list[str]) -> dict[str, object]:
-    """Simplified outlines (5 m) in WGS 84 for the page's map."""
+def outlines(store: Store, layer: str, columns: list[str], scope: User | None = None
+             ) -> dict[str, object]:
+    """Simplified outlines (5 m) in WGS 84 for the page's map (of the ``scope``'s unit)."""
     if not store.has(layer):
         return {"type": "FeatureCollection", "features": []}
-    frame = store.read(layer, columns=columns)
+    frame = filter_frame(store, layer, store.read(layer, columns=columns), scope)
     geoms = data.to_wgs84(shapely.simplify(frame.geometry.values, 5.0), frame.crs)
     return {"type": "FeatureCollection", "features": [
         {"type": "Feature", "geometry": data.rounded_geometry(g),

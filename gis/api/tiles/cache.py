@@ -27,6 +27,7 @@ from pathlib import Path
 
 from cachetools import LRUCache
 
+from gis.api.scope import RowFilter
 from gis.api.tiles import mvt, sources
 from gis.api.tiles.sources import Source
 from gis.catalog import MapSpec
@@ -173,8 +174,9 @@ class TileCache:
         return data if data.signature == (table, sig, served.layer.where, today) else None
 
     def cached_tile(self, data: Source, served: ServedLayer, z: int, x: int, y: int,
-                    fields: tuple[str, ...]) -> bytes | None:
-        key = (served.map_id, served.key, data.signature, fields, z, x, y)
+                    fields: tuple[str, ...], scope: RowFilter | None = None) -> bytes | None:
+        key = (served.map_id, served.key, data.signature, fields, z, x, y,
+               scope.token if scope is not None else None)
         with self._lock:
             return self._tiles.get(key)
 
@@ -205,13 +207,15 @@ class TileCache:
         return f'"{digest[:20]}"'
 
     def tile(self, store: Store, data: Source, served: ServedLayer, z: int, x: int, y: int,
-             fields: tuple[str, ...]) -> bytes:
-        key = (served.map_id, served.key, data.signature, fields, z, x, y)
+             fields: tuple[str, ...], scope: RowFilter | None = None) -> bytes:
+        """A tile of the rows a user's ``scope`` lets through (None: all); cached per scope."""
+        key = (served.map_id, served.key, data.signature, fields, z, x, y,
+               scope.token if scope is not None else None)
         with self._lock:
             hit = self._tiles.get(key)
         if hit is not None:
             return hit
-        body = data.tile(store, z, x, y, fields)
+        body = data.tile(store, z, x, y, fields, scope)
         with self._lock:
             if key not in self._tiles and len(body) <= self.max_bytes:
                 self._tiles[key] = body

@@ -9,7 +9,8 @@
 - ``GET /api/layers/{layer}.geojson?bbox=minlon,minlat,maxlon,maxlat`` — the same layer as
   GeoJSON in WGS 84 (the web map loads small layers this way, whole).
 
-Both need the viewer role (or ``public_read``); answers carry an ETag (the layer's data
+Both need the viewer role (or ``public_read``) and show only the rows of the user's units
+(:mod:`gis.api.scope`; the scope is part of the cache key and the ETag); answers carry an ETag (the layer's data
 version) with ``Cache-Control: private, no-cache``, so browsers revalidate and a change in the
 store (a new case) is on the next request.
 """
@@ -28,6 +29,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from gis.api.deps import LonLatBBox, Reader, StoreDep, visible_fields
+from gis.api.scope import row_filter
 from gis.api.tiles import mvt
 from gis.api.tiles.cache import MapRegistry, ServedLayer, TileCache
 
@@ -133,12 +135,16 @@ async def tile(request: Request, user: Reader, store: StoreDep, layer: str, z: s
     if data is None:
         data = await run_in_threadpool(svc.cache.layer, store, served)
     fields = visible_fields(user, served.style_fields if properties == "style" else served.fields)
-    etag = svc.cache.etag(data.signature, served.map_id, served.key, fields, zi, xi, yi)
+    scope = None if user.units is None else \
+        await run_in_threadpool(row_filter, store, data.table, user)
+    etag = svc.cache.etag(data.signature, served.map_id, served.key, fields, zi, xi, yi,
+                          scope.token if scope is not None else None)
     if _not_modified(request, etag):
         return Response(status_code=304, headers=_headers(etag))
-    body = svc.cache.cached_tile(data, served, zi, xi, yi, fields)
+    body = svc.cache.cached_tile(data, served, zi, xi, yi, fields, scope)
     if body is None:
-        body = await run_in_threadpool(svc.cache.tile, store, data, served, zi, xi, yi, fields)
+        body = await run_in_threadpool(svc.cache.tile, store, data, served, zi, xi, yi, fields,
+                                       scope)
     if not body:
         return Response(status_code=204, headers=_headers(etag))
     return Response(body, media_type=MVT_TYPE, headers=_headers(etag))
@@ -153,8 +159,10 @@ def layer_geojson(request: Request, user: Reader, store: StoreDep, layer: str, b
     served: ServedLayer = svc.registry.layer(layer, map_id)
     data = svc.cache.layer(store, served)
     fields = visible_fields(user, served.fields)
-    etag = svc.cache.etag(data.signature, served.map_id, served.key, "geojson", bbox, fields)
+    scope = row_filter(store, data.table, user)
+    etag = svc.cache.etag(data.signature, served.map_id, served.key, "geojson", bbox, fields,
+                          scope.token if scope is not None else None)
     if _not_modified(request, etag):
         return Response(status_code=304, headers=_headers(etag))
-    return Response(data.geojson(store, fields, bbox), media_type="application/geo+json",
+    return Response(data.geojson(store, fields, bbox, scope), media_type="application/geo+json",
                     headers=_headers(etag))

@@ -18,6 +18,7 @@ indexed queries (:meth:`Store.query`), so a worker's memory does not grow with t
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
@@ -33,6 +34,7 @@ import shapely
 from cachetools import LRUCache
 
 from gis import crs as crsmod
+from gis.api.scope import RowFilter
 from gis.api.tiles import mvt
 from gis.render.build import ResolvedLayer, layer_frames
 from gis.store.base import Store
@@ -46,6 +48,8 @@ MIN_UNITS = 8          # tile units (half a pixel at 256 px): smaller features a
 MAX_FEATURES = 25_000  # per tile, the largest kept
 #: Fields the find box searches, when a table has them.
 FIND_FIELDS = ("parcel_key", "map_sheet", "parcel_no", "case_id", "project_id", "name")
+#: what a user's scope filters on (:mod:`gis.api.scope`), read with every layer that has it
+SCOPE_FIELDS = ("unit_code", "ward_code", "building_id")
 _EPSG3857 = "EPSG:3857"
 _IDENTIFIERS = ("case_id", "project_id")
 
@@ -135,6 +139,23 @@ class LayerData:
     _columns: dict[str, mvt.Column] = field(default_factory=dict)
     _normalised: dict[str, np.ndarray] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _allowed: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def allowed(self, scope: RowFilter | None) -> np.ndarray | None:
+        """Which rows a user's scope lets through (None: all)."""
+        if scope is None:
+            return None
+        hit = self._allowed.get(scope.token)
+        if hit is None:
+            if scope.column in self.props.columns:
+                hit = scope.mask(self.props[scope.column])
+            else:
+                hit = np.zeros(self.count, dtype=bool)
+            with self._lock:
+                if len(self._allowed) > 64:
+                    self._allowed.clear()
+                self._allowed[scope.token] = hit
+        return hit
 
     @property
     def count(self) -> int:
@@ -175,11 +196,13 @@ class LayerData:
         cols = {f: json_safe(part[f]) for f in present}
         return [{f: cols[f][i] for f in present} for i in range(len(rows))]
 
-    def tile(self, store: Store, z: int, x: int, y: int, fields: tuple[str, ...]) -> bytes:
-        return render_tile(self, z, x, y, fields)
+    def tile(self, store: Store, z: int, x: int, y: int, fields: tuple[str, ...],
+             scope: RowFilter | None = None) -> bytes:
+        return render_tile(self, z, x, y, fields, self.allowed(scope))
 
     def geojson(self, store: Store, fields: tuple[str, ...],
-                bbox: tuple[float, float, float, float] | None = None) -> bytes:
+                bbox: tuple[float, float, float, float] | None = None,
+                scope: RowFilter | None = None) -> bytes:
         """A FeatureCollection in WGS 84; ``bbox`` is lon/lat."""
         if bbox is None:
             rows = np.arange(self.count)
@@ -187,21 +210,28 @@ class LayerData:
             (x0, x1), (y0, y1) = from_wgs84(np.array([bbox[0], bbox[2]]),
                                             np.array([bbox[1], bbox[3]]))
             rows = np.sort(self.tree.query(shapely.box(x0, y0, x1, y1)))
+        allowed = self.allowed(scope)
+        if allowed is not None:
+            rows = rows[allowed[rows]]
         return _collection([int(r) + 1 for r in rows], self.records(rows, fields),
                            to_wgs84(self.geoms[rows]))
 
     def at(self, store: Store, lon: float, lat: float, tolerance: float,
-           fields: tuple[str, ...], limit: int = 3) -> list[Hit]:
+           fields: tuple[str, ...], limit: int = 3, scope: RowFilter | None = None
+           ) -> list[Hit]:
         """What holds a point (smallest first), else the nearest feature within ``tolerance``
         metres of Web Mercator."""
         (x,), (y,) = from_wgs84(np.array([lon]), np.array([lat]))
         point = shapely.Point(x, y)
         rows = self.tree.query(point, predicate="dwithin", distance=tolerance)
+        allowed = self.allowed(scope)
+        if allowed is not None:
+            rows = rows[allowed[rows]]
         rows = rows[_nearest(self.geoms[rows], point, limit)]
         return list(zip((int(r) + 1 for r in rows), self.records(rows, fields)))
 
     def find(self, store: Store, query: str, fields: tuple[str, ...], *,
-             names: bool = False) -> Found | None:
+             names: bool = False, scope: RowFilter | None = None) -> Found | None:
         """The first feature a find-box query names (accents and case ignored): a parcel key
         (ward-sheet-number) or sheet/number, a case id or a project id (in a layer of cases or
         projects, not of parcels: the project itself); with ``names``, a name containing the
@@ -224,6 +254,9 @@ class LayerData:
             for name in _IDENTIFIERS:
                 if name in cols and "parcel_key" not in cols:  # the project, not its parcels
                     hits |= self.normalised(name) == q
+        allowed = self.allowed(scope)
+        if allowed is not None:
+            hits &= allowed
         found = np.flatnonzero(hits)
         if not len(found):
             return None
@@ -233,7 +266,7 @@ class LayerData:
 
 
 def _wanted(layer: ResolvedLayer, fields: tuple[str, ...]) -> list[str]:
-    wanted = [*fields, *FIND_FIELDS, *(f for f, _ in layer.where)]
+    wanted = [*fields, *FIND_FIELDS, *(f for f, _ in layer.where), *SCOPE_FIELDS]
     if "age_days" in layer.popup:
         wanted.append("created_at")
     return list(dict.fromkeys(wanted))
@@ -260,13 +293,17 @@ def _load_memory(store: Store, key: str, layer: ResolvedLayer, fields: tuple[str
     return data
 
 
-def render_tile(data: LayerData, z: int, x: int, y: int, fields: tuple[str, ...]) -> bytes:
-    """The MVT of one in-memory layer for tile z/x/y (b"" when empty)."""
+def render_tile(data: LayerData, z: int, x: int, y: int, fields: tuple[str, ...],
+                allowed: np.ndarray | None = None) -> bytes:
+    """The MVT of one in-memory layer for tile z/x/y (b"" when empty), of the ``allowed`` rows
+    (a user's scope; None: all)."""
     bounds = mvt.tile_bounds(z, x, y)
     size = bounds[2] - bounds[0]
     pad = size * mvt.BUFFER / mvt.EXTENT
     qminx, qminy, qmaxx, qmaxy = bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad
     rows = np.sort(data.tree.query(shapely.box(qminx, qminy, qmaxx, qmaxy)))
+    if allowed is not None:
+        rows = rows[allowed[rows]]
     if len(rows) == 0:
         return b""
     b = data.bounds[rows]
@@ -311,16 +348,21 @@ class StoreLayer:
     def style_values(self, name: str) -> list[object]:
         return list(self._distinct.get(name, []))
 
-    def tile(self, store: Store, z: int, x: int, y: int, fields: tuple[str, ...]) -> bytes:
-        q = TileQuery(z, x, y, self.key, columns=fields, where=self.layer.where,
+    def tile(self, store: Store, z: int, x: int, y: int, fields: tuple[str, ...],
+             scope: RowFilter | None = None) -> bytes:
+        where = self.layer.where + (scope.where() if scope is not None else ())
+        q = TileQuery(z, x, y, self.key, columns=fields, where=where,
                       extent=mvt.EXTENT, buffer=mvt.BUFFER, min_units=MIN_UNITS,
                       max_features=MAX_FEATURES)
         body = store.vector_tile(self.table, q)
         return body or b""
 
-    def _frame(self, store: Store, q: LayerQuery) -> gpd.GeoDataFrame:
+    def _frame(self, store: Store, q: LayerQuery, scope: RowFilter | None = None
+               ) -> gpd.GeoDataFrame:
         """Rows of the store, filtered by the layer's ``where`` (and given ``age_days``) as the
-        in-memory layer is."""
+        in-memory layer is, and by a user's scope."""
+        if scope is not None:
+            q = dataclasses.replace(q, **scope.query())  # type: ignore[arg-type]
         frame = store.query(self.table, q).frame
         frame = layer_frames([self.layer], {self.table: frame})[self.layer.key]
         return frame[~frame.geometry.isna()]
@@ -341,28 +383,30 @@ class StoreLayer:
         return tuple(float(v) for v in shapely.bounds(native[0]))
 
     def geojson(self, store: Store, fields: tuple[str, ...],
-                bbox: tuple[float, float, float, float] | None = None) -> bytes:
+                bbox: tuple[float, float, float, float] | None = None,
+                scope: RowFilter | None = None) -> bytes:
         q = LayerQuery(bbox=self._native_box(bbox) if bbox is not None else None,
                        columns=self._columns(fields))
-        frame = self._frame(store, q)
+        frame = self._frame(store, q, scope)
         geoms = crsmod.transform_geometries(np.asarray(frame.geometry.values, dtype=object),
                                             self.info.crs, "EPSG:4326")
         return _collection([int(i) for i in frame.index], self._records(frame, fields), geoms)
 
     def at(self, store: Store, lon: float, lat: float, tolerance: float,
-           fields: tuple[str, ...], limit: int = 3) -> list[Hit]:
+           fields: tuple[str, ...], limit: int = 3, scope: RowFilter | None = None
+           ) -> list[Hit]:
         point = crsmod.transform_geometries(np.array([shapely.Point(lon, lat)]), "EPSG:4326",
                                             self.info.crs)[0]
         # Web Mercator metres are 1/cos(latitude) ground metres: the tolerance on the ground
         near = tolerance * math.cos(math.radians(lat))
         frame = self._frame(store, LayerQuery(area=point.buffer(near),
-                                              columns=self._columns(fields)))
+                                              columns=self._columns(fields)), scope)
         pos = _nearest(np.asarray(frame.geometry.values, dtype=object), point, limit)
         part = frame.iloc[pos]
         return list(zip((int(i) for i in part.index), self._records(part, fields)))
 
     def find(self, store: Store, query: str, fields: tuple[str, ...], *,
-             names: bool = False) -> Found | None:
+             names: bool = False, scope: RowFilter | None = None) -> Found | None:
         text = query.strip()
         q = normalise(text)
         if not q or not self.count:
@@ -393,7 +437,7 @@ class StoreLayer:
                         asks.append(LayerQuery(equals=((name, spelling),), columns=columns,
                                                limit=1))
         for ask in asks:
-            frame = self._frame(store, ask)
+            frame = self._frame(store, ask, scope)
             if names:
                 frame = frame[[v is not None and q in normalise(v) for v in
                                json_safe(frame["name"])]]
