@@ -203,3 +203,24 @@ def test_dashboard_in_a_browser(server, tmp_path):
         finally:
             browser.close()
     assert errors == [] and outside == []
+
+
+def test_the_dashboard_reports_by_commune_level_unit_and_province(shared):
+    """Since 1 July 2025 progress is read per commune-level unit and per province (names beside
+    codes); the legacy wards stay for comparisons with earlier years."""
+    from openpyxl import load_workbook
+
+    page = html.unescape(shared.client.get("/dashboard?lang=vi",
+                                           headers=shared.auth("viewer")).text)
+    for table in ("units", "provinces"):
+        assert f'href="/dashboard/{table}.xlsx">Tải Excel</a>' in page, table
+    assert "Tiến độ GPMB theo đơn vị hành chính cấp xã" in page
+    assert "Thành phố Hà Nội" in page  # the province by name, beside its code
+    wards = shared.client.get("/ogc/collections/parcels/items?limit=1",
+                              headers=shared.auth("viewer")).json()["features"][0]["properties"]
+    assert wards["unit_code"] and f"<td>{wards['unit_code']}</td>" in page
+    for table, sheet in (("units", "Xã, phường"), ("provinces", "Tỉnh, thành phố")):
+        res = shared.client.get(f"/dashboard/{table}.xlsx?lang=vi", headers=shared.auth("viewer"))
+        assert res.status_code == 200, table
+        names = load_workbook(io.BytesIO(res.content)).sheetnames
+        assert names == [sheet], (table, names)

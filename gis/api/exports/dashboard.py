@@ -35,6 +35,8 @@ __all__ = [
 
 CLEARANCE_TABLES: dict[str, Text] = {
     "projects": N_("Clearance progress by project"),
+    "units": N_("Clearance progress by commune-level unit"),
+    "provinces": N_("Clearance progress by province"),
     "wards": N_("Clearance progress by ward"),
     "district": N_("District totals"),
     "problems": N_("Problems to follow up"),
@@ -98,12 +100,16 @@ def _district_formats(frame: pd.DataFrame) -> list[str]:
 
 
 def clearance_tables(progress: Any, lang: str) -> list[Table]:
-    """Projects, wards, district and problems, as the XLSX report has them."""
+    """Projects, commune-level units and provinces (the levels since 1 July 2025), then legacy
+    wards and district totals (for comparisons with earlier years) and problems, as the XLSX
+    reports have them; a level the run has no rows for (no units decided) is left out."""
     from gis.report.clearance import district_table, report_table
 
     title = {name: text(t, lang) for name, t in CLEARANCE_TABLES.items()}
     tables = []
-    for name in ("projects", "wards"):
+    for name in ("projects", "units", "provinces", "wards"):
+        if name in ("units", "provinces") and not len(getattr(progress, name)):
+            continue
         frame, formats = report_table(progress, name, lang=lang)
         tables.append(Table(name, title[name], frame, formats))
     district = district_table(progress, lang=lang)
