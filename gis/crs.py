@@ -31,6 +31,8 @@ __all__ = [
     "pinned_transformer",
     "pinned_proj4",
     "transform_geometries",
+    "transform_box",
+    "web_mercator_tile",
     "infer_crs_candidates",
     "resolve_source_crs",
     "working_crs",
@@ -375,6 +377,29 @@ def transform_geometries(geoms: np.ndarray | Sequence, src: CRS | str | int,
     if src == dst:
         return arr
     return shapely.transform(arr, _coords_func(_chain(src, dst)))
+
+
+def transform_box(bounds: Sequence[float], src: CRS | str | int, dst: CRS | str | int, *,
+                  parts: int = 32) -> shapely.Polygon:
+    """The box ``bounds`` (minx, miny, maxx, maxy in ``src``) as a polygon in ``dst``, its
+    edges densified into ``parts`` pieces first, so that its envelope covers the curved image
+    of each edge (pinned VN-2000 transformation as :func:`transform_geometries`)."""
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    step = max(maxx - minx, maxy - miny) / parts or 1.0
+    box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy), step)
+    return transform_geometries(np.array([box], dtype=object), src, dst)[0]
+
+
+#: half the Web Mercator world (EPSG:3857), metres
+WEB_MERCATOR_HALF = 20037508.342789244
+
+
+def web_mercator_tile(z: int, x: int, y: int) -> tuple[float, float, float, float]:
+    """The bounds of XYZ tile z/x/y in EPSG:3857 (y from the north)."""
+    size = 2 * WEB_MERCATOR_HALF / (1 << z)
+    minx = -WEB_MERCATOR_HALF + x * size
+    maxy = WEB_MERCATOR_HALF - y * size
+    return minx, maxy - size, minx + size, maxy
 
 
 def looks_geographic(bounds: Sequence[float]) -> bool:

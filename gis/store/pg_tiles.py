@@ -22,7 +22,6 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import shapely
 
 from gis import crs as crsmod
@@ -36,7 +35,6 @@ if TYPE_CHECKING:
 __all__ = ["PINNED_SRID_BASE", "vector_tile", "pinned_srid"]
 
 PINNED_SRID_BASE = 900_000
-_WORLD = 20037508.342789244
 _REGISTERED: set[tuple[str, int]] = set()
 _REGISTER_LOCK = threading.Lock()
 
@@ -76,23 +74,6 @@ def pinned_srid(store: PostGISStore, con: Any, epsg: int) -> int:
     return srid
 
 
-def _tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    size = 2 * _WORLD / (1 << z)
-    minx = -_WORLD + x * size
-    maxy = _WORLD - y * size
-    return minx, maxy - size, minx + size, maxy
-
-
-def _native_box(bounds: tuple[float, float, float, float], store_crs: Any
-                ) -> tuple[float, float, float, float]:
-    """The envelope, in the store CRS, of a Web Mercator box (edges densified, so the curved
-    image of each edge is inside)."""
-    box = shapely.segmentize(shapely.box(*bounds), (bounds[2] - bounds[0]) / 16)
-    native = crsmod.transform_geometries(np.array([box], dtype=object), "EPSG:3857", store_crs)
-    minx, miny, maxx, maxy = shapely.bounds(native[0])
-    return float(minx), float(miny), float(maxx), float(maxy)
-
-
 def vector_tile(store: PostGISStore, kind: str, q: TileQuery) -> bytes:
     """The tile ``q`` of layer ``kind`` (b"" when no feature is in it)."""
     registry = store._registry_full()
@@ -109,11 +90,11 @@ def vector_tile(store: PostGISStore, kind: str, q: TileQuery) -> bytes:
         if name not in dtypes:
             raise StoreError(f"layer {kind} has no column {name!r} to filter by",
                              path=store.path, layer=kind)
-    bounds = _tile_bounds(q.z, q.x, q.y)
+    bounds = crsmod.web_mercator_tile(q.z, q.x, q.y)
     size = bounds[2] - bounds[0]
     pad = size * q.buffer / q.extent
     padded = (bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad)
-    native = _native_box(padded, store_crs)
+    native = tuple(shapely.bounds(crsmod.transform_box(padded, "EPSG:3857", epsg, parts=16)))
     ratio = (native[2] - native[0]) / (padded[2] - padded[0])
     min_native = q.min_units * size / q.extent * ratio
 

@@ -248,11 +248,8 @@ def filtered_cases(store: Store, f: CaseFilter, *, today: dt.date | None = None,
     today = today or today_local()
     area = None
     if f.bbox is not None:
-        minx, miny, maxx, maxy = f.bbox
-        box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy),
-                                 max((maxx - minx), (maxy - miny)) / 16 or 1.0)
-        area = crsmod.transform_geometries([box], crsmod.parse_crs(f.bbox_crs, option="bbox-crs"),
-                                           store.crs())[0]
+        area = crsmod.transform_box(f.bbox, crsmod.parse_crs(f.bbox_crs, option="bbox-crs"),
+                                    store.crs(), parts=16)
     cases = list_cases(store, ward=f.ward or None, kind=f.kind or None,
                        status=f.status or None, today=today,
                        bbox=None if area is None else tuple(area.bounds),

@@ -174,10 +174,7 @@ def parse_selection(layer: LayerDef, store: Any, *, ward: str | None, project: s
     if bbox is not None and bbox.strip():
         bbox_tuple = parse_bbox(bbox)
         src = parse_output_crs(bbox_crs or "wgs84", store_crs, name="bbox-crs")
-        ring = shapely.segmentize(shapely.box(*bbox_tuple),
-                                  max(bbox_tuple[2] - bbox_tuple[0],
-                                      bbox_tuple[3] - bbox_tuple[1]) / 16)
-        box = crsmod.transform_geometries(np.array([ring], dtype=object), src, store_crs)[0]
+        box = crsmod.transform_box(bbox_tuple, src, store_crs, parts=16)
     return Selection(ward, project, status, bbox_tuple, src, box)
 
 

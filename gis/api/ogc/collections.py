@@ -165,9 +165,7 @@ def to_output(geoms: np.ndarray, store_crs: CRS, out: OutputCrs) -> np.ndarray:
 def to_lonlat_bounds(bounds: tuple[float, float, float, float],
                      store_crs: CRS) -> list[float]:
     """A store-CRS box as a CRS84 bbox (densified, so the curved edges are covered)."""
-    box = shapely.segmentize(shapely.box(*bounds), max(bounds[2] - bounds[0],
-                                                       bounds[3] - bounds[1]) / 32 or 1.0)
-    lonlat = crsmod.transform_geometries(np.array([box]), store_crs, "EPSG:4326")[0]
+    lonlat = crsmod.transform_box(bounds, store_crs, "EPSG:4326")
     return [round(v, 8) for v in lonlat.bounds]
 
 

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis.crs import WEB_MERCATOR_HALF, web_mercator_tile
+
 __all__ = [
     "BUFFER",
     "EXTENT",
@@ -42,7 +44,7 @@ __all__ = [
 
 EXTENT = 4096
 BUFFER = 128          # tile units around the tile (8 px at 256 px): wider than any stroke we draw
-WORLD = 20037508.342789244  # half the Web Mercator world, metres
+WORLD = WEB_MERCATOR_HALF  # half the Web Mercator world, metres
 MAX_ZOOM = 24
 
 _POINT, _EXTERIOR, _INTERIOR = 0, 1, 2
@@ -50,10 +52,7 @@ _POINT, _EXTERIOR, _INTERIOR = 0, 1, 2
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """The tile's bounds in EPSG:3857 (XYZ scheme, y from the north)."""
-    size = 2 * WORLD / (1 << z)
-    minx = -WORLD + x * size
-    maxy = WORLD - y * size
-    return minx, maxy - size, minx + size, maxy
+    return web_mercator_tile(z, x, y)
 
 
 def tile_of(x: float, y: float, z: int) -> tuple[int, int]:

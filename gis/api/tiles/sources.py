@@ -377,10 +377,8 @@ class StoreLayer:
         return tuple(names)
 
     def _native_box(self, bbox: tuple[float, float, float, float]) -> tuple[float, ...]:
-        box = shapely.segmentize(shapely.box(*bbox), max(bbox[2] - bbox[0], 1e-9) / 16)
-        native = crsmod.transform_geometries(np.array([box], dtype=object), "EPSG:4326",
-                                             self.info.crs)
-        return tuple(float(v) for v in shapely.bounds(native[0]))
+        native = crsmod.transform_box(bbox, "EPSG:4326", self.info.crs, parts=16)
+        return tuple(float(v) for v in shapely.bounds(native))
 
     def geojson(self, store: Store, fields: tuple[str, ...],
                 bbox: tuple[float, float, float, float] | None = None,
@@ -500,10 +498,8 @@ def _load_store(store: Store, key: str, layer: ResolvedLayer, table: str,
                                                    with_geometry=False)).matched or 0
     extent = np.empty((0, 4))
     if info.extent is not None and count:
-        box = shapely.segmentize(shapely.box(*info.extent),
-                                 max(info.extent[2] - info.extent[0], 1.0) / 16)
-        merc = crsmod.transform_geometries(np.array([box], dtype=object), info.crs, _EPSG3857)
-        extent = np.array([shapely.bounds(merc[0])])
+        merc = crsmod.transform_box(info.extent, info.crs, _EPSG3857, parts=16)
+        extent = np.array([shapely.bounds(merc)])
     distinct = {name: store.distinct(table, name, limit=500) for name in style_fields
                 if info.field(name) is not None}
     return StoreLayer(key=key, table=table, signature=signature, layer=layer, info=info,
