@@ -25,7 +25,6 @@ at 1M and at 5M parcels; first parcels < 1.5 s.
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import random
 import socket
@@ -39,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from service_load import workers_memory  # noqa: E402
+from service_load import _tile, workers_memory  # noqa: E402
 
 PASSWORD = "bench-viewer-2026"
 TARGETS = {"worker_mb": 600.0, "first_parcels_s": 1.5}
@@ -124,12 +123,6 @@ def _add_viewer(location: str, data: Path) -> None:
         users.add("bench", "viewer", PASSWORD)
     else:
         users.set_password("bench", PASSWORD)
-
-
-def _tile(lon: float, lat: float, z: int) -> tuple[int, int, int]:
-    n = 2 ** z
-    return (z, int((lon + 180) / 360 * n),
-            int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n))
 
 
 def measure(location: str, data: Path, tiles: int) -> dict[str, float]:
