@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -53,6 +54,26 @@ def _row(row: Sequence[Any] | None) -> AccountRow | None:
                       unpack_units(row[5]))
 
 
+def _use_wal(con: sqlite3.Connection, wait: float = 30.0) -> None:
+    """Put the file in WAL mode once. The switch needs the file to itself and SQLite does not
+    wait for it (no busy handler: workers opening an older file together got "database is
+    locked"), so a worker that finds another one holding the file tries again until the mode
+    is WAL or ``wait`` seconds have passed."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if str(con.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            con.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
 class SQLiteAccountStore:
     """:class:`~gis.store.accounts.AccountStore` in one SQLite file."""
 
@@ -64,7 +85,7 @@ class SQLiteAccountStore:
         self._local = threading.local()
         with self._errors("open"):
             con = self._con()
-            con.execute("PRAGMA journal_mode=WAL")
+            _use_wal(con)
             _migrate(con, self.path)
 
     def __repr__(self) -> str:
