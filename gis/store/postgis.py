@@ -37,7 +37,7 @@ import shapely
 from pyproj import CRS
 
 from gis.errors import CRSMismatchError, GisError, StoreError
-from gis.store.base import IngestLogEntry, LayerReplacement
+from gis.store.base import IngestLogEntry, LayerReplacement, check_same_crs
 from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
 from gis.store.query import LayerInfo, LayerQuery, QueryResult, TileQuery
 
@@ -456,16 +456,16 @@ class PostGISStore:
                 decided = change(working)
                 frame = decided.frame
                 store_crs = working.crs()
-                if store_crs is not None and frame.crs is not None and \
-                        CRS.from_user_input(frame.crs) != store_crs:
-                    raise CRSMismatchError(f"layer CRS {frame.crs.name} differs from the store "
-                                           f"CRS {store_crs.name}", path=self.path, layer=kind)
+                check_same_crs(frame, store_crs, self.path, kind)
                 if store_crs is None and frame.crs is not None:
                     epsg = CRS.from_user_input(frame.crs).to_epsg()
                     working._set_meta(con, {"crs": f"EPSG:{epsg}" if epsg else
                                             frame.crs.to_wkt()})
                 old_quarantine = working.quarantine() if working.has(QUARANTINE) else None
                 working._replace(con, kind, frame)
+                for other, other_frame in decided.also.items():
+                    check_same_crs(other_frame, store_crs or frame.crs, self.path, other)
+                    working._replace(con, other, other_frame)
                 q = _merge_quarantine(old_quarantine, decided.quarantine, kind, frame.crs,
                                       decided.quarantine_scope)
                 if q is not None:
