@@ -19,6 +19,7 @@ the two); at most ``max_features``, the largest boxes first.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -76,20 +77,49 @@ def pinned_srid(store: PostGISStore, con: Any, epsg: int) -> int:
 
 def vector_tile(store: PostGISStore, kind: str, q: TileQuery) -> bytes:
     """The tile ``q`` of layer ``kind`` (b"" when no feature is in it)."""
-    registry = store._registry_full()
-    if kind not in registry:
+    try:
+        with store._connection() as con:  # one connection, two round trips for a tile
+            _, dtypes, epsg = _layer_for_tiles(store, con, kind)
+            for name, _ in q.where:
+                if name not in dtypes:
+                    raise StoreError(f"layer {kind} has no column {name!r} to filter by",
+                                     path=store.path, layer=kind)
+            return _tile(store, con, kind, q, dtypes, epsg)
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise StoreError(f"cannot make tile {q.z}/{q.x}/{q.y}: "
+                         f"{str(exc).strip().splitlines()[0]}", path=store.path,
+                         layer=kind) from None
+
+
+def _layer_for_tiles(store: PostGISStore, con: Any, kind: str
+                     ) -> tuple[bool, dict[str, str], int]:
+    """The layer's column types and the store CRS's EPSG code, in one query."""
+    from gis.store.postgis import META, REGISTRY
+
+    row = con.execute(f"SELECT spatial, dtypes, (SELECT value FROM {store._t(META)} WHERE key = "
+                      f"'crs') FROM {store._t(REGISTRY)} WHERE name = %s", (kind,)).fetchone()
+    if row is None:
         raise StoreError(f"the store has no layer {kind!r}", path=store.path, layer=kind)
-    spatial, dtypes, _ = registry[kind]
+    spatial, dtypes, crs_text = row
     if not spatial:
         raise StoreError(f"{kind} has no geometry to draw", path=store.path, layer=kind)
-    store_crs = store.crs()
-    epsg = store_crs.to_epsg() if store_crs is not None else None
+    epsg = _epsg_of(crs_text)
     if epsg is None:
         raise StoreError("the store's CRS has no EPSG code", path=store.path, layer=kind)
-    for name, _ in q.where:
-        if name not in dtypes:
-            raise StoreError(f"layer {kind} has no column {name!r} to filter by",
-                             path=store.path, layer=kind)
+    return spatial, dtypes, epsg
+
+
+@functools.lru_cache(maxsize=32)
+def _epsg_of(crs_text: str | None) -> int | None:
+    from pyproj import CRS
+
+    return CRS.from_user_input(crs_text).to_epsg() if crs_text else None
+
+
+def _tile(store: PostGISStore, con: Any, kind: str, q: TileQuery, dtypes: dict[str, str],
+          epsg: int) -> bytes:
     bounds = crsmod.web_mercator_tile(q.z, q.x, q.y)
     size = bounds[2] - bounds[0]
     pad = size * q.buffer / q.extent
@@ -115,25 +145,17 @@ def vector_tile(store: PostGISStore, kind: str, q: TileQuery) -> bytes:
                   else v for v in accepted]
         where.append(f"{_ident(name)} = ANY(%s)")
         params.append(values)
-    try:
-        with store._connection() as con:
-            srid = pinned_srid(store, con, epsg)
-            transformed = ("ST_Transform(ST_SetSRID(geom, %s), 3857)" if srid != 3857
-                           else "geom")
-            sql = (
-                "SELECT ST_AsMVT(t, %s, %s, 'mvt_geom', 'fid') FROM ("
-                f"SELECT fid, {''.join(p + ', ' for p in properties)}"
-                f"ST_AsMVTGeom({transformed}, ST_TileEnvelope(%s, %s, %s), %s, %s, true) "
-                f"AS mvt_geom FROM {store._t(kind)} WHERE {' AND '.join(where)} "
-                "ORDER BY (ST_XMax(geom) - ST_XMin(geom)) * (ST_YMax(geom) - ST_YMin(geom)) "
-                "DESC, fid LIMIT %s) t WHERE t.mvt_geom IS NOT NULL")
-            args = [q.name, q.extent, *([srid] if srid != 3857 else []), q.z, q.x, q.y,
-                    q.extent, q.buffer, *native, epsg, min_native, *params, q.max_features]
-            row = con.execute(sql, args).fetchone()
-    except StoreError:
-        raise
-    except Exception as exc:
-        raise StoreError(f"cannot make tile {q.z}/{q.x}/{q.y}: "
-                         f"{str(exc).strip().splitlines()[0]}", path=store.path,
-                         layer=kind) from None
+    srid = pinned_srid(store, con, epsg)
+    transformed = ("ST_Transform(ST_SetSRID(geom, %s), 3857)" if srid != 3857
+                   else "geom")
+    sql = (
+        "SELECT ST_AsMVT(t, %s, %s, 'mvt_geom', 'fid') FROM ("
+        f"SELECT fid, {''.join(p + ', ' for p in properties)}"
+        f"ST_AsMVTGeom({transformed}, ST_TileEnvelope(%s, %s, %s), %s, %s, true) "
+        f"AS mvt_geom FROM {store._t(kind)} WHERE {' AND '.join(where)} "
+        "ORDER BY (ST_XMax(geom) - ST_XMin(geom)) * (ST_YMax(geom) - ST_YMin(geom)) "
+        "DESC, fid LIMIT %s) t WHERE t.mvt_geom IS NOT NULL")
+    args = [q.name, q.extent, *([srid] if srid != 3857 else []), q.z, q.x, q.y,
+            q.extent, q.buffer, *native, epsg, min_native, *params, q.max_features]
+    row = con.execute(sql, args).fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""
