@@ -78,8 +78,19 @@ def _kind(ctx, param, value):  # type: ignore[no-untyped-def]
     return value
 
 
+_UNIT_HELP = "2025 commune-level unit code: only its cases (e.g. 09574)."
+
+
+def _units(unit: str | None) -> tuple[str, ...] | None:
+    from gis.core.units import CodeSystem
+    from gis.units import resolve_unit
+
+    return None if unit is None else (resolve_unit(unit, CodeSystem.CURRENT),)
+
+
 @violations.command("list")
-@click.option("--ward")
+@click.option("--ward", help="Legacy ward code (as surveyed).")
+@click.option("--unit", help=_UNIT_HELP)
 @click.option("--kind", callback=_kind)
 @click.option("--status")
 @click.option("--since", help="Cases arising on or after this day (YYYY-MM-DD or dd/mm/yyyy): "
@@ -88,12 +99,13 @@ def _kind(ctx, param, value):  # type: ignore[no-untyped-def]
               show_default=True)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False))
 @_handle_errors
-def list_cmd(ward, kind, status, since, fmt, out_path) -> None:  # type: ignore[no-untyped-def]
+def list_cmd(ward, unit, kind, status, since, fmt, out_path) -> None:  # type: ignore[no-untyped-def]
     """Cases, filtered by ward, kind, status and date; GeoJSON (WGS 84) or CSV for other tools."""
     from gis.io.write import reproject
     from gis.violations import list_cases
 
-    cases = list_cases(_store(), ward=ward, kind=kind, status=status, since=_since(since))
+    cases = list_cases(_store(), ward=ward, kind=kind, status=status, since=_since(since),
+                       units=_units(unit))
     if fmt == "geojson":
         frame = reproject(cases, "EPSG:4326")
         frame = frame.assign(parcel_keys=frame["parcel_keys"].fillna(""))
@@ -120,12 +132,17 @@ def list_cmd(ward, kind, status, since, fmt, out_path) -> None:  # type: ignore[
             click.echo(text)
         return
     table = Table(title=f"Violation cases ({len(cases)})")
-    for col in ("case_id", "kind", "status", "source", "area_m2", "ward_code", "parcel_keys",
-                "overdue"):
+    for col in ("case_id", "kind", "status", "source", "area_m2", "unit", "ward_code",
+                "parcel_keys", "overdue"):
         table.add_column(col, overflow="fold")
+    from gis.units import unit_names
+
+    names = unit_names()
     for r in cases.itertuples():
+        code = getattr(r, "unit_code", None)
+        unit = f"{names.get(code, code)} ({code})" if isinstance(code, str) and code else ""
         table.add_row(r.case_id, r.kind, r.status, str(r.source), f"{float(r.area_m2 or 0):.1f}",
-                      str(r.ward_code), escape(str(r.parcel_keys or "")),
+                      escape(unit), str(r.ward_code), escape(str(r.parcel_keys or "")),
                       escape(str(r.overdue or "")))
     console.print(table)
 
@@ -322,18 +339,20 @@ def dossier_cmd(case_id: str, out_path: str) -> None:
 @violations.command("export")
 @click.option("--format", "fmt", type=click.Choice(["gpkg", "geojson", "shp", "csv"]), required=True)
 @click.option("--crs", help="Output CRS (default the store's; GeoJSON is always WGS 84).")
-@click.option("--ward")
+@click.option("--ward", help="Legacy ward code (as surveyed).")
+@click.option("--unit", help=_UNIT_HELP)
 @click.option("--kind")
 @click.option("--status")
 @click.option("--since")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True)
 @_handle_errors
-def export_cmd(fmt, crs, ward, kind, status, since, out_path) -> None:  # type: ignore[no-untyped-def]
+def export_cmd(fmt, crs, ward, unit, kind, status, since, out_path) -> None:  # type: ignore[no-untyped-def]
     """Export cases (filtered) as GeoPackage, GeoJSON, Shapefile or CSV."""
     from gis.io.write import reproject, write_layer
     from gis.violations import list_cases
 
-    cases = list_cases(_store(), ward=ward, kind=kind, status=status, since=_since(since))
+    cases = list_cases(_store(), ward=ward, kind=kind, status=status, since=_since(since),
+                       units=_units(unit))
     if fmt == "csv":
         from gis.io.tables_out import csv_text
 

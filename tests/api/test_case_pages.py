@@ -211,3 +211,26 @@ def test_pages_on_a_phone_in_chromium(service, tmp_path):
         server.stop()
     assert outside == []
     assert errors == []
+
+
+def test_cases_by_2025_unit_with_names_in_the_list_the_page_and_the_api(service):
+    """The case list filters by commune-level unit (2025, the default system of the UI) beside
+    the legacy ward, and shows the unit's name; a legacy-only code is refused naming it."""
+    c, h = service.client, service.auth("viewer")
+    units = {r["unit_code"] for r in c.get("/api/violations", headers=h).json()["cases"]}
+    page = c.get("/cases", headers=h).text
+    assert "Xã/phường" in page and "Phường/xã (cũ)" in page  # both systems, named
+    assert 'name="unit"' in page and "Xã An Khánh" in page  # 09877, a 2025 unit
+    for unit in sorted(u for u in units if u):
+        api = c.get("/api/violations", params={"unit": unit}, headers=h)
+        assert api.status_code == 200, api.text
+        rows = api.json()["cases"]
+        assert rows and {r["unit_code"] for r in rows} == {unit}
+        assert len(_rows(c.get("/cases", params={"unit": unit}, headers=h).text)) == len(rows)
+    assert len(units) >= 1
+    short = c.get("/api/violations", params={"unit": "9877"}, headers=h)
+    assert short.status_code == 200  # typed without the leading zero
+    legacy = c.get("/api/violations", params={"unit": "09880"}, headers=h)  # legacy An Thượng
+    assert legacy.status_code == 422 and "09880" in legacy.text and "Xã An Thượng" in legacy.text
+    case = _rows(c.get("/cases", params={"unit": "09877"}, headers=h).text)[0]
+    assert "Xã An Khánh (09877)" in c.get(f"/cases/{case}", headers=h).text

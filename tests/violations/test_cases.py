@@ -186,6 +186,15 @@ def test_cli_flag_update_list_geojson(store, monkeypatch, tmp_path):
     assert "VERIFYING" in res.output and "tt.lan" in res.output
     res = runner.invoke(cli, ["violations", "list", "--status", "CLOSED"])
     assert "(0)" in res.output
+    unit = props["unit_code"]  # the 2025 unit of ward 09880's conversion
+    res = runner.invoke(cli, ["violations", "list", "--unit", unit.lstrip("0")],
+                        terminal_width=200)
+    assert res.exit_code == 0 and "(1)" in res.output and f"({unit})" in res.output
+    res = runner.invoke(cli, ["violations", "list", "--unit", "09880"])  # a legacy-only code
+    assert res.exit_code != 0 and "09880" in res.output and "Traceback" not in res.output
+    other = runner.invoke(cli, ["violations", "export", "--format", "csv", "--unit", "00118",
+                                "--out", str(tmp_path / "none.csv")])
+    assert other.exit_code == 0 and "0 cases" in other.output
 
 
 def test_attach_report_dossier_export(store, monkeypatch, tmp_path):

@@ -48,7 +48,7 @@ _INPUT_TYPES = {"minutes_date": "date", "decision_date": "date", "conclusion_dat
                 "remedy_deadline": "date", "occurred_on": "date", "fine_vnd": "number"}
 _PLACEHOLDERS = {"minutes_no": "12/BB-VPHC", "decision_no": "45/QĐ-XPHC",
                  "conclusion_no": "316/KL-STNMT-TTr"}
-_SHOWN = ("kind", "status", "source", "area_m2", "ward_code", "parcel_keys", "building_id",
+_SHOWN = ("kind", "status", "source", "area_m2", "unit_code", "ward_code", "parcel_keys", "building_id",
           "year_built", "owner_name", "inspector", "minutes_no", "minutes_date", "decision_no",
           "decision_date", "conclusion_no", "conclusion_date", "fine_vnd", "remedy_deadline",
           "closed_reason", "occurred_on", "evidence", "notes", "overdue", "created_at",
@@ -61,11 +61,14 @@ def _opt(value: str | None) -> str | None:
 
 @router.get("", response_class=HTMLResponse)
 def cases_page(request: Request, user: CaseReader, store: StoreDep,
-               ward: str = "", kind: str = "", status: str = "", overdue: str = "",
+               ward: str = "", unit: str = "", kind: str = "", status: str = "",
+               overdue: str = "",
                q: Annotated[str, Query(max_length=200)] = "",
                page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
     lang = lang_of(request)
-    filt = data.CaseFilter(ward=_opt(ward), kind=data.parse_kind(kind) if _opt(kind) else None,
+    filt = data.CaseFilter(ward=_opt(ward),
+                           unit=data.parse_unit(unit) if _opt(unit) else None,
+                           kind=data.parse_kind(kind) if _opt(kind) else None,
                            status=data.parse_status(status) if _opt(status) else None,
                            overdue=True if overdue else None, q=_opt(q))
     cases = data.filtered_cases(store, filt, user=user)
@@ -73,13 +76,16 @@ def cases_page(request: Request, user: CaseReader, store: StoreDep,
     page = min(page, pages)
     shown = cases.iloc[(page - 1) * PAGE_SIZE: page * PAGE_SIZE].drop(columns="geometry")
     wards = data.ward_names(store)
+    units = data.unit_choices(store, user)
+    names = {**units, **_unit_names(shown)}
     rows = []
     for r in shown.to_dict("records"):
         rec = data.case_record(r, lang=lang)
         rows.append({**rec, "ward_name": wards.get(str(rec["ward_code"]), rec["ward_code"]),
+                     "unit_name": names.get(str(r.get("unit_code")), r.get("unit_code") or ""),
                      "area": _number(rec["area_m2"], lang, 1) if rec["area_m2"] else "",
                      "source_label": data.source_label(rec["source"], lang)})
-    params = {k: v for k, v in (("ward", ward), ("kind", kind), ("status", status),
+    params = {k: v for k, v in (("unit", unit), ("ward", ward), ("kind", kind), ("status", status),
                                 ("overdue", overdue), ("q", q)) if v}
 
     def link(n: int) -> str:
@@ -89,9 +95,21 @@ def cases_page(request: Request, user: CaseReader, store: StoreDep,
                   total=len(cases), page=page, pages=pages,
                   prev_url=link(page - 1) if page > 1 else None,
                   next_url=link(page + 1) if page < pages else None,
-                  wards=wards, kinds=[(k, data.kind_label(k, lang)) for k in KINDS],
+                  wards=wards, units=units,
+                  kinds=[(k, data.kind_label(k, lang)) for k in KINDS],
                   statuses=[(s, data.status_label(s, lang)) for s in CASE_STATUS_LABELS],
-                  f={"ward": ward, "kind": kind, "status": status, "overdue": overdue, "q": q})
+                  f={"ward": ward, "unit": unit, "kind": kind, "status": status,
+                     "overdue": overdue, "q": q})
+
+
+def _unit_names(cases: Any) -> dict[str, str]:
+    """Names of the units the shown cases are in (the national list over the stored units)."""
+    if "unit_code" not in cases or not len(cases):
+        return {}
+    from gis.units import unit_names
+
+    names = unit_names()
+    return {str(c): names.get(str(c), str(c)) for c in cases["unit_code"].dropna().unique()}
 
 
 def _number(value: object, lang: str, decimals: int = 0) -> str:
@@ -113,6 +131,10 @@ def _display(key: str, record: dict[str, Any], lang: str, wards: dict[str, str])
         return data.source_label(value, lang)
     if key == "ward_code":
         return f"{wards.get(str(value), value)} ({value})"
+    if key == "unit_code":
+        from gis.units import unit_names
+
+        return f"{unit_names().get(str(value), value)} ({value})"
     if key == "parcel_keys":
         return ", ".join(value)
     if key == "area_m2":

@@ -80,7 +80,9 @@ def parse_geometry(geojson: dict[str, Any], crs: str | None) -> shapely.Geometry
 @router.get("", summary="List cases (JSON rows, or GeoJSON in WGS 84 with f=geojson)")
 def list_violations(
         request: Request, user: Reader, store: StoreDep, paged: Paging, bbox: BBox,
-        ward: Annotated[str | None, Query(description="ward code, e.g. 09880")] = None,
+        ward: Annotated[str | None, Query(description="legacy ward code, e.g. 09880")] = None,
+        unit: Annotated[str | None, Query(description="2025 commune-level unit code, e.g. "
+                                          "09574")] = None,
         kind: Annotated[str | None, Query(description="case kind")] = None,
         status: Annotated[str | None, Query(description="lifecycle status, e.g. DETECTED")] = None,
         source: Annotated[Literal["detection", "inspector", "citizen"] | None, Query()] = None,
@@ -95,7 +97,8 @@ def list_violations(
         = "json") -> Response:
     lang = lang_of(request)
     filt = data.CaseFilter(
-        ward=ward, kind=data.parse_kind(kind) if kind else None,
+        ward=ward, unit=data.parse_unit(unit) if unit else None,
+        kind=data.parse_kind(kind) if kind else None,
         status=data.parse_status(status) if status else None, source=source, overdue=overdue,
         q=q, bbox=bbox, bbox_crs=bbox_crs)
     cases = data.filtered_cases(store, filt, user=user)

@@ -44,7 +44,8 @@ __all__ = ["LOCAL", "FIELD_LABELS", "TRANSITION_FIELDS", "CaseFilter",
            "local_time", "filtered_cases", "case_record", "case_geojson", "history_records",
            "attachment_records", "attachment_file", "feature_collection", "safe_filename",
            "dossier_pdf", "nearby_parcels", "allowed_transitions", "parse_status", "parse_kind",
-           "case_payload", "transition_changes", "editable_changes", "ward_names", "field_label",
+           "case_payload", "transition_changes", "editable_changes", "ward_names",
+           "unit_choices", "parse_unit", "field_label",
            "source_label", "local_date", "with_note", "json_value", "rounded_geometry",
            "to_wgs84"]
 
@@ -58,6 +59,7 @@ FIELD_LABELS: dict[str, Text] = {
     "source": NC_("cases", "Source"),
     "area_m2": N_("Area (m²)"),
     "ward_code": N_("Ward"),
+    "unit_code": N_("Commune-level unit"),
     "parcel_keys": N_("Parcels (ward-sheet-number)"),
     "building_id": N_("Building"),
     "owner_name": N_("Offender"),
@@ -232,6 +234,7 @@ class CaseFilter:
     """The filters of the case list (API and page)."""
 
     ward: str | None = None
+    unit: str | None = None  # a 2025 commune-level unit code
     kind: str | None = None
     status: str | None = None
     source: str | None = None
@@ -250,10 +253,12 @@ def filtered_cases(store: Store, f: CaseFilter, *, today: dt.date | None = None,
     if f.bbox is not None:
         area = crsmod.transform_box(f.bbox, crsmod.parse_crs(f.bbox_crs, option="bbox-crs"),
                                     store.crs(), parts=16)
+    units = user.units if user is not None else None
+    if f.unit:  # one unit, within the user's scope (outside it: nothing)
+        units = tuple(u for u in (f.unit,) if units is None or u in units)
     cases = list_cases(store, ward=f.ward or None, kind=f.kind or None,
                        status=f.status or None, today=today,
-                       bbox=None if area is None else tuple(area.bounds),
-                       units=user.units if user is not None else None)
+                       bbox=None if area is None else tuple(area.bounds), units=units)
     if f.source:
         cases = cases[cases["source"] == f.source]
     if f.overdue is not None:
@@ -482,6 +487,32 @@ def with_note(current_notes: object, note: str, who: str) -> str:
     from gis.violations import with_note as noted
 
     return noted(current_notes, note, who, on=today_local())
+
+
+def parse_unit(text: str) -> str:
+    """A 2025 commune-level unit code as typed (``9574`` → ``09574``); a legacy-only or
+    unknown code is an error naming it (:func:`gis.units.resolve_unit`)."""
+    from gis.core.units import CodeSystem
+    from gis.units import resolve_unit
+
+    return resolve_unit(text, CodeSystem.CURRENT)
+
+
+def unit_choices(store: Store, user: User | None = None) -> dict[str, str]:
+    """2025 unit code → name for the case filters: the user's units, else the stored units
+    layer's, else those the parcels were placed in."""
+    from gis.units import unit_names
+
+    if user is not None and user.units is not None:
+        codes = list(user.units)
+    elif store.has("units"):
+        codes = [str(c) for c in store.distinct("units", "unit_code")]
+    elif store.has("parcels") and "unit_code" in store.layer_info("parcels").types:
+        codes = [str(c) for c in store.distinct("parcels", "unit_code")]
+    else:
+        return {}
+    names = unit_names(store)
+    return {c: names.get(c, c) for c in sorted(codes)}
 
 
 def ward_names(store: Store) -> dict[str, str]:
