@@ -531,3 +531,23 @@ def test_the_map_opens_on_the_officers_units_and_forms_offer_theirs(scoped):
     page = scoped.get("/exports", "son_tay", "planner").text
     assert page.count("<option") < scoped.get("/exports", "province", "planner").text.count(
         "<option")
+
+
+# -- the 2025 units as a layer of their own -----------------------------------------------------
+def test_the_units_are_a_map_layer_and_an_ogc_collection_limited_to_ones_scope(scoped):
+    """Once their polygons are loaded the 2025 communes are drawn on the map and published as
+    the OGC collection ``units`` (code, name, province); an officer sees their own unit."""
+    doc = scoped.get("/api/maps/district", "province").json()
+    assert "units" in [layer.get("id") or layer.get("key") for layer in doc["layers"]], doc["layers"][:1]
+    everyone = scoped.get("/ogc/collections/units/items", "province")
+    assert everyone.status_code == 200, everyone.text
+    props = [f["properties"] for f in everyone.json()["features"]]
+    assert {(p["unit_code"], p["name"]) for p in props} == {
+        (SON_TAY, "Phường Sơn Tây"), (TUNG_THIEN, "Phường Tùng Thiện")}
+    assert {p["province"] for p in props} == {"Thành phố Hà Nội"}
+    own = scoped.get("/ogc/collections/units/items", "son_tay").json()
+    assert [f["properties"]["unit_code"] for f in own["features"]] == [SON_TAY]
+    assert own["numberMatched"] == 1
+    titles = {c["id"]: c["title"] for c in
+              scoped.get("/ogc/collections", "province").json()["collections"]}
+    assert titles["units"] == "Xã, phường (từ 01/7/2025)"

@@ -83,8 +83,8 @@ def _layers():
 def test_district_map_resolves_styles_tables_and_filters(tables):
     spec, layers = _layers()
     keys = [layer.key for layer in layers]
-    assert keys == ["wards", "parcels", "public_land", "buildings", "project_parcels", "projects",
-                    "violation_cases"]
+    assert keys == ["wards", "units", "parcels", "public_land", "buildings", "project_parcels",
+                    "projects", "violation_cases"]
     frames = layer_frames(layers, tables, today=dt.date(2026, 11, 23))
     assert "buildings" not in frames  # no such table: left out, not an error
     assert list(frames["public_land"]["parcel_key"]) == ["09880-1-3"]  # where: is_public

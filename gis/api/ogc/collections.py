@@ -84,6 +84,10 @@ COLLECTIONS: tuple[Collection, ...] = (
     Collection("wards", ("wards",), NC_("ogc collection", "Wards"),
                N_("Ward and commune boundaries."),
                ("ward_code",), _INTERNAL, frozenset(), ("district",)),
+    Collection("units", ("units",), NC_("ogc collection", "Commune-level units"),
+               N_("Commune-level units since 1 July 2025 (xã, phường, đặc khu; 2025 codes) "
+                  "with their province."),
+               ("unit_code",), _INTERNAL, frozenset(), ("province",)),
     Collection("buildings", ("buildings",), NC_("ogc collection", "Buildings"),
                N_("Building footprints (used to detect violations)."),
                ("building_id",), _INTERNAL, frozenset(), ("floors", "year_built")),
