@@ -27,6 +27,7 @@ from gis.catalog import LayerSpec
 from gis.core.diff import LayerDiff, diff_layers
 from gis.core.model import build_frame
 from gis.core.place import OUTSIDE_SHARE_REFUSED, WARD_TOLERANCE_M, check_places, parcel_points
+from gis.core.replace import plan_replacement
 from gis.core.units import CodeSystem, placement_summary
 from gis.core.validate import (
     ISSUE_COLUMNS,
@@ -68,7 +69,8 @@ class LayerReport:
     stored: bool = False
     store_path: str | None = None
     scope: list[str] | None = None  # wards replaced (parcels); None = the whole layer
-    kept_other_wards: int = 0
+    kept_other_wards: int = 0  # stored rows outside the file's wards (or units) kept
+    kept_quarantined: int = 0  # stored rows kept because their new version was quarantined
     skipped: dict[str, int] = field(default_factory=dict)  # rows read but not this kind's
     #: parcels: how each surveyed ward's parcels were placed in the 2025 units (one row per
     #: ward, unit and source: gis.core.units.placement_summary)
@@ -92,6 +94,7 @@ class LayerReport:
             "issues": issues.to_dict("records"),
             "diff": self.diff.as_dict() if self.diff else None,
             "replaced_wards": self.scope, "kept_other_wards": self.kept_other_wards,
+            "kept_quarantined": self.kept_quarantined,
             "unit_placement": (None if self.placement is None else self.placement.astype(
                 object).where(self.placement.notna(), None).to_dict("records")),
             "stored": self.stored,
@@ -514,23 +517,26 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
         t_diff = time.perf_counter()
         new = result.valid
         kept = None
-        report.scope, report.kept_other_wards = None, 0
+        report.scope, report.kept_other_wards, report.kept_quarantined = None, 0, 0
         if working.has(kind.value):
-            old = working.read(kind.value)
-            if kind is LayerKind.PARCELS and not replace_all:
-                wards = set(new["ward_code"].dropna()) | set(result.quarantine["ward_code"].dropna())
-                in_scope = old["ward_code"].isin(wards)
-                kept = old.loc[~in_scope]
-                old = old.loc[in_scope]
-                report.scope = sorted(wards)
-            report.diff = diff_layers(old, new, key)
+            parcels = kind is LayerKind.PARCELS
+            plan = plan_replacement(working.read(kind.value), new, result.quarantine, key=key,
+                                    scope_column=SCOPES.get(kind), replace_all=replace_all,
+                                    system_column="ward_system" if parcels else None,
+                                    system=system.value if parcels else None)
+            if plan.conflicts.any():
+                new = _set_aside(result, plan.conflicts, plan.kept, key, system)
+            kept = plan.kept
+            report.scope = plan.scope
+            report.kept_other_wards = plan.kept_other
+            report.kept_quarantined = plan.kept_quarantined
+            report.diff = diff_layers(plan.old, new, key)
         else:
             report.diff = LayerDiff(tuple(new[key].astype(str)), (), (), 0)
         report.timings["diff"] = time.perf_counter() - t_diff
         if kept is not None and len(kept):
             new = gpd.GeoDataFrame(pd.concat([kept, new], ignore_index=True), geometry="geometry",
                                    crs=new.crs)
-            report.kept_other_wards = len(kept)
         if kind is LayerKind.PARCELS:
             # the units as they are now, under the lock: a units load meanwhile is not lost
             units = working.read("units") if working.has("units") else None
@@ -555,8 +561,9 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
             # the stored parcels placed in the new units in the same transaction: no reader
             # sees the new units with parcels still placed in the old ones
             also["parcels"], _ = with_units(working.read("parcels"), units=new)
-        return LayerReplacement(new, entry, quarantine=result.quarantine,
-                                quarantine_scope=report.scope, also=also)
+        return LayerReplacement(new, entry, quarantine=result.quarantine, also=also,
+                                quarantine_scope=report.scope if kind is LayerKind.PARCELS
+                                else None)
 
     decided = store.replace_layer_with(kind.value, change)
     if "parcels" in decided.also:
@@ -567,6 +574,39 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
     report.stored = True
     report.store_path = str(getattr(store, "path", ""))
     return report
+
+
+#: the column that limits what a load replaces (the others replace the whole layer)
+SCOPES = {LayerKind.PARCELS: "ward_code", LayerKind.UNITS: "unit_code"}
+
+
+def _set_aside(result: ValidationResult, conflicts: np.ndarray, stored: pd.DataFrame, key: str,
+               system: CodeSystem) -> gpd.GeoDataFrame:
+    """Move the valid rows whose key is a stored row of another code system to the
+    quarantine, with their reason (they must not replace it); returns the rows still valid."""
+    valid = result.valid
+    aside = valid.loc[conflicts]
+    owners = stored.drop_duplicates(key).set_index(key)
+    other = "2025" if system is CodeSystem.LEGACY else "legacy"
+    reasons = []
+    for k, code in zip(aside[key].astype(str), aside["ward_code"].astype(str)):
+        owner = owners.loc[k] if k in owners.index else None
+        their = str(owner["ward_system"]) if owner is not None and "ward_system" in owners and \
+            isinstance(owner["ward_system"], str) else other
+        reasons.append(f"parcel {k} is already stored as a parcel of the {their} ward/unit "
+                       f"{code}; this file's {system.value} code {code} is another unit and "
+                       "must not replace it: check the file's code system (--units) or its "
+                       "ward code")
+    issues = pd.DataFrame({"row": aside["source_row"].astype(int) if "source_row" in aside
+                           else None, "key": aside[key].astype(str), "rule": "key_other_system",
+                           "severity": Severity.ERROR.value, "field": "ward_code",
+                           "value": aside["ward_code"].astype(str), "message": reasons})
+    result.issues = pd.concat([result.issues, issues], ignore_index=True)
+    moved = aside.assign(rules="key_other_system", reason=reasons)
+    result.quarantine = gpd.GeoDataFrame(pd.concat([result.quarantine, moved], ignore_index=True),
+                                         geometry="geometry", crs=valid.crs)
+    result.valid = valid.loc[~conflicts]
+    return result.valid
 
 
 def _placement(parcels: pd.DataFrame, units: pd.DataFrame | None) -> pd.DataFrame:

@@ -396,3 +396,75 @@ def test_a_units_load_and_the_parcels_it_moves_are_one_transaction(files, tmp_pa
         ingest_layer(store, files / "units.gpkg", "units", user="t")
     assert hashlib.sha256(path.read_bytes()).hexdigest() == before
     assert not store.has("units")
+
+
+# -- what a load replaces (found by trying 2025-coded files on a legacy store) ---------------
+def _recoded(files, tmp_path, ward: str, code: str):  # type: ignore[no-untyped-def]
+    parcels = gpd.read_file(files / "parcels.shp", encoding="utf-8")
+    part = parcels[parcels["MaXa"] == ward].assign(MaXa=code)
+    out = tmp_path / f"{ward}_as_{code}.shp"
+    part.to_file(out, encoding="utf-8")
+    return out, len(part)
+
+
+def test_a_2025_file_never_replaces_the_legacy_ward_of_the_same_code(files, tmp_path):
+    """2025 09574 (Phường Sơn Tây) is not legacy 09574 (Phường Ngô Quyền): a file in 2025 codes
+    replaces nothing of the legacy ward, and its rows whose key is a legacy parcel's are kept
+    aside with the reason, never loaded over it."""
+    from gis.ingest import ingest_layer
+
+    store = _store(tmp_path)
+    ingest_layer(store, files / "parcels.shp", "parcels", user="t")
+    before = store.read("parcels").drop(columns="geometry")
+    path, n = _recoded(files, tmp_path, "09592", "09574")  # Đường Lâm's parcels, 2025 code
+    report = ingest_layer(store, path, "parcels", user="t", code_system="2025")
+    after = store.read("parcels")
+    v = report.validation
+    assert v.rows_total == n == len(v.valid) + len(v.quarantine)  # every row accounted for
+    clashes = v.issues[v.issues["rule"] == "key_other_system"]
+    assert len(clashes) > 0 and "legacy" in clashes["message"].iloc[0]
+    legacy = after[after["ward_system"] == "legacy"].drop(columns="geometry")
+    pd.testing.assert_frame_equal(legacy.sort_values("parcel_key").reset_index(drop=True)[
+        before.columns], before.sort_values("parcel_key").reset_index(drop=True),
+        check_dtype=False)  # the legacy parcels, untouched
+    assert len(after) == len(before) + len(v.valid)
+    assert report.diff is not None and not report.diff.removed and not report.diff.changed
+
+    back = ingest_layer(store, files / "parcels.shp", "parcels", user="t")  # legacy again
+    assert not back.diff.removed  # the 2025 rows are not the legacy file's to remove
+    assert set(store.read("parcels")["ward_system"]) == {"legacy", "2025"}
+
+
+def test_a_quarantined_row_keeps_its_stored_version(files, tmp_path):
+    from gis.ingest import ingest_layer
+
+    store = _store(tmp_path)
+    ingest_layer(store, files / "parcels.shp", "parcels", user="t")
+    parcels = gpd.read_file(files / "parcels.shp", encoding="utf-8")
+    broken = parcels.copy()
+    broken.loc[broken.index[:3], "geometry"] = None  # no geometry: kept aside
+    path = tmp_path / "broken.shp"
+    broken.to_file(path, encoding="utf-8")
+    before = store.read("parcels").set_index("parcel_key")
+    report = ingest_layer(store, path, "parcels", user="t")
+    failed = [k for k in report.validation.quarantine["parcel_key"].dropna()
+              if k in before.index]  # (the sample's own bad rows were never stored)
+    assert len(failed) == report.kept_quarantined == 3
+    after = store.read("parcels").set_index("parcel_key")
+    assert set(failed) <= set(after.index) and len(after) == len(before)
+    assert after.loc[failed, "geometry"].geom_equals(before.loc[failed, "geometry"]).all()
+
+
+def test_a_units_file_replaces_only_its_units(files, tmp_path):
+    from gis.ingest import ingest_layer
+
+    store = _store(tmp_path)
+    ingest_layer(store, files / "units.gpkg", "units", user="t")
+    one = gpd.read_file(files / "units.gpkg")
+    one = one[one.iloc[:, 0].astype(str).str.endswith("09574") | (one.index == 0)].iloc[:1]
+    path = tmp_path / "one_unit.gpkg"
+    one.to_file(path, layer="units")
+    report = ingest_layer(store, path, "units", user="t")
+    assert report.kept_other_wards == 1 and len(store.read("units")) == 2
+    ingest_layer(store, path, "units", user="t", replace_all=True)
+    assert len(store.read("units")) == 1

@@ -329,8 +329,14 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
                       f"-{len(d.removed):,} removed, ~{len(d.changed):,} changed, "
                       f"{d.unchanged:,} unchanged")
     if report.scope is not None:
-        console.print(f"replaced the parcels of ward(s) {', '.join(report.scope)}; kept "
-                      f"{report.kept_other_wards:,} parcels of other wards (--replace-all to drop them)")
+        what = ("units", "other units") if report.kind.value == "units" else \
+            ("parcels of ward(s)", "parcels of other wards")
+        console.print(f"replaced the {what[0]} {', '.join(report.scope)}; kept "
+                      f"{report.kept_other_wards:,} {what[1]} (--replace-all to drop them)")
+    if report.kept_quarantined:
+        console.print(f"[yellow]kept the stored version of {report.kept_quarantined:,} "
+                      f"{report.kind.value}[/] whose new rows were quarantined: fix those rows "
+                      "and load again")
     if report.stored:
         console.print(f"[green]stored[/] in {escape(str(report.store_path))} (layer "
                       f"{report.kind.value}); quarantine and ingest log updated")

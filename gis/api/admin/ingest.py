@@ -206,8 +206,9 @@ def _preview(store: Store, upload: Upload, valid: pd.DataFrame,
              quarantine: pd.DataFrame) -> dict[str, Any]:
     """What committing would change, as ``ingest_layer`` decides it."""
     from gis.core.diff import diff_layers
+    from gis.core.replace import plan_replacement
     from gis.fields import LayerKind
-    from gis.ingest import KEYS
+    from gis.ingest import KEYS, SCOPES
 
     kind = LayerKind.parse(upload.kind)
     key = KEYS[kind]
@@ -217,13 +218,18 @@ def _preview(store: Store, upload: Upload, valid: pd.DataFrame,
         return out
     old = store.read(kind.value)
     out["stored_before"] = len(old)
-    if kind is LayerKind.PARCELS and not upload.opts.replace_all:
-        wards = set(valid["ward_code"].dropna()) | set(quarantine["ward_code"].dropna())
-        in_scope = old["ward_code"].isin(wards)
-        out["kept_other_wards"] = int((~in_scope).sum())
-        out["replaced_wards"] = sorted(wards)
-        old = old.loc[in_scope]
-    diff = diff_layers(old, valid, key)
+    parcels = kind is LayerKind.PARCELS
+    plan = plan_replacement(old, valid, quarantine, key=key, scope_column=SCOPES.get(kind),
+                            replace_all=upload.opts.replace_all,
+                            system_column="ward_system" if parcels else None,
+                            system=(str(valid["ward_system"].dropna().iloc[0]) if parcels and
+                                    "ward_system" in valid and valid["ward_system"].notna().any()
+                                    else ("legacy" if parcels else None)))
+    out["kept_other_wards"] = plan.kept_other
+    out["replaced_wards"] = plan.scope
+    out["kept_quarantined"] = plan.kept_quarantined
+    out["set_aside_other_system"] = int(plan.conflicts.sum())
+    diff = diff_layers(plan.old, valid.loc[~plan.conflicts], key)
     out.update(diff.as_dict(limit=20))
     return out
 
