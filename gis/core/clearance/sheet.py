@@ -12,6 +12,9 @@ The parts: headers (:mod:`~gis.core.clearance.columns`), cells (:mod:`~gis.core.
 :mod:`~gis.core.clearance.values`), wards and projects (:mod:`~gis.core.clearance.places`),
 dated events (:mod:`~gis.core.clearance.events`), total rows (:mod:`~gis.core.clearance.totals`).
 
+A ward column in 2025 unit codes (``--units 2025``) is matched to the stored parcels by unit,
+sheet and number (:mod:`~gis.core.clearance.unit_match`); the row keeps the parcel's legacy key.
+
 Rows read = accepted + kept aside + total rows + section rows (blank rows are not read).
 """
 
@@ -42,8 +45,11 @@ from gis.core.clearance.places import (
 )
 from gis.core.clearance.status import Status
 from gis.core.clearance.totals import check_total, first_text, is_grand_total
+from gis.core.clearance.unit_match import UnitParcels, resolve_unit, unit_code_findings
 from gis.core.clearance.values import column_unit, parse_date, parse_vnd
 from gis.core.clearance.wording import Vocabulary, fold_words
+from gis.core.model import normalise_ward_code
+from gis.core.units import AdminRegistry, CodeSystem, UnitCode
 from gis.fields import fold_name
 
 __all__ = ["SHEET_ALIASES", "SheetContext", "SheetParse", "map_sheet_columns", "parse_sheet",
@@ -54,7 +60,8 @@ _TRUE = {"co", "x", "1", "true", "yes", "cokhieunai", "dangkhieunai", "cokn"}
 ISSUE_COLUMNS = ["sheet", "row", "column", "value", "rule", "severity", "message"]
 EVENT_COLUMNS = ["project_id", "parcel_key", "status", "rank", "date", "amount_vnd", "sheet",
                  "sheet_row", "dated_by"]
-RECORD_COLUMNS = ["sheet", "sheet_row", "project_id", "ward_code", "map_sheet", "parcel_no",
+RECORD_COLUMNS = ["sheet", "sheet_row", "project_id", "ward_code", "sheet_unit_code",
+                  "map_sheet", "parcel_no",
                   "parcel_key", "owner_name", "households", "status", "status_text",
                   "compensation_approved_vnd", "compensation_paid_vnd", "area_recovered_m2",
                   *DATE_STATUS, "complaint", "note", "known_on", "problem"]
@@ -67,6 +74,11 @@ class SheetContext:
     ``projects`` (id → name) and ``wards`` (code → name) are the stored ones, None when the
     store has none; ``parcel_keys`` likewise. ``project_id`` and ``ward`` are given on the
     command line (``--project``, ``--ward``) and fill the rows that name none.
+
+    ``code_system`` is the system of the ward column's codes (``--units``). In 2025 codes a
+    row's unit, sheet and number are matched against ``unit_parcels`` (required then) and the
+    row takes the parcel's legacy key; ``ward`` is then a unit. ``registry`` (the national
+    lists) checks 2025 codes, and names the 2025 unit of a legacy sheet's unknown code.
     """
 
     project_id: str | None = None
@@ -76,6 +88,9 @@ class SheetContext:
     parcel_keys: frozenset[str] | set[str] | None = None
     title_lines: tuple[str, ...] = ()
     header_parts: tuple[tuple[str, str], ...] | None = None
+    code_system: CodeSystem = CodeSystem.LEGACY
+    unit_parcels: UnitParcels | None = None
+    registry: AdminRegistry | None = None
 
 
 @dataclass
@@ -150,8 +165,16 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         project_from = "title" if default_project else None
     wards = NameIndex(context.wards or {}, strip=list(WARD_WORDS)) if context.wards else None
     projects = NameIndex(context.projects or {}) if context.projects else None
-    default_ward: str | None = None
-    if context.ward:
+    default_ward = default_unit = None
+    current = context.code_system is CodeSystem.CURRENT
+    if current and context.unit_parcels is None:
+        raise ValueError("a sheet in 2025 unit codes needs the stored parcels by unit")
+    unit_parcels = cast(UnitParcels, context.unit_parcels)
+    units_index = NameIndex(unit_parcels.unit_names, strip=list(WARD_WORDS)) if current \
+        else None
+    if context.ward and current:
+        default_unit = resolve_unit(context.ward, unit_parcels, cast(NameIndex, units_index))[0]
+    elif context.ward:
         default_ward = resolve_ward(context.ward, context.wards, wards)[0]
     by_number: dict[tuple[int, int], list[str]] = {}
     if context.parcel_keys is not None:
@@ -164,7 +187,7 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
     events: list[dict[str, object]] = []
     rejected: list[dict[str, object]] = []
     seen: dict[tuple[str, str], int] = {}
-    section_project, section_ward = None, None
+    section_project, section_ward, section_unit = None, None, None
     total_rows = section_rows = 0
     span: list[dict[str, object]] = []  # parsed figures since the last total row
     everything: list[dict[str, object]] = []
@@ -175,7 +198,14 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
             return None
         return cell_value(row.get(header))
 
-    for excel_row, row in zip(row_numbers, frame.to_dict("records")):
+    found_codes: dict[int, list[tuple[str, str, str]]] = {}
+    rows = frame.to_dict("records")
+    if current and context.registry is not None and "ward_code" in columns:
+        found_codes = unit_code_findings(
+            [cell(r, "ward_code") for r in rows],
+            [cell(r, "ward_name") for r in rows] if "ward_name" in columns else None,
+            context.registry)
+    for position, (excel_row, row) in enumerate(zip(row_numbers, rows)):
         values = [cell_value(v) for v in row.values()]
         if all(v is None for v in values):
             continue  # blank spreadsheet row
@@ -205,7 +235,10 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
             section_rows += 1
             for text in [*texts, " ".join(texts)]:
                 label = re.sub(r"^\s*([IVXLC]+|[0-9]+|[a-zA-Z])([.)]\s*|\s+)", "", text)
-                if wards is not None and len(wards.find(label)) == 1:
+                if units_index is not None and len(units_index.find(label)) == 1:
+                    section_unit = next(iter(units_index.find(label)))
+                    break
+                if not current and wards is not None and len(wards.find(label)) == 1:
                     section_ward = next(iter(wards.find(label)))
                     break
                 if projects is not None and (
@@ -245,13 +278,36 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         # ward
         raw_code, raw_name = cell(row, "ward_code"), cell(row, "ward_name")
         ward: str | None = None
-        if raw_code is not None or raw_name is not None:
+        rec["sheet_unit_code"] = None
+        if current and (raw_code is not None or raw_name is not None or section_unit
+                        or default_unit):
+            # a 2025 unit: its code checked in the national list, then its (sheet, number)
+            model = "ward_code" if raw_code is not None else "ward_name"
+            raw = raw_code if raw_code is not None else raw_name
+            unit, problem = (resolve_unit(raw, unit_parcels, cast(NameIndex, units_index), wards)
+                             if raw is not None else (section_unit or default_unit, None))
+            for rule, severity, message in found_codes.get(position, ()):
+                issue("ward_code", raw_code, rule, message, severity=severity)
+                unit = None if severity == "error" else unit
+            if problem:
+                issue(model, raw, "unknown_unit", problem)
+            rec["sheet_unit_code"] = normalise_ward_code(raw_code) if raw_code is not None \
+                else unit  # the code as the sheet wrote it, kept for the record
+            if unit is not None and rec["map_sheet"] is not None and \
+                    rec["parcel_no"] is not None:
+                parcel = unit_parcels.match(unit, cast(int, rec["map_sheet"]),
+                                            cast(int, rec["parcel_no"]))
+                ward = parcel.ward
+                if parcel.rule is not None:
+                    issue("parcel_no", f"{unit}-{rec['map_sheet']}-{rec['parcel_no']}",
+                          parcel.rule, cast(str, parcel.message))
+        elif raw_code is not None or raw_name is not None:
             model = "ward_code" if raw_code is not None else "ward_name"
             ward, problem = resolve_ward(raw_code if raw_code is not None else raw_name,
                                           context.wards, wards)
             if problem:
                 issue(model, raw_code if raw_code is not None else raw_name, "unknown_ward",
-                      problem)
+                      problem + _hint_2025(raw_code, context.registry))
         else:
             ward = section_ward or default_ward
             if ward is None and rec["map_sheet"] is not None and rec["parcel_no"] is not None:
@@ -358,3 +414,12 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         pd.DataFrame(issues, columns=ISSUE_COLUMNS), columns,
         rows_total=len(records) + len(rejected), total_rows=total_rows,
         section_rows=section_rows, lacking=lacking, project_from=project_from)
+
+
+def _hint_2025(code: object, registry: AdminRegistry | None) -> str:
+    """For a legacy sheet's code that no stored ward has: the 2025 unit it is, if any."""
+    text = normalise_ward_code(code)
+    if registry is None or text is None or text not in registry.current.index:
+        return ""
+    return (f"; {text} is the 2025 code of {registry.describe(UnitCode(text, CodeSystem.CURRENT))}"
+            ": pass --units 2025 if the sheet writes 2025 unit codes")
