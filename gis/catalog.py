@@ -125,7 +125,7 @@ class SheetSpec(_Model):
     @field_validator("columns")
     @classmethod
     def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        from gis.core.clearance.sheet import SHEET_ALIASES
+        from gis.core.clearance.columns import SHEET_ALIASES
 
         unknown = [k for k in value if k not in SHEET_ALIASES]
         if unknown:

@@ -53,12 +53,15 @@ class ClearanceIngestReport:
     events_after: int = 0
     stored: bool = False
     notes: list[str] = field(default_factory=list)
+    #: the code system of the sheet's ward column (``legacy`` or ``2025``)
+    units: str = CodeSystem.LEGACY.value
 
     def to_dict(self) -> dict[str, object]:
         """JSON-serialisable form, issues included."""
         issues = self.parse.issues.astype(object).where(self.parse.issues.notna(), None)
         return {"source": {"path": self.source.path, "sheet": self.source.sheet,
                            "header_row": self.source.header_row, "sheets": list(self.source.sheets)},
+                "units": self.units,
                 "columns": self.parse.columns, "summary": self.parse.summary(),
                 "events": {"before": self.events_before, "after": self.events_after},
                 "notes": self.notes,
@@ -86,31 +89,45 @@ def _names(store: Store, layer: str, key: str, name: str) -> dict[str, str] | No
 
 
 def _context(store: Store | None, source: TableSource, *, project: str | None,
-             ward: str | None) -> SheetContext:
+             ward: str | None, system: CodeSystem = CodeSystem.LEGACY) -> SheetContext:
     title = tuple(getattr(source, "title_lines", ()))
     parts = tuple(getattr(source, "header_parts", ())) or None
+    reg = registry()
+    by_unit = None
+    if system is CodeSystem.CURRENT:
+        from gis.clearance_units import stored_unit_parcels
+
+        by_unit = stored_unit_parcels(store, reg, path=source.path)
     if store is None:
-        return SheetContext(project_id=project, ward=ward, title_lines=title, header_parts=parts)
+        return SheetContext(project_id=project, ward=ward, title_lines=title, header_parts=parts,
+                            code_system=system, registry=reg)
     keys = _keys(store, "parcels", "parcel_key")
     return SheetContext(
         project_id=project, ward=ward, projects=_names(store, "projects", "project_id", "name"),
         wards=_names(store, "wards", "ward_code", "name"),
         parcel_keys=frozenset(keys) if keys is not None else None,
-        title_lines=title, header_parts=parts)
+        title_lines=title, header_parts=parts, code_system=system, unit_parcels=by_unit,
+        registry=reg)
 
 
 def prepare_clearance(path: str | os.PathLike[str], *, store: Store | None = None,
                       sheet: str | None = None, overrides: dict[str, str] | None = None,
                       known_on: dt.date | None = None, project: str | None = None,
-                      ward: str | None = None, vocabulary: Vocabulary | None = None
-                      ) -> ClearanceIngestReport:
+                      ward: str | None = None, vocabulary: Vocabulary | None = None,
+                      units: CodeSystem | str | None = None) -> ClearanceIngestReport:
     """Read and check a status sheet against the store's parcels, projects and wards; write
-    nothing. ``project``/``ward`` fill rows that name none (``--project``, ``--ward``)."""
+    nothing. ``project``/``ward`` fill rows that name none (``--project``, ``--ward``).
+
+    ``units`` is the code system of the sheet's ward column (``--units``; default legacy). In
+    2025 codes a row's (unit, sheet, number) is matched to the stored parcels' units and the
+    row takes the parcel's legacy key; a (sheet, number) that is two parcels of the unit (two
+    legacy wards number their sheets alike) is kept aside naming both."""
     from gis.catalog import load_vocabulary
 
     vocabulary = vocabulary or load_vocabulary()
+    system = CodeSystem.parse(units) if units else CodeSystem.LEGACY
     frame, source = read_table(path, sheet=sheet)
-    context = _context(store, source, project=project, ward=ward)
+    context = _context(store, source, project=project, ward=ward, system=system)
     if project and context.projects is not None and project not in context.projects:
         raise FieldMappingError(f"--project {project}: no such project in the store",
                                 path=str(path), field="project")
@@ -129,6 +146,15 @@ def prepare_clearance(path: str | os.PathLike[str], *, store: Store | None = Non
     if parse.lacking:
         report.notes.append("columns this sheet lacks (their figures stay as earlier sheets "
                             "left them): " + ", ".join(parse.lacking))
+    if system is CodeSystem.CURRENT:
+        aside = int(parse.issues["rule"].eq("ambiguous_parcel").sum()) if len(parse.issues) \
+            else 0
+        report.notes.append("ward column read as 2025 unit codes (--units 2025): rows matched "
+                            "to the stored parcels by unit, map sheet and parcel number, and "
+                            "loaded with the parcel's legacy key"
+                            + (f"; {aside} row(s) kept aside because their sheet and number "
+                               "are two parcels of the unit" if aside else ""))
+    report.units = system.value
     return report
 
 
@@ -170,9 +196,11 @@ def read_history(store: Store) -> tuple[pd.DataFrame, pd.DataFrame]:
 def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str | None = None,
                      overrides: dict[str, str] | None = None, strict: bool = False,
                      user: str = "unknown", known_on: dt.date | None = None,
-                     project: str | None = None, ward: str | None = None
-                     ) -> ClearanceIngestReport:
-    """Load a status sheet describing the situation on ``known_on`` (default today).
+                     project: str | None = None, ward: str | None = None,
+                     units: CodeSystem | str | None = None) -> ClearanceIngestReport:
+    """Load a status sheet describing the situation on ``known_on`` (default today); its ward
+    column in ``units`` (legacy ward codes by default, or 2025 unit codes: see
+    :func:`prepare_clearance`).
 
     Every load is kept; the history that counts is resolved when reading
     (:mod:`gis.core.clearance.history`): a later sheet changes only the pairs and fields it
@@ -182,7 +210,7 @@ def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str |
     row refuses the sheet. The read-modify-write runs under the store's writer lock."""
     started = datetime.now(dt.UTC).isoformat(timespec="seconds")
     report = prepare_clearance(path, store=store, sheet=sheet, overrides=overrides,
-                               known_on=known_on, project=project, ward=ward)
+                               known_on=known_on, project=project, ward=ward, units=units)
     parse = report.parse
     errors = parse.issues[parse.issues["severity"] == "error"]
     if strict and len(parse.rejected):
@@ -224,6 +252,7 @@ def ingest_clearance(store: Store, path: str | os.PathLike[str], *, sheet: str |
         this = pd.DataFrame([{"load_id": load_id, "source_path": source_path,
                               "sheet": report.source.sheet, "known_on": str(day),
                               "loaded_at": started, "user": user, "sha256": checksum,
+                              "units": report.units,
                               "columns": json.dumps(sorted(parse.columns), ensure_ascii=False),
                               "lacking": json.dumps(parse.lacking), "rows_read": parse.rows_read,
                               "rows_loaded": len(parse.records),

@@ -19,8 +19,10 @@ __all__ = ["ingest_clearance_cmd", "validate_clearance_cmd", "print_sheet_report
 def ingest_clearance_cmd(store, path: str, *, sheet: str | None, strict: bool,  # type: ignore[no-untyped-def]
                          user: str | None, report_path: str | None,
                          config: str | None = None, known_on: str | None = None,
-                         project: str | None = None, ward: str | None = None) -> None:
-    """Body of ``gis ingest clearance``; ``config`` is a sheet YAML (``columns:``, ``sheet:``).
+                         project: str | None = None, ward: str | None = None,
+                         units: str | None = None) -> None:
+    """Body of ``gis ingest clearance``; ``config`` is a sheet YAML (``columns:``, ``sheet:``);
+    ``units`` the code system of its ward column (``--units``).
 
     A sheet with no loadable row prints its per-row report, writes nothing and exits non-zero.
     """
@@ -35,7 +37,8 @@ def ingest_clearance_cmd(store, path: str, *, sheet: str | None, strict: bool,  
         report = ingest_clearance(store, path, sheet=sheet or (spec.sheet if spec else None),
                                   strict=strict, user=user or getpass.getuser(),
                                   overrides=dict(spec.columns) if spec else None,
-                                  known_on=_as_of(known_on), project=project, ward=ward)
+                                  known_on=_as_of(known_on), project=project, ward=ward,
+                                  units=units)
     except ParcelValidationError as exc:
         if exc.report is not None and hasattr(exc.report, "parse"):
             print_sheet_report(exc.report, report_path)
@@ -46,7 +49,8 @@ def ingest_clearance_cmd(store, path: str, *, sheet: str | None, strict: bool,  
 
 def validate_clearance_cmd(path: str, *, sheet: str | None, config: str | None,  # type: ignore[no-untyped-def]
                            report_path: str | None, known_on: str | None = None,
-                           project: str | None = None, ward: str | None = None) -> None:
+                           project: str | None = None, ward: str | None = None,
+                           units: str | None = None) -> None:
     """Body of ``gis validate PATH --kind clearance``: the same report, nothing written."""
     from gis.catalog import load_sheet_spec
     from gis.clearance import nothing_to_load, prepare_clearance
@@ -57,7 +61,8 @@ def validate_clearance_cmd(path: str, *, sheet: str | None, config: str | None, 
     spec = load_sheet_spec(config) if config else None
     report = prepare_clearance(path, store=store, sheet=sheet or (spec.sheet if spec else None),
                                overrides=dict(spec.columns) if spec else None,
-                               known_on=_as_of(known_on), project=project, ward=ward)
+                               known_on=_as_of(known_on), project=project, ward=ward,
+                               units=units)
     print_sheet_report(report, report_path)
     refused = nothing_to_load(report, path)
     if refused is not None:

@@ -154,7 +154,9 @@ def _layer_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      "(e.g. EPSG:5897)."),
         click.option("--layer", "layer_name", help="Layer to read from a GeoPackage, zip or folder."),
         click.option("--province", help="Province, to pick its VN-2000 TM-3 zone (e.g. 'Đà Nẵng')."),
-        click.option("--ward", help="Ward code for every parcel when the source has no MaXa field."),
+        click.option("--ward", help="Ward code for every parcel when the source has no MaXa field "
+                     "(clearance: the ward, code or name, of rows naming none; with --units "
+                     "2025 the unit)."),
         click.option("--engine", type=click.Choice(["pyogrio", "fiona"]), default=None,
                      help="I/O engine (default pyogrio: faster, see benchmarks/)."),
         click.option("--config", type=click.Path(exists=True, dir_okay=False),
@@ -166,8 +168,9 @@ def _layer_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      help="Write the report: .json (everything) or .csv (one line per issue)."),
         click.option("--units", "code_system", type=click.Choice(["legacy", "2025"]),
                      default=None, help="Code system of the layer's ward codes: legacy (before "
-                     "1 July 2025, the default for cadastral layers) or 2025; a units layer is "
-                     "always 2025."),
+                     "1 July 2025, the default for cadastral layers and sheets) or 2025; a units "
+                     "layer is always 2025; a clearance sheet in 2025 codes is matched to the "
+                     "stored parcels by unit, sheet and number."),
     ]
     for option in reversed(options):
         func = option(func)
@@ -212,10 +215,8 @@ def validate(path: str, kind: str, crs, layer_name, province, ward, engine, conf
     if kind == "clearance":
         from gis.cli.clearance import validate_clearance_cmd
 
-        _sheet_codes(code_system)
-
         validate_clearance_cmd(path, sheet=sheet, config=config, report_path=report_path,
-                               known_on=known_on, project=project, ward=ward)
+                               known_on=known_on, project=project, ward=ward, units=code_system)
         return
     report = prepare_layer(path, kind, **_prepare_kwargs(kind, crs, layer_name, province, ward,
                                                         engine, config, catalog_dir, code_system))
@@ -253,11 +254,9 @@ def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config
     if kind == "clearance":
         from gis.cli.clearance import ingest_clearance_cmd
 
-        _sheet_codes(code_system)
-
         ingest_clearance_cmd(store, path, sheet=sheet, strict=strict, config=config,
                              user=user or ingest_settings.user, report_path=report_path,
-                             known_on=known_on, project=project, ward=ward)
+                             known_on=known_on, project=project, ward=ward, units=code_system)
         return
     kwargs = _prepare_kwargs(kind, crs, layer_name, province, ward, engine, config, catalog_dir,
                              code_system)
@@ -267,16 +266,6 @@ def ingest(kind: str, path: str, crs, layer_name, province, ward, engine, config
     _print_report(report)
     if report_path:
         console.print(f"report written to {report.write(report_path)}")
-
-
-def _sheet_codes(code_system: str | None) -> None:
-    """Clearance sheets name parcels by their legacy keys (ward-sheet-number)."""
-    if code_system == "2025":
-        from gis.errors import UnitCodeError
-
-        raise UnitCodeError("clearance sheets name parcels by their legacy ward codes (the keys "
-                            "of the cadastral map): --units 2025 is not supported for sheets",
-                            field="units", value=code_system)
 
 
 def _print_report(report) -> None:  # type: ignore[no-untyped-def]

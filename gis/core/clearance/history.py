@@ -24,6 +24,7 @@ _DATES = ["date_notified", "date_inventoried", "date_approved", "date_paid",
           "date_recovery_decided", "date_handed_over"]
 RECORD_TYPES: dict[str, str] = {
     "sheet": "string", "sheet_row": "Int64", "project_id": "string", "ward_code": "string",
+    "sheet_unit_code": "string",
     "map_sheet": "Int64", "parcel_no": "Int64", "parcel_key": "string", "owner_name": "string",
     "households": "Int64", "status": "string", "status_text": "string",
     "compensation_approved_vnd": "Int64", "compensation_paid_vnd": "Int64",

@@ -8,6 +8,13 @@ YAML may override), statuses by the board's own words (:mod:`gis.core.clearance.
 Every problem is an issue naming the sheet, the spreadsheet row and the column; a data row with
 an error is kept aside (``rejected``) with its reasons, never dropped.
 
+The parts: headers (:mod:`~gis.core.clearance.columns`), cells (:mod:`~gis.core.clearance.cells`,
+:mod:`~gis.core.clearance.values`), wards and projects (:mod:`~gis.core.clearance.places`),
+dated events (:mod:`~gis.core.clearance.events`), total rows (:mod:`~gis.core.clearance.totals`).
+
+A ward column in 2025 unit codes (``--units 2025``) is matched to the stored parcels by unit,
+sheet and number (:mod:`~gis.core.clearance.unit_match`); the row keeps the parcel's legacy key.
+
 Rows read = accepted + kept aside + total rows + section rows (blank rows are not read).
 """
 
@@ -15,140 +22,49 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Protocol, cast
+from typing import cast
 
 import pandas as pd
 
+from gis.core.clearance.cells import cell_text, cell_value, parse_area, parse_whole
+from gis.core.clearance.columns import (
+    DATE_STATUS,
+    OPTIONAL_FIGURES,
+    SHEET_ALIASES,
+    map_sheet_columns,
+)
+from gis.core.clearance.events import agree_with_dates, join_problem, row_events
+from gis.core.clearance.places import (
+    WARD_WORDS,
+    NameIndex,
+    find_project,
+    project_in_title,
+    resolve_ward,
+)
 from gis.core.clearance.status import Status
+from gis.core.clearance.totals import check_total, first_text, is_grand_total
+from gis.core.clearance.unit_match import UnitParcels, resolve_unit, unit_code_findings
 from gis.core.clearance.values import column_unit, parse_date, parse_vnd
 from gis.core.clearance.wording import Vocabulary, fold_words
 from gis.core.model import normalise_ward_code
-from gis.errors import FieldMappingError
+from gis.core.units import AdminRegistry, CodeSystem, UnitCode
 from gis.fields import fold_name
 
 __all__ = ["SHEET_ALIASES", "SheetContext", "SheetParse", "map_sheet_columns", "parse_sheet",
            "DATE_STATUS", "EVENT_COLUMNS", "RECORD_COLUMNS", "OPTIONAL_FIGURES"]
 
-SHEET_ALIASES: dict[str, tuple[str, ...]] = {
-    "project_id": ("Mã dự án", "Mã DA", "MaDuAn", "Mã công trình", "project_id"),
-    "project_name": ("Dự án", "Tên dự án", "Tên công trình", "Công trình", "Tên DA",
-                     "Công trình, dự án", "Dự án, công trình", "project"),
-    "ward_code": ("Mã xã", "Mã phường", "Mã phường xã", "Mã phường/xã", "MaXa", "Mã ĐVHC",
-                  "ward_code"),
-    "ward_name": ("Phường/Xã", "Phường, xã", "Xã/Phường", "Phường xã", "Xã phường", "Phường",
-                  "Xã", "Tên phường", "Tên xã", "Tên phường/xã", "Địa bàn", "Địa bàn phường/xã",
-                  "Đơn vị hành chính", "ward", "ward_name"),
-    "map_sheet": ("Số tờ", "Tờ bản đồ", "Số tờ bản đồ", "Tờ", "Tờ BĐ", "Số hiệu tờ", "SoTo",
-                  "Tờ bản đồ số", "map_sheet"),
-    "parcel_no": ("Số thửa", "Thửa", "Thửa đất số", "Thửa số", "SoThua", "Số hiệu thửa",
-                  "parcel_no"),
-    "owner_name": ("Chủ sử dụng", "Họ tên", "Tên chủ", "Chủ hộ", "Họ và tên", "Tên chủ sử dụng",
-                   "Người sử dụng đất", "Chủ sử dụng đất", "Họ tên chủ sử dụng", "Tên hộ",
-                   "Họ tên chủ hộ", "Tên tổ chức, cá nhân", "Hộ gia đình, cá nhân",
-                   "owner_name"),
-    "households": ("Số hộ", "Số hộ bị ảnh hưởng", "Số hộ dân", "Số hộ gia đình", "households"),
-    "status": ("Trạng thái", "Tình trạng", "Tiến độ", "Tình hình thực hiện",
-               "Tiến độ thực hiện", "Kết quả thực hiện", "Kết quả", "status"),
-    "date_notified": ("Ngày thông báo", "Ngày TB", "Ngày thông báo thu hồi", "Ngày TBTH",
-                      "Ngày thông báo thu hồi đất"),
-    "date_inventoried": ("Ngày kiểm đếm", "Ngày KĐ"),
-    "date_approved": ("Ngày phê duyệt PA", "Ngày phê duyệt", "Ngày phê duyệt phương án",
-                      "Ngày PD PA", "Ngày PDPA", "Ngày duyệt PA"),
-    "compensation_approved_vnd": (
-        "Số tiền phê duyệt", "Kinh phí phê duyệt", "Tiền phê duyệt", "Số tiền bồi thường phê duyệt",
-        "Số tiền bồi thường", "Tổng kinh phí bồi thường, hỗ trợ", "Tổng kinh phí bồi thường",
-        "Kinh phí bồi thường, hỗ trợ", "Kinh phí bồi thường", "Số tiền bồi thường, hỗ trợ",
-        "Tổng số tiền bồi thường, hỗ trợ", "Tổng số tiền bồi thường", "Giá trị phương án",
-        "Tổng giá trị bồi thường", "Giá trị bồi thường", "Tổng kinh phí",
-        "Kinh phí phê duyệt phương án", "Số tiền phê duyệt phương án", "Tiền bồi thường",
-        "compensation_approved_vnd"),
-    "compensation_paid_vnd": ("Số tiền đã chi trả", "Đã chi trả", "Kinh phí đã chi trả",
-                              "Tiền đã chi trả", "Số tiền đã nhận", "Đã nhận", "Đã nhận tiền",
-                              "Số tiền đã trả", "Đã thanh toán", "Số tiền đã thanh toán",
-                              "Đã chi", "Kinh phí đã chi", "Đã giải ngân", "Giải ngân",
-                              "compensation_paid_vnd"),
-    "date_paid": ("Ngày chi trả", "Ngày nhận tiền", "Ngày thanh toán"),
-    "date_recovery_decided": ("Ngày quyết định thu hồi", "Ngày QĐ thu hồi", "Ngày QĐTH",
-                              "Ngày ban hành quyết định thu hồi"),
-    "date_handed_over": ("Ngày bàn giao", "Ngày bàn giao mặt bằng", "Ngày BGMB",
-                         "Ngày nhận bàn giao"),
-    "area_recovered_m2": ("Diện tích thu hồi", "DT thu hồi", "Diện tích bị thu hồi",
-                          "Diện tích thu hồi đất", "DT bị thu hồi", "Diện tích ảnh hưởng",
-                          "Diện tích GPMB", "area_recovered_m2"),
-    "complaint": ("Khiếu nại", "Có khiếu nại", "Khiếu nại, kiến nghị", "Đơn thư"),
-    "note": ("Ghi chú", "Lý do", "note"),
-    "stt": ("STT", "TT", "Số TT", "Số thứ tự"),
-}
-# a sheet needs these; the project and the ward may instead come from the context
-REQUIRED = ("map_sheet", "parcel_no", "status")
-OPTIONAL_FIGURES = ("households", "owner_name", "compensation_approved_vnd",
-                    "compensation_paid_vnd", "date_notified", "date_inventoried", "date_approved",
-                    "date_paid", "date_recovery_decided", "date_handed_over", "area_recovered_m2",
-                    "complaint")
-DATE_STATUS = {"date_notified": Status.NOTIFIED, "date_inventoried": Status.INVENTORIED,
-               "date_approved": Status.PLAN_APPROVED, "date_paid": Status.PAID,
-               "date_recovery_decided": Status.RECOVERY_DECIDED,
-               "date_handed_over": Status.HANDED_OVER}
 _TRUE = {"co", "x", "1", "true", "yes", "cokhieunai", "dangkhieunai", "cokn"}
-_UNIT = re.compile(r"\([^)]*\)|\[[^]]*\]")
-_WARD_WORDS = ("phuong", "xa", "thi tran", "p", "x", "tt", "dac khu")
 
 ISSUE_COLUMNS = ["sheet", "row", "column", "value", "rule", "severity", "message"]
 EVENT_COLUMNS = ["project_id", "parcel_key", "status", "rank", "date", "amount_vnd", "sheet",
                  "sheet_row", "dated_by"]
-RECORD_COLUMNS = ["sheet", "sheet_row", "project_id", "ward_code", "map_sheet", "parcel_no",
+RECORD_COLUMNS = ["sheet", "sheet_row", "project_id", "ward_code", "sheet_unit_code",
+                  "map_sheet", "parcel_no",
                   "parcel_key", "owner_name", "households", "status", "status_text",
                   "compensation_approved_vnd", "compensation_paid_vnd", "area_recovered_m2",
                   *DATE_STATUS, "complaint", "note", "known_on", "problem"]
-
-
-def _fold_header(text: str) -> str:
-    return fold_name(_UNIT.sub(" ", str(text)))
-
-
-def map_sheet_columns(headers: list[str], *, overrides: Mapping[str, str] | None = None,
-                      sheet: str = "", path: str | None = None,
-                      header_parts: Sequence[tuple[str, str]] | None = None,
-                      required: Sequence[str] = REQUIRED) -> dict[str, str]:
-    """Model field → sheet header.
-
-    A header matches an alias exactly or starts with it, units in brackets left out ("Số tiền
-    bồi thường (đồng)" is "Số tiền bồi thường"). With two-row headers (``header_parts``: group,
-    child per column) "Ngày | Thông báo" and "Kinh phí (đồng) | Phê duyệt" match too.
-    """
-    out: dict[str, str] = dict(overrides or {})
-    used = set(out.values())
-    forms: dict[str, list[str]] = {}
-    for i, h in enumerate(headers):
-        names = [_fold_header(h)]
-        if header_parts and i < len(header_parts) and header_parts[i][0]:
-            group, child = header_parts[i]
-            names += [_fold_header(f"{group} {child}"), _fold_header(f"{child} {group}"),
-                      _fold_header(child)]
-        forms[h] = [n for n in names if n]
-    for exact in (True, False):
-        for model, aliases in SHEET_ALIASES.items():
-            if model in out:
-                continue
-            for alias in aliases:
-                a = _fold_header(alias)
-                hit = next((h for h in headers if h not in used and any(
-                    n == a if exact else (len(a) > 3 and n.startswith(a)) for n in forms[h])),
-                    None)
-                if hit is not None:
-                    out[model] = hit
-                    used.add(hit)
-                    break
-    missing = [m for m in required if m not in out]
-    if missing:
-        raise FieldMappingError(
-            f"sheet {sheet!r}: cannot find column(s) for {', '.join(missing)}; looked for "
-            + "; ".join(f"{m} as {'/'.join(SHEET_ALIASES[m])}" for m in missing)
-            + f"; the sheet has: {', '.join(map(str, headers))}", path=path, layer=sheet,
-            field=missing[0])
-    return out
 
 
 @dataclass(frozen=True)
@@ -158,6 +74,11 @@ class SheetContext:
     ``projects`` (id → name) and ``wards`` (code → name) are the stored ones, None when the
     store has none; ``parcel_keys`` likewise. ``project_id`` and ``ward`` are given on the
     command line (``--project``, ``--ward``) and fill the rows that name none.
+
+    ``code_system`` is the system of the ward column's codes (``--units``). In 2025 codes a
+    row's unit, sheet and number are matched against ``unit_parcels`` (required then) and the
+    row takes the parcel's legacy key; ``ward`` is then a unit. ``registry`` (the national
+    lists) checks 2025 codes, and names the 2025 unit of a legacy sheet's unknown code.
     """
 
     project_id: str | None = None
@@ -167,6 +88,9 @@ class SheetContext:
     parcel_keys: frozenset[str] | set[str] | None = None
     title_lines: tuple[str, ...] = ()
     header_parts: tuple[tuple[str, str], ...] | None = None
+    code_system: CodeSystem = CodeSystem.LEGACY
+    unit_parcels: UnitParcels | None = None
+    registry: AdminRegistry | None = None
 
 
 @dataclass
@@ -198,51 +122,6 @@ class SheetParse:
                 "events": len(self.events), "columns_lacking": list(self.lacking),
                 "project_from": self.project_from,
                 "issues": {str(k): int(v) for k, v in counts.items()}}
-
-
-class _Names:
-    """Accent- and case-blind lookup of names (wards, projects) → code, with ambiguity."""
-
-    def __init__(self, names: Mapping[str, str], strip: Sequence[str] = ()) -> None:
-        self.strip = [tuple(s.split()) for s in strip]
-        self.by_name: dict[str, set[str]] = {}
-        for code, name in names.items():
-            for key in {self.key(name), self.key(code)}:
-                if key:
-                    self.by_name.setdefault(key, set()).add(code)
-
-    def key(self, text: object) -> str:
-        words = fold_words(str(text or ""))
-        for s in sorted(self.strip, key=len, reverse=True):
-            if tuple(words[:len(s)]) == s and len(words) > len(s):
-                words = words[len(s):]
-                break
-        return " ".join(words)
-
-    def find(self, text: object) -> set[str]:
-        return self.by_name.get(self.key(text), set())
-
-
-def _ward_key_words() -> list[str]:
-    return list(_WARD_WORDS)
-
-
-def _project_in_title(lines: Sequence[str], projects: Mapping[str, str] | None) -> str | None:
-    """The stored project a title names ("BẢNG TỔNG HỢP … DỰ ÁN: Đường X"), by id or name."""
-    if not projects or not lines:
-        return None
-    text = " " + " ".join(fold_words(" ".join(lines))) + " "
-    hits = []
-    for pid, name in projects.items():
-        for candidate in (pid, name):
-            words = " ".join(fold_words(str(candidate or "")))
-            if len(words) >= 3 and f" {words} " in text:
-                hits.append((len(words), pid))
-    if not hits:
-        return None
-    hits.sort(reverse=True)
-    best = [p for n, p in hits if n == hits[0][0]]
-    return best[0] if len(set(best)) == 1 else None
 
 
 def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
@@ -282,13 +161,21 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
     if default_project:
         project_from = "option"
     elif "project_id" not in columns and "project_name" not in columns:
-        default_project = _project_in_title(context.title_lines, context.projects)
+        default_project = project_in_title(context.title_lines, context.projects)
         project_from = "title" if default_project else None
-    wards = _Names(context.wards or {}, strip=_ward_key_words()) if context.wards else None
-    projects = _Names(context.projects or {}) if context.projects else None
-    default_ward: str | None = None
-    if context.ward:
-        default_ward = _resolve_ward(context.ward, context.wards, wards)[0]
+    wards = NameIndex(context.wards or {}, strip=list(WARD_WORDS)) if context.wards else None
+    projects = NameIndex(context.projects or {}) if context.projects else None
+    default_ward = default_unit = None
+    current = context.code_system is CodeSystem.CURRENT
+    if current and context.unit_parcels is None:
+        raise ValueError("a sheet in 2025 unit codes needs the stored parcels by unit")
+    unit_parcels = cast(UnitParcels, context.unit_parcels)
+    units_index = NameIndex(unit_parcels.unit_names, strip=list(WARD_WORDS)) if current \
+        else None
+    if context.ward and current:
+        default_unit = resolve_unit(context.ward, unit_parcels, cast(NameIndex, units_index))[0]
+    elif context.ward:
+        default_ward = resolve_ward(context.ward, context.wards, wards)[0]
     by_number: dict[tuple[int, int], list[str]] = {}
     if context.parcel_keys is not None:
         for key in context.parcel_keys:
@@ -300,7 +187,7 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
     events: list[dict[str, object]] = []
     rejected: list[dict[str, object]] = []
     seen: dict[tuple[str, str], int] = {}
-    section_project, section_ward = None, None
+    section_project, section_ward, section_unit = None, None, None
     total_rows = section_rows = 0
     span: list[dict[str, object]] = []  # parsed figures since the last total row
     everything: list[dict[str, object]] = []
@@ -309,10 +196,17 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         header = columns.get(model)
         if header is None:
             return None
-        return _value(row.get(header))
+        return cell_value(row.get(header))
 
-    for excel_row, row in zip(row_numbers, frame.to_dict("records")):
-        values = [_value(v) for v in row.values()]
+    found_codes: dict[int, list[tuple[str, str, str]]] = {}
+    rows = frame.to_dict("records")
+    if current and context.registry is not None and "ward_code" in columns:
+        found_codes = unit_code_findings(
+            [cell(r, "ward_code") for r in rows],
+            [cell(r, "ward_name") for r in rows] if "ward_name" in columns else None,
+            context.registry)
+    for position, (excel_row, row) in enumerate(zip(row_numbers, rows)):
+        values = [cell_value(v) for v in row.values()]
         if all(v is None for v in values):
             continue  # blank spreadsheet row
         errors: list[str] = []
@@ -330,10 +224,10 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
 
         keys_empty = cell(row, "map_sheet") is None and cell(row, "parcel_no") is None
         texts = [v for v in values if isinstance(v, str)]
-        if keys_empty and texts and vocabulary.is_total(_first_text(row, columns)):
+        if keys_empty and texts and vocabulary.is_total(first_text(row, columns)):
             total_rows += 1
-            _check_total(row, columns, units, area_unit, span if not _is_grand(
-                _first_text(row, columns), vocabulary) else everything, excel_row, issue)
+            check_total(row, columns, units, area_unit, span if not is_grand_total(
+                first_text(row, columns), vocabulary) else everything, excel_row, issue)
             span = []
             continue
         if keys_empty and cell(row, "status") is None:
@@ -341,10 +235,14 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
             section_rows += 1
             for text in [*texts, " ".join(texts)]:
                 label = re.sub(r"^\s*([IVXLC]+|[0-9]+|[a-zA-Z])([.)]\s*|\s+)", "", text)
-                if wards is not None and len(wards.find(label)) == 1:
+                if units_index is not None and len(units_index.find(label)) == 1:
+                    section_unit = next(iter(units_index.find(label)))
+                    break
+                if not current and wards is not None and len(wards.find(label)) == 1:
                     section_ward = next(iter(wards.find(label)))
                     break
-                if projects is not None and (hit := _find_project(label, context, projects)):
+                if projects is not None and (
+                        hit := find_project(label, context.projects, projects)):
                     section_project = hit
                     break
             span = []
@@ -354,7 +252,7 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         raw_project = cell(row, "project_id") or cell(row, "project_name")
         project_model = "project_id" if "project_id" in columns else "project_name"
         if raw_project is not None:
-            pid = _find_project(raw_project, context, projects)
+            pid = find_project(raw_project, context.projects, projects)
             if pid is None:
                 near = ", ".join(sorted(context.projects or {})[:5])
                 issue(project_model, raw_project, "unknown_project",
@@ -370,7 +268,7 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         # sheet and parcel numbers
         for model in ("map_sheet", "parcel_no", "households"):
             value = cell(row, model)
-            number, problem = _whole(value, allow_unit="ho" if model == "households" else None)
+            number, problem = parse_whole(value, allow_unit="ho" if model == "households" else None)
             rec[model] = number
             if problem:
                 issue(model, value, "bad_number", problem)
@@ -380,13 +278,36 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         # ward
         raw_code, raw_name = cell(row, "ward_code"), cell(row, "ward_name")
         ward: str | None = None
-        if raw_code is not None or raw_name is not None:
+        rec["sheet_unit_code"] = None
+        if current and (raw_code is not None or raw_name is not None or section_unit
+                        or default_unit):
+            # a 2025 unit: its code checked in the national list, then its (sheet, number)
             model = "ward_code" if raw_code is not None else "ward_name"
-            ward, problem = _resolve_ward(raw_code if raw_code is not None else raw_name,
+            raw = raw_code if raw_code is not None else raw_name
+            unit, problem = (resolve_unit(raw, unit_parcels, cast(NameIndex, units_index), wards)
+                             if raw is not None else (section_unit or default_unit, None))
+            for rule, severity, message in found_codes.get(position, ()):
+                issue("ward_code", raw_code, rule, message, severity=severity)
+                unit = None if severity == "error" else unit
+            if problem:
+                issue(model, raw, "unknown_unit", problem)
+            rec["sheet_unit_code"] = normalise_ward_code(raw_code) if raw_code is not None \
+                else unit  # the code as the sheet wrote it, kept for the record
+            if unit is not None and rec["map_sheet"] is not None and \
+                    rec["parcel_no"] is not None:
+                parcel = unit_parcels.match(unit, cast(int, rec["map_sheet"]),
+                                            cast(int, rec["parcel_no"]))
+                ward = parcel.ward
+                if parcel.rule is not None:
+                    issue("parcel_no", f"{unit}-{rec['map_sheet']}-{rec['parcel_no']}",
+                          parcel.rule, cast(str, parcel.message))
+        elif raw_code is not None or raw_name is not None:
+            model = "ward_code" if raw_code is not None else "ward_name"
+            ward, problem = resolve_ward(raw_code if raw_code is not None else raw_name,
                                           context.wards, wards)
             if problem:
                 issue(model, raw_code if raw_code is not None else raw_name, "unknown_ward",
-                      problem)
+                      problem + _hint_2025(raw_code, context.registry))
         else:
             ward = section_ward or default_ward
             if ward is None and rec["map_sheet"] is not None and rec["parcel_no"] is not None:
@@ -409,7 +330,7 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         rec["ward_code"] = ward
         rec["parcel_key"] = (f"{ward}-{rec['map_sheet']}-{rec['parcel_no']}"
                              if None not in (ward, rec["map_sheet"], rec["parcel_no"]) else None)
-        rec["owner_name"] = _text(cell(row, "owner_name"))
+        rec["owner_name"] = cell_text(cell(row, "owner_name"))
         # status
         raw_status = cell(row, "status")
         match = vocabulary.match_status(raw_status)
@@ -422,7 +343,7 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
                   "board's wording to layers/sheets/vocabulary.yaml)")
         status = match.status
         rec["status"] = status.value if status else None
-        rec["status_text"] = _text(raw_status)
+        rec["status_text"] = cell_text(raw_status)
         for model in ("compensation_approved_vnd", "compensation_paid_vnd"):
             value = cell(row, model)
             try:
@@ -431,7 +352,7 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
                 rec[model] = None
                 issue(model, value, "bad_amount", str(exc))
         area = cell(row, "area_recovered_m2")
-        rec["area_recovered_m2"], problem = _area(area, area_unit)
+        rec["area_recovered_m2"], problem = parse_area(area, area_unit)
         if problem:
             issue("area_recovered_m2", area, "bad_area", problem)
         dates: dict[str, dt.date | None] = {}
@@ -445,7 +366,7 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
             rec[model] = dates[model]
         complaint = cell(row, "complaint")
         rec["complaint"] = complaint is not None and fold_name(str(complaint)) in _TRUE
-        rec["note"] = _text(cell(row, "note"))
+        rec["note"] = cell_text(cell(row, "note"))
         rec["known_on"] = known_on
         rec["problem"] = None
         figures = {m: rec.get(m) for m in ("households", "compensation_approved_vnd",
@@ -465,27 +386,27 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
             continue
         seen[pair] = excel_row
         assert status is not None
-        status, dates = _agree(rec, status, dates, issue)
+        status, dates = agree_with_dates(rec, status, dates, issue)
         if status.cleared and dates["date_approved"] is None:
             issue("date_approved", None, "handed_over_without_approval",
                   f"status {status.value} but no plan approval date (paperwork behind)",
                   severity="warning")
         if rec.get("compensation_approved_vnd") is not None and \
                 status.rank < Status.PLAN_APPROVED.rank:
-            rec["problem"] = _join(rec["problem"], "approved_amount_before_approval")
+            rec["problem"] = join_problem(rec["problem"], "approved_amount_before_approval")
             issue("compensation_approved_vnd", rec["compensation_approved_vnd"],
                   "amount_not_counted",
                   f"an approved amount of {rec['compensation_approved_vnd']:,} đồng on a row "
                   f"whose status ({rec['status_text']}) is before plan approval: it is listed "
                   "as a problem, not added to the approved total", severity="warning")
         if rec.get("compensation_paid_vnd") is not None and status.rank < Status.PAID.rank:
-            rec["problem"] = _join(rec["problem"], "paid_amount_before_payment")
+            rec["problem"] = join_problem(rec["problem"], "paid_amount_before_payment")
             issue("compensation_paid_vnd", rec["compensation_paid_vnd"], "amount_not_counted",
                   f"a paid amount of {rec['compensation_paid_vnd']:,} đồng on a row whose "
                   f"status ({rec['status_text']}) is before payment: it is listed as a "
                   "problem, not added to the paid total", severity="warning")
         records.append(rec)
-        events.extend(_events(rec, status, dates))
+        events.extend(row_events(rec, status, dates))
     return SheetParse(
         pd.DataFrame(records, columns=RECORD_COLUMNS),
         pd.DataFrame(events, columns=EVENT_COLUMNS),
@@ -495,210 +416,10 @@ def parse_sheet(frame: pd.DataFrame, *, vocabulary: Vocabulary, sheet: str = "",
         section_rows=section_rows, lacking=lacking, project_from=project_from)
 
 
-class _Issue(Protocol):
-    """The row's issue recorder (``parse_sheet``'s ``issue``)."""
-
-    def __call__(self, model: str, value: object, rule: str, message: str,
-                 severity: str = ..., *, _row: int = ..., _errors: list[str] = ...,
-                 _bad: set[str] = ...) -> None: ...
-
-
-def _agree(rec: dict[str, object], status: Status, dates: dict[str, dt.date | None],
-           issue: _Issue) -> tuple[Status, dict[str, dt.date | None]]:
-    """The sheet's own statement wins: milestone dates of steps after the stated status are
-    not used as events, and the disagreement is listed."""
-    later = {m: d for m, d in dates.items() if d is not None and DATE_STATUS[m].rank > status.rank
-             and not (status.cleared and DATE_STATUS[m].cleared)}
-    if not later:
-        return status, dates
-    names = ", ".join(f"{m} {d:%d/%m/%Y}" for m, d in later.items())
-    rec["problem"] = _join(rec.get("problem"), "status_disagrees_with_dates")
-    issue("status", rec.get("status_text"), "status_disagrees_with_dates",
-          f"the sheet says {rec.get('status_text')!s} ({status.value}) but the row has later "
-          f"milestone dates ({names}); the stated status is kept and the dates are listed",
-          severity="warning")
-    return status, {m: (None if m in later else d) for m, d in dates.items()}
-
-
-def _events(rec: Mapping[str, object], status: Status,
-            dates: Mapping[str, dt.date | None]) -> list[dict[str, object]]:
-    """Dated steps of one row: each milestone date is an event; the current status without a
-    date of its own, and an amount without its date, are known from the sheet's ``known_on``."""
-    out = []
-    base = {"project_id": rec["project_id"], "parcel_key": rec["parcel_key"],
-            "sheet": rec["sheet"], "sheet_row": rec["sheet_row"]}
-    for model, step in DATE_STATUS.items():
-        date = dates.get(model)
-        if date is None:
-            continue
-        amount = (rec.get("compensation_approved_vnd") if step is Status.PLAN_APPROVED else
-                  rec.get("compensation_paid_vnd") if step is Status.PAID else None)
-        out.append({**base, "status": step.value, "rank": step.rank, "date": date,
-                    "amount_vnd": amount, "dated_by": model})
-    later_steps = ("date_paid", "date_recovery_decided", "date_handed_over")
-    for step, date_field, amount_field, after in (
-            (Status.PLAN_APPROVED, "date_approved", "compensation_approved_vnd", later_steps),
-            (Status.PAID, "date_paid", "compensation_paid_vnd", later_steps[1:])):
-        if (status.rank >= step.rank and dates.get(date_field) is None
-                and rec.get(amount_field) is not None):
-            # past this step with an amount but no date: dated by the next step's date, else by
-            # the day the sheet describes, so the money is not lost from the totals
-            later = [d for m in after if (d := dates.get(m)) is not None]
-            out.append({**base, "status": step.value, "rank": step.rank,
-                        "date": min(later) if later else rec["known_on"],
-                        "amount_vnd": rec.get(amount_field),
-                        "dated_by": "inferred" if later else "known_on"})
-    if not any(e["status"] == status.value for e in out):
-        out.append({**base, "status": status.value, "rank": status.rank,
-                    "date": rec["known_on"], "amount_vnd": None, "dated_by": "known_on"})
-    return out
-
-
-def _check_total(row: Mapping[str, object], columns: Mapping[str, str], units: Mapping[str, int],
-                 area_unit: float, rows: list[dict[str, object]], excel_row: int,
-                 issue: _Issue) -> None:
-    """A total row's sums against the rows it covers; a mismatch is a warning."""
-    for model in ("households", "compensation_approved_vnd", "compensation_paid_vnd",
-                  "area_recovered_m2"):
-        header = columns.get(model)
-        value = _value(row.get(header)) if header else None
-        if value is None:
-            continue
-        try:
-            if model == "households":
-                stated: float | None = _whole(value, allow_unit="ho")[0]
-            elif model == "area_recovered_m2":
-                stated = _area(value, area_unit)[0]
-            else:
-                stated = parse_vnd(value, unit=units.get(model, 1))
-        except ValueError:
-            stated = None
-        if stated is None:
-            continue
-        summed = sum(float(cast(float, r[model])) for r in rows if r.get(model) is not None)
-        tolerance = 0.5 if model == "area_recovered_m2" else 1.0
-        if abs(summed - float(stated)) > tolerance:
-            issue(model, value, "total_mismatch",
-                  f"the total row says {stated:,.0f} but its {len(rows)} rows add up to "
-                  f"{summed:,.0f}", severity="warning", _row=excel_row, _errors=[], _bad=set())
-
-
-def _is_grand(text: object, vocabulary: Vocabulary) -> bool:
-    words = fold_words(str(text or ""))
-    return words[:2] in (["tong", "cong"], ["tong", "so"]) or words[:1] == ["total"] or \
-        (words[:1] == ["tong"] and len(words) == 1)
-
-
-def _first_text(row: Mapping[str, object], columns: Mapping[str, str]) -> object:
-    for value in row.values():
-        value = _value(value)
-        if isinstance(value, str):
-            return value
-    return None
-
-
-def _find_project(text: object, context: SheetContext, names: _Names | None) -> str | None:
-    raw = str(text).strip()
-    if context.projects is None:
-        return raw or None
-    if raw in context.projects:
-        return raw
-    if names is None:
-        return None
-    hits = names.find(raw)
-    if len(hits) == 1:
-        return next(iter(hits))
-    label = re.sub(r"^\s*(du an|cong trinh)\s*:?\s*", "", " ".join(fold_words(raw)))
-    hits = names.find(label)
-    return next(iter(hits)) if len(hits) == 1 else None
-
-
-def _resolve_ward(value: object, stored: Mapping[str, str] | None,
-                  names: _Names | None) -> tuple[str | None, str | None]:
-    """A ward code from a code or a name; (code, None) or (None, the problem)."""
-    code = normalise_ward_code(value)
-    if code is not None and code.isdigit():
-        if len(code) != 5:
-            return None, f"{value!s} is not a ward code (5 digits)"
-        if stored is not None and code not in stored:
-            return None, f"ward {code} is not in the wards layer"
-        return code, None
-    if names is None:
-        return None, (f"ward {value!s} is given by name but the store has no wards layer to "
-                      "look it up; load the wards or use ward codes")
-    hits = names.find(value)
-    if len(hits) == 1:
-        return next(iter(hits)), None
-    if len(hits) > 1:
-        return None, (f"ward name {value!s} is ambiguous: "
-                      + ", ".join(f"{c} {stored.get(c, '')}" for c in sorted(hits)  # type: ignore[union-attr]
-                                  ) + "; use the ward code")
-    import difflib
-
-    near = difflib.get_close_matches(names.key(value), list(names.by_name), n=3, cutoff=0.6)
-    return None, (f"ward {value!s} is not in the wards layer"
-                  + (f"; nearest: {', '.join(near)}" if near else ""))
-
-
-def _whole(value: object, *, allow_unit: str | None = None) -> tuple[int | None, str | None]:
-    """A whole non-negative number from a cell: (number, None) or (None, the problem)."""
-    if value is None:
-        return None, None
-    if isinstance(value, bool):
-        return None, f"not a whole number: {value!r}"
-    if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        text = str(value).strip()
-        if allow_unit:
-            words = fold_words(text)
-            if words and words[-1] == allow_unit:
-                text = text[: len(text) - len(text.split()[-1])].strip() if " " in text else text
-        try:
-            number = float(text.replace(",", "."))
-        except ValueError:
-            return None, f"not a whole number: {value!r}"
-    if number != number or not number.is_integer():
-        return None, f"not a whole number: {value!r}"
-    if number < 0:
-        return None, f"a negative number: {value!r}"
-    return int(number), None
-
-
-def _area(value: object, unit: float) -> tuple[float | None, str | None]:
-    if value is None:
-        return None, None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-    else:
-        text = re.sub(r"\s*(m2|m²|ha)\s*$", "", str(value).strip(), flags=re.I).replace(" ", "")
-        if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?", text):
-            text = text.replace(".", "").replace(",", ".")
-        else:
-            text = text.replace(",", ".")
-        try:
-            number = float(text)
-        except ValueError:
-            return None, f"not an area: {value!r}"
-    if number != number or number < 0:
-        return None, f"not an area: {value!r}"
-    return number * unit, None
-
-
-def _value(value: object) -> object:
-    if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
-        return None
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
-
-
-def _join(old: object, new: str) -> str:
-    return new if not old else f"{old},{new}"
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
+def _hint_2025(code: object, registry: AdminRegistry | None) -> str:
+    """For a legacy sheet's code that no stored ward has: the 2025 unit it is, if any."""
+    text = normalise_ward_code(code)
+    if registry is None or text is None or text not in registry.current.index:
+        return ""
+    return (f"; {text} is the 2025 code of {registry.describe(UnitCode(text, CodeSystem.CURRENT))}"
+            ": pass --units 2025 if the sheet writes 2025 unit codes")
