@@ -237,6 +237,12 @@ def read_layer(path: str | os.PathLike[str], *, layer: str | None = None,
                               layer=chosen, field=invalid)
     if len(frame) == 0:
         raise DataSourceError("the layer has zero features", path=display, layer=chosen)
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
+        raise DataSourceError(
+            "the layer has no geometry (a table of " + ", ".join(map(str, frame.columns[:6]))
+            + "…): parcels, projects, buildings, wards and units need their polygons (a "
+            "GeoPackage, Shapefile, GeoJSON or KML); a compensation sheet is loaded with "
+            "gis ingest clearance", path=display, layer=chosen)
     crs = CRS.from_user_input(frame.crs) if frame.crs is not None else None
     if row_issues:
         notes.append(f"{len(row_issues)} feature(s) read one by one after the whole-layer read "

@@ -390,6 +390,13 @@ def case_gpkg_several_layers(d: Path) -> Case:
     return path, DataSourceError, ("2 layers", "thua_dat, thua_dat_2019", "--layer"), {}
 
 
+def case_table_without_geometry(d: Path) -> Case:
+    path = d / "danh_sach_thua.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("MaXa,SoTo,SoThua,DienTich\n09880,1,1,120.5\n", encoding="utf-8")
+    return path, DataSourceError, ("no geometry", "MaXa", "gis ingest clearance"), {}
+
+
 def case_missing_file(d: Path) -> Case:
     return d / "khong_co.shp", DataSourceError, ("no such file",), {}
 
