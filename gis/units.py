@@ -38,7 +38,7 @@ def registry() -> AdminRegistry:
 
 def code_issues(frame: pd.DataFrame, column: str, system: CodeSystem, *,
                 names: str | None = None, what: str = "ward code",
-                reg: AdminRegistry | None = None) -> pd.DataFrame:
+                reg: AdminRegistry | None = None, hint: str | None = None) -> pd.DataFrame:
     """Issue rows (:data:`~gis.core.validate.ISSUE_COLUMNS`) for the codes of ``column``
     declared in ``system``: other system, ambiguous, unknown, name mismatch."""
     reg = reg or registry()
@@ -46,11 +46,16 @@ def code_issues(frame: pd.DataFrame, column: str, system: CodeSystem, *,
     labels = None
     if names is not None and names in frame:
         labels = frame[names].astype(object).where(frame[names].notna(), None).tolist()
-    found = code_problems(codes, system, reg, names=labels, what=what)
+    found = code_problems(codes, system, reg, names=labels, what=what, hint=hint)
     rows = frame["source_row"].to_numpy()
     return pd.DataFrame([{"row": int(rows[i]), "key": None, "rule": rule, "severity": severity,
                           "field": column, "value": codes[i], "message": message}
                          for i, rule, severity, message in found], columns=ISSUE_COLUMNS)
+
+
+#: what to do about a code of the other system in a units layer (always 2025 codes)
+UNITS_HINT = ("a units layer holds only the commune-level units since 1 July 2025; legacy wards "
+              "go in the wards layer (gis ingest wards)")
 
 
 def units_issues(frame: gpd.GeoDataFrame, *, reg: AdminRegistry | None = None
@@ -59,10 +64,10 @@ def units_issues(frame: gpd.GeoDataFrame, *, reg: AdminRegistry | None = None
     ``province_code`` and ``province`` filled from the list, and the issue rows."""
     reg = reg or registry()
     issues = code_issues(frame, "unit_code", CodeSystem.CURRENT, names="name",
-                         what="unit code", reg=reg)
+                         what="unit code", reg=reg, hint=UNITS_HINT)
     known = frame["unit_code"].map(reg.current["province_code"]).astype("string")
-    given = frame["province_code"]
-    wrong = given.notna() & known.notna() & (given != known)
+    given_province = frame["province_code"]
+    wrong = given_province.notna() & known.notna() & (given_province != known)
     if wrong.any():
         extra = pd.DataFrame([{"row": int(r), "key": None, "rule": "province_mismatch",
                                "severity": "warning", "field": "province_code", "value": g,
@@ -70,14 +75,57 @@ def units_issues(frame: gpd.GeoDataFrame, *, reg: AdminRegistry | None = None
                                           f"({reg.current.at[c, 'province']}), not {g}"}
                               for r, c, g, k in zip(frame.loc[wrong, "source_row"],
                                                     frame.loc[wrong, "unit_code"],
-                                                    given[wrong], known[wrong])],
+                                                    given_province[wrong], known[wrong])],
                              columns=ISSUE_COLUMNS)
         issues = pd.concat([issues, extra], ignore_index=True)
+    refused = set(issues.loc[issues["severity"] == "error", "row"].dropna().astype(int))
+    issues = pd.concat([issues, _overlaps(frame[~frame["source_row"].isin(refused)])],
+                       ignore_index=True)
     out = frame.copy()
-    out["province_code"] = known.fillna(given).astype("string")
+    # the national list's name is the unit's name (a file's "sơn tây", "PHƯỜNG SƠN TÂY" or a
+    # blank would otherwise reach every report); the file's own spelling is kept beside it
+    official = frame["unit_code"].map(reg.current["name"]).astype("string")
+    given = frame["name"].astype("string") if "name" in frame else official
+    out["name"] = official.fillna(given)
+    out["name_in_file"] = given.where(given.fillna("") != official.fillna(""))
+    out["province_code"] = known.fillna(given_province).astype("string")
     out["province"] = frame["unit_code"].map(reg.current["province"]).astype("string").fillna(
         frame["province"])
     return out, issues
+
+
+#: overlap between two units' polygons worth a warning: this many m², and this share of the
+#: smaller (digitising slivers along a shared boundary are below both)
+OVERLAP_M2, OVERLAP_SHARE = 100.0, 0.001
+
+
+def _overlaps(frame: gpd.GeoDataFrame) -> pd.DataFrame:
+    """A warning per pair of units whose polygons overlap: a parcel in the overlap takes the
+    first unit in the layer, which the officer should know."""
+    import shapely
+
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    present = np.flatnonzero(~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+                             & shapely.is_valid(geoms))
+    if len(present) < 2 or frame.crs is None or not frame.crs.is_projected:
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    tree = shapely.STRtree(geoms[present])
+    left, right = tree.query(geoms[present], predicate="intersects")
+    pairs = left < right
+    left, right = present[left[pairs]], present[right[pairs]]
+    rows = []
+    codes, sources = frame["unit_code"].astype(str).to_numpy(), frame["source_row"].to_numpy()
+    for a, b in zip(left, right):
+        shared = float(shapely.area(shapely.intersection(geoms[a], geoms[b])))
+        smaller = min(float(shapely.area(geoms[a])), float(shapely.area(geoms[b])))
+        if shared >= OVERLAP_M2 and smaller > 0 and shared / smaller >= OVERLAP_SHARE:
+            rows.append({"row": int(sources[b]), "key": codes[b], "rule": "units_overlap",
+                         "severity": "warning", "field": "geometry", "value": codes[a],
+                         "message": f"units {codes[a]} (row {int(sources[a])}) and {codes[b]} "
+                                    f"(row {int(sources[b])}) overlap by {shared:,.0f} m² "
+                                    f"({shared / smaller:.1%} of the smaller): a parcel in the "
+                                    f"overlap is placed in {codes[a]}, the first in the layer"})
+    return pd.DataFrame(rows, columns=ISSUE_COLUMNS)
 
 
 def with_units(parcels: gpd.GeoDataFrame, *, units: gpd.GeoDataFrame | None,
@@ -171,14 +219,15 @@ def unit_names(store: Store | None = None, reg: AdminRegistry | None = None) -> 
     return names
 
 
-def resolve_unit(code: str, system: CodeSystem, *, reg: AdminRegistry | None = None) -> str:
+def resolve_unit(code: str, system: CodeSystem, *, reg: AdminRegistry | None = None,
+                 hint: str | None = None) -> str:
     """A code typed by an officer (``--unit``), checked in its system; an error names the unit
     of the other system when the code belongs only there."""
     from gis.errors import UnitCodeError
 
     reg = reg or registry()
     text = code.strip().zfill(5) if code.strip().isdigit() else code.strip()
-    problems = [p for p in code_problems([text], system, reg, what="unit code")
+    problems = [p for p in code_problems([text], system, reg, what="unit code", hint=hint)
                 if p[2] == "error" or p[1] == "code_unknown"]
     if problems:
         raise UnitCodeError(problems[0][3], field="units", value=code)

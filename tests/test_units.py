@@ -319,14 +319,20 @@ def test_units_layer_rows_checked_against_the_2025_list(tmp_path, reg):
         issues.loc[3, "message"]
     assert issues.loc[4, "rule"] == "name_mismatch"
     assert set(report.validation.valid["province_code"]) == {"01"}
-    # a legacy-only code in a units layer: the other system, named; the file is then mixed,
-    # so its codes valid in both systems are ambiguous too
+    # a legacy-only code in a units layer: the other system, named, and what to do with it
+    # (not "--units legacy", which a units layer refuses); the file is then mixed, so a code
+    # valid in both systems is ambiguous — unless its row names its 2025 unit
     path = _units_file(tmp_path, [("09574", "Phường Sơn Tây", "Hà Nội"),
-                                  (legacy_only, reg.legacy.at[legacy_only, "name"], "Hà Nội")])
-    issues = prepare_layer(path, "units", province="Hà Nội").validation.issues.set_index("row")
+                                  (legacy_only, reg.legacy.at[legacy_only, "name"], "Hà Nội"),
+                                  ("09604", None, "Hà Nội")])
+    report = prepare_layer(path, "units", province="Hà Nội")
+    issues = report.validation.issues.set_index("row")
     assert issues.loc[2, "rule"] == "code_other_system"
     assert reg.legacy.at[legacy_only, "name"] in issues.loc[2, "message"]
-    assert issues.loc[1, "rule"] == "code_ambiguous"
+    assert "gis ingest wards" in issues.loc[2, "message"]
+    assert "--units" not in issues.loc[2, "message"]
+    assert issues.loc[3, "rule"] == "code_ambiguous"
+    assert report.validation.valid["unit_code"].tolist() == ["09574"]  # named: not ambiguous
 
 
 def test_units_option_refused_for_a_units_layer(files, tmp_path, monkeypatch):
@@ -468,3 +474,27 @@ def test_a_units_file_replaces_only_its_units(files, tmp_path):
     assert report.kept_other_wards == 1 and len(store.read("units")) == 2
     ingest_layer(store, path, "units", user="t", replace_all=True)
     assert len(store.read("units")) == 1
+
+
+def test_units_take_the_national_name_and_overlaps_are_warned(tmp_path):
+    """A units file's own spelling ("sơn tây", capitals, no type word, blank) does not reach
+    the reports: the unit takes the national list's name, the file's is kept beside it; two
+    units overlapping is a warning naming both and which one wins."""
+    from gis.ingest import prepare_layer
+
+    frame = gpd.GeoDataFrame(
+        {"MaXa": ["09574", "09604", "09616"], "TenXa": ["  sơn tây ", "PHƯỜNG TÙNG THIỆN", None],
+         "Tinh": "Hà Nội"},
+        geometry=[shapely.box(590000, 2330000, 591000, 2331000),
+                  shapely.box(590500, 2330000, 591500, 2331000),  # half over 09574
+                  shapely.box(592000, 2330000, 592400, 2330400)], crs=CRS)
+    path = tmp_path / "units_spelt.gpkg"
+    frame.to_file(path, layer="xa_moi")
+    report = prepare_layer(path, "units", province="Hà Nội")
+    valid = report.validation.valid.set_index("unit_code")
+    assert valid["name"].to_dict() == {"09574": "Phường Sơn Tây", "09604": "Phường Tùng Thiện",
+                                       "09616": "Xã Đoài Phương"}
+    assert valid.loc["09574", "name_in_file"].strip() == "sơn tây"
+    overlap = report.validation.issues[report.validation.issues["rule"] == "units_overlap"]
+    assert len(overlap) == 1 and "09574" in overlap["message"].iloc[0] \
+        and "09604" in overlap["message"].iloc[0] and "500,000 m²" in overlap["message"].iloc[0]

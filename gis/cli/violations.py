@@ -85,7 +85,8 @@ def _units(unit: str | None) -> tuple[str, ...] | None:
     from gis.core.units import CodeSystem
     from gis.units import resolve_unit
 
-    return None if unit is None else (resolve_unit(unit, CodeSystem.CURRENT),)
+    return None if unit is None else (
+        resolve_unit(unit, CodeSystem.CURRENT, hint="use --ward for a legacy ward code"),)
 
 
 @violations.command("list")

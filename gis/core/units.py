@@ -193,14 +193,14 @@ class AdminRegistry:
 
 
 def code_problems(codes: Sequence[object], system: CodeSystem, registry: AdminRegistry, *,
-                  names: Sequence[object] | None = None, what: str = "ward code"
-                  ) -> list[tuple[int, str, str, str]]:
+                  names: Sequence[object] | None = None, what: str = "ward code",
+                  hint: str | None = None) -> list[tuple[int, str, str, str]]:
     """Problems with codes declared in ``system``: ``(position, rule, severity, message)``.
 
     - a code only in the other system: an error naming that unit;
     - a code in both systems, used ambiguously: the row's name is the other system's unit, or
-      the same codes hold codes that exist only in the other system: an error naming both
-      units;
+      the file holds codes that exist only in the other system and the row's name (if any) is
+      not its own system's unit: an error naming both units;
     - a code in neither system: an error for 2025 units (the list is the law), a warning for a
       legacy ward (test and training districts use invented codes);
     - a name that is not the system's name for the code: a warning.
@@ -219,8 +219,9 @@ def code_problems(codes: Sequence[object], system: CodeSystem, registry: AdminRe
         if code not in own and code in theirs:
             out.append((i, "code_other_system", "error",
                         f"{what} {code} is not a {system.value} code: it is "
-                        f"{registry.describe(yours)}; pass --units {other.value} if the file "
-                        f"uses {other.value} codes"))
+                        f"{registry.describe(yours)}; " + (
+                            hint or f"pass --units {other.value} if the file uses "
+                                    f"{other.value} codes")))
         elif code not in own:
             out.append((i, "code_unknown", "error" if system is CodeSystem.CURRENT else "warning",
                         f"{what} {code} is in neither the legacy nor the 2025 list of "
@@ -228,14 +229,15 @@ def code_problems(codes: Sequence[object], system: CodeSystem, registry: AdminRe
         elif code in theirs and (
                 (folded and folded == fold_unit_name(registry.name(yours))
                  and folded != fold_unit_name(registry.name(mine)))
-                or only_other):
+                or (only_other and not (folded and folded == fold_unit_name(
+                    registry.name(mine))))):
             why = (f"the row names {name!r}" if folded and folded == fold_unit_name(
                 registry.name(yours)) else f"the same file holds {other.value}-only codes "
                    f"({', '.join(only_other[:3])})")
             out.append((i, "code_ambiguous", "error",
                         f"{what} {code} is ambiguous: {registry.describe(mine)} or "
-                        f"{registry.describe(yours)}, and {why}; use one "
-                        "code system per file (--units legacy|2025)"))
+                        f"{registry.describe(yours)}, and {why}; " + (
+                            hint or "use one code system per file (--units legacy|2025)")))
         elif folded and folded != fold_unit_name(registry.name(mine)):
             out.append((i, "name_mismatch", "warning",
                         f"{what} {code} is {registry.describe(mine)} in the national list, "

@@ -495,7 +495,7 @@ def parse_unit(text: str) -> str:
     from gis.core.units import CodeSystem
     from gis.units import resolve_unit
 
-    return resolve_unit(text, CodeSystem.CURRENT)
+    return resolve_unit(text, CodeSystem.CURRENT, hint="a legacy ward code filters by ward")
 
 
 def unit_choices(store: Store, user: User | None = None) -> dict[str, str]:
