@@ -629,6 +629,13 @@ def _code_system(kind: LayerKind, given: CodeSystem | str | None) -> CodeSystem:
                                 f"--units {CodeSystem.parse(given).value} does not apply to it",
                                 field="units", value=str(given))
         return CodeSystem.CURRENT
+    if kind is LayerKind.WARDS and given is not None and \
+            CodeSystem.parse(given) is CodeSystem.CURRENT:
+        from gis.errors import UnitCodeError
+
+        raise UnitCodeError("the wards layer holds the legacy wards as surveyed; the commune-level "
+                            "units since 1 July 2025 are loaded with gis ingest units",
+                            field="units", value=str(given))
     return CodeSystem.LEGACY if given is None else CodeSystem.parse(given)
 
 

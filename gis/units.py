@@ -154,11 +154,12 @@ def with_units(parcels: gpd.GeoDataFrame, *, units: gpd.GeoDataFrame | None,
                else pd.DataFrame({c: pd.Series([], dtype="string") for c in UNIT_COLUMNS}))
     for column in UNIT_COLUMNS:
         out[column] = decided[column].astype("string")
-    issues = _assumed(out, reg)
+    issues = _assumed(out, reg, have_units=units is not None and len(units) > 0)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=parcels.crs), issues
 
 
-def _assumed(parcels: pd.DataFrame, reg: AdminRegistry) -> pd.DataFrame:
+def _assumed(parcels: pd.DataFrame, reg: AdminRegistry, *, have_units: bool = False
+             ) -> pd.DataFrame:
     """Warnings for parcels of split wards placed in the default unit, and parcels in no
     unit."""
     rows = []
@@ -173,11 +174,9 @@ def _assumed(parcels: pd.DataFrame, reg: AdminRegistry) -> pd.DataFrame:
             rows.append({"row": r.source_row if "source_row" in parcels else None,
                          "key": r.parcel_key, "rule": "unit_default_assumed",
                          "severity": "warning", "field": "unit_code", "value": r.unit_code,
-                         "message": f"ward {r.ward_code} ({ward_name}) was split between "
-                                    f"{names}: the default unit "
-                                    f"{reg.current.at[r.unit_code, 'name']} ({r.unit_code}) "
-                                    "was assumed; load the units' polygons (gis ingest units) "
-                                    "to place the parcel by its geometry"})
+                         "message": _assumed_message(
+                             r.ward_code, ward_name, names, r.unit_code,
+                             reg.current.at[r.unit_code, "name"], have_units)})
     none = parcels["unit_source"] == UnitSource.NONE.value
     for r in parcels.loc[none].itertuples():
         rows.append({"row": r.source_row if "source_row" in parcels else None,
@@ -187,6 +186,16 @@ def _assumed(parcels: pd.DataFrame, reg: AdminRegistry) -> pd.DataFrame:
                                 f"code {r.ward_code} converts to no 2025 unit: no unit "
                                 "assigned"})
     return pd.DataFrame(rows, columns=ISSUE_COLUMNS)
+
+
+def _assumed_message(ward_code: str, ward_name: str, names: str, unit_code: str,
+                     unit_name: str, have_units: bool) -> str:
+    """Why a split ward's parcel was placed in its default unit, and what would place it."""
+    why = ("it lies outside every stored unit polygon (check the units layer's coverage)"
+           if have_units else "load the units' polygons (gis ingest units) to place the parcel "
+                              "by its geometry")
+    return (f"ward {ward_code} ({ward_name}) was split between {names}: the default unit "
+            f"{unit_name} ({unit_code}) was assumed; {why}")
 
 
 def place_stored_parcels(store: Store) -> int:

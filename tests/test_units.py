@@ -498,3 +498,12 @@ def test_units_take_the_national_name_and_overlaps_are_warned(tmp_path):
     overlap = report.validation.issues[report.validation.issues["rule"] == "units_overlap"]
     assert len(overlap) == 1 and "09574" in overlap["message"].iloc[0] \
         and "09604" in overlap["message"].iloc[0] and "500,000 m²" in overlap["message"].iloc[0]
+
+
+def test_a_wards_layer_is_legacy(files, tmp_path):
+    from gis.ingest import ingest_layer
+
+    store = _store(tmp_path)
+    with pytest.raises(UnitCodeError, match="gis ingest units"):
+        ingest_layer(store, files / "units.gpkg", "wards", user="t", code_system="2025")
+    assert not store.has("wards")

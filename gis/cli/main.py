@@ -291,7 +291,8 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
                       f"score {d.score:.2f} vs {d.runner_up.value if d.runner_up else '-'} "
                       f"{d.runner_up_score:.2f})")
     for note in report.crs_notes:
-        console.print(f"  CRS: {escape(note)}")
+        label = "" if note.startswith("units:") else "CRS: "
+        console.print(f"  {label}{escape(note)}")
     counts = Table(title="Validation")
     counts.add_column("rule")
     counts.add_column("severity")
@@ -352,9 +353,11 @@ def _print_placement(placement) -> None:  # type: ignore[no-untyped-def]
     console.print(table)
     assumed = placement.loc[placement["unit_source"] == "default", "parcels"].sum()
     if assumed:
+        why = ("they lie outside every stored unit polygon: check the units layer's coverage"
+               if (placement["unit_source"] == "geometry").any() else
+               "load the units' polygons (gis ingest units) to place them by geometry")
         console.print(f"[yellow]{assumed:,} parcels of split wards[/] were placed in the ward's "
-                      "default unit (listed in --report): load the units' polygons (gis ingest "
-                      "units) to place them by geometry")
+                      f"default unit (listed in --report): {why}")
 
 
 @cli.command()

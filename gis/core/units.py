@@ -340,7 +340,12 @@ def placement_summary(parcels: pd.DataFrame, registry: AdminRegistry, *,
     counts = counts.sort_values(["ward_code", "parcels"], ascending=[True, False],
                                 kind="stable").reset_index(drop=True)
     legacy = registry.legacy["name"].astype(str).to_dict()
-    counts["ward_name"] = counts["ward_code"].map(legacy).fillna("")
+    systems = (parcels.groupby(parcels["ward_code"].astype("string").fillna(""))["ward_system"]
+               .first().astype("string").fillna(CodeSystem.LEGACY.value).to_dict()
+               if "ward_system" in parcels else {})
+    counts["ward_name"] = [  # a code written in 2025 codes is the unit itself, not a ward
+        names.get(c, "") if systems.get(c) == CodeSystem.CURRENT.value else legacy.get(c, "")
+        for c in counts["ward_code"]]
     counts["unit_name"] = counts["unit_code"].map(names).fillna("")
     default = counts["unit_source"] == UnitSource.DEFAULT.value
     conv = registry.convert_many(counts.loc[default, "ward_code"].unique())
