@@ -494,6 +494,9 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
     system = _code_system(kind, options.get("code_system"))  # type: ignore[arg-type]
     report = prepare_layer(path, kind, store_crs=store.crs(), **options)  # type: ignore[arg-type]
     result = report.validation
+    if kind is LayerKind.UNITS:
+        result.issues = pd.concat([result.issues, _other_provinces(store, result.valid)],
+                                  ignore_index=True)
     errors = result.issues[result.issues["severity"] == Severity.ERROR.value]
     if strict and len(errors):
         first = errors.iloc[0]
@@ -574,6 +577,29 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
     report.stored = True
     report.store_path = str(getattr(store, "path", ""))
     return report
+
+
+def _other_provinces(store: Store, units: pd.DataFrame) -> pd.DataFrame:
+    """A warning for each unit of a province the store's parcels and units are not in (a
+    code of another province typed on one of ours sends our parcels there)."""
+    ours: set[str] = set()
+    for layer in ("parcels", "units"):
+        if store.has(layer) and "province_code" in store.layer_info(layer).types:
+            ours |= {str(c) for c in store.distinct(layer, "province_code")}
+    if not ours or "province_code" not in units:
+        return pd.DataFrame(columns=ISSUE_COLUMNS)
+    names = registry().current.drop_duplicates("province_code").set_index("province_code")[
+        "province"].astype(str).to_dict()
+    theirs = units[units["province_code"].notna() & ~units["province_code"].isin(ours)]
+    ours_named = ", ".join(f"{names.get(c, c)} ({c})" for c in sorted(ours))
+    return pd.DataFrame([{
+        "row": int(r.source_row), "key": r.unit_code, "rule": "unit_other_province",
+        "severity": "warning", "field": "unit_code", "value": r.unit_code,
+        "message": f"unit {r.unit_code} ({r.name}) is in {names.get(r.province_code, '')} "
+                   f"({r.province_code}), but the store's parcels and units are in "
+                   f"{ours_named}: check the code; parcels inside this polygon would be "
+                   "placed in that province"} for r in theirs.itertuples()],
+        columns=ISSUE_COLUMNS)
 
 
 #: the column that limits what a load replaces (the others replace the whole layer)

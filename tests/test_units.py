@@ -507,3 +507,24 @@ def test_a_wards_layer_is_legacy(files, tmp_path):
     with pytest.raises(UnitCodeError, match="gis ingest units"):
         ingest_layer(store, files / "units.gpkg", "wards", user="t", code_system="2025")
     assert not store.has("wards")
+
+
+def test_a_unit_of_another_province_is_warned(files, tmp_path, reg):
+    from gis.ingest import ingest_layer
+
+    store = _store(tmp_path)
+    ingest_layer(store, files / "parcels.shp", "parcels", user="t")
+    units = gpd.read_file(files / "units.gpkg")
+    code_column = next(c for c in units.columns if units[c].astype(str).eq("09574").any())
+    elsewhere = reg.current[reg.current["province_code"] != "01"].index[0]  # not Hà Nội
+    units.loc[units[code_column] == "09574", code_column] = elsewhere
+    for column in units.columns:  # the file's own names and province would disagree anyway
+        if column not in (code_column, "geometry") and units[column].dtype == object:
+            units[column] = None
+    path = tmp_path / "foreign.gpkg"
+    units.to_file(path, layer="units")
+    report = ingest_layer(store, path, "units", user="t")
+    issues = report.validation.issues
+    warned = issues[issues["rule"] == "unit_other_province"]
+    assert len(warned) == 1 and elsewhere in warned["message"].iloc[0]
+    assert "Thành phố Hà Nội (01)" in warned["message"].iloc[0]
