@@ -78,6 +78,8 @@ def units_issues(frame: gpd.GeoDataFrame, *, reg: AdminRegistry | None = None
                                                     given_province[wrong], known[wrong])],
                              columns=ISSUE_COLUMNS)
         issues = pd.concat([issues, extra], ignore_index=True)
+    frame, parts = _merge_parts(frame)
+    issues = pd.concat([issues, parts], ignore_index=True)
     refused = set(issues.loc[issues["severity"] == "error", "row"].dropna().astype(int))
     issues = pd.concat([issues, _overlaps(frame[~frame["source_row"].isin(refused)])],
                        ignore_index=True)
@@ -92,6 +94,41 @@ def units_issues(frame: gpd.GeoDataFrame, *, reg: AdminRegistry | None = None
     out["province"] = frame["unit_code"].map(reg.current["province"]).astype("string").fillna(
         frame["province"])
     return out, issues
+
+
+def _merge_parts(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Rows of one unit (the same code, the same name or none): the unit's parts (an island,
+    a piece digitised apart). Their polygons are merged into the first row, which loads; the
+    other rows are kept aside saying where their polygon went. Rows of one code with
+    different names stay as they are (duplicate codes, refused by validation)."""
+    import shapely
+
+    from gis.core.units import fold_unit_name
+
+    codes = frame["unit_code"].astype("string")
+    repeated = codes.notna() & codes.duplicated(keep=False)
+    if not repeated.any():
+        return frame, pd.DataFrame(columns=ISSUE_COLUMNS)
+    out = frame.copy()
+    rows = []
+    names = frame["name"] if "name" in frame else pd.Series([None] * len(frame), index=frame.index)
+    for code, group in frame.loc[repeated].groupby(codes[repeated], sort=False):
+        folded = {fold_unit_name(n) for n in names.loc[group.index] if fold_unit_name(n)}
+        if len(folded) > 1:
+            continue
+        first = group.index[0]
+        geoms = np.asarray(group.geometry.values, dtype=object)
+        merged = shapely.union_all(shapely.make_valid(geoms[~shapely.is_missing(geoms)]))
+        out.loc[first, "geometry"] = merged  # type: ignore[call-overload]
+        first_row = int(frame.at[first, "source_row"])
+        for i in group.index[1:]:
+            rows.append({"row": int(frame.at[i, "source_row"]), "key": str(code),
+                         "rule": "unit_part_merged", "severity": "error", "field": "geometry",
+                         "value": str(code),
+                         "message": f"row {int(frame.at[i, 'source_row'])} is a part of unit "
+                                    f"{code}: its polygon is merged into row {first_row}, "
+                                    "which is loaded with all the unit's parts"})
+    return out, pd.DataFrame(rows, columns=ISSUE_COLUMNS)
 
 
 #: overlap between two units' polygons worth a warning: this many m², and this share of the

@@ -528,3 +528,30 @@ def test_a_unit_of_another_province_is_warned(files, tmp_path, reg):
     warned = issues[issues["rule"] == "unit_other_province"]
     assert len(warned) == 1 and elsewhere in warned["message"].iloc[0]
     assert "Thành phố Hà Nội (01)" in warned["message"].iloc[0]
+
+
+def test_a_unit_in_several_rows_is_one_unit(tmp_path):
+    """A unit digitised in pieces (an island, two halves) loads as one unit; rows of one code
+    with two different names stay refused, naming the rows."""
+    from gis.ingest import prepare_layer
+
+    halves = [shapely.box(590000, 2330000, 590500, 2331000),
+              shapely.box(590500, 2330000, 591000, 2331000)]
+    frame = gpd.GeoDataFrame({"MaXa": ["09574", "09604", "09574"],
+                              "TenXa": ["Phường Sơn Tây", "Phường Tùng Thiện", None],
+                              "Tinh": "Hà Nội"},
+                             geometry=[halves[0], shapely.box(592000, 2330000, 592500, 2330500),
+                                       halves[1]], crs=CRS)
+    path = tmp_path / "units_parts.gpkg"
+    frame.to_file(path, layer="xa_moi")
+    v = prepare_layer(path, "units", province="Hà Nội").validation
+    assert v.rows_total == 3 == len(v.valid) + len(v.quarantine)
+    son_tay = v.valid.set_index("unit_code").loc["09574"]
+    assert son_tay.geometry.area == pytest.approx(1_000_000)  # both halves
+    assert v.quarantine["rules"].tolist() == ["unit_part_merged"]
+
+    frame.loc[2, "TenXa"] = "Phường Tùng Thiện"  # the same code, another unit's name
+    frame.to_file(path, layer="xa_moi")
+    v = prepare_layer(path, "units", province="Hà Nội").validation
+    dup = v.issues[v.issues["rule"] == "duplicate_key"]
+    assert len(dup) == 2 and "shared by rows 1, 3" in dup["message"].iloc[0]

@@ -276,13 +276,22 @@ def _parcel_checks(frame: gpd.GeoDataFrame, config: ValidationConfig, found: lis
                          source, key))
 
 
-def _unique_key_check(frame: gpd.GeoDataFrame, kind: LayerKind, found: list[pd.DataFrame]) -> None:
+def _unique_key_check(frame: gpd.GeoDataFrame, kind: LayerKind, found: list[pd.DataFrame],
+                      refused: np.ndarray | None = None) -> None:
+    """Keys present and unique among the rows not already refused (``refused``: a row kept
+    aside for another reason does not make its key's other row ambiguous)."""
     key = _KEY[kind]
     missing = frame[key].isna().to_numpy()
     found.append(_issues(missing, frame, "missing_key", Severity.ERROR, f"{key} is missing", key,
                          key_col=key))
-    dup = frame[key].duplicated(keep=False).to_numpy() & ~missing
-    found.append(_issues(dup, frame, "duplicate_key", Severity.ERROR, f"duplicate {key}", key,
+    candidates = ~missing & (~refused if refused is not None else True)
+    dup = np.zeros(len(frame), dtype=bool)
+    dup[candidates] = frame.loc[candidates, key].duplicated(keep=False).to_numpy()
+    rows = frame.loc[dup].groupby(key)["source_row"].agg(
+        lambda s: ", ".join(str(int(r)) for r in s))
+    message = pd.Series([f"duplicate {key}, shared by rows {rows.get(v, '')}" if d else ""
+                         for v, d in zip(frame[key], dup)], index=frame.index, dtype=object)
+    found.append(_issues(dup, frame, "duplicate_key", Severity.ERROR, message, key,
                          frame[key], key))
 
 
@@ -308,12 +317,16 @@ def validate_frame(frame: gpd.GeoDataFrame, kind: LayerKind, *,
         geom_errors = extra[(extra["severity"] == Severity.ERROR.value)
                             & (extra["field"] == "geometry")]["row"]
         unreadable = rows.isin(set(geom_errors)).to_numpy()
+    refused = None
+    if extra_issues is not None and len(extra_issues):
+        errors_before = extra_issues.loc[extra_issues["severity"] == Severity.ERROR.value, "row"]
+        refused = frame["source_row"].isin(set(errors_before)).to_numpy()
     frame = _repair_geometries(frame, key, found, unreadable)
     blocked = np.zeros(len(frame), dtype=bool)
     if kind is LayerKind.PARCELS:
         _parcel_checks(frame, config, found, blocked)
     elif kind in (LayerKind.PROJECTS, LayerKind.WARDS, LayerKind.UNITS):
-        _unique_key_check(frame, kind, found)
+        _unique_key_check(frame, kind, found, refused)
     nonempty = [f for f in found if not f.empty]
     issues = (pd.concat(nonempty, ignore_index=True) if nonempty
               else pd.DataFrame(columns=ISSUE_COLUMNS))
