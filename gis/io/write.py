@@ -53,6 +53,12 @@ SHP_FIELD_NAMES = {
     "conclusion_date": "concl_dt", "remedy_deadline": "remedy_by", "closed_reason": "closed_why",
     "occurred_on": "occurred", "created_at": "created", "updated_at": "updated",
     "ward_system": "ward_sys", "province_code": "prov_code", "unit_source": "unit_src",
+    # clearance parts (project_parcels)
+    "parcel_area_m2": "parcel_m2", "status_date": "status_dt", "approval_date": "approv_dt",
+    "approval_date_recorded": "approv_rec", "approved_vnd": "approv_vnd",
+    "cleared_date": "cleared_dt", "handed_over": "handed", "plan_approved": "plan_ok",
+    "overdue_payment": "overdue_pm", "ahead_of_paperwork": "ahead_pap",
+    "recovered_this_year_m2": "rec_this_y", "recovered_last_year_m2": "rec_last_y",
 }
 # Text columns that can exceed the DBF's 254 characters: left out of shapefiles (and reported).
 SHP_DROPPED = ("geometry_original_wkt", "extra", "evidence")
@@ -69,14 +75,25 @@ def reproject(frame: gpd.GeoDataFrame, crs: str | CRS | None) -> gpd.GeoDataFram
     return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geoms, crs=dst)
 
 
-def _shp_ready(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _shp_ready(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str], dict[str, str]]:
+    """The frame as a shapefile holds it: long text columns dropped, names cut to the DBF's 10
+    characters (our short names first, then the name cut and numbered where two would meet);
+    returns the frame, the dropped columns and the cut names (long → short)."""
     dropped = [c for c in SHP_DROPPED if c in frame.columns]
     out = frame.drop(columns=dropped).rename(columns=SHP_FIELD_NAMES)
-    too_long = [c for c in out.columns if c != "geometry" and len(c) > 10]
-    if too_long:
-        raise DataSourceError(f"field names longer than 10 characters with no shapefile name: "
-                              f"{', '.join(too_long)}")
-    return out, dropped
+    taken = {str(c).lower() for c in out.columns if len(str(c)) <= 10}
+    cut: dict[str, str] = {}
+    for column in out.columns:
+        name = str(column)
+        if column == "geometry" or len(name) <= 10:
+            continue
+        short, n = name[:10], 1
+        while short.lower() in taken:
+            suffix = f"_{n}"
+            short, n = name[:10 - len(suffix)] + suffix, n + 1
+        taken.add(short.lower())
+        cut[name] = short
+    return out.rename(columns=cut), dropped, cut
 
 
 def write_layer(frame: gpd.GeoDataFrame, out: str | os.PathLike[str], *,
@@ -100,9 +117,12 @@ def write_layer(frame: gpd.GeoDataFrame, out: str | os.PathLike[str], *,
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmpdir:
         tmp = Path(tmpdir)
         if fmt is ExportFormat.SHP:
-            frame, dropped = _shp_ready(frame)
+            frame, dropped, cut = _shp_ready(frame)
             if dropped:
                 notes.append(f"left out of the shapefile (text over 254 characters): {', '.join(dropped)}")
+            if cut:
+                notes.append("field names cut to the shapefile's 10 characters: " + ", ".join(
+                    f"{long} → {short}" for long, short in cut.items()))
             stem = out.stem
             target = tmp / f"{stem}.shp"
             _write(frame, target, "ESRI Shapefile", stem, engine, encoding="UTF-8")
