@@ -53,11 +53,11 @@ SHP_FIELD_NAMES = {
     "conclusion_date": "concl_dt", "remedy_deadline": "remedy_by", "closed_reason": "closed_why",
     "occurred_on": "occurred", "created_at": "created", "updated_at": "updated",
     "ward_system": "ward_sys", "province_code": "prov_code", "unit_source": "unit_src",
-    # clearance parts (project_parcels)
-    "parcel_area_m2": "parcel_m2", "status_date": "status_dt", "approval_date": "approv_dt",
-    "approval_date_recorded": "approv_rec", "approved_vnd": "approv_vnd",
-    "cleared_date": "cleared_dt", "handed_over": "handed", "plan_approved": "plan_ok",
-    "overdue_payment": "overdue_pm", "ahead_of_paperwork": "ahead_pap",
+    # clearance parts (project_parcels): the names the web export has always used
+    "parcel_area_m2": "parcel_m2", "status_date": "status_dt", "approval_date": "approvl_dt",
+    "approval_date_recorded": "approvl_rc", "approved_vnd": "apprvd_vnd",
+    "cleared_date": "cleared_dt", "handed_over": "handed_ovr", "plan_approved": "plan_apprv",
+    "overdue_payment": "overdue_py", "ahead_of_paperwork": "ahead_papr",
     "recovered_this_year_m2": "rec_this_y", "recovered_last_year_m2": "rec_last_y",
 }
 # Text columns that can exceed the DBF's 254 characters: left out of shapefiles (and reported).

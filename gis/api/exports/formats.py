@@ -30,14 +30,10 @@ __all__ = ["SHP_EXTRA_NAMES", "ExportFile", "Format", "for_people", "parse_lang"
 
 #: Shapefile names for the clearance pairs' columns (``project_parcels``), beside the library's
 #: :data:`gis.io.write.SHP_FIELD_NAMES`; both are shown on the /exports page.
-SHP_EXTRA_NAMES = {
-    "parcel_area_m2": "parcel_m2", "status_date": "status_dt", "approval_date": "approvl_dt",
-    "approval_date_recorded": "approvl_rc", "approved_vnd": "apprvd_vnd",
-    "cleared_date": "cleared_dt", "handed_over": "handed_ovr", "plan_approved": "plan_apprv",
-    "overdue_payment": "overdue_py", "ahead_of_paperwork": "ahead_papr",
-    "recovered_this_year_m2": "rec_this_y", "recovered_last_year_m2": "rec_last_y",
-    "occurred_on": "occurred",
-}
+SHP_EXTRA_NAMES = {k: SHP_FIELD_NAMES[k] for k in (  # the clearance parts' (one table)
+    "parcel_area_m2", "status_date", "approval_date", "approval_date_recorded", "approved_vnd",
+    "cleared_date", "handed_over", "plan_approved", "overdue_payment", "ahead_of_paperwork",
+    "recovered_this_year_m2", "recovered_last_year_m2", "occurred_on")}
 _XLSX_CELL = 32767  # Excel's limit on the text of one cell
 _JSON_ROWS = 2000  # features turned into JSON text at a time
 
