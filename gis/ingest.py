@@ -450,6 +450,11 @@ def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
         result.valid, assumed = with_units(result.valid, units=units, system=system)
         result.issues = pd.concat([result.issues, assumed], ignore_index=True) if len(
             assumed) else result.issues
+        dup = int((result.issues["rule"] == "duplicate_key").sum())
+        if system is CodeSystem.CURRENT and dup:
+            notes.append(f"units: {dup:,} rows share a key (2025 unit-sheet-number): map sheets "
+                         "are numbered within each legacy ward, so a unit made of several wards "
+                         "repeats them; load such a file with its legacy ward codes")
         if units is not None and len(units):
             notes.append(f"units: {len(units)} stored unit polygons place the parcels")
         else:
