@@ -261,7 +261,8 @@ def attach_cmd(case_id: str, path: str, role: str, note: str | None, who: str | 
 
 
 @violations.command("report")
-@click.option("--ward")
+@click.option("--ward", help="Legacy ward code (as surveyed).")
+@click.option("--unit", help=_UNIT_HELP)
 @click.option("--kind")
 @click.option("--status")
 @click.option("--since", help="Only cases created on or after this day.")
@@ -274,7 +275,7 @@ def attach_cmd(case_id: str, path: str, role: str, note: str | None, who: str | 
               show_default=True, help="Count per commune-level unit and province since 1 July "
               "2025, or per legacy ward.")
 @_handle_errors
-def report_cmd(ward, kind, status, since, cell, fmt, out_path, units) -> None:  # type: ignore[no-untyped-def]
+def report_cmd(ward, unit, kind, status, since, cell, fmt, out_path, units) -> None:  # type: ignore[no-untyped-def]
     """Counts by kind, status, project and unit and province (--units legacy: ward), area
     involved, overdue cases, hotspots; and a chart."""
     from gis.core.violations.summary import counts, hotspots_by_ward, hotspots_on_grid
@@ -285,7 +286,7 @@ def report_cmd(ward, kind, status, since, cell, fmt, out_path, units) -> None:  
     from gis.units import place_cases, registry, unit_names
 
     cases = place_cases(store, list_cases(store, ward=ward, kind=kind, status=status,
-                                          since=_since(since)))
+                                          since=_since(since), units=_units(unit)))
     summary = counts(cases)
     wards = store.read("wards") if store.has("wards") else None
     hot = hotspots_by_ward(cases, wards)

@@ -237,6 +237,12 @@ def test_attach_report_dossier_export(store, monkeypatch, tmp_path):
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert report["summary"]["cases"] == 1 and report["summary"]["by_kind"] == {"encroachment_public_land": 1}
     assert (tmp_path / "r_chart.png").stat().st_size > 1000
+    report_unit = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    res = runner.invoke(cli, ["violations", "report", "--unit", "00118", "--format", "json",
+                              "--out", str(tmp_path / "none.json")])  # Phường Bồ Đề: not here
+    assert res.exit_code == 0, res.output
+    unit = json.loads((tmp_path / "none.json").read_text(encoding="utf-8"))
+    assert unit["summary"]["cases"] == 0 and report_unit["summary"]["cases"] == 1
     res = runner.invoke(cli, ["violations", "report", "--format", "xlsx", "--out", str(tmp_path / "r.xlsx")])
     from openpyxl import load_workbook
 
