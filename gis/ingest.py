@@ -27,7 +27,7 @@ from gis.catalog import LayerSpec
 from gis.core.diff import LayerDiff, diff_layers
 from gis.core.model import build_frame
 from gis.core.place import OUTSIDE_SHARE_REFUSED, WARD_TOLERANCE_M, check_places, parcel_points
-from gis.core.replace import plan_replacement
+from gis.core.replace import plan_replacement, same_land
 from gis.core.units import CodeSystem, placement_summary
 from gis.core.validate import (
     ISSUE_COLUMNS,
@@ -533,7 +533,16 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
                                     system_column="ward_system" if parcels else None,
                                     system=system.value if parcels else None)
             if plan.conflicts.any():
-                new = _set_aside(result, plan.conflicts, plan.kept, key, system)
+                new = _set_aside(result, plan.conflicts, "key_other_system",
+                                 _other_system_reasons(new.loc[plan.conflicts], plan.kept, key,
+                                                       system))
+            if parcels and len(plan.kept):
+                twice = same_land(new, plan.kept, key=key)
+                if len(twice):
+                    mask = np.zeros(len(new), dtype=bool)
+                    mask[twice["position"].to_numpy(int)] = True
+                    new = _set_aside(result, mask, "same_land_stored",
+                                     _same_land_reasons(new.loc[mask], twice, key))
             kept = plan.kept
             report.scope = plan.scope
             report.kept_other_wards = plan.kept_other
@@ -611,12 +620,9 @@ def _other_provinces(store: Store, units: pd.DataFrame) -> pd.DataFrame:
 SCOPES = {LayerKind.PARCELS: "ward_code", LayerKind.UNITS: "unit_code"}
 
 
-def _set_aside(result: ValidationResult, conflicts: np.ndarray, stored: pd.DataFrame, key: str,
-               system: CodeSystem) -> gpd.GeoDataFrame:
-    """Move the valid rows whose key is a stored row of another code system to the
-    quarantine, with their reason (they must not replace it); returns the rows still valid."""
-    valid = result.valid
-    aside = valid.loc[conflicts]
+def _other_system_reasons(aside: pd.DataFrame, stored: pd.DataFrame, key: str,
+                          system: CodeSystem) -> list[str]:
+    """Why rows whose key is a stored parcel of the other code system are kept aside."""
     owners = stored.drop_duplicates(key).set_index(key)
     other = "2025" if system is CodeSystem.LEGACY else "legacy"
     reasons = []
@@ -628,15 +634,33 @@ def _set_aside(result: ValidationResult, conflicts: np.ndarray, stored: pd.DataF
                        f"{code}; this file's {system.value} code {code} is another unit and "
                        "must not replace it: check the file's code system (--units) or its "
                        "ward code")
+    return reasons
+
+
+def _same_land_reasons(aside: pd.DataFrame, twice: pd.DataFrame, key: str) -> list[str]:
+    """Why rows that are stored parcels of another ward are kept aside."""
+    return [f"parcel {k} is the land of stored parcel {t.stored_key} ({t.stored_system} ward "
+            f"{t.stored_ward}; {t.share:.0%} of the smaller shared): the same land would be "
+            "stored and counted twice; load it under one ward code (the stored parcels of a "
+            "ward go when that ward's file is loaded again without them, or with --replace-all)"
+            for k, t in zip(aside[key].astype(str), twice.itertuples())]
+
+
+def _set_aside(result: ValidationResult, mask: np.ndarray, rule: str,
+               reasons: list[str]) -> gpd.GeoDataFrame:
+    """Move the valid rows of ``mask`` to the quarantine with their reasons; returns the rows
+    still valid."""
+    valid = result.valid
+    aside = valid.loc[mask]
     issues = pd.DataFrame({"row": aside["source_row"].astype(int) if "source_row" in aside
-                           else None, "key": aside[key].astype(str), "rule": "key_other_system",
-                           "severity": Severity.ERROR.value, "field": "ward_code",
+                           else None, "key": aside[KEYS[LayerKind.PARCELS]].astype(str),
+                           "rule": rule, "severity": Severity.ERROR.value, "field": "ward_code",
                            "value": aside["ward_code"].astype(str), "message": reasons})
     result.issues = pd.concat([result.issues, issues], ignore_index=True)
-    moved = aside.assign(rules="key_other_system", reason=reasons)
+    moved = aside.assign(rules=rule, reason=reasons)
     result.quarantine = gpd.GeoDataFrame(pd.concat([result.quarantine, moved], ignore_index=True),
                                          geometry="geometry", crs=valid.crs)
-    result.valid = valid.loc[~conflicts]
+    result.valid = valid.loc[~mask]
     return result.valid
 
 

@@ -415,12 +415,15 @@ def _recoded(files, tmp_path, ward: str, code: str):  # type: ignore[no-untyped-
 
 def test_a_2025_file_never_replaces_the_legacy_ward_of_the_same_code(files, tmp_path):
     """2025 09574 (Phường Sơn Tây) is not legacy 09574 (Phường Ngô Quyền): a file in 2025 codes
-    replaces nothing of the legacy ward, and its rows whose key is a legacy parcel's are kept
-    aside with the reason, never loaded over it."""
+    replaces nothing of the legacy ward; its rows whose key is a legacy parcel's are kept aside
+    with the reason, never loaded over it; and the same land is never stored under two codes."""
     from gis.ingest import ingest_layer
 
     store = _store(tmp_path)
-    ingest_layer(store, files / "parcels.shp", "parcels", user="t")
+    parcels = gpd.read_file(files / "parcels.shp", encoding="utf-8")
+    others = tmp_path / "without_09592.shp"
+    parcels[parcels["MaXa"] != "09592"].to_file(others, encoding="utf-8")
+    ingest_layer(store, others, "parcels", user="t")
     before = store.read("parcels").drop(columns="geometry")
     path, n = _recoded(files, tmp_path, "09592", "09574")  # Đường Lâm's parcels, 2025 code
     report = ingest_layer(store, path, "parcels", user="t", code_system="2025")
@@ -429,6 +432,7 @@ def test_a_2025_file_never_replaces_the_legacy_ward_of_the_same_code(files, tmp_
     assert v.rows_total == n == len(v.valid) + len(v.quarantine)  # every row accounted for
     clashes = v.issues[v.issues["rule"] == "key_other_system"]
     assert len(clashes) > 0 and "legacy" in clashes["message"].iloc[0]
+    assert len(v.valid) > 0  # the others are new land: loaded, in 2025 codes
     legacy = after[after["ward_system"] == "legacy"].drop(columns="geometry")
     pd.testing.assert_frame_equal(legacy.sort_values("parcel_key").reset_index(drop=True)[
         before.columns], before.sort_values("parcel_key").reset_index(drop=True),
@@ -436,9 +440,13 @@ def test_a_2025_file_never_replaces_the_legacy_ward_of_the_same_code(files, tmp_
     assert len(after) == len(before) + len(v.valid)
     assert report.diff is not None and not report.diff.removed and not report.diff.changed
 
-    back = ingest_layer(store, files / "parcels.shp", "parcels", user="t")  # legacy again
-    assert not back.diff.removed  # the 2025 rows are not the legacy file's to remove
-    assert set(store.read("parcels")["ward_system"]) == {"legacy", "2025"}
+    twice = ingest_layer(store, files / "parcels.shp", "parcels", user="t")  # legacy, all
+    assert not twice.diff.removed  # the 2025 rows are not the legacy file's to remove
+    same = twice.validation.issues[twice.validation.issues["rule"] == "same_land_stored"]
+    assert len(same) == len(v.valid)  # Đường Lâm's land is already stored (in 2025 codes)
+    assert "counted twice" in same["message"].iloc[0]
+    final = store.read("parcels")
+    assert final["parcel_key"].is_unique and (final["ward_system"] == "2025").sum() == len(v.valid)
 
 
 def test_a_quarantined_row_keeps_its_stored_version(files, tmp_path):

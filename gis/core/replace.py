@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
-__all__ = ["Replacement", "plan_replacement"]
+__all__ = ["Replacement", "plan_replacement", "same_land", "SAME_LAND_SHARE"]
 
 LEGACY = "legacy"
 
@@ -78,3 +80,41 @@ def plan_replacement(old: pd.DataFrame, new: pd.DataFrame, quarantine: pd.DataFr
     return Replacement(old=old.loc[replaced], kept=old.loc[~replaced], conflicts=conflicts,
                        scope=scope, kept_other=int((~in_scope).sum()),
                        kept_quarantined=int(keep_failed.sum()))
+
+
+#: a new parcel covering this share of a stored parcel of another ward (or code system), or
+#: covered by it to this share, is the same land stored twice
+SAME_LAND_SHARE = 0.5
+
+
+def same_land(new: gpd.GeoDataFrame, stored: gpd.GeoDataFrame, *, key: str,
+              share: float = SAME_LAND_SHARE) -> pd.DataFrame:
+    """New parcels that are stored parcels of another scope (the same land under another ward
+    code or code system, which every report would count twice): one row per new parcel,
+    ``position`` (in ``new``), ``stored_key``, ``stored_ward``, ``stored_system`` and
+    ``share`` (of the smaller of the two covered by both)."""
+    columns = ["position", "stored_key", "stored_ward", "stored_system", "share"]
+    if not len(new) or not len(stored):
+        return pd.DataFrame(columns=columns)
+    a = np.asarray(new.geometry.values, dtype=object)
+    b = np.asarray(stored.geometry.values, dtype=object)
+    ok_a = np.flatnonzero(~(shapely.is_missing(a) | shapely.is_empty(a)))
+    tree = shapely.STRtree(b)
+    left, right = tree.query(a[ok_a], predicate="intersects")
+    if not len(left):
+        return pd.DataFrame(columns=columns)
+    left = ok_a[left]
+    both = shapely.area(shapely.intersection(a[left], b[right]))
+    smaller = np.minimum(shapely.area(a[left]), shapely.area(b[right]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        part = np.where(smaller > 0, both / smaller, 0.0)
+    hit = part >= share
+    found = pd.DataFrame({
+        "position": left[hit], "stored_key": stored[key].astype(str).to_numpy()[right[hit]],
+        "stored_ward": (stored["ward_code"].astype(str).to_numpy()[right[hit]]
+                        if "ward_code" in stored else None),
+        "stored_system": (stored["ward_system"].astype("string").fillna(LEGACY).to_numpy()[
+            right[hit]] if "ward_system" in stored else LEGACY),
+        "share": part[hit]})
+    return found.sort_values(["position", "share"], ascending=[True, False]).drop_duplicates(
+        "position").reset_index(drop=True)
