@@ -253,7 +253,39 @@ def _province_from_data(decoded: gpd.GeoDataFrame, info: SourceInfo, mapping: Fi
         found = one_zone(names)
         if found:
             return found, "the stored wards that hold the data"
+    if declared and (info.crs is None or info.crs.is_geographic):
+        found, field_name = _province_of_codes(decoded, mapping, kind)
+        if found:
+            one = one_zone(found)
+            if one:
+                return one, f"the layer's {field_name} codes"
     return None, None
+
+
+def _province_of_codes(decoded: gpd.GeoDataFrame, mapping: FieldMapping, kind: LayerKind
+                       ) -> tuple[list[str] | None, str | None]:
+    """The (legacy) provinces of the layer's ward or unit codes, which fix the VN-2000 zone
+    when a file declares no CRS: legacy ward codes name their province; a 2025 unit, the
+    provinces of the legacy wards it was made of."""
+    column = {LayerKind.PARCELS: "ward_code", LayerKind.WARDS: "ward_code",
+              LayerKind.UNITS: "unit_code"}.get(kind)
+    if column is None or column not in mapping.sources:
+        return None, None
+    source = mapping.sources[column]
+    values = decoded[source].dropna().unique()[:500]
+    codes = set()
+    for value in values:
+        text = str(value).strip()
+        if text.endswith(".0"):
+            text = text[:-2]
+        if text.isdigit():
+            codes.add(text.zfill(5))
+    reg = registry()
+    if kind is LayerKind.UNITS:
+        codes = set(reg.conversion.loc[reg.conversion["unit_code"].isin(codes), "ward_code"])
+    provinces = reg.legacy.loc[reg.legacy.index.intersection(sorted(codes)), "province"]
+    names = sorted(provinces.dropna().astype(str).unique())
+    return (names or None), source
 
 
 def _place_check(frame: gpd.GeoDataFrame, wards: gpd.GeoDataFrame, raw: gpd.GeoDataFrame,

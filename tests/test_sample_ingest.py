@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from gis.errors import CRSError
 from gis.ingest import ingest_layer, prepare_layer
 from gis.sample import generate_district, write_sample
 from gis.store import GeoPackageStore
@@ -52,8 +51,8 @@ def test_planted_parcel_problems_are_found_exactly(sample_dir):
 def test_tcvn3_dbf_without_prj(sample_dir):
     path = sample_dir / "tcvn3" / "parcels.shp"
     assert not path.with_suffix(".prj").exists() and not path.with_suffix(".cpg").exists()
-    with pytest.raises(CRSError, match="--crs"):
-        prepare_layer(path, "parcels")
+    inferred = prepare_layer(path, "parcels")  # no .prj: the ward codes name Hà Nội
+    assert "EPSG:5897" in inferred.crs_working
     legacy = prepare_layer(path, "parcels", province="Hà Nội")
     modern = prepare_layer(sample_dir / "utf8" / "parcels.shp", "parcels")
     assert {d.column: d.encoding.value for d in legacy.decodings} == {

@@ -298,9 +298,10 @@ def case_truncated_shp_in_zip(d: Path) -> Case:
 
 
 def case_missing_prj(d: Path) -> Case:
-    shp = save_layer(parcels(), d / "parcels.shp")
+    shp = save_layer(parcels().assign(MaXa="99999"), d / "parcels.shp")
     shp.with_suffix(".prj").unlink()
-    # Projected VN-2000 coordinates fit several TM-3 zones: refuse to guess.
+    # Projected VN-2000 coordinates fit several TM-3 zones, and the ward code is of no
+    # province: refuse to guess.
     return shp, CRSError, ("no CRS is declared", "EPSG:5897", "EPSG:9209", "pass --crs"), {
         "layer": "parcels"}
 

@@ -267,9 +267,21 @@ def test_wgs84_parcels_take_the_zone_of_the_stored_ward_that_holds_them(tmp_path
 
 
 def test_wgs84_without_any_province_says_so(tmp_path):
-    frame = parcels(3).to_crs("EPSG:4326")
+    frame = parcels(3).to_crs("EPSG:4326").assign(MaXa="99999")  # a code of no province
     report = prepare_layer(save_layer(frame, tmp_path / "p.geojson", driver="GeoJSON"), "parcels")
     assert any("no province known" in n and "--province" in n for n in report.crs_notes)
+
+
+def test_the_ward_codes_give_the_province_when_nothing_else_does(tmp_path):
+    """A file without .prj or province: its legacy ward codes name the province, whose TM-3
+    zone applies (Hà Nội's 09880: 105°00', EPSG:5897), and the note says so."""
+    frame = parcels(3)
+    shp = save_layer(frame, tmp_path / "p.shp")
+    shp.with_suffix(".prj").unlink()
+    report = prepare_layer(shp, "parcels")
+    assert "EPSG:5897" in report.crs_working
+    assert any("Thành phố Hà Nội taken from the layer's MaXa codes" in n
+               for n in report.crs_notes)
 
 
 # ---------------------------------------------------------------------------------------------
