@@ -413,15 +413,77 @@ def test_uploads_of_a_commune_office_stay_in_its_units(scoped, units_store, tmp_
     done = scoped.client.post(f"/api/uploads/{ok.json()['id']}/commit",
                               headers=scoped.auth("son_tay", "admin"))
     assert done.status_code == 200, done.text
-    assert post("province", split_ward).status_code == 201
+    assert ok.json()["units"] == [SON_TAY]
+    province_split = post("province", split_ward)
+    assert province_split.status_code == 201
+    assert province_split.json()["units"] == [SON_TAY, TUNG_THIEN]
     log = scoped.client.get("/api/uploads/log", headers=scoped.auth("province", "admin")).json()
     assert log[0]["who"] == "son_tay-admin" and log[0]["units"] == [SON_TAY]
     assert {tuple(r["units"]) for r in log if r["kind"] == "clearance"} == \
         {(SON_TAY, TUNG_THIEN)}
+    _uploads_and_log_of_each_unit(scoped, units_store, tmp_path, post, ok.json()["id"],
+                                  province_split.json()["id"], log)
+
+
+def _uploads_and_log_of_each_unit(scoped, units_store, tmp_path, post, son_tay_upload,  # type: ignore[no-untyped-def]
+                                  split_upload, log) -> None:
+    """An officer sees their own uploads and log lines and those touching only their units;
+    another unit's, or the whole store's, are the province's (403 by id)."""
+    from gis.io.admin_units import load_registry
+
+    conversion = load_registry().conversion
+    parcels = pyogrio_read(units_store.parent / "src" / "parcels.shp")
+    whole = conversion.groupby("ward_code")["unit_code"].agg(set)
+    tung_thien_wards = sorted(w for w in set(parcels["MaXa"]) if whole.get(w) == {TUNG_THIEN})
+    assert tung_thien_wards
+    theirs = post("province", _parcels_zip(units_store, tmp_path, tung_thien_wards))
+    assert theirs.status_code == 201 and theirs.json()["units"] == [TUNG_THIEN]
+
+    def listed(who: str) -> set[str]:
+        return {u["id"] for u in scoped.get("/api/uploads", who, "admin").json()}
+
+    assert {son_tay_upload, split_upload, theirs.json()["id"]} <= listed("province")
+    assert son_tay_upload in listed("son_tay") and theirs.json()["id"] not in listed("son_tay")
+    assert theirs.json()["id"] in listed("tung_thien")
+    assert not {son_tay_upload, split_upload} & listed("tung_thien")
+    assert split_upload not in listed("son_tay")  # it touches Tùng Thiện too
+    for url in (f"/api/uploads/{son_tay_upload}", f"/admin/uploads/{son_tay_upload}"):
+        assert scoped.get(url, "tung_thien", "admin").status_code == 403, url
+        assert scoped.get(url, "province", "admin").status_code == 200, url
+        assert scoped.get(url, "son_tay", "admin").status_code == 200, url
+    refused = scoped.get(f"/api/uploads/{split_upload}", "son_tay", "admin")
+    assert refused.status_code == 403 and TUNG_THIEN in refused.json()["message"]
+    for method, url in (("POST", f"/api/uploads/{split_upload}/commit"),
+                        ("DELETE", f"/api/uploads/{split_upload}"),
+                        ("POST", f"/admin/uploads/{split_upload}/commit"),
+                        ("POST", f"/admin/uploads/{split_upload}/discard")):
+        res = scoped.client.request(method, url, headers=scoped.auth("son_tay", "admin"),
+                                    follow_redirects=False)
+        assert res.status_code == 403, (method, url, res.text)
+    assert scoped.get(f"/api/uploads/{split_upload}", "province", "admin").json()["state"] == \
+        "pending"
+    # the ingest log: own lines and lines of their units only (the province's whole-store
+    # layers, the split clearance sheet and other units' parcels stay out)
+    for who, unit in (("son_tay", SON_TAY), ("tung_thien", TUNG_THIEN)):
+        lines = scoped.get("/api/uploads/log", who, "admin").json()
+        assert all(r["who"] == f"{who}-admin" or (r["units"] and set(r["units"]) <= {unit})
+                   for r in lines), (who, lines)
+        assert len(lines) < len(log)
+    assert scoped.get("/api/uploads/log", "son_tay", "admin").json()[0] == log[0]
+    page = scoped.get("/admin/uploads", "tung_thien", "admin").text
+    assert "son_tay-admin" not in page and son_tay_upload not in page
+    assert theirs.json()["id"] in page
+    assert "son_tay-admin" in scoped.get("/admin/uploads", "son_tay", "admin").text
+
+
+def pyogrio_read(path: Path):  # type: ignore[no-untyped-def]
+    import pyogrio
+
+    return pyogrio.read_dataframe(path)
 
 
 # -- the scope matrix: every route, users of two units and of the province ----------------------
-RECORD = re.compile(r"\{(case_id|id|parcel_key|featureId)\}")
+RECORD = re.compile(r"\{(case_id|id|parcel_key|featureId|upload_id)\}")
 
 
 def _record_values(scoped: Scoped, unit: str) -> dict[str, str]:
@@ -443,11 +505,17 @@ def _body(method: str, path: str) -> dict[str, str] | None:
 
 
 @pytest.mark.parametrize("who", list(SCOPES))
-def test_scope_matrix(scoped, who):
+def test_scope_matrix(scoped, who, units_store, tmp_path):
     """Every route as an administrator of one unit (or of the province) on the records of
-    Phường Sơn Tây: their own or the province's answer normally; another unit's user is
-    refused (403) or finds nothing (404) for a record, and never meets a server error."""
+    Phường Sơn Tây (a pending upload of its officer among them): their own or the province's
+    answer normally; another unit's user is refused (403) or finds nothing (404) for a record,
+    and never meets a server error."""
     values = _record_values(scoped, SON_TAY)
+    upload = scoped.client.post("/api/uploads", headers=scoped.auth("son_tay", "admin"), files={
+        "file": ("thua_dat.zip", _parcels_zip(units_store, tmp_path, ["09577"]),
+                 "application/zip")}, data={"kind": "parcels"})
+    assert upload.status_code == 201, upload.text
+    values["upload_id"] = upload.json()["id"]
     checked = 0
     for method, path, perms in _routes(scoped.service.app):
         if OPEN.match(path) or not perms:
