@@ -272,6 +272,61 @@ def test_exports_hold_only_the_officers_rows(scoped, fmt):
         assert got["son_tay"] <= got["province"] and got["tung_thien"] <= got["province"], layer
 
 
+def _reads(monkeypatch, store):  # type: ignore[no-untyped-def]
+    """Every read of the store's class (``query`` and ``scan``): (table, query, rows read)."""
+    from gis.store import open_store
+
+    kind = type(open_store(str(store)))
+    seen: list[tuple[str, object, int]] = []
+    query, scan = kind.query, kind.scan
+
+    def counted_query(self, table, q):  # type: ignore[no-untyped-def]
+        result = query(self, table, q)
+        seen.append((table, q, len(result)))
+        return result
+
+    def counted_scan(self, table, q, **kw):  # type: ignore[no-untyped-def]
+        for result in scan(self, table, q, **kw):
+            seen.append((table, q, len(result)))
+            yield result
+
+    monkeypatch.setattr(kind, "query", counted_query)
+    monkeypatch.setattr(kind, "scan", counted_scan)
+    return seen
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "gpkg"])
+def test_a_scoped_export_reads_only_the_officers_rows(scoped, fmt, monkeypatch):
+    """The scope goes into the store's query (``unit_code`` or the layer's key): a commune
+    officer's export reads their rows, not the province's, on either backend."""
+    parcels = _parcels(scoped.service.store)
+    counts = parcels["unit_code"].value_counts()
+    seen = _reads(monkeypatch, scoped.service.store)
+    res = scoped.get(f"/api/export/parcels?format={fmt}", "son_tay", "planner")
+    assert res.status_code == 200 and int(res.headers["x-feature-count"]) == counts[SON_TAY]
+    reads = [(q, n) for table, q, n in seen if table == "parcels"]
+    assert reads and all(q.units == (SON_TAY,) for q, _ in reads), reads
+    assert sum(n for _, n in reads) == counts[SON_TAY] < len(parcels)
+    seen.clear()  # with an attribute filter: the key columns too are read in the scope (the
+    # clearance overlay, computed once for the whole store and kept, reads by project area)
+    res = scoped.get(f"/api/export/parcels?format={fmt}&status=PAID", "tung_thien", "planner")
+    assert res.status_code == 200, res.text
+    reads = [(q, n) for table, q, n in seen if table == "parcels" and q.area is None]
+    assert reads and all(q.units == (TUNG_THIEN,) for q, _ in reads), reads
+    assert sum(n for _, n in reads) <= 2 * counts[TUNG_THIEN]
+    seen.clear()  # a layer without units: its keys in the officer's area
+    whole = scoped.get(f"/api/export/projects?format={fmt}", "province", "planner")
+    seen.clear()
+    res = scoped.get(f"/api/export/projects?format={fmt}", "son_tay", "planner")
+    exported = [q for table, q, _ in seen if table == "projects" and q.with_geometry]
+    assert exported and all(q.keys is not None for q in exported), exported
+    assert sum(n for table, q, n in seen if table == "projects" and q.with_geometry) == \
+        int(res.headers["x-feature-count"]) <= int(whole.headers["x-feature-count"])
+    seen.clear()
+    res = scoped.get(f"/api/export/parcels?format={fmt}", "province", "planner")
+    assert sum(n for table, _, n in seen if table == "parcels") == len(parcels)
+
+
 # -- cases ------------------------------------------------------------------------------------
 def _cases_by_unit(scoped):  # type: ignore[no-untyped-def]
     from gis.store import open_store

@@ -24,7 +24,7 @@ from gis.api.deps import Context
 from gis.api.exports.clearance import clearance_pairs
 from gis.api.exports.formats import ExportFile, Format, write_export, write_geojson_stream
 from gis.api.exports.layers import LayerDef, Selection, iter_select, select, ward_names
-from gis.api.scope import filter_frame
+from gis.api.scope import filter_frame, row_filter
 from gis.errors import CRSError, NotFoundError
 from gis.io.write import reproject
 from gis.store import Store
@@ -119,17 +119,25 @@ def export_layer(ctx: Context, state: Any, store: Store, definition: LayerDef, s
         return clearance_pairs(state, store)
 
     base = file_base(definition.name, sel, out_crs)
+    # a stored layer is read for the user's rows only (the store filters: unit_code or the
+    # layer's key); a computed one is built from the whole store, then limited in memory
+    scope = None if definition.computed else row_filter(store, definition.table, user)
+
+    def limited(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return filter_frame(store, definition.table, frame, user) if definition.computed \
+            else frame
+
     folder = workdir(ctx)
     try:
         if fmt is Format.GEOJSON:  # feature by feature, batch by batch
-            batches = (filter_frame(store, definition.table, part, user) for part in
-                       iter_select(definition, store, sel, computed=computed, pairs=pairs))
+            batches = (limited(part) for part in iter_select(
+                definition, store, sel, computed=computed, pairs=pairs, scope=scope))
             result = write_geojson_stream((b for b in batches if len(b)),
                                           folder, base, crs=out_crs, layer=definition.name,
                                           reproject=reproject)
         else:
-            frame = reproject(filter_frame(store, definition.table, select(
-                definition, store, sel, computed=computed, pairs=pairs), user), out_crs)
+            frame = reproject(limited(select(definition, store, sel, computed=computed,
+                                             pairs=pairs, scope=scope)), out_crs)
             result = write_export(frame, fmt, folder, base, layer=definition.name,
                                   key=definition.key, lang=lang, ward_names=ward_names(store))
     except BaseException:
