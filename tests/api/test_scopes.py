@@ -173,6 +173,70 @@ def test_cli_users_units(tmp_path, monkeypatch):
     assert nobody.exit_code == 2 and "no user 'nobody'" in nobody.output
 
 
+def _other_province_unit(province: str = "01") -> tuple[str, str, str]:
+    """A 2025 unit of another province than ``province``, from the registry: (code, name,
+    province name)."""
+    from gis.io.admin_units import load_registry
+
+    current = load_registry().current
+    row = current[current["province_code"] != province].sort_index().iloc[0]
+    return str(row.name), str(row["name"]), str(row["province"])
+
+
+def test_cli_units_of_another_province_are_refused(units_store, tmp_path, monkeypatch):
+    """The store's province decides (its units layer, else its parcels); a unit of the province
+    that the units layer lacks is taken with a warning; an empty store takes any."""
+    import shutil
+
+    from gis.cli import cli
+    from gis.io.admin_units import load_registry
+
+    current = load_registry().current
+    store = tmp_path / "store.gpkg"
+    shutil.copy(units_store, store)
+    monkeypatch.setenv("GIS_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GIS_STORE", str(store))
+    run = CliRunner().invoke
+    code, name, province = _other_province_unit("01")
+    add = ["users", "add", "x", "--role", "viewer", "--password", "12345678", "--units"]
+    res = run(cli, [*add, f"{SON_TAY},{code}"])
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert f"{code} {name}" in text and province in text and "Thành phố Hà Nội (01)" in text
+    assert "units layer" in text and "Traceback" not in res.output
+    assert run(cli, [*add, SON_TAY]).exit_code == 0
+    refused = run(cli, ["users", "units", "x", code])
+    assert refused.exit_code == 2 and province in " ".join(refused.output.split())
+    hanoi = sorted(c for c in current.index[current["province_code"] == "01"]
+                   if c not in (SON_TAY, TUNG_THIEN))[0]
+    warned = run(cli, ["users", "units", "x", hanoi])
+    assert warned.exit_code == 0, warned.output
+    assert "warning" in warned.output and hanoi in warned.output
+    assert "warning" not in run(cli, ["users", "units", "x", TUNG_THIEN]).output
+    # an empty store (none yet) takes any valid code
+    monkeypatch.setenv("GIS_STORE", str(tmp_path / "none.gpkg"))
+    assert run(cli, ["users", "units", "x", code]).exit_code == 0
+
+
+def test_store_provinces_from_the_parcels_without_a_units_layer(sample_store):
+    from gis.errors import UnitCodeError
+    from gis.io.admin_units import load_registry
+    from gis.store import open_store
+    from gis.units import check_units, store_provinces
+
+    store = open_store(sample_store)
+    assert not store.has("units")
+    provinces, source = store_provinces(store)
+    assert source == "parcels" and len(provinces) == 1
+    (province,) = provinces
+    current = load_registry().current
+    mine = sorted(current.index[current["province_code"] == province])[0]
+    assert check_units(mine, store=store) == (mine,)
+    code, name, other = _other_province_unit(province)
+    with pytest.raises(UnitCodeError, match=other):
+        check_units(f"{mine},{code}", store=store)
+
+
 # -- maps -------------------------------------------------------------------------------------
 def test_tiles_show_only_the_officers_units(scoped):
     parcels = _parcels(scoped.service.store)
@@ -430,6 +494,9 @@ def test_residents_page_per_unit(tmp_path, units_store, monkeypatch):
     assert legacy.status_code == 400 and "Phường Phú Thịnh" in legacy.json()["message"]
     bad = client.get("/public?unit=abc", headers={"Accept": "text/html"})
     assert bad.status_code == 400 and "Traceback" not in bad.text
+    code, _, province = _other_province_unit("01")  # a unit of another province: not here
+    elsewhere = client.get(f"/public/violations.geojson?unit={code}")
+    assert elsewhere.status_code == 400 and province in elsewhere.json()["message"]
 
 
 # -- uploads and the ingest log ---------------------------------------------------------------
