@@ -596,6 +596,8 @@ def _uploads_and_log_of_each_unit(scoped, units_store, tmp_path, post, son_tay_u
     assert "son_tay-admin" not in page and son_tay_upload not in page
     assert theirs.json()["id"] in page
     assert "son_tay-admin" in scoped.get("/admin/uploads", "son_tay", "admin").text
+    assert 'value="wards"' not in page and 'value="clearance"' in page  # what they may load
+    assert 'value="wards"' in scoped.get("/admin/uploads", "province", "admin").text
 
 
 def pyogrio_read(path: Path):  # type: ignore[no-untyped-def]

@@ -211,7 +211,9 @@ def _uploads_page(request: Request, user: User, store: Store, *, error: str | No
     ctx = context(request)
     return _render(request, "uploads.html", user, status_code=status_code, error=error,
                    pending=[u for u in _visible(request, user) if u.state == "pending"],
-                   log=admin_ingest.log_rows(store, uploads, user=user), kinds=KINDS, kind=kind,
+                   log=admin_ingest.log_rows(store, uploads, user=user), kind=kind,
+                   # an officer loads parcels and clearance sheets of their units only
+                   kinds=KINDS if user.units is None else ("parcels", "clearance"),
                    limit_mb=ctx.service.max_upload_mb)
 
 
