@@ -1,124 +1,33 @@
 """Each officer in their own units (issue 13, third part): user scopes on every route.
 
-The store is the sample district moved onto Thị xã Sơn Tây (Hà Nội) with unit polygons built
-over it (``gis.sample.units``): 2025 units 09574 Phường Sơn Tây and 09604 Phường Tùng Thiện;
-legacy ward 09604 Xã Thanh Mỹ was split between them (and its code reused by Tùng Thiện).
-Users: ``son_tay`` (09574), ``tung_thien`` (09604), ``province`` (the whole store), each in
-every role the test needs.
+Store and users (:mod:`tests.api.scoped`): the sample district moved onto Thị xã Sơn Tây (Hà
+Nội) with its 2025 unit polygons, officers of Phường Sơn Tây (09574) and Phường Tùng Thiện
+(09604), and the province's staff. Uploads, the ingest log, users' provinces and the reads of
+exports: tests/api/test_scope_records.py.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import mapbox_vector_tile
 import pytest
 from click.testing import CliRunner
 
-from tests.api.conftest import ON_POSTGIS, PASSWORD, Service, make_service
+from tests.api.conftest import ON_POSTGIS, PASSWORD, make_service
+from tests.api.scoped import (
+    SCOPES,
+    SON_TAY,
+    TUNG_THIEN,
+    Scoped,
+    _cases_by_unit,
+    _other_province_unit,
+    _parcels,
+    _parcels_zip,
+    _tile_keys,
+    _tiles_over,
+)
 from tests.api.test_roles import OPEN, _routes
 from tests.conftest import ROOT
-
-SON_TAY, TUNG_THIEN = "09574", "09604"
-SCOPES = {"son_tay": (SON_TAY,), "tung_thien": (TUNG_THIEN,), "province": None}
-
-
-@pytest.fixture(scope="session")
-def units_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Sơn Tây sample store with units, projects, a clearance sheet and detected cases."""
-    from gis.cli import cli
-    from gis.io.admin_units import load_registry
-    from gis.sample import generate_district, write_sample
-    from gis.sample.units import district_wards, on_real_district, unit_polygons
-
-    base = tmp_path_factory.mktemp("scoped")
-    reg = load_registry()
-    real = on_real_district(generate_district(1500, seed=1),
-                            district_wards(reg, "Thị xã Sơn Tây", "Thành phố Hà Nội"))
-    write_sample(real, base / "src")
-    unit_polygons(real.wards, reg).to_file(base / "src" / "units.gpkg", layer="units")
-    store = base / "store.gpkg"
-    runner = CliRunner(env={"GIS_STORE": str(store), "GIS_CATALOG": str(ROOT / "layers"),
-                            "GIS_DATA_DIR": str(base)})
-    src = base / "src"
-    for args in (("ingest", "wards", str(src / "wards.gpkg")),
-                 ("ingest", "parcels", str(src / "parcels.shp")),
-                 ("ingest", "units", str(src / "units.gpkg")),
-                 ("ingest", "projects", str(src / "projects.shp")),
-                 ("ingest", "buildings", str(src / "buildings.gpkg")),
-                 ("ingest", "clearance", str(src / "clearance.xlsx"), "--known-on",
-                  "31/12/2024"),
-                 ("violations", "detect"), ("clearance", "report")):
-        res = runner.invoke(cli, list(args))
-        assert res.exit_code == 0, (args, res.output)
-    return store
-
-
-class Scoped:
-    """A service over the Sơn Tây store with users of two units and of the province."""
-
-    def __init__(self, service: Service) -> None:
-        from gis.api.auth.security import UserDB
-        from gis.store import open_accounts
-
-        self.service = service
-        self.client = service.client
-        users = UserDB(open_accounts(service.data_dir, str(service.store)))
-        self.tokens: dict[tuple[str, str], str] = {}
-        for who, units in SCOPES.items():
-            for role in ("viewer", "inspector", "planner", "admin"):
-                name = f"{who}-{role}"
-                users.add(name, role, PASSWORD.format(role=role), units=units)
-                self.tokens[who, role] = users.new_token(name)
-        self.users = users
-
-    def auth(self, who: str, role: str = "viewer") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who, role]}"}
-
-    def get(self, url: str, who: str, role: str = "viewer", **kw):  # type: ignore[no-untyped-def]
-        headers = {**self.auth(who, role), **kw.pop("headers", {})}
-        return self.client.get(url, headers=headers, **kw)
-
-
-@pytest.fixture
-def scoped(tmp_path: Path, units_store: Path, monkeypatch: pytest.MonkeyPatch) -> Scoped:
-    return Scoped(make_service(tmp_path, units_store, monkeypatch))
-
-
-def _parcels(store: Path):  # type: ignore[no-untyped-def]
-    from gis.store import open_store
-
-    return open_store(store).read("parcels")
-
-
-def _tiles_over(frame, z: int = 15):  # type: ignore[no-untyped-def]
-    """The z tiles covering a frame (in the store CRS)."""
-    import math
-
-    bounds = frame.to_crs(4326).total_bounds
-
-    def tile(lon: float, lat: float) -> tuple[int, int]:
-        n = 2 ** z
-        x = int((lon + 180) / 360 * n)
-        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-        return x, y
-
-    (x0, y0), (x1, y1) = tile(bounds[0], bounds[3]), tile(bounds[2], bounds[1])
-    return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
-
-
-def _tile_keys(scoped: Scoped, who: str, tiles) -> tuple[set[str], set[str]]:  # type: ignore[no-untyped-def]
-    keys: set[str] = set()
-    etags: set[str] = set()
-    for z, x, y in tiles:
-        res = scoped.get(f"/tiles/parcels/{z}/{x}/{y}.mvt", who)
-        assert res.status_code in (200, 204), res.text
-        etags.add(res.headers["etag"])
-        if res.status_code == 200:
-            layer = mapbox_vector_tile.decode(res.content).get("parcels", {"features": []})
-            keys |= {f["properties"]["parcel_key"] for f in layer["features"]}
-    return keys, etags
 
 
 # -- accounts and the CLI -----------------------------------------------------------------------
@@ -171,70 +80,6 @@ def test_cli_users_units(tmp_path, monkeypatch):
     assert both.exit_code == 2 and "either" in both.output
     nobody = run(cli, ["users", "units", "nobody", "09604"])
     assert nobody.exit_code == 2 and "no user 'nobody'" in nobody.output
-
-
-def _other_province_unit(province: str = "01") -> tuple[str, str, str]:
-    """A 2025 unit of another province than ``province``, from the registry: (code, name,
-    province name)."""
-    from gis.io.admin_units import load_registry
-
-    current = load_registry().current
-    row = current[current["province_code"] != province].sort_index().iloc[0]
-    return str(row.name), str(row["name"]), str(row["province"])
-
-
-def test_cli_units_of_another_province_are_refused(units_store, tmp_path, monkeypatch):
-    """The store's province decides (its units layer, else its parcels); a unit of the province
-    that the units layer lacks is taken with a warning; an empty store takes any."""
-    import shutil
-
-    from gis.cli import cli
-    from gis.io.admin_units import load_registry
-
-    current = load_registry().current
-    store = tmp_path / "store.gpkg"
-    shutil.copy(units_store, store)
-    monkeypatch.setenv("GIS_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("GIS_STORE", str(store))
-    run = CliRunner().invoke
-    code, name, province = _other_province_unit("01")
-    add = ["users", "add", "x", "--role", "viewer", "--password", "12345678", "--units"]
-    res = run(cli, [*add, f"{SON_TAY},{code}"])
-    assert res.exit_code == 2, res.output
-    text = " ".join(res.output.split())
-    assert f"{code} {name}" in text and province in text and "Thành phố Hà Nội (01)" in text
-    assert "units layer" in text and "Traceback" not in res.output
-    assert run(cli, [*add, SON_TAY]).exit_code == 0
-    refused = run(cli, ["users", "units", "x", code])
-    assert refused.exit_code == 2 and province in " ".join(refused.output.split())
-    hanoi = sorted(c for c in current.index[current["province_code"] == "01"]
-                   if c not in (SON_TAY, TUNG_THIEN))[0]
-    warned = run(cli, ["users", "units", "x", hanoi])
-    assert warned.exit_code == 0, warned.output
-    assert "warning" in warned.output and hanoi in warned.output
-    assert "warning" not in run(cli, ["users", "units", "x", TUNG_THIEN]).output
-    # an empty store (none yet) takes any valid code
-    monkeypatch.setenv("GIS_STORE", str(tmp_path / "none.gpkg"))
-    assert run(cli, ["users", "units", "x", code]).exit_code == 0
-
-
-def test_store_provinces_from_the_parcels_without_a_units_layer(sample_store):
-    from gis.errors import UnitCodeError
-    from gis.io.admin_units import load_registry
-    from gis.store import open_store
-    from gis.units import check_units, store_provinces
-
-    store = open_store(sample_store)
-    assert not store.has("units")
-    provinces, source = store_provinces(store)
-    assert source == "parcels" and len(provinces) == 1
-    (province,) = provinces
-    current = load_registry().current
-    mine = sorted(current.index[current["province_code"] == province])[0]
-    assert check_units(mine, store=store) == (mine,)
-    code, name, other = _other_province_unit(province)
-    with pytest.raises(UnitCodeError, match=other):
-        check_units(f"{mine},{code}", store=store)
 
 
 # -- maps -------------------------------------------------------------------------------------
@@ -336,70 +181,7 @@ def test_exports_hold_only_the_officers_rows(scoped, fmt):
         assert got["son_tay"] <= got["province"] and got["tung_thien"] <= got["province"], layer
 
 
-def _reads(monkeypatch, store):  # type: ignore[no-untyped-def]
-    """Every read of the store's class (``query`` and ``scan``): (table, query, rows read)."""
-    from gis.store import open_store
-
-    kind = type(open_store(str(store)))
-    seen: list[tuple[str, object, int]] = []
-    query, scan = kind.query, kind.scan
-
-    def counted_query(self, table, q):  # type: ignore[no-untyped-def]
-        result = query(self, table, q)
-        seen.append((table, q, len(result)))
-        return result
-
-    def counted_scan(self, table, q, **kw):  # type: ignore[no-untyped-def]
-        for result in scan(self, table, q, **kw):
-            seen.append((table, q, len(result)))
-            yield result
-
-    monkeypatch.setattr(kind, "query", counted_query)
-    monkeypatch.setattr(kind, "scan", counted_scan)
-    return seen
-
-
-@pytest.mark.parametrize("fmt", ["geojson", "gpkg"])
-def test_a_scoped_export_reads_only_the_officers_rows(scoped, fmt, monkeypatch):
-    """The scope goes into the store's query (``unit_code`` or the layer's key): a commune
-    officer's export reads their rows, not the province's, on either backend."""
-    parcels = _parcels(scoped.service.store)
-    counts = parcels["unit_code"].value_counts()
-    seen = _reads(monkeypatch, scoped.service.store)
-    res = scoped.get(f"/api/export/parcels?format={fmt}", "son_tay", "planner")
-    assert res.status_code == 200 and int(res.headers["x-feature-count"]) == counts[SON_TAY]
-    reads = [(q, n) for table, q, n in seen if table == "parcels"]
-    assert reads and all(q.units == (SON_TAY,) for q, _ in reads), reads
-    assert sum(n for _, n in reads) == counts[SON_TAY] < len(parcels)
-    seen.clear()  # with an attribute filter: the key columns and the clearance run of the
-    # status are read in the scope too (each read at most the unit's parcels)
-    res = scoped.get(f"/api/export/parcels?format={fmt}&status=PAID", "tung_thien", "planner")
-    assert res.status_code == 200, res.text
-    reads = [(q, n) for table, q, n in seen if table == "parcels"]
-    assert reads and all(q.units == (TUNG_THIEN,) for q, _ in reads), reads
-    assert max(n for _, n in reads) <= counts[TUNG_THIEN]
-    seen.clear()  # a layer without units: its keys in the officer's area
-    whole = scoped.get(f"/api/export/projects?format={fmt}", "province", "planner")
-    seen.clear()
-    res = scoped.get(f"/api/export/projects?format={fmt}", "son_tay", "planner")
-    exported = [q for table, q, _ in seen if table == "projects" and q.with_geometry]
-    assert exported and all(q.keys is not None for q in exported), exported
-    assert sum(n for table, q, n in seen if table == "projects" and q.with_geometry) == \
-        int(res.headers["x-feature-count"]) <= int(whole.headers["x-feature-count"])
-    seen.clear()
-    res = scoped.get(f"/api/export/parcels?format={fmt}", "province", "planner")
-    assert sum(n for table, _, n in seen if table == "parcels") == len(parcels)
-
-
 # -- cases ------------------------------------------------------------------------------------
-def _cases_by_unit(scoped):  # type: ignore[no-untyped-def]
-    from gis.store import open_store
-    from gis.violations import list_cases
-
-    cases = list_cases(open_store(scoped.service.store))
-    return {u: list(cases.loc[cases["unit_code"] == u, "case_id"]) for u in (SON_TAY, TUNG_THIEN)}
-
-
 def test_cases_carry_their_unit_and_lists_pages_and_files_hold_the_scope(scoped):
     by_unit = _cases_by_unit(scoped)
     assert by_unit[SON_TAY] and by_unit[TUNG_THIEN]
@@ -497,113 +279,6 @@ def test_residents_page_per_unit(tmp_path, units_store, monkeypatch):
     code, _, province = _other_province_unit("01")  # a unit of another province: not here
     elsewhere = client.get(f"/public/violations.geojson?unit={code}")
     assert elsewhere.status_code == 400 and province in elsewhere.json()["message"]
-
-
-# -- uploads and the ingest log ---------------------------------------------------------------
-def _parcels_zip(units_store: Path, tmp_path: Path, wards: list[str]) -> bytes:
-    import pyogrio
-
-    from tests.api.test_uploads import _shapefile_zip
-
-    parcels = pyogrio.read_dataframe(units_store.parent / "src" / "parcels.shp")
-    out = tmp_path / "_".join(wards)
-    out.mkdir()
-    parcels[parcels["MaXa"].isin(wards)].to_file(out / "thua_dat.shp", engine="pyogrio",
-                                                 encoding="UTF-8")
-    return _shapefile_zip(out, "thua_dat")
-
-
-def test_uploads_of_a_commune_office_stay_in_its_units(scoped, units_store, tmp_path):
-    def post(who: str, data: bytes, kind: str = "parcels", **options: str):  # type: ignore[no-untyped-def]
-        return scoped.client.post("/api/uploads", headers=scoped.auth(who, "admin"),
-                                  files={"file": ("thua_dat.zip", data, "application/zip")},
-                                  data={"kind": kind, **options})
-
-    son_tay_only = _parcels_zip(units_store, tmp_path, ["09577", "09592"])
-    split_ward = _parcels_zip(units_store, tmp_path, ["09604"])
-    refused = post("tung_thien", son_tay_only)
-    assert refused.status_code == 403, refused.text
-    assert "Phường Sơn Tây (09574)" in refused.json()["message"]
-    split = post("son_tay", split_ward)  # legacy Thanh Mỹ went to both units
-    assert split.status_code == 403 and "Phường Tùng Thiện (09604)" in split.json()["message"]
-    everything = post("son_tay", son_tay_only, replace_all="true")
-    assert everything.status_code == 403 and "province department" in everything.json()["message"]
-    wards = post("son_tay", son_tay_only, kind="wards")
-    assert wards.status_code == 403
-    ok = post("son_tay", son_tay_only)
-    assert ok.status_code == 201, ok.text
-    done = scoped.client.post(f"/api/uploads/{ok.json()['id']}/commit",
-                              headers=scoped.auth("son_tay", "admin"))
-    assert done.status_code == 200, done.text
-    assert ok.json()["units"] == [SON_TAY]
-    province_split = post("province", split_ward)
-    assert province_split.status_code == 201
-    assert province_split.json()["units"] == [SON_TAY, TUNG_THIEN]
-    log = scoped.client.get("/api/uploads/log", headers=scoped.auth("province", "admin")).json()
-    assert log[0]["who"] == "son_tay-admin" and log[0]["units"] == [SON_TAY]
-    assert {tuple(r["units"]) for r in log if r["kind"] == "clearance"} == \
-        {(SON_TAY, TUNG_THIEN)}
-    _uploads_and_log_of_each_unit(scoped, units_store, tmp_path, post, ok.json()["id"],
-                                  province_split.json()["id"], log)
-
-
-def _uploads_and_log_of_each_unit(scoped, units_store, tmp_path, post, son_tay_upload,  # type: ignore[no-untyped-def]
-                                  split_upload, log) -> None:
-    """An officer sees their own uploads and log lines and those touching only their units;
-    another unit's, or the whole store's, are the province's (403 by id)."""
-    from gis.io.admin_units import load_registry
-
-    conversion = load_registry().conversion
-    parcels = pyogrio_read(units_store.parent / "src" / "parcels.shp")
-    whole = conversion.groupby("ward_code")["unit_code"].agg(set)
-    tung_thien_wards = sorted(w for w in set(parcels["MaXa"]) if whole.get(w) == {TUNG_THIEN})
-    assert tung_thien_wards
-    theirs = post("province", _parcels_zip(units_store, tmp_path, tung_thien_wards))
-    assert theirs.status_code == 201 and theirs.json()["units"] == [TUNG_THIEN]
-
-    def listed(who: str) -> set[str]:
-        return {u["id"] for u in scoped.get("/api/uploads", who, "admin").json()}
-
-    assert {son_tay_upload, split_upload, theirs.json()["id"]} <= listed("province")
-    assert son_tay_upload in listed("son_tay") and theirs.json()["id"] not in listed("son_tay")
-    assert theirs.json()["id"] in listed("tung_thien")
-    assert not {son_tay_upload, split_upload} & listed("tung_thien")
-    assert split_upload not in listed("son_tay")  # it touches Tùng Thiện too
-    for url in (f"/api/uploads/{son_tay_upload}", f"/admin/uploads/{son_tay_upload}"):
-        assert scoped.get(url, "tung_thien", "admin").status_code == 403, url
-        assert scoped.get(url, "province", "admin").status_code == 200, url
-        assert scoped.get(url, "son_tay", "admin").status_code == 200, url
-    refused = scoped.get(f"/api/uploads/{split_upload}", "son_tay", "admin")
-    assert refused.status_code == 403 and TUNG_THIEN in refused.json()["message"]
-    for method, url in (("POST", f"/api/uploads/{split_upload}/commit"),
-                        ("DELETE", f"/api/uploads/{split_upload}"),
-                        ("POST", f"/admin/uploads/{split_upload}/commit"),
-                        ("POST", f"/admin/uploads/{split_upload}/discard")):
-        res = scoped.client.request(method, url, headers=scoped.auth("son_tay", "admin"),
-                                    follow_redirects=False)
-        assert res.status_code == 403, (method, url, res.text)
-    assert scoped.get(f"/api/uploads/{split_upload}", "province", "admin").json()["state"] == \
-        "pending"
-    # the ingest log: own lines and lines of their units only (the province's whole-store
-    # layers, the split clearance sheet and other units' parcels stay out)
-    for who, unit in (("son_tay", SON_TAY), ("tung_thien", TUNG_THIEN)):
-        lines = scoped.get("/api/uploads/log", who, "admin").json()
-        assert all(r["who"] == f"{who}-admin" or (r["units"] and set(r["units"]) <= {unit})
-                   for r in lines), (who, lines)
-        assert len(lines) < len(log)
-    assert scoped.get("/api/uploads/log", "son_tay", "admin").json()[0] == log[0]
-    page = scoped.get("/admin/uploads", "tung_thien", "admin").text
-    assert "son_tay-admin" not in page and son_tay_upload not in page
-    assert theirs.json()["id"] in page
-    assert "son_tay-admin" in scoped.get("/admin/uploads", "son_tay", "admin").text
-    assert 'value="wards"' not in page and 'value="clearance"' in page  # what they may load
-    assert 'value="wards"' in scoped.get("/admin/uploads", "province", "admin").text
-
-
-def pyogrio_read(path: Path):  # type: ignore[no-untyped-def]
-    import pyogrio
-
-    return pyogrio.read_dataframe(path)
 
 
 # -- the scope matrix: every route, users of two units and of the province ----------------------
