@@ -76,9 +76,9 @@ def _check_scope(codes: str) -> tuple[str, ...]:
     missing = unlisted_units(scope, store) if store is not None else []
     if missing:
         names = unit_names()
-        console.print("[yellow]warning: the store's units layer has no polygon of "
-                      f"{', '.join(f'{c} {names.get(c, chr(63))}' for c in missing)}: no "
-                      "parcel is placed there until it is loaded (gis ingest units)[/]")
+        listed = ", ".join(f"{c} {names.get(c, '?')}" for c in missing)
+        console.print(f"[yellow]warning: the store's units layer has no polygon of {listed}: "
+                      "no parcel is placed there until it is loaded (gis ingest units)[/]")
     return scope
 
 
