@@ -28,7 +28,8 @@ from gis.io.admin_units import load_registry
 from gis.store.base import Store
 
 __all__ = ["code_issues", "units_issues", "with_units", "place_stored_parcels",
-           "unit_names", "registry", "resolve_unit", "check_units", "place_cases"]
+           "unit_names", "registry", "resolve_unit", "check_units", "store_provinces",
+           "unlisted_units", "place_cases"]
 
 
 def registry() -> AdminRegistry:
@@ -281,11 +282,13 @@ def resolve_unit(code: str, system: CodeSystem, *, reg: AdminRegistry | None = N
 
 
 
-def check_units(text: str | Sequence[str], *, reg: AdminRegistry | None = None
-                ) -> tuple[str, ...]:
+def check_units(text: str | Sequence[str], *, reg: AdminRegistry | None = None,
+                store: Store | None = None) -> tuple[str, ...]:
     """A user's scope as typed (``09574,09604`` or a list): 2025 commune-level unit codes, each
     checked against the 2025 list (:func:`resolve_unit`: a legacy-only code is an error naming
-    its legacy ward, an unknown one says so). Sorted, without repeats."""
+    its legacy ward, an unknown one says so) and, given the ``store``, against the store's
+    province(s) (:func:`store_provinces`: a unit of another province is an error naming both;
+    an empty store takes any). Sorted, without repeats."""
     from gis.errors import UnitCodeError
 
     parts = text.split(",") if isinstance(text, str) else list(text)
@@ -302,7 +305,47 @@ def check_units(text: str | Sequence[str], *, reg: AdminRegistry | None = None
             message = exc.message.split("; pass --units")[0]
             raise UnitCodeError(f"{message}; a user works in 2025 commune-level units",
                                 field="units", value=code) from None
+    provinces, source = store_provinces(store) if store is not None else (set(), "")
+    if provinces:
+        current = reg.current
+        for code in sorted(checked):
+            province = str(current.at[code, "province_code"])
+            if province in provinces:
+                continue
+            held = ", ".join(f"{_province_name(reg, c)} ({c})" for c in sorted(provinces))
+            raise UnitCodeError(
+                f"unit {code} {current.at[code, 'name']} is in {current.at[code, 'province']} "
+                f"({province}), not in this store's province: {held} (by its {source}); "
+                "give units of the store's province", field="units", value=code)
     return tuple(sorted(checked))
+
+
+def _province_name(reg: AdminRegistry, code: str) -> str:
+    found = reg.current.loc[reg.current["province_code"] == code, "province"]
+    return str(found.iloc[0]) if len(found) else code
+
+
+def store_provinces(store: Store) -> tuple[set[str], str]:
+    """The province codes a store holds and where they were read: the stored ``units``
+    layer's, else the parcels' ``province_code`` (an empty set: an empty store)."""
+    if store.has("units") and store.layer_info("units").field("province_code") is not None:
+        found = {str(c) for c in store.distinct("units", "province_code") if c}
+        if found:
+            return found, "units layer"
+    if store.has("parcels") and store.layer_info("parcels").field("province_code") is not None:
+        found = {str(c) for c in store.distinct("parcels", "province_code") if c}
+        if found:
+            return found, "parcels"
+    return set(), ""
+
+
+def unlisted_units(codes: Sequence[str], store: Store) -> list[str]:
+    """The codes a store's ``units`` layer does not hold (none without a units layer): a scope
+    worth a warning, as no polygon of the store places a parcel in them (yet)."""
+    if not store.has("units"):
+        return []
+    stored = {str(c) for c in store.distinct("units", "unit_code") if c}
+    return [c for c in codes if c not in stored]
 
 
 def place_cases(store: Store, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

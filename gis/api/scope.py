@@ -11,6 +11,12 @@ every route (maps, OGC API, exports, extracts, dashboard, cases, uploads):
   5 cm so that a neighbour touching the boundary is not in; without a units layer, the union of
   the scope's parcels), named by the table's key column (``ward_code``, ``project_id``, …).
 
+Records that are not rows of a layer — uploads and the lines of the ingest log — carry who made
+them and the units they touch (:func:`sees_record`): an officer sees their own and those
+touching only their units; a record touching another unit, or the whole store (wards, projects,
+buildings layers), is the province's. Another unit's record asked for by id is refused (403),
+as a case or an extract is.
+
 The answer is a :class:`RowFilter` (a column and its accepted values), which every source
 applies the same way: ``LayerQuery.units``/``keys``, ``TileQuery.where``, or a mask over a
 frame held in memory. Filters are cached per store version and scope; their ``token`` goes into
@@ -22,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +43,7 @@ if TYPE_CHECKING:
     from gis.store.base import Store
 
 __all__ = ["RowFilter", "row_filter", "scope_area", "in_scope", "filter_frame",
-           "require_in_scope", "SHRINK"]
+           "require_in_scope", "sees_record", "require_record", "SHRINK"]
 
 #: metres the scope's area is shrunk by, so that rows only touching its boundary stay out
 SHRINK = 0.05
@@ -187,3 +194,33 @@ def require_in_scope(user: User | None, unit_code: object, what: str) -> None:
     raise HTTPException(403, Message(
         N_("%(what)s lies outside your units (%(units)s)"),
         {"what": what, "units": ", ".join(user.units or ())}))
+
+
+def sees_record(user: User | None, who: object, units: Sequence[str] | None) -> bool:
+    """Whether a user sees a record made by ``who`` touching ``units`` (an upload, a line of
+    the ingest log): a whole-store user every one; an officer their own, and those touching
+    one or more units, all of them theirs (None or none: the whole store, or not known)."""
+    if user is None or user.units is None or (who is not None and str(who) == user.name):
+        return True
+    return bool(units) and all(user.sees(u) for u in units or ())
+
+
+def require_record(user: User | None, who: object, units: Sequence[str] | None,
+                   what: str) -> None:
+    """Refuse (403) a record the user does not see (:func:`sees_record`), naming its units."""
+    if sees_record(user, who, units):
+        return
+    from fastapi import HTTPException
+
+    from gis.text import N_, Message
+
+    assert user is not None
+    mine = ", ".join(user.units or ())
+    theirs = ", ".join(u for u in units or () if not user.sees(u))
+    if theirs:
+        raise HTTPException(403, Message(
+            N_("%(what)s touches units outside yours (%(units)s): %(theirs)s"),
+            {"what": what, "units": mine, "theirs": theirs}))
+    raise HTTPException(403, Message(
+        N_("%(what)s concerns the whole store, the province department's (your units: "
+           "%(units)s)"), {"what": what, "units": mine}))

@@ -63,6 +63,25 @@ def _password(password: str | None) -> str:
     return click.prompt("password", hide_input=True, confirmation_prompt=True)
 
 
+def _check_scope(codes: str) -> tuple[str, ...]:
+    """Typed unit codes checked against the 2025 list and the service's store (its province,
+    :func:`gis.units.check_units`); codes its units layer does not hold are warned about."""
+    from gis.settings import StorageSettings
+    from gis.store import open_store
+    from gis.units import check_units, unit_names, unlisted_units
+
+    storage = StorageSettings()
+    store = open_store(storage.store_location) if storage.store_exists() else None
+    scope = check_units(codes, store=store)
+    missing = unlisted_units(scope, store) if store is not None else []
+    if missing:
+        names = unit_names()
+        listed = ", ".join(f"{c} {names.get(c, '?')}" for c in missing)
+        console.print(f"[yellow]warning: the store's units layer has no polygon of {listed}: "
+                      "no parcel is placed there until it is loaded (gis ingest units)[/]")
+    return scope
+
+
 def _scope_text(units: tuple[str, ...] | None) -> str:
     """A scope as `gis users` prints it: the codes with their names, or the whole store."""
     if units is None:
@@ -82,10 +101,8 @@ def _scope_text(units: tuple[str, ...] | None) -> str:
                    "left out: the whole store (the province's department).")
 @_handle_errors
 def users_add(name: str, role: str, password: str | None, units: str | None) -> None:
-    """Add an account, for the whole store or for some 2025 units."""
-    from gis.units import check_units
-
-    scope = check_units(units) if units is not None else None  # before asking a password
+    """Add an account, for the whole store or for some 2025 units (of the store's province)."""
+    scope = _check_scope(units) if units is not None else None  # before asking a password
     user = _userdb().add(name, role, _password(password), units=scope)
     console.print(f"user {user.name} added with role {user.role.value}; scope: "
                   f"{_scope_text(user.units)}")
@@ -99,12 +116,11 @@ def users_add(name: str, role: str, password: str | None, units: str | None) -> 
 @_handle_errors
 def users_units(name: str, codes: str | None, everything: bool) -> None:
     """Change the units a user works in (2025 codes), or give back the whole store with
-    --all. Takes effect at the user's next request, on every worker."""
-    from gis.units import check_units
-
+    --all. Takes effect at the user's next request, on every worker. The units must be of the
+    store's province; those its units layer lacks are warned about."""
     if everything == (codes is not None):
         raise click.UsageError("give either the unit codes (e.g. 09574,09604) or --all")
-    scope = None if everything else check_units(codes or "")
+    scope = None if everything else _check_scope(codes or "")
     _userdb().set_units(name, scope)
     console.print(f"{name} now works in: {_scope_text(scope)}")
 

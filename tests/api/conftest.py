@@ -282,3 +282,19 @@ def server(service: Service):
     srv = start_server(service)
     yield srv
     srv.stop()
+
+
+@pytest.fixture(scope="session")
+def units_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Sơn Tây sample store with 2025 units (:mod:`tests.api.scoped`), once per session."""
+    from tests.api.scoped import build_units_store
+
+    return build_units_store(tmp_path_factory.mktemp("scoped"))
+
+
+@pytest.fixture
+def scoped(tmp_path: Path, units_store: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """A service on a copy of the Sơn Tây store with officers of two units and the province."""
+    from tests.api.scoped import Scoped
+
+    return Scoped(make_service(tmp_path, units_store, monkeypatch))

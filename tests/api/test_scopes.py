@@ -1,124 +1,33 @@
 """Each officer in their own units (issue 13, third part): user scopes on every route.
 
-The store is the sample district moved onto Thị xã Sơn Tây (Hà Nội) with unit polygons built
-over it (``gis.sample.units``): 2025 units 09574 Phường Sơn Tây and 09604 Phường Tùng Thiện;
-legacy ward 09604 Xã Thanh Mỹ was split between them (and its code reused by Tùng Thiện).
-Users: ``son_tay`` (09574), ``tung_thien`` (09604), ``province`` (the whole store), each in
-every role the test needs.
+Store and users (:mod:`tests.api.scoped`): the sample district moved onto Thị xã Sơn Tây (Hà
+Nội) with its 2025 unit polygons, officers of Phường Sơn Tây (09574) and Phường Tùng Thiện
+(09604), and the province's staff. Uploads, the ingest log, users' provinces and the reads of
+exports: tests/api/test_scope_records.py.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import mapbox_vector_tile
 import pytest
 from click.testing import CliRunner
 
-from tests.api.conftest import ON_POSTGIS, PASSWORD, Service, make_service
+from tests.api.conftest import ON_POSTGIS, PASSWORD, make_service
+from tests.api.scoped import (
+    SCOPES,
+    SON_TAY,
+    TUNG_THIEN,
+    Scoped,
+    _cases_by_unit,
+    _other_province_unit,
+    _parcels,
+    _parcels_zip,
+    _tile_keys,
+    _tiles_over,
+)
 from tests.api.test_roles import OPEN, _routes
 from tests.conftest import ROOT
-
-SON_TAY, TUNG_THIEN = "09574", "09604"
-SCOPES = {"son_tay": (SON_TAY,), "tung_thien": (TUNG_THIEN,), "province": None}
-
-
-@pytest.fixture(scope="session")
-def units_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Sơn Tây sample store with units, projects, a clearance sheet and detected cases."""
-    from gis.cli import cli
-    from gis.io.admin_units import load_registry
-    from gis.sample import generate_district, write_sample
-    from gis.sample.units import district_wards, on_real_district, unit_polygons
-
-    base = tmp_path_factory.mktemp("scoped")
-    reg = load_registry()
-    real = on_real_district(generate_district(1500, seed=1),
-                            district_wards(reg, "Thị xã Sơn Tây", "Thành phố Hà Nội"))
-    write_sample(real, base / "src")
-    unit_polygons(real.wards, reg).to_file(base / "src" / "units.gpkg", layer="units")
-    store = base / "store.gpkg"
-    runner = CliRunner(env={"GIS_STORE": str(store), "GIS_CATALOG": str(ROOT / "layers"),
-                            "GIS_DATA_DIR": str(base)})
-    src = base / "src"
-    for args in (("ingest", "wards", str(src / "wards.gpkg")),
-                 ("ingest", "parcels", str(src / "parcels.shp")),
-                 ("ingest", "units", str(src / "units.gpkg")),
-                 ("ingest", "projects", str(src / "projects.shp")),
-                 ("ingest", "buildings", str(src / "buildings.gpkg")),
-                 ("ingest", "clearance", str(src / "clearance.xlsx"), "--known-on",
-                  "31/12/2024"),
-                 ("violations", "detect"), ("clearance", "report")):
-        res = runner.invoke(cli, list(args))
-        assert res.exit_code == 0, (args, res.output)
-    return store
-
-
-class Scoped:
-    """A service over the Sơn Tây store with users of two units and of the province."""
-
-    def __init__(self, service: Service) -> None:
-        from gis.api.auth.security import UserDB
-        from gis.store import open_accounts
-
-        self.service = service
-        self.client = service.client
-        users = UserDB(open_accounts(service.data_dir, str(service.store)))
-        self.tokens: dict[tuple[str, str], str] = {}
-        for who, units in SCOPES.items():
-            for role in ("viewer", "inspector", "planner", "admin"):
-                name = f"{who}-{role}"
-                users.add(name, role, PASSWORD.format(role=role), units=units)
-                self.tokens[who, role] = users.new_token(name)
-        self.users = users
-
-    def auth(self, who: str, role: str = "viewer") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.tokens[who, role]}"}
-
-    def get(self, url: str, who: str, role: str = "viewer", **kw):  # type: ignore[no-untyped-def]
-        headers = {**self.auth(who, role), **kw.pop("headers", {})}
-        return self.client.get(url, headers=headers, **kw)
-
-
-@pytest.fixture
-def scoped(tmp_path: Path, units_store: Path, monkeypatch: pytest.MonkeyPatch) -> Scoped:
-    return Scoped(make_service(tmp_path, units_store, monkeypatch))
-
-
-def _parcels(store: Path):  # type: ignore[no-untyped-def]
-    from gis.store import open_store
-
-    return open_store(store).read("parcels")
-
-
-def _tiles_over(frame, z: int = 15):  # type: ignore[no-untyped-def]
-    """The z tiles covering a frame (in the store CRS)."""
-    import math
-
-    bounds = frame.to_crs(4326).total_bounds
-
-    def tile(lon: float, lat: float) -> tuple[int, int]:
-        n = 2 ** z
-        x = int((lon + 180) / 360 * n)
-        y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-        return x, y
-
-    (x0, y0), (x1, y1) = tile(bounds[0], bounds[3]), tile(bounds[2], bounds[1])
-    return [(z, x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
-
-
-def _tile_keys(scoped: Scoped, who: str, tiles) -> tuple[set[str], set[str]]:  # type: ignore[no-untyped-def]
-    keys: set[str] = set()
-    etags: set[str] = set()
-    for z, x, y in tiles:
-        res = scoped.get(f"/tiles/parcels/{z}/{x}/{y}.mvt", who)
-        assert res.status_code in (200, 204), res.text
-        etags.add(res.headers["etag"])
-        if res.status_code == 200:
-            layer = mapbox_vector_tile.decode(res.content).get("parcels", {"features": []})
-            keys |= {f["properties"]["parcel_key"] for f in layer["features"]}
-    return keys, etags
 
 
 # -- accounts and the CLI -----------------------------------------------------------------------
@@ -273,14 +182,6 @@ def test_exports_hold_only_the_officers_rows(scoped, fmt):
 
 
 # -- cases ------------------------------------------------------------------------------------
-def _cases_by_unit(scoped):  # type: ignore[no-untyped-def]
-    from gis.store import open_store
-    from gis.violations import list_cases
-
-    cases = list_cases(open_store(scoped.service.store))
-    return {u: list(cases.loc[cases["unit_code"] == u, "case_id"]) for u in (SON_TAY, TUNG_THIEN)}
-
-
 def test_cases_carry_their_unit_and_lists_pages_and_files_hold_the_scope(scoped):
     by_unit = _cases_by_unit(scoped)
     assert by_unit[SON_TAY] and by_unit[TUNG_THIEN]
@@ -375,53 +276,13 @@ def test_residents_page_per_unit(tmp_path, units_store, monkeypatch):
     assert legacy.status_code == 400 and "Phường Phú Thịnh" in legacy.json()["message"]
     bad = client.get("/public?unit=abc", headers={"Accept": "text/html"})
     assert bad.status_code == 400 and "Traceback" not in bad.text
-
-
-# -- uploads and the ingest log ---------------------------------------------------------------
-def _parcels_zip(units_store: Path, tmp_path: Path, wards: list[str]) -> bytes:
-    import pyogrio
-
-    from tests.api.test_uploads import _shapefile_zip
-
-    parcels = pyogrio.read_dataframe(units_store.parent / "src" / "parcels.shp")
-    out = tmp_path / "_".join(wards)
-    out.mkdir()
-    parcels[parcels["MaXa"].isin(wards)].to_file(out / "thua_dat.shp", engine="pyogrio",
-                                                 encoding="UTF-8")
-    return _shapefile_zip(out, "thua_dat")
-
-
-def test_uploads_of_a_commune_office_stay_in_its_units(scoped, units_store, tmp_path):
-    def post(who: str, data: bytes, kind: str = "parcels", **options: str):  # type: ignore[no-untyped-def]
-        return scoped.client.post("/api/uploads", headers=scoped.auth(who, "admin"),
-                                  files={"file": ("thua_dat.zip", data, "application/zip")},
-                                  data={"kind": kind, **options})
-
-    son_tay_only = _parcels_zip(units_store, tmp_path, ["09577", "09592"])
-    split_ward = _parcels_zip(units_store, tmp_path, ["09604"])
-    refused = post("tung_thien", son_tay_only)
-    assert refused.status_code == 403, refused.text
-    assert "Phường Sơn Tây (09574)" in refused.json()["message"]
-    split = post("son_tay", split_ward)  # legacy Thanh Mỹ went to both units
-    assert split.status_code == 403 and "Phường Tùng Thiện (09604)" in split.json()["message"]
-    everything = post("son_tay", son_tay_only, replace_all="true")
-    assert everything.status_code == 403 and "province department" in everything.json()["message"]
-    wards = post("son_tay", son_tay_only, kind="wards")
-    assert wards.status_code == 403
-    ok = post("son_tay", son_tay_only)
-    assert ok.status_code == 201, ok.text
-    done = scoped.client.post(f"/api/uploads/{ok.json()['id']}/commit",
-                              headers=scoped.auth("son_tay", "admin"))
-    assert done.status_code == 200, done.text
-    assert post("province", split_ward).status_code == 201
-    log = scoped.client.get("/api/uploads/log", headers=scoped.auth("province", "admin")).json()
-    assert log[0]["who"] == "son_tay-admin" and log[0]["units"] == [SON_TAY]
-    assert {tuple(r["units"]) for r in log if r["kind"] == "clearance"} == \
-        {(SON_TAY, TUNG_THIEN)}
+    code, _, province = _other_province_unit("01")  # a unit of another province: not here
+    elsewhere = client.get(f"/public/violations.geojson?unit={code}")
+    assert elsewhere.status_code == 400 and province in elsewhere.json()["message"]
 
 
 # -- the scope matrix: every route, users of two units and of the province ----------------------
-RECORD = re.compile(r"\{(case_id|id|parcel_key|featureId)\}")
+RECORD = re.compile(r"\{(case_id|id|parcel_key|featureId|upload_id)\}")
 
 
 def _record_values(scoped: Scoped, unit: str) -> dict[str, str]:
@@ -443,11 +304,17 @@ def _body(method: str, path: str) -> dict[str, str] | None:
 
 
 @pytest.mark.parametrize("who", list(SCOPES))
-def test_scope_matrix(scoped, who):
+def test_scope_matrix(scoped, who, units_store, tmp_path):
     """Every route as an administrator of one unit (or of the province) on the records of
-    Phường Sơn Tây: their own or the province's answer normally; another unit's user is
-    refused (403) or finds nothing (404) for a record, and never meets a server error."""
+    Phường Sơn Tây (a pending upload of its officer among them): their own or the province's
+    answer normally; another unit's user is refused (403) or finds nothing (404) for a record,
+    and never meets a server error."""
     values = _record_values(scoped, SON_TAY)
+    upload = scoped.client.post("/api/uploads", headers=scoped.auth("son_tay", "admin"), files={
+        "file": ("thua_dat.zip", _parcels_zip(units_store, tmp_path, ["09577"]),
+                 "application/zip")}, data={"kind": "parcels"})
+    assert upload.status_code == 201, upload.text
+    values["upload_id"] = upload.json()["id"]
     checked = 0
     for method, path, perms in _routes(scoped.service.app):
         if OPEN.match(path) or not perms:
@@ -473,6 +340,42 @@ def test_scope_matrix(scoped, who):
             assert res.status_code != 403 or "/uploads" in path, where
         checked += 1
     assert checked >= 20
+
+
+def _text_of(res) -> str:  # type: ignore[no-untyped-def]
+    """What a person reads in an answer: the text, or the cells of a workbook."""
+    kind = res.headers.get("content-type", "")
+    if "spreadsheetml" in kind:
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(res.content), read_only=True)
+        return " ".join(str(v) for sheet in book.worksheets for row in sheet.iter_rows(
+            values_only=True) for v in row if v is not None)
+    if kind.startswith(("text/", "application/json", "application/geo+json")):
+        return res.text
+    return ""
+
+
+def test_no_answer_names_another_units_parcel_or_case(scoped):
+    """Every GET route (with the officer's own records where it takes one) as the officer of
+    Phường Tùng Thiện: no page, JSON answer or workbook names a parcel or a case of Phường Sơn
+    Tây (the clearance anomalies once listed the other unit's sheet rows)."""
+    parcels = _parcels(scoped.service.store)
+    theirs = set(parcels.loc[parcels["unit_code"] == SON_TAY, "parcel_key"].astype(str))
+    theirs |= set(_cases_by_unit(scoped)[SON_TAY])
+    values = _record_values(scoped, TUNG_THIEN)
+    read = 0
+    for method, path, perms in _routes(scoped.service.app):
+        if method != "GET" or OPEN.match(path) or not perms:
+            continue
+        url = re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
+        res = scoped.get(url, "tung_thien", "admin")
+        found = set(re.findall(r"[\w./-]+", _text_of(res))) & theirs
+        assert not found, (url, sorted(found)[:5])
+        read += bool(_text_of(res))
+    assert read >= 20
 
 
 # -- the same scope on a PostGIS store (tiles by ST_AsMVT, reads by SQL) ------------------------

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 import pandas as pd
 
 from gis.api.admin.uploads import LAYER_KINDS, Upload, UploadOptions, Uploads
+from gis.api.auth.security import User
 from gis.api.deps import Context
 from gis.errors import AuthError, GisError, UploadRefused
 from gis.store import Store
@@ -104,13 +105,48 @@ def _outside(store: Store, units: tuple[str, ...], what: str, found: set[str]) -
                         field="file")
 
 
+def touched_units(store: Store, kind: str, valid: pd.DataFrame | None, *,
+                  replace_all: bool = False) -> dict[str, set[str]] | None:
+    """The 2025 units a file touches, by what touches them (None: the whole store, a layer of
+    wards, units, projects or buildings, or parcels replacing everything): for parcels the
+    units of its rows (by the units layer, else the conversion of the ward) and those of the
+    stored parcels of its legacy wards, which a load replaces whole; for a clearance sheet the
+    units of the stored parcels it names."""
+    if kind not in ("parcels", "clearance") or replace_all:
+        return None
+    if valid is None or not len(valid):
+        return {}
+    parcels_units = store.has("parcels") and \
+        store.layer_info("parcels").field("unit_code") is not None
+
+    def stored(q: LayerQuery) -> set[str]:
+        found = store.query("parcels", q)
+        return {str(u) for u in found.values["unit_code"] if u} if len(found) else set()
+
+    if kind == "parcels":
+        from gis.units import with_units
+
+        placed, _ = with_units(valid, units=store.read("units") if store.has("units") else None)
+        out = {"the file": {str(u) for u in placed["unit_code"].dropna()}}
+        wards = tuple(sorted({str(w) for w in valid["ward_code"].dropna()}))
+        if wards and parcels_units:
+            out["loading these wards again (a ward is replaced whole)"] = stored(LayerQuery(
+                wards=wards, columns=("unit_code",), with_geometry=False))
+        return out
+    if "parcel_key" not in valid or not parcels_units:
+        return {}
+    keys = tuple(sorted({str(k) for k in valid["parcel_key"].dropna()}))
+    return {"the sheet": stored(LayerQuery(keys=keys, columns=("unit_code",),
+                                           with_geometry=False))}
+
+
 def check_scope(store: Store, kind: str, units: tuple[str, ...] | None, *,
-                valid: pd.DataFrame | None = None, replace_all: bool = False) -> None:
+                touched: dict[str, set[str]] | None = None, replace_all: bool = False) -> None:
     """An upload by an officer of some units (``units``; None: the whole store, no check):
-    parcels whose every row lies in their units (by the units layer, else the conversion of
-    the ward), and whose legacy wards, which a load replaces whole, hold no stored parcel of
-    another unit; clearance sheets whose parcels are all theirs. Whole-store layers (wards,
-    units, projects, buildings) and ``replace_all`` are for the province department."""
+    parcels whose every row lies in their units, and whose legacy wards hold no stored parcel
+    of another unit; clearance sheets whose parcels are all theirs (``touched``, from
+    :func:`touched_units`). Whole-store layers (wards, units, projects, buildings) and
+    ``replace_all`` are for the province department."""
     if units is None:
         return
     if kind not in ("parcels", "clearance") or replace_all:
@@ -118,27 +154,13 @@ def check_scope(store: Store, kind: str, units: tuple[str, ...] | None, *,
                         "loaded for the whole store, by the province department (a user "
                         f"without units); your units: {', '.join(units)}", field="kind",
                         value=kind)
-    if valid is None or not len(valid):
-        return
-    if kind == "parcels":
-        from gis.units import with_units
+    for what, found in (touched or {}).items():
+        _outside(store, units, what, found)
 
-        placed, _ = with_units(valid, units=store.read("units") if store.has("units") else None)
-        _outside(store, units, "the file", {str(u) for u in placed["unit_code"].dropna()})
-        wards = tuple(sorted({str(w) for w in valid["ward_code"].dropna()}))
-        if wards and store.has("parcels") and \
-                store.layer_info("parcels").field("unit_code") is not None:
-            stored = store.query("parcels", LayerQuery(wards=wards, columns=("unit_code",),
-                                                       with_geometry=False))
-            found = {str(u) for u in stored.values["unit_code"] if u} if len(stored) else set()
-            _outside(store, units, "loading these wards again (a ward is replaced whole)", found)
-    elif "parcel_key" in valid and store.has("parcels") and \
-            store.layer_info("parcels").field("unit_code") is not None:
-        keys = tuple(sorted({str(k) for k in valid["parcel_key"].dropna()}))
-        stored = store.query("parcels", LayerQuery(keys=keys, columns=("unit_code",),
-                                                   with_geometry=False))
-        found = {str(u) for u in stored.values["unit_code"] if u} if len(stored) else set()
-        _outside(store, units, "the sheet", found)
+
+def _units_of(touched: dict[str, set[str]] | None) -> list[str] | None:
+    """The units an upload touches as recorded with it (None: the whole store)."""
+    return None if touched is None else sorted(set().union(*touched.values()))
 
 
 def prepare(ctx: Context, store: Store, uploads: Uploads, upload: Upload,
@@ -153,7 +175,8 @@ def prepare(ctx: Context, store: Store, uploads: Uploads, upload: Upload,
         o = upload.opts
         creport = prepare_clearance(path, store=store, sheet=o.sheet, ward=o.ward,
                                     known_on=o.known_on_date() or dt.date.today())
-        check_scope(store, upload.kind, units, valid=creport.parse.records)
+        touched = touched_units(store, upload.kind, creport.parse.records)
+        check_scope(store, upload.kind, units, touched=touched)
         report: dict[str, Any] = creport.to_dict()
         report["unmatched"] = [i for i in report["issues"] if i.get("rule") in UNMATCHED]
         report["rows"] = {"total": creport.parse.rows_total, "ok": len(creport.parse.records),
@@ -165,13 +188,16 @@ def prepare(ctx: Context, store: Store, uploads: Uploads, upload: Upload,
         lreport = prepare_layer(path, upload.kind, store_crs=store.crs(), wards=wards,
                                 **_layer_kwargs(ctx, upload))
         v = lreport.validation
-        check_scope(store, upload.kind, units, valid=v.valid,
+        touched = touched_units(store, upload.kind, v.valid,
+                                replace_all=bool(upload.opts.replace_all))
+        check_scope(store, upload.kind, units, touched=touched,
                     replace_all=bool(upload.opts.replace_all))
         report = lreport.to_dict()
         report["rows"] = {"total": v.rows_total, "ok": len(v.valid), "kept_out": len(v.quarantine)}
         report["quarantined"] = _quarantined(v.quarantine, upload.kind)
         report["preview"] = _preview(store, upload, v.valid, v.quarantine)
     report["kind"] = upload.kind
+    report["units"] = _units_of(touched)
     report.pop("store", None)
     order = {"error": 0, "warning": 1, "note": 2}
     report["issues"] = sorted(report["issues"], key=lambda i: order.get(i.get("severity"), 3))
@@ -285,6 +311,8 @@ def receive(ctx: Context, store: Store, uploads: Uploads, source: BinaryIO,
         uploads.discard(upload.id)
         raise UploadRefused(message, status=status_of(exc)) from None
     uploads.save_report(upload, report)
+    upload.units = report.get("units")
+    uploads.save(upload)
     return upload
 
 
@@ -295,7 +323,7 @@ def commit_pending(ctx: Context, store: Store, uploads: Uploads, upload_id: str,
     ``units`` has the file checked again against their units and the store as it is now."""
     with uploads.claim(upload_id) as upload:
         if units is not None:
-            prepare(ctx, store, uploads, upload, units)
+            upload.units = prepare(ctx, store, uploads, upload, units).get("units")
         result = commit(ctx, store, uploads, upload, who=who)
         upload.state, upload.committed_by = "committed", who
         upload.committed_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -304,26 +332,40 @@ def commit_pending(ctx: Context, store: Store, uploads: Uploads, upload_id: str,
         return upload
 
 
-def log_rows(store: Store, uploads: Uploads, *, limit: int = 100) -> list[dict[str, Any]]:
+def log_rows(store: Store, uploads: Uploads, *, limit: int = 100,
+             user: User | None = None) -> list[dict[str, Any]]:
     """The ingest log, newest first: who, when, what (the client's file name for uploads,
-    else the file's own name: never a server path) and the counts."""
+    else the file's own name: never a server path) and the counts. A ``user`` of some units
+    sees their own lines and those whose units are all theirs
+    (:func:`gis.api.scope.sees_record`)."""
+    from gis.api.scope import sees_record
+
     log = store.ingest_log()
     if log.empty:
         return []
     known = uploads.by_source_path()
     out = []
-    for r in log.iloc[::-1].head(limit).astype(object).where(log.notna(), None).to_dict("records"):
+    rows = log.iloc[::-1].astype(object).where(log.notna(), None).to_dict("records")
+    for r in rows:
+        if len(out) >= limit:
+            break
+        if not sees_record(user, r.get("user"), _split(r.get("units"))):
+            continue
         source = str(r.get("source_path") or "")
         upload = known.get(source)
         out.append({
             "when": r.get("finished_at") or r.get("started_at"), "who": r.get("user"),
             "kind": r.get("kind"), "file": upload.filename if upload else Path(source).name,
             "layer": r.get("source_layer"), "upload": upload.id if upload else None,
-            "units": [u for u in str(r.get("units") or "").split(",") if u],
+            "units": _split(r.get("units")),
             "sha256": r.get("source_sha256"),
             **{k: _int(r.get(k)) for k in ("rows_total", "rows_loaded", "rows_quarantined",
                                            "added", "removed", "changed")}})
     return out
+
+
+def _split(value: Any) -> list[str]:
+    return [u for u in str(value or "").split(",") if u]
 
 
 def _int(value: Any) -> int | None:

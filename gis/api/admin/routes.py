@@ -26,6 +26,7 @@ from gis.api.deps import Admin, StoreDep, context, see_other
 from gis.api.deps import PageAdmin as AdminPage
 from gis.api.errors import status_of
 from gis.api.i18n import lang_of, translator_of
+from gis.api.scope import require_record, sees_record
 from gis.core.clearance.values import format_number
 from gis.errors import GisError
 from gis.store import Store
@@ -87,7 +88,7 @@ async def _receive(request: Request, user: User, store: Store) -> Upload:
 
 async def _commit(request: Request, upload_id: str, user: User, store: Store) -> Upload:
     uploads = _uploads(request)
-    known = _get(request, upload_id)
+    known = _get(request, upload_id, user)
     try:
         return await run_in_threadpool(admin_ingest.commit_pending, context(request), store,
                                        uploads, upload_id, who=user.name, units=user.units)
@@ -101,29 +102,41 @@ async def _commit(request: Request, upload_id: str, user: User, store: Store) ->
         raise refused from None
 
 
-def _discard(request: Request, upload_id: str) -> Upload:
+def _discard(request: Request, upload_id: str, user: User) -> Upload:
+    _get(request, upload_id, user)
     try:
         return _uploads(request).discard(upload_id)
     except GisError as exc:
         raise HTTPException(status_of(exc), str(exc)) from None
 
 
-def _get(request: Request, upload_id: str) -> Upload:
+def _get(request: Request, upload_id: str, user: User) -> Upload:
+    """An upload the user sees (403 for one of another unit, as a case or an extract)."""
     try:
-        return _uploads(request).get(upload_id)
+        upload = _uploads(request).get(upload_id)
     except GisError as exc:
         raise HTTPException(status_of(exc), str(exc)) from None
+    require_record(user, upload.uploaded_by, upload.units, f"upload {upload_id}")
+    return upload
+
+
+def _visible(request: Request, user: User) -> list[Upload]:
+    """The uploads the user sees, newest first: all for the province department; an officer's
+    own and those touching only their units (:func:`gis.api.scope.sees_record`)."""
+    return [u for u in _uploads(request).list() if sees_record(user, u.uploaded_by, u.units)]
 
 
 # -- JSON for scripts ------------------------------------------------------------------------
 @router.get("/log", summary="The ingest log, newest first: who loaded what, when, with counts")
 def ingest_log(request: Request, user: Admin, store: StoreDep) -> list[dict[str, Any]]:
-    return admin_ingest.log_rows(store, _uploads(request), limit=1000)
+    """Of an officer's units: their own lines and those touching only their units."""
+    return admin_ingest.log_rows(store, _uploads(request), limit=1000, user=user)
 
 
 @router.get("", summary="Uploads, newest first (pending and committed)")
 def list_uploads(request: Request, user: Admin) -> list[dict[str, Any]]:
-    return [u.public() for u in _uploads(request).list()]
+    """Of an officer's units: their own uploads and those touching only their units."""
+    return [u.public() for u in _visible(request, user)]
 
 
 @router.post("", status_code=201, dependencies=[Depends(body_limit)],
@@ -143,7 +156,7 @@ async def create_upload(request: Request, user: Admin, store: StoreDep) -> JSONR
 
 @router.get("/{upload_id}", summary="An upload and its validation report")
 def get_upload(request: Request, upload_id: UploadId, user: Admin) -> dict[str, Any]:
-    upload = _get(request, upload_id)
+    upload = _get(request, upload_id, user)
     return {**upload.public(), "report": _uploads(request).report(upload)}
 
 
@@ -156,7 +169,7 @@ async def commit_upload(request: Request, upload_id: UploadId, user: Admin,
 
 @router.delete("/{upload_id}", status_code=204, summary="Discard a pending upload (its files go)")
 def delete_upload(request: Request, upload_id: UploadId, user: Admin) -> Response:
-    _discard(request, upload_id)
+    _discard(request, upload_id, user)
     return Response(status_code=204)
 
 
@@ -197,8 +210,10 @@ def _uploads_page(request: Request, user: User, store: Store, *, error: str | No
     uploads = _uploads(request)
     ctx = context(request)
     return _render(request, "uploads.html", user, status_code=status_code, error=error,
-                   pending=[u for u in uploads.list() if u.state == "pending"],
-                   log=admin_ingest.log_rows(store, uploads), kinds=KINDS, kind=kind,
+                   pending=[u for u in _visible(request, user) if u.state == "pending"],
+                   log=admin_ingest.log_rows(store, uploads, user=user), kind=kind,
+                   # an officer loads parcels and clearance sheets of their units only
+                   kinds=KINDS if user.units is None else ("parcels", "clearance"),
                    limit_mb=ctx.service.max_upload_mb)
 
 
@@ -222,7 +237,7 @@ async def upload_form(request: Request, user: AdminPage, store: StoreDep) -> Res
 
 @pages.get("/{upload_id}", response_class=HTMLResponse)
 def upload_page(request: Request, upload_id: UploadId, user: AdminPage) -> HTMLResponse:
-    upload = _get(request, upload_id)
+    upload = _get(request, upload_id, user)
     return _render(request, "upload.html", user, upload=upload,
                    report=_uploads(request).report(upload))
 
@@ -236,6 +251,6 @@ async def commit_form(request: Request, upload_id: UploadId, user: AdminPage,
 
 @pages.post("/{upload_id}/discard")
 def discard_form(request: Request, upload_id: UploadId, user: AdminPage) -> Response:
-    _discard(request, upload_id)
+    _discard(request, upload_id, user)
     return see_other("/admin/uploads")
 

@@ -109,6 +109,10 @@ class Upload:
     committed_by: str | None = None
     committed_at: str | None = None
     result: dict[str, Any] | None = None
+    #: the 2025 units the file touches (:func:`gis.api.admin.ingest.touched_units`); None: the
+    #: whole store (a layer of wards, units, projects or buildings), or not known (an upload
+    #: kept before units were recorded): then only its uploader and the province see it
+    units: list[str] | None = None
 
     @property
     def opts(self) -> UploadOptions:

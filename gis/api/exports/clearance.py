@@ -139,7 +139,29 @@ class _InUnits:
         return self._store.query(kind, q)
 
     def read_table(self, name: str) -> pd.DataFrame:
-        return self._store.read_table(name)
+        """Sheet rows and status history of the units' parcels only: a row of another unit's
+        parcel (or of a parcel not in the store) would show in the officer's anomalies."""
+        frame = self._store.read_table(name)
+        if name in ("clearance_records", "clearance_events") and "parcel_key" in frame:
+            mine = self._parcel_keys()
+            frame = frame[frame["parcel_key"].astype(str).isin(mine).to_numpy()]
+            frame = frame.reset_index(drop=True)
+        return frame
+
+    def _parcel_keys(self) -> set[str]:
+        from gis.api.auth.security import Role, User
+        from gis.api.scope import row_filter
+        from gis.store.query import LayerQuery
+
+        real = getattr(self._store, "_store", self._store)
+        if not real.has("parcels"):
+            return set()
+        found = row_filter(real, "parcels", User("scope", Role.VIEWER, self._units))
+        if found is None or found.column != "unit_code":
+            return set(found.values) if found is not None else set()
+        rows = real.query("parcels", LayerQuery(units=self._units, columns=("parcel_key",),
+                                                with_geometry=False))
+        return {str(k) for k in rows.values["parcel_key"]} if len(rows) else set()
 
     def change_token(self, kind: str | None = None) -> str:
         return str(self._store.change_token(kind) if kind else self._store.change_token())

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -31,6 +31,9 @@ from gis.errors import CRSError, GisError, NotFoundError
 from gis.store.base import Store
 from gis.store.query import LayerQuery
 from gis.text import N_
+
+if TYPE_CHECKING:
+    from gis.api.scope import RowFilter
 
 __all__ = [
     "CASE_STATUSES",
@@ -178,11 +181,23 @@ def parse_selection(layer: LayerDef, store: Any, *, ward: str | None, project: s
     return Selection(ward, project, status, bbox_tuple, src, box)
 
 
-def _key_columns(store: Store, table: str, columns: list[str]) -> pd.DataFrame:
+def _scoped(q: LayerQuery, scope: RowFilter | None) -> LayerQuery:
+    """The query limited to a user's rows (:class:`~gis.api.scope.RowFilter`: ``unit_code`` or
+    the layer's key in its values), so the store reads only those; a scope with no value reads
+    nothing."""
+    if scope is None:
+        return q
+    if not scope.values:
+        return replace(q, fids=())
+    return replace(q, **scope.query())
+
+
+def _key_columns(store: Store, table: str, columns: list[str],
+                 scope: RowFilter | None = None) -> pd.DataFrame:
     """``fid`` and a few columns of a store table (names come from the layer registry, never
-    from the client)."""
-    frame = store.query(table, LayerQuery(columns=tuple(columns), with_geometry=False)).frame
-    return frame.reset_index()
+    from the client), of the scope's rows."""
+    q = _scoped(LayerQuery(columns=tuple(columns), with_geometry=False), scope)
+    return store.query(table, q).frame.reset_index()
 
 
 def _read(store: Store, table: str, q: LayerQuery) -> gpd.GeoDataFrame:
@@ -253,21 +268,23 @@ def _needs_attributes(layer: LayerDef, sel: Selection) -> list[str]:
 
 
 def _attribute_fids(layer: LayerDef, store: Any, sel: Selection,
-                    pairs: Callable[[], pd.DataFrame]) -> set[int] | None:
+                    pairs: Callable[[], pd.DataFrame],
+                    scope: RowFilter | None = None) -> set[int] | None:
     """Feature ids passing the attribute filters (None: no attribute filter)."""
     columns = _needs_attributes(layer, sel)
     if not columns:
         return None
-    keys = _key_columns(store, layer.table, columns)
+    keys = _key_columns(store, layer.table, columns, scope)
     return set(keys.loc[_attribute_mask(layer, keys, sel, pairs), "fid"].tolist())
 
 
 def iter_select(layer: LayerDef, store: Any, sel: Selection, *,
                 computed: Callable[[], gpd.GeoDataFrame], pairs: Callable[[], pd.DataFrame],
-                batch: int = 10_000) -> Iterator[gpd.GeoDataFrame]:
+                batch: int = 10_000, scope: RowFilter | None = None
+                ) -> Iterator[gpd.GeoDataFrame]:
     """:func:`select` in batches of ``batch`` features read as a stream (GDAL's Arrow reader,
     through the R-tree when a spatial filter applies), so a whole district never sits in
-    memory; computed layers come as one frame."""
+    memory; computed layers come as one frame. ``scope``: only the user's rows are read."""
     if layer.computed:
         yield select(layer, store, sel, computed=computed, pairs=pairs)
         return
@@ -275,7 +292,7 @@ def iter_select(layer: LayerDef, store: Any, sel: Selection, *,
         raise NotFoundError(f"the store has no {layer.name} layer yet; load it with "
                             f"`gis ingest {layer.name} PATH`", field="layer", value=layer.name)
     shapes = _spatial_filters(layer, store, sel)
-    fids = _attribute_fids(layer, store, sel, pairs)
+    fids = _attribute_fids(layer, store, sel, pairs, scope)
     bbox = None
     if shapes:
         bounds = shapely.intersection_all(shapely.box(*np.array([s.bounds for s in shapes]).T))
@@ -287,7 +304,8 @@ def iter_select(layer: LayerDef, store: Any, sel: Selection, *,
     wanted = tuple(sorted(fids)) if fids is not None else None
     # filters are resolved above (they may compute the clearance overlay): only the stream
     # itself holds the store's read lock
-    for result in store.scan(layer.table, LayerQuery(bbox=bbox, fids=wanted), batch_size=batch):
+    for result in store.scan(layer.table, _scoped(LayerQuery(bbox=bbox, fids=wanted), scope),
+                             batch_size=batch):
         part = result.frame.reset_index(drop=True)
         if part.crs is None:
             part = part.set_crs(store.crs())
@@ -298,9 +316,11 @@ def iter_select(layer: LayerDef, store: Any, sel: Selection, *,
 
 def select(layer: LayerDef, store: Any, sel: Selection, *,
            computed: Callable[[], gpd.GeoDataFrame],
-           pairs: Callable[[], pd.DataFrame]) -> gpd.GeoDataFrame:
+           pairs: Callable[[], pd.DataFrame], scope: RowFilter | None = None) -> gpd.GeoDataFrame:
     """The selected features of ``layer`` in the store CRS. ``computed()`` gives the whole
-    frame of a computed layer; ``pairs()`` the clearance pairs (project_id, parcel_key, status)."""
+    frame of a computed layer; ``pairs()`` the clearance pairs (project_id, parcel_key, status).
+    ``scope``: only the user's rows are read from the store (a computed layer, built in memory
+    from the whole store, is limited by the caller: :func:`gis.api.scope.filter_frame`)."""
     shapes = _spatial_filters(layer, store, sel)
     if layer.computed:
         frame = computed()
@@ -309,17 +329,15 @@ def select(layer: LayerDef, store: Any, sel: Selection, *,
     if not store.has(layer.table):
         raise NotFoundError(f"the store has no {layer.name} layer yet; load it with "
                             f"`gis ingest {layer.name} PATH`", field="layer", value=layer.name)
-    fids = _attribute_fids(layer, store, sel, pairs)
+    fids = _attribute_fids(layer, store, sel, pairs, scope)
     if fids is not None:
-        frame = _read(store, layer.table, LayerQuery(fids=tuple(sorted(fids))))
+        q = LayerQuery(fids=tuple(sorted(fids)))
     elif shapes:
         bounds = shapely.intersection_all(shapely.box(*np.array([s.bounds for s in shapes]).T))
-        if bounds.is_empty:
-            frame = _read(store, layer.table, LayerQuery(fids=()))
-        else:
-            frame = _read(store, layer.table, LayerQuery(bbox=tuple(bounds.bounds)))
+        q = LayerQuery(fids=()) if bounds.is_empty else LayerQuery(bbox=tuple(bounds.bounds))
     else:
-        frame = _read(store, layer.table, LayerQuery())
+        q = LayerQuery()
+    frame = _read(store, layer.table, _scoped(q, scope))
     if frame.crs is None:
         frame = frame.set_crs(store.crs())
     return _keep_meeting(frame, shapes)

@@ -24,7 +24,7 @@ from gis.api.deps import Context
 from gis.api.exports.clearance import clearance_pairs
 from gis.api.exports.formats import ExportFile, Format, write_export, write_geojson_stream
 from gis.api.exports.layers import LayerDef, Selection, iter_select, select, ward_names
-from gis.api.scope import filter_frame
+from gis.api.scope import filter_frame, row_filter
 from gis.errors import CRSError, NotFoundError
 from gis.io.write import reproject
 from gis.store import Store
@@ -82,16 +82,19 @@ def export_url(layer: str, *, fmt: str, crs: str | None = None, ward: str | None
     return f"/api/export/{layer}" + (f"?{query}" if query else "")
 
 
-def _computed(definition: LayerDef, state: Any, store: Store) -> gpd.GeoDataFrame:
+def _computed(definition: LayerDef, state: Any, store: Store,
+              units: tuple[str, ...] | None = None) -> gpd.GeoDataFrame:
+    """A computed layer of some 2025 ``units`` (None: the whole store): the clearance run of
+    the units' parcels, the cases of the units."""
     if definition.name == "clearance":
         for needed in ("parcels", "projects"):
             if not store.has(needed):
                 raise NotFoundError(f"the store has no {needed} layer yet, so no clearance "
                                     "parts", field="layer", value=definition.name)
-        return clearance_pairs(state, store)
+        return clearance_pairs(state, store, units)
     from gis.violations import list_cases
 
-    return list_cases(store)
+    return list_cases(store, units=units)
 
 
 def output_crs(fmt: Format, crs: CRS | None, store_crs: CRS) -> CRS:
@@ -112,24 +115,35 @@ def export_layer(ctx: Context, state: Any, store: Store, definition: LayerDef, s
                  fmt: Format, out_crs: CRS, *, lang: str, user: User | None = None) -> Export:
     """Write the features of ``definition`` matching ``sel`` into a new private folder (removed
     again on failure): of the ``user``'s units only (:mod:`gis.api.scope`)."""
+    units = None if user is None or user.units is None else tuple(sorted(user.units))
+
     def computed() -> gpd.GeoDataFrame:
-        return _computed(definition, state, store)
+        return _computed(definition, state, store, units)
 
     def pairs() -> gpd.GeoDataFrame:
-        return clearance_pairs(state, store)
+        return clearance_pairs(state, store, units)
 
     base = file_base(definition.name, sel, out_crs)
+    # a stored layer is read for the user's rows only (the store filters: unit_code or the
+    # layer's key); a computed one is built from the units' parcels and cases, and its rows
+    # checked again by the scope's rule
+    scope = None if definition.computed else row_filter(store, definition.table, user)
+
+    def limited(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        return filter_frame(store, definition.table, frame, user) if definition.computed \
+            else frame
+
     folder = workdir(ctx)
     try:
         if fmt is Format.GEOJSON:  # feature by feature, batch by batch
-            batches = (filter_frame(store, definition.table, part, user) for part in
-                       iter_select(definition, store, sel, computed=computed, pairs=pairs))
+            batches = (limited(part) for part in iter_select(
+                definition, store, sel, computed=computed, pairs=pairs, scope=scope))
             result = write_geojson_stream((b for b in batches if len(b)),
                                           folder, base, crs=out_crs, layer=definition.name,
                                           reproject=reproject)
         else:
-            frame = reproject(filter_frame(store, definition.table, select(
-                definition, store, sel, computed=computed, pairs=pairs), user), out_crs)
+            frame = reproject(limited(select(definition, store, sel, computed=computed,
+                                             pairs=pairs, scope=scope)), out_crs)
             result = write_export(frame, fmt, folder, base, layer=definition.name,
                                   key=definition.key, lang=lang, ward_names=ward_names(store))
     except BaseException:

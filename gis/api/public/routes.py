@@ -48,7 +48,7 @@ def violations_geojson(request: Request, store: StoreDep,
                                                          "one 2025 unit code")] = None
                        ) -> JSONResponse:
     records, points = service.public_cases(store, ward=ward, lang=lang_of(request),
-                                           scope=service.unit_scope(unit))
+                                           scope=service.unit_scope(unit, store))
     return JSONResponse(service.features(records, points), media_type="application/geo+json",
                         headers=_CACHE)
 
@@ -59,7 +59,7 @@ def projects_json(store: StoreDep,
                   unit: Annotated[str | None, Query(max_length=10, description=
                                                     "one 2025 unit code")] = None
                   ) -> JSONResponse:
-    projects = service.public_projects(store, service.unit_scope(unit))
+    projects = service.public_projects(store, service.unit_scope(unit, store))
     as_of = next((p["as_of"] for p in projects if p.get("as_of")), None)
     return JSONResponse({"as_of": as_of, "projects": projects}, headers=_CACHE)
 
@@ -69,7 +69,7 @@ def public_page(request: Request, store: StoreDep,
                 ward: Annotated[str, Query(max_length=10)] = "",
                 unit: Annotated[str, Query(max_length=10)] = "") -> HTMLResponse:
     lang = lang_of(request)
-    scope = service.unit_scope(unit)
+    scope = service.unit_scope(unit, store)
     records, points = service.public_cases(store, ward=ward or None, lang=lang, scope=scope)
     projects = service.public_projects(store, scope)
     for p in projects:

@@ -30,17 +30,18 @@ PROJECT_FIELDS = ("project_id", "name", "ward_codes", "ward_names", "key_project
                   "pct_area_recovered", "pct_plans_approved", "completed", "as_of")
 
 
-def unit_scope(code: str | None) -> User | None:
+def unit_scope(code: str | None, store: Store | None = None) -> User | None:
     """The residents' page of one 2025 unit (``?unit=CODE``): the code checked against the
-    2025 list (400 naming the unit of the other system, or saying it is in neither), as a
-    scope; None for the whole store."""
+    2025 list (400 naming the unit of the other system, or saying it is in neither) and the
+    ``store``'s province (400 naming the unit's province and the store's), as a scope; None
+    for the whole store."""
     if not code or not code.strip():
         return None
     from gis.errors import UnitCodeError
     from gis.units import check_units
 
     try:
-        units = check_units(code)
+        units = check_units(code, store=store)
     except UnitCodeError as exc:
         raise RequestError(exc.message, field="unit", value=code) from None
     return User("public", Role.VIEWER, units)
