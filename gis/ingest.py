@@ -626,26 +626,22 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
 
 
 def _other_provinces(store: Store, units: pd.DataFrame) -> pd.DataFrame:
-    """A warning for each unit of a province the store's parcels and units are not in (a
-    code of another province typed on one of ours sends our parcels there)."""
-    ours: set[str] = set()
-    for layer in ("parcels", "units"):
-        if store.has(layer) and "province_code" in store.layer_info(layer).types:
-            ours |= {str(c) for c in store.distinct(layer, "province_code")}
+    """A warning for each unit of a province the store is not in (a code of another province
+    typed on one of ours sends our parcels there)."""
+    from gis.units import province_names, store_provinces
+
+    ours, source = store_provinces(store)
     if not ours or "province_code" not in units:
         return pd.DataFrame(columns=ISSUE_COLUMNS)
-    names = registry().current.drop_duplicates("province_code").set_index("province_code")[
-        "province"].astype(str).to_dict()
     theirs = units[units["province_code"].notna() & ~units["province_code"].isin(ours)]
-    ours_named = ", ".join(f"{names.get(c, c)} ({c})" for c in sorted(ours))
+    ours_named = province_names(sorted(ours))
     return pd.DataFrame([{
         "row": int(r.source_row), "key": r.unit_code, "rule": "unit_other_province",
         "severity": "warning", "field": "unit_code", "value": r.unit_code,
-        "message": f"unit {r.unit_code} ({r.name}) is in {names.get(r.province_code, '')} "
-                   f"({r.province_code}), but the store's parcels and units are in "
-                   f"{ours_named}: check the code; parcels inside this polygon would be "
-                   "placed in that province"} for r in theirs.itertuples()],
-        columns=ISSUE_COLUMNS)
+        "message": f"unit {r.unit_code} ({r.name}) is in {province_names([r.province_code])}, "
+                   f"but the store is in {ours_named} (by its {source}): check the code; "
+                   "parcels inside this polygon would be placed in that province"}
+        for r in theirs.itertuples()], columns=ISSUE_COLUMNS)
 
 
 #: the column that limits what a load replaces (the others replace the whole layer)

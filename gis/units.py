@@ -9,6 +9,7 @@ The decisions are in :mod:`gis.core.units`; the national lists come from
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -28,8 +29,8 @@ from gis.io.admin_units import load_registry
 from gis.store.base import Store
 
 __all__ = ["code_issues", "units_issues", "with_units", "place_stored_parcels",
-           "unit_names", "registry", "resolve_unit", "check_units", "store_provinces",
-           "unlisted_units", "place_cases"]
+           "unit_names", "registry", "resolve_unit", "check_units", "province_names",
+           "store_provinces", "unlisted_units", "place_cases"]
 
 
 def registry() -> AdminRegistry:
@@ -291,7 +292,7 @@ def check_units(text: str | Sequence[str], *, reg: AdminRegistry | None = None,
     an empty store takes any). Sorted, without repeats."""
     from gis.errors import UnitCodeError
 
-    parts = text.split(",") if isinstance(text, str) else list(text)
+    parts = re.split(r"[,;\s]+", text) if isinstance(text, str) else list(text)
     codes = [p.strip() for p in parts if p and p.strip()]
     if not codes:
         raise UnitCodeError("give one or more 2025 unit codes, e.g. 09574,09604",
@@ -299,12 +300,8 @@ def check_units(text: str | Sequence[str], *, reg: AdminRegistry | None = None,
     reg = reg or registry()
     checked = set()
     for code in codes:
-        try:
-            checked.add(resolve_unit(code, CodeSystem.CURRENT, reg=reg))
-        except UnitCodeError as exc:  # the file's hint (--units legacy) does not apply here
-            message = exc.message.split("; pass --units")[0]
-            raise UnitCodeError(f"{message}; a user works in 2025 commune-level units",
-                                field="units", value=code) from None
+        checked.add(resolve_unit(code, CodeSystem.CURRENT, reg=reg,
+                                 hint="a user works in 2025 commune-level units"))
     provinces, source = store_provinces(store) if store is not None else (set(), "")
     if provinces:
         current = reg.current
@@ -312,7 +309,7 @@ def check_units(text: str | Sequence[str], *, reg: AdminRegistry | None = None,
             province = str(current.at[code, "province_code"])
             if province in provinces:
                 continue
-            held = ", ".join(f"{_province_name(reg, c)} ({c})" for c in sorted(provinces))
+            held = province_names(sorted(provinces), reg)
             raise UnitCodeError(
                 f"unit {code} {current.at[code, 'name']} is in {current.at[code, 'province']} "
                 f"({province}), not in this store's province: {held} (by its {source}); "
@@ -323,6 +320,12 @@ def check_units(text: str | Sequence[str], *, reg: AdminRegistry | None = None,
 def _province_name(reg: AdminRegistry, code: str) -> str:
     found = reg.current.loc[reg.current["province_code"] == code, "province"]
     return str(found.iloc[0]) if len(found) else code
+
+
+def province_names(codes: Sequence[str], reg: AdminRegistry | None = None) -> str:
+    """2025 province codes named for people: ``Thành phố Hà Nội (01), …``."""
+    reg = reg or registry()
+    return ", ".join(f"{_province_name(reg, c)} ({c})" for c in codes)
 
 
 def store_provinces(store: Store) -> tuple[set[str], str]:

@@ -563,3 +563,20 @@ def test_a_unit_in_several_rows_is_one_unit(tmp_path):
     v = prepare_layer(path, "units", province="Hà Nội").validation
     dup = v.issues[v.issues["rule"] == "duplicate_key"]
     assert len(dup) == 2 and "shared by rows 1, 3" in dup["message"].iloc[0]
+
+
+@pytest.mark.parametrize("typed", ["09574,09604", "09574;09604", "09574 09604", " 9574 ; 9604 ",
+                                   "09574,\t09604,09574"])
+def test_a_scope_typed_with_any_separator(typed, reg):
+    from gis.units import check_units
+
+    assert check_units(typed, reg=reg) == ("09574", "09604")
+
+
+def test_a_legacy_code_in_a_scope_says_users_work_in_2025_units(reg):
+    from gis.units import check_units
+
+    with pytest.raises(UnitCodeError) as err:
+        check_units("09577", reg=reg)  # legacy Phường Phú Thịnh
+    assert "Phường Phú Thịnh" in str(err.value) and "2025 commune-level units" in str(err.value)
+    assert "--units" not in str(err.value)
