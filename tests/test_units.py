@@ -580,3 +580,29 @@ def test_a_legacy_code_in_a_scope_says_users_work_in_2025_units(reg):
         check_units("09577", reg=reg)  # legacy Phường Phú Thịnh
     assert "Phường Phú Thịnh" in str(err.value) and "2025 commune-level units" in str(err.value)
     assert "--units" not in str(err.value)
+
+
+def test_gis_export_of_one_unit(files, tmp_path, monkeypatch):
+    """gis export --unit: a unit's parcels (and cases, clearance) as its officer exports them;
+    a unit of another province or a legacy code is refused naming it."""
+    import pyogrio
+
+    from gis.cli import cli
+    from gis.ingest import ingest_layer
+
+    store = _store(tmp_path)
+    ingest_layer(store, files / "parcels.shp", "parcels", user="t")
+    ingest_layer(store, files / "units.gpkg", "units", user="t")
+    monkeypatch.setenv("GIS_STORE", str(tmp_path / "store.gpkg"))
+    out = tmp_path / "tung_thien.gpkg"
+    res = CliRunner().invoke(cli, ["export", "parcels", "--format", "gpkg", "--unit", "9604",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pyogrio.read_dataframe(out, read_geometry=False)
+    stored = store.read("parcels")
+    assert sorted(got["parcel_key"]) == sorted(stored.loc[stored["unit_code"] == "09604",
+                                                          "parcel_key"])
+    res = CliRunner().invoke(cli, ["export", "parcels", "--format", "csv", "--unit", "09577",
+                                   "--out", str(tmp_path / "x.csv")])
+    assert res.exit_code != 0 and "Phường Phú Thịnh" in res.output
+    assert not (tmp_path / "x.csv").exists()

@@ -21,7 +21,10 @@ EXPORT_FORMATS = ["gpkg", "geojson", "shp", "kml", "csv", "xlsx"]
 @click.option("--crs", help="Output CRS (default the store's VN-2000 zone, WGS 84 for GeoJSON "
               "and KML; EPSG:4326 or wgs84 for WGS 84).")
 @click.option("--where", help="SQL filter on a stored layer, e.g. \"ward_code = '09880'\".")
-@click.option("--ward", help="Only this ward (5-digit code), as the web export filters it.")
+@click.option("--ward", help="Only this legacy ward (5-digit code), as the web export filters "
+              "it.")
+@click.option("--unit", help="Only these 2025 commune-level units (codes, comma-separated), "
+              "as an officer of those units exports them.")
 @click.option("--project", help="Only this project (e.g. DA-001).")
 @click.option("--status", help="Clearance status (parcels, clearance) or case status "
               "(violations).")
@@ -33,8 +36,8 @@ EXPORT_FORMATS = ["gpkg", "geojson", "shp", "kml", "csv", "xlsx"]
               help="Output file (.shp or .zip for shapefiles).")
 @_handle_errors
 def export(kind: str, fmt: str, crs: str | None, where: str | None, ward: str | None,
-           project: str | None, status: str | None, bbox: str | None, bbox_crs: str | None,
-           lang: str, out_path: str) -> None:
+           unit: str | None, project: str | None, status: str | None, bbox: str | None,
+           bbox_crs: str | None, lang: str, out_path: str) -> None:
     """Export a layer as GeoPackage, GeoJSON, Shapefile, KML, CSV or XLSX.
 
     KIND is a stored layer, clearance (parcel parts in projects with their status, computed
@@ -49,7 +52,7 @@ def export(kind: str, fmt: str, crs: str | None, where: str | None, ward: str | 
     storage, _ = _settings()
     store = open_store(storage.store_location)
     frame = _export_frame(store, kind, where=where, ward=ward, project=project, status=status,
-                          bbox=bbox, bbox_crs=bbox_crs)
+                          bbox=bbox, bbox_crs=bbox_crs, unit=unit)
     out_format = Format.parse(fmt)
     if crs is None and out_format.default_wgs84:
         crs = "EPSG:4326"  # RFC 7946: GeoJSON is WGS 84 lon/lat; KML always is
@@ -69,14 +72,18 @@ def export(kind: str, fmt: str, crs: str | None, where: str | None, ward: str | 
         console.print(f"  · {note}")
 
 
-def _export_frame(store, kind: str, *, where, ward, project, status, bbox, bbox_crs):  # type: ignore[no-untyped-def]
-    """The features to export: the web export's selection (:mod:`gis.api.exports.layers`), or a
-    stored layer read with an SQL ``--where``."""
+def _export_frame(store, kind: str, *, where, ward, project, status, bbox, bbox_crs,  # type: ignore[no-untyped-def]
+                  unit=None):
+    """The features to export: the web export's selection (:mod:`gis.api.exports.layers`) of
+    the ``--unit`` units as their officer sees them, or a stored layer read with an SQL
+    ``--where``."""
     from types import SimpleNamespace
 
-    from gis.api.exports.layers import layer_def, parse_selection, select
+    from gis.api.exports.layers import layer_def, parse_selection
+    from gis.api.exports.service import select_for
 
-    filters = {"--ward": ward, "--project": project, "--status": status, "--bbox": bbox}
+    filters = {"--ward": ward, "--project": project, "--status": status, "--bbox": bbox,
+               "--unit": unit}
     if kind == "quarantine" or where:
         given = [name for name, value in filters.items() if value]
         if given:
@@ -96,29 +103,22 @@ def _export_frame(store, kind: str, *, where, ward, project, status, bbox, bbox_
         raise NotFoundError("the store is empty: nothing to export yet", field="layer",
                             value=kind)
     definition = layer_def(kind)
-    state = SimpleNamespace()  # the clearance run is computed once for this command
+    for needed in ("parcels", "projects") if kind == "clearance" else ():
+        if not store.has(needed):
+            from gis.errors import NotFoundError
 
-    def pairs():  # type: ignore[no-untyped-def]
-        from gis.api.exports.clearance import clearance_pairs
+            raise NotFoundError(f"the store has no {needed} layer yet, so no clearance parts",
+                                field="layer", value=kind)
+    user = None
+    if unit:
+        from gis.api.auth.security import Role, User
+        from gis.units import check_units
 
-        for needed in ("parcels", "projects"):
-            if not store.has(needed):
-                from gis.errors import NotFoundError
-
-                raise NotFoundError(f"the store has no {needed} layer yet, so no clearance "
-                                    "parts", field="layer", value=kind)
-        return clearance_pairs(state, store)
-
-    def computed():  # type: ignore[no-untyped-def]
-        if kind == "clearance":
-            return pairs()
-        from gis.violations import list_cases
-
-        return list_cases(store)
-
+        user = User("gis export", Role.PLANNER, check_units(unit, store=store))
     sel = parse_selection(definition, store, ward=ward, project=project, status=status,
                           bbox=bbox, bbox_crs=bbox_crs)
-    return select(definition, store, sel, computed=computed, pairs=pairs)
+    # the clearance run is computed once for this command
+    return select_for(SimpleNamespace(), store, definition, sel, user)
 
 
 def _export_table(store, frame, fmt, out: Path, *, kind: str, lang: str) -> list[str]:  # type: ignore[no-untyped-def]

@@ -30,7 +30,7 @@ from gis.io.write import reproject
 from gis.store import Store
 
 __all__ = ["Export", "export_layer", "export_url", "file_base", "form_choices", "status_label",
-           "workdir"]
+           "workdir", "select_for"]
 
 _STALE_SECONDS = 6 * 3600
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -111,6 +111,19 @@ def _crs_text(crs: CRS | None) -> str | None:
     return None if crs is None else (f"EPSG:{crs.to_epsg()}" if crs.to_epsg() else crs.name)
 
 
+def select_for(state: Any, store: Store, definition: LayerDef, sel: Selection,
+               user: User | None = None) -> gpd.GeoDataFrame:
+    """The features of ``definition`` matching ``sel`` that ``user`` may see, in one frame
+    (the web export's files but GeoJSON, and ``gis export [--unit]``)."""
+    units = None if user is None or user.units is None else tuple(sorted(user.units))
+    frame = select(definition, store, sel,
+                   computed=lambda: _computed(definition, state, store, units),
+                   pairs=lambda: clearance_pairs(state, store, units),
+                   scope=None if definition.computed else row_filter(store, definition.table,
+                                                                     user))
+    return filter_frame(store, definition.table, frame, user) if definition.computed else frame
+
+
 def export_layer(ctx: Context, state: Any, store: Store, definition: LayerDef, sel: Selection,
                  fmt: Format, out_crs: CRS, *, lang: str, user: User | None = None) -> Export:
     """Write the features of ``definition`` matching ``sel`` into a new private folder (removed
@@ -142,8 +155,7 @@ def export_layer(ctx: Context, state: Any, store: Store, definition: LayerDef, s
                                           folder, base, crs=out_crs, layer=definition.name,
                                           reproject=reproject)
         else:
-            frame = reproject(limited(select(definition, store, sel, computed=computed,
-                                             pairs=pairs, scope=scope)), out_crs)
+            frame = reproject(select_for(state, store, definition, sel, user), out_crs)
             result = write_export(frame, fmt, folder, base, layer=definition.name,
                                   key=definition.key, lang=lang, ward_names=ward_names(store))
     except BaseException:
