@@ -439,7 +439,8 @@ def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
                                                                  known_wards=known),
                             extra_issues=read_issues)
     if kind is LayerKind.PARCELS:
-        result.valid, assumed = with_units(result.valid, units=units, system=system)
+        result.valid, assumed = with_units(result.valid, units=units, wards=wards,
+                                           system=system)
         result.issues = pd.concat([result.issues, assumed], ignore_index=True) if len(
             assumed) else result.issues
         if units is not None and len(units):
@@ -527,8 +528,10 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
         if kind is LayerKind.PARCELS:
             # the units as they are now, under the lock: a units load meanwhile is not lost
             units = working.read("units") if working.has("units") else None
+            wards = working.read("wards", columns=["ward_code", "name"]) \
+                if working.has("wards") else None
             new, _ = with_units(new.assign(ward_system=new["ward_system"].fillna(system.value))
-                                if "ward_system" in new else new, units=units)
+                                if "ward_system" in new else new, units=units, wards=wards)
         loaded = new.iloc[len(kept) if kept is not None else 0:]
         touched = sorted({str(u) for u in loaded["unit_code"].dropna()}) \
             if "unit_code" in loaded else []

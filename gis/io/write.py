@@ -53,6 +53,7 @@ SHP_FIELD_NAMES = {
     "conclusion_date": "concl_dt", "remedy_deadline": "remedy_by", "closed_reason": "closed_why",
     "occurred_on": "occurred", "created_at": "created", "updated_at": "updated",
     "ward_system": "ward_sys", "province_code": "prov_code", "unit_source": "unit_src",
+    "province_name": "prov_name",  # ward_name and unit_name fit as they are
 }
 # Text columns that can exceed the DBF's 254 characters: left out of shapefiles (and reported).
 SHP_DROPPED = ("geometry_original_wkt", "extra", "evidence")
