@@ -27,7 +27,7 @@ from gis.catalog import LayerSpec
 from gis.core.diff import LayerDiff, diff_layers
 from gis.core.model import build_frame
 from gis.core.place import OUTSIDE_SHARE_REFUSED, WARD_TOLERANCE_M, check_places, parcel_points
-from gis.core.units import CodeSystem
+from gis.core.units import CodeSystem, placement_summary
 from gis.core.validate import (
     ISSUE_COLUMNS,
     Severity,
@@ -42,7 +42,14 @@ from gis.io.engines import Engine
 from gis.io.read import SourceInfo, read_layer
 from gis.landuse import DEFAULT_PUBLIC_RULES
 from gis.store.base import IngestLogEntry, LayerReplacement, Store
-from gis.units import code_issues, place_stored_parcels, units_issues, with_units
+from gis.units import (
+    code_issues,
+    registry,
+    renamed_parcels,
+    stored_layer,
+    units_issues,
+    with_units,
+)
 
 __all__ = ["LayerReport", "prepare_layer", "ingest_layer", "source_checksum", "KEYS"]
 
@@ -70,6 +77,9 @@ class LayerReport:
     scope: list[str] | None = None  # wards replaced (parcels); None = the whole layer
     kept_other_wards: int = 0
     skipped: dict[str, int] = field(default_factory=dict)  # rows read but not this kind's
+    #: parcels: how each surveyed ward's parcels were placed in the 2025 units (one row per
+    #: ward, unit and source: gis.core.units.placement_summary)
+    placement: pd.DataFrame | None = None
 
     def to_dict(self) -> dict[str, object]:
         """JSON-serialisable report (issues included)."""
@@ -89,6 +99,8 @@ class LayerReport:
             "issues": issues.to_dict("records"),
             "diff": self.diff.as_dict() if self.diff else None,
             "replaced_wards": self.scope, "kept_other_wards": self.kept_other_wards,
+            "unit_placement": (None if self.placement is None else self.placement.astype(
+                object).where(self.placement.notna(), None).to_dict("records")),
             "stored": self.stored,
             "store": self.store_path,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
@@ -457,6 +469,8 @@ def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
     report = LayerReport(kind, info, mapping, decodings, _describe(source_crs),
                          _describe(store_crs or working), notes, result, timings)
     report.skipped = skipped
+    if kind is LayerKind.PARCELS:
+        report.placement = _placement(result.valid, units)
     return report
 
 
@@ -546,17 +560,40 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
             added=len(report.diff.added), removed=len(report.diff.removed),
             changed=len(report.diff.changed),
             issues_json=json.dumps(result.summary()["issues"], ensure_ascii=False))
+        also: dict[str, gpd.GeoDataFrame] = {}
+        if kind is LayerKind.UNITS and working.has("parcels"):
+            # the stored parcels placed in the new units in the same transaction: no reader
+            # sees the new units with parcels still placed in the old ones
+            also["parcels"], _ = with_units(working.read("parcels"), units=new,
+                                            wards=stored_layer(working, "wards"))
+        if kind is LayerKind.WARDS:  # the parcels' ward names follow the new wards layer
+            renamed = renamed_parcels(working, new)
+            if renamed is not None:
+                also["parcels"] = renamed
         return LayerReplacement(new, entry, quarantine=result.quarantine,
-                                quarantine_scope=report.scope)
+                                quarantine_scope=report.scope, also=also)
 
-    store.replace_layer_with(kind.value, change)
-    if kind is LayerKind.UNITS:
-        placed = place_stored_parcels(store)
-        report.crs_notes.append(f"units: {placed:,} stored parcels placed in the new units")
+    decided = store.replace_layer_with(kind.value, change)
+    if "parcels" in decided.also and kind is LayerKind.WARDS:
+        report.crs_notes.append(f"wards: the ward names of {len(decided.also['parcels']):,} "
+                                "stored parcels follow the new wards layer")
+    elif "parcels" in decided.also:
+        report.crs_notes.append(f"units: {len(decided.also['parcels']):,} stored parcels placed "
+                                "in the new units")
+        report.placement = _placement(decided.also["parcels"], decided.frame)
     report.timings["write"] = time.perf_counter() - t - report.timings.get("diff", 0.0)
     report.stored = True
     report.store_path = str(getattr(store, "path", ""))
     return report
+
+
+def _placement(parcels: pd.DataFrame, units: pd.DataFrame | None) -> pd.DataFrame:
+    """One line per surveyed ward: the 2025 unit(s) its parcels were placed in, and how."""
+    names = {}
+    if units is not None and {"unit_code", "name"} <= set(units.columns):
+        names = {c: n for c, n in zip(units["unit_code"], units["name"])
+                 if isinstance(c, str) and isinstance(n, str)}
+    return placement_summary(parcels, registry(), unit_names=names)
 
 
 def _code_system(kind: LayerKind, given: CodeSystem | str | None) -> CodeSystem:

@@ -32,8 +32,9 @@ from gis.io.admin_units import load_registry
 from gis.store.base import Store
 
 __all__ = ["code_issues", "units_issues", "with_units", "with_names", "with_stored_names",
-           "place_stored_parcels", "name_stored_layers", "missing_names", "unit_names",
-           "ward_names", "registry", "resolve_unit", "check_units", "place_cases"]
+           "place_stored_parcels", "renamed_parcels", "stored_layer", "name_stored_layers",
+           "missing_names", "unit_names", "ward_names", "registry", "resolve_unit",
+           "check_units", "place_cases"]
 
 
 def registry() -> AdminRegistry:
@@ -205,7 +206,7 @@ def place_stored_parcels(store: Store) -> int:
             return {}
         parcels = working.read("parcels")
         units = working.read("units") if working.has("units") else None
-        placed, _ = with_units(parcels, units=units, wards=_stored(working, "wards"))
+        placed, _ = with_units(parcels, units=units, wards=stored_layer(working, "wards"))
         counted.append(len(placed))
         return {"parcels": placed}
 
@@ -213,13 +214,33 @@ def place_stored_parcels(store: Store) -> int:
     return counted[0]
 
 
-def _stored(store: Store, layer: str) -> pd.DataFrame | None:
-    """The codes and names of a stored wards or units layer (None without one)."""
+def stored_layer(store: Store, layer: str) -> pd.DataFrame | None:
+    """The codes and names of a stored wards or units layer (None without one): what
+    :func:`with_units` and :func:`with_names` take as ``wards`` and ``units``."""
     if not store.has(layer):
         return None
     code = "ward_code" if layer == "wards" else "unit_code"
     fields = store.layer_info(layer).types
     return store.read(layer, columns=[c for c in (code, "name") if c in fields])
+
+
+def renamed_parcels(store: Store, wards: pd.DataFrame) -> gpd.GeoDataFrame | None:
+    """The stored parcels with the ward names of a new ``wards`` layer, or None when no
+    parcel's ward name changes (nothing to rewrite; only the codes and names are read to
+    tell). No unit is decided again."""
+    if not store.has("parcels"):
+        return None
+    fields = store.layer_info("parcels").types
+    if "ward_code" not in fields:
+        return None
+    current = store.read("parcels", columns=[c for c in ("ward_code", "ward_system", WARD_NAME)
+                                             if c in fields])
+    named = name_places(current, registry(), ward_names=_code_names(wards, "ward_code"))
+    if WARD_NAME in current and named[WARD_NAME].fillna("\0").equals(
+            current[WARD_NAME].astype("string").fillna("\0")):
+        return None
+    parcels = store.read("parcels")
+    return with_names(parcels, wards=wards, units=stored_layer(store, "units"))
 
 
 #: the name columns each stored table carries beside its codes (``gis db upgrade`` fills
@@ -249,12 +270,14 @@ def name_stored_layers(store: Store) -> dict[str, int]:
     lock; no unit is decided again. Returns table → rows named (nothing when none lacks
     names)."""
     counted: dict[str, int] = {}
+    if not missing_names(store):  # asked first: a GeoPackage transaction copies the file
+        return counted
 
     def change(working: Store) -> dict[str, pd.DataFrame]:
         lacking = missing_names(working)
         if not lacking:
             return {}
-        wards, units = _stored(working, "wards"), _stored(working, "units")
+        wards, units = stored_layer(working, "wards"), stored_layer(working, "units")
         reg = registry()
         out = {}
         for table in lacking:
@@ -270,8 +293,8 @@ def name_stored_layers(store: Store) -> dict[str, int]:
 def with_stored_names(frame: pd.DataFrame, store: Store, *,
                       reg: AdminRegistry | None = None) -> pd.DataFrame:
     """:func:`with_names` from the store's own wards and units layers."""
-    return with_names(frame, wards=_stored(store, "wards"), units=_stored(store, "units"),
-                      reg=reg)
+    return with_names(frame, wards=stored_layer(store, "wards"),
+                      units=stored_layer(store, "units"), reg=reg)
 
 
 def unit_names(store: Store | None = None, reg: AdminRegistry | None = None) -> dict[str, str]:
@@ -279,7 +302,7 @@ def unit_names(store: Store | None = None, reg: AdminRegistry | None = None) -> 
     reg = reg or registry()
     names = reg.current["name"].astype(str).to_dict()
     if store is not None:
-        names.update(_code_names(_stored(store, "units"), "unit_code") or {})
+        names.update(_code_names(stored_layer(store, "units"), "unit_code") or {})
     return names
 
 
@@ -289,7 +312,7 @@ def ward_names(store: Store | None = None, reg: AdminRegistry | None = None) -> 
     reg = reg or registry()
     names = reg.legacy["name"].astype(str).to_dict()
     if store is not None:
-        names.update(_code_names(_stored(store, "wards"), "ward_code") or {})
+        names.update(_code_names(stored_layer(store, "wards"), "ward_code") or {})
     return names
 
 
@@ -349,7 +372,7 @@ def place_cases(store: Store, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         return out
     units = store.read("units") if store.has("units") else None
     placed, _ = with_units(out.assign(parcel_key=out.get("case_id")), units=units,
-                           wards=_stored(store, "wards"))
+                           wards=stored_layer(store, "wards"))
     for column in placed_columns:
         out[column] = placed[column].to_numpy()
     if "ward_code" in out:

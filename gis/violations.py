@@ -278,7 +278,7 @@ def with_case_units(store: Store, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Cases with ``unit_code`` filled where it is missing (cases recorded before units) and
     the names beside the codes (``ward_name``, ``unit_name``) where they are missing (cases
     recorded before names were kept)."""
-    from gis.units import with_names
+    from gis.units import with_stored_names
 
     if not len(cases):
         return cases.assign(**{c: pd.Series(dtype=str) for c in CASE_PLACES
@@ -295,11 +295,9 @@ def with_case_units(store: Store, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                | cases["unit_name"].isna() & cases["unit_code"].notna()).to_numpy() \
         if "ward_code" in cases else cases["unit_name"].isna().to_numpy()
     if unnamed.any():
-        from gis.units import _stored
-
         cases = cases.copy()
         part = cases.loc[unnamed, [c for c in ("ward_code", "unit_code") if c in cases]]
-        named = with_names(part, wards=_stored(store, "wards"), units=_stored(store, "units"))
+        named = with_stored_names(part, store)
         for column in ("ward_name", "unit_name"):
             if column in named:
                 cases[column] = cases[column].astype(object)

@@ -337,3 +337,62 @@ def test_units_option_refused_for_a_units_layer(files, tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, ["ingest", "units", str(files / "units.gpkg"),
                                       "--units", "legacy"])
     assert result.exit_code == 2 and "does not apply" in result.output
+
+
+def test_one_line_per_split_ward_instead_of_a_warning_per_parcel(files, tmp_path):
+    """The officer reads where each surveyed ward's parcels went: one line per (ward, unit,
+    how), the split ward's other units named; the per-parcel warnings stay in the report."""
+    from gis.ingest import ingest_layer
+
+    store = _store(tmp_path)
+    report = ingest_layer(store, files / "parcels.shp", "parcels", user="t")
+    placed = report.placement
+    assert int(placed["parcels"].sum()) == len(report.validation.valid)
+    thanh_my = placed[placed["ward_code"] == "09604"].iloc[0]
+    assert (thanh_my["ward_name"], thanh_my["unit_code"], thanh_my["unit_source"]) == (
+        "Xã Thanh Mỹ", "09604", "default")
+    assert thanh_my["unit_name"] == "Phường Tùng Thiện"
+    assert "Phường Sơn Tây (09574)" in thanh_my["candidates"]
+    assert placed.duplicated(["ward_code", "unit_code", "unit_source"]).sum() == 0
+    assert report.to_dict()["unit_placement"][0]["ward_code"] == placed["ward_code"].iloc[0]
+
+    after = ingest_layer(store, files / "units.gpkg", "units", user="t").placement
+    assert set(after["unit_source"]) == {"geometry"}
+    split = after[after["ward_code"] == "09604"]
+    assert set(split["unit_code"]) == {"09574", "09604"}  # by geometry, both halves
+    assert int(after["parcels"].sum()) == len(store.read("parcels"))
+
+
+def test_the_cli_prints_the_placement_per_ward(files, tmp_path, monkeypatch):
+    from gis.cli import cli
+
+    monkeypatch.setenv("GIS_STORE", str(tmp_path / "store.gpkg"))
+    out = CliRunner().invoke(cli, ["ingest", "parcels", str(files / "parcels.shp")],
+                             terminal_width=200)
+    assert out.exit_code == 0, out.output
+    assert "Units since 1 July 2025" in out.output
+    assert "09604 Xã Thanh Mỹ" in out.output and "split ward, also into Phường Sơn Tây" in out.output
+    assert out.output.count("unit_default_assumed") == 1  # counted once, not listed per parcel
+
+
+def test_a_units_load_and_the_parcels_it_moves_are_one_transaction(files, tmp_path, monkeypatch):
+    """A units load that fails while re-placing the stored parcels leaves the store
+    byte-identical: no units without their parcels."""
+    import hashlib
+
+    import gis.ingest
+    from gis.errors import StoreError
+    from gis.ingest import ingest_layer
+
+    store = _store(tmp_path)
+    ingest_layer(store, files / "parcels.shp", "parcels", user="t")
+    path = tmp_path / "store.gpkg"
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    def failing(parcels, **_):  # type: ignore[no-untyped-def]
+        raise StoreError("the disk filled up while placing parcels", path=path)
+
+    monkeypatch.setattr(gis.ingest, "with_units", failing)
+    with pytest.raises(StoreError, match="disk filled"):
+        ingest_layer(store, files / "units.gpkg", "units", user="t")
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert not store.has("units")

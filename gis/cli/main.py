@@ -320,6 +320,7 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
             sample.add_row(str(row.row), escape(str(row.key)), row.rule, str(row.field or ""),
                            escape(str(row.message)))
         console.print(sample)
+    _print_placement(report.placement)
     console.print(f"rows: {v.rows_total:,} read = [green]{len(v.valid):,} valid[/] + "
                   f"[red]{len(v.quarantine):,} quarantined[/]")
     if report.diff is not None:
@@ -333,6 +334,32 @@ def _print_report(report) -> None:  # type: ignore[no-untyped-def]
     if report.stored:
         console.print(f"[green]stored[/] in {escape(str(report.store_path))} (layer "
                       f"{report.kind.value}); quarantine and ingest log updated")
+
+
+def _print_placement(placement) -> None:  # type: ignore[no-untyped-def]
+    """One line per surveyed ward and unit: where its parcels are since 1 July 2025."""
+    if placement is None or not len(placement):
+        return
+    how = {"geometry": "by the unit polygons", "conversion": "by conversion of the ward",
+           "declared": "2025 code in the file", "none": "[red]no unit found[/]"}
+    table = Table(title="Units since 1 July 2025 (per surveyed ward)")
+    for col in ("ward", "unit", "parcels", "how"):
+        table.add_column(col, justify="right" if col == "parcels" else "left")
+    for row in placement.itertuples():
+        ward = f"{row.ward_code} {row.ward_name or ''}".strip()
+        unit = f"{row.unit_code or '-'} {row.unit_name or ''}".strip()
+        said = how.get(row.unit_source, row.unit_source)
+        if row.unit_source == "default":
+            said = f"[yellow]assumed[/]: split ward, also into {escape(str(row.candidates))}"
+        else:
+            said = escape(said)
+        table.add_row(escape(ward), escape(unit), f"{row.parcels:,}", said)
+    console.print(table)
+    assumed = placement.loc[placement["unit_source"] == "default", "parcels"].sum()
+    if assumed:
+        console.print(f"[yellow]{assumed:,} parcels of split wards[/] were placed in the ward's "
+                      "default unit (listed in --report): load the units' polygons (gis ingest "
+                      "units) to place them by geometry")
 
 
 @cli.command()

@@ -25,7 +25,7 @@ from gis.core.enums import ParsedEnum
 
 __all__ = ["CodeSystem", "UnitCode", "AdminRegistry", "UnitSource", "Conversion",
            "assign_units", "code_problems", "name_places", "UNIT_COLUMNS", "NAME_COLUMNS",
-           "PLACE_COLUMNS", "WARD_NAME", "fold_unit_name"]
+           "PLACE_COLUMNS", "WARD_NAME", "fold_unit_name", "placement_summary"]
 
 #: columns every parcel carries once units are known (beside ward_code, as surveyed), each
 #: name right after its code
@@ -377,3 +377,40 @@ def assign_units(parcels: gpd.GeoDataFrame, registry: AdminRegistry, *,
         stored_units = dict(zip(units["unit_code"], units["name"]))
     out = out.join(name_places(out, registry, ward_names=ward_names, unit_names=stored_units))
     return out[list(PLACE_COLUMNS)]
+
+
+def placement_summary(parcels: pd.DataFrame, registry: AdminRegistry, *,
+                      unit_names: dict[str, str] | None = None) -> pd.DataFrame:
+    """How the parcels of each surveyed ward were placed, one row per (ward, unit, source):
+    ``ward_code``, ``ward_name``, ``unit_code``, ``unit_name``, ``unit_source``, ``parcels``
+    and, for a split ward placed by default, ``candidates`` (the other units it was split
+    into, named). One line per ward instead of a warning per parcel for the officer; the
+    per-parcel warnings stay in the full report.
+
+    ``unit_names`` overrides the national list's names (the stored units layer's)."""
+    columns = ["ward_code", "ward_name", "unit_code", "unit_name", "unit_source", "parcels",
+               "candidates"]
+    if not len(parcels) or "unit_code" not in parcels or "ward_code" not in parcels:
+        return pd.DataFrame(columns=columns)
+    names = registry.current["name"].astype(str).to_dict()
+    names.update(unit_names or {})
+    keys = pd.DataFrame({"ward_code": parcels["ward_code"].astype("string").fillna(""),
+                         "unit_code": parcels["unit_code"].astype("string").fillna(""),
+                         "unit_source": parcels["unit_source"].astype("string").fillna(
+                             UnitSource.NONE.value)})
+    counts = keys.value_counts(sort=False).rename("parcels").reset_index()
+    counts = counts.sort_values(["ward_code", "parcels"], ascending=[True, False],
+                                kind="stable").reset_index(drop=True)
+    legacy = registry.legacy["name"].astype(str).to_dict()
+    counts["ward_name"] = counts["ward_code"].map(legacy).fillna("")
+    counts["unit_name"] = counts["unit_code"].map(names).fillna("")
+    default = counts["unit_source"] == UnitSource.DEFAULT.value
+    conv = registry.convert_many(counts.loc[default, "ward_code"].unique())
+    counts["candidates"] = ""
+    for i in np.flatnonzero(default.to_numpy()):
+        row = counts.iloc[i]
+        cands = [c for c in str(conv.at[row["ward_code"], "candidates"]).split(",")
+                 if c and c != row["unit_code"]]
+        counts.iat[i, counts.columns.get_loc("candidates")] = ", ".join(
+            f"{names.get(c, c)} ({c})" for c in cands)
+    return counts[columns].replace({"": None})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -50,12 +50,28 @@ class IngestLogEntry:
 class LayerReplacement:
     """What a read-modify-write of a spatial layer decides (:meth:`Store.replace_layer_with`):
     the layer's new content, its quarantine rows (replacing those of the kind, or only those of
-    the wards in ``quarantine_scope``) and the ingest-log line to append."""
+    the wards in ``quarantine_scope``) and the ingest-log line to append; ``also`` names other
+    spatial layers replaced in the same transaction (the parcels re-placed in a new units
+    layer), so that a reader never sees one without the other."""
 
     frame: gpd.GeoDataFrame
     log: IngestLogEntry
     quarantine: gpd.GeoDataFrame | None = None
     quarantine_scope: list[str] | None = None
+    also: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
+
+
+def check_same_crs(frame: pd.DataFrame, store_crs: Any, path: str | os.PathLike[str] | None,
+                   layer: str) -> None:
+    """Refuse a layer whose CRS is not the store's (both given): a store holds one CRS."""
+    crs = getattr(frame, "crs", None)
+    if store_crs is None or crs is None:
+        return
+    if CRS.from_user_input(crs) != CRS.from_user_input(store_crs):
+        from gis.errors import CRSMismatchError
+
+        raise CRSMismatchError(f"layer CRS {CRS.from_user_input(crs).name} differs from the store "
+                               f"CRS {CRS.from_user_input(store_crs).name}", path=path, layer=layer)
 
 
 @runtime_checkable

@@ -39,7 +39,7 @@ from pyproj import CRS
 
 from gis.errors import GisError, StoreError
 from gis.store import gpkg_cases, gpkg_reads
-from gis.store.base import IngestLogEntry, LayerReplacement
+from gis.store.base import IngestLogEntry, LayerReplacement, check_same_crs
 from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
 from gis.store.gpkg_sql import (
     _journal,
@@ -289,15 +289,13 @@ class GeoPackageStore:
                 decided = change(working)
                 frame = decided.frame
                 store_crs = working.crs()
-                if store_crs is not None and frame.crs is not None and \
-                        CRS.from_user_input(frame.crs) != store_crs:
-                    from gis.errors import CRSMismatchError
-
-                    raise CRSMismatchError(f"layer CRS {frame.crs.name} differs from the store "
-                                           f"CRS {store_crs.name}", path=self.path, layer=kind)
+                check_same_crs(frame, store_crs, self.path, kind)
                 old_quarantine = working.quarantine() if working.has(QUARANTINE) else None
                 old_log = working.ingest_log()
                 self._write(tmp, frame, kind)
+                for other, other_frame in decided.also.items():
+                    check_same_crs(other_frame, store_crs or frame.crs, self.path, other)
+                    self._write(tmp, other_frame, other)
                 q = _merge_quarantine(old_quarantine, decided.quarantine, kind, frame.crs,
                                       decided.quarantine_scope)
                 if q is not None:

@@ -72,7 +72,7 @@ def attachments_dir(store: PostGISStore) -> Path:
 def _select(store: PostGISStore, table: str, *, equal: Mapping[str, object],
             ids: Sequence[str] | None = None, bbox: tuple[float, float, float, float] | None = None,
             columns: Sequence[str] | None = None, geometry: bool = True) -> pd.DataFrame | None:
-    from gis.store.postgis import _frame
+    from gis.store.pg_rows import frame_from_rows as _frame
 
     registry = store._registry()
     if table not in registry:

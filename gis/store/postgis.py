@@ -31,14 +31,14 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 from pyproj import CRS
 
 from gis.errors import CRSMismatchError, GisError, StoreError
-from gis.store.base import IngestLogEntry, LayerReplacement
+from gis.store.base import IngestLogEntry, LayerReplacement, check_same_crs
 from gis.store.cases import CaseChange, CaseQuery, NewAttachment, NewCase
+from gis.store.pg_rows import SQL_TYPES, copy_rows, dtype_name, frame_from_rows
+from gis.store.pg_rows import srid_of as _srid
 from gis.store.query import LayerInfo, LayerQuery, QueryResult, TileQuery
 
 __all__ = ["PostGISStore", "split_location"]
@@ -309,7 +309,7 @@ class PostGISStore:
         except Exception as exc:
             raise StoreError(f"cannot read: {_first_line(exc)}", path=self.path,
                              layer=kind) from None
-        return _frame(rows, wanted, dtypes, spatial, self.crs() if spatial else None)
+        return frame_from_rows(rows, wanted, dtypes, spatial, self.crs() if spatial else None)
 
     def quarantine(self, kind: str | None = None) -> gpd.GeoDataFrame:
         """Quarantined rows (all kinds, or one)."""
@@ -456,16 +456,16 @@ class PostGISStore:
                 decided = change(working)
                 frame = decided.frame
                 store_crs = working.crs()
-                if store_crs is not None and frame.crs is not None and \
-                        CRS.from_user_input(frame.crs) != store_crs:
-                    raise CRSMismatchError(f"layer CRS {frame.crs.name} differs from the store "
-                                           f"CRS {store_crs.name}", path=self.path, layer=kind)
+                check_same_crs(frame, store_crs, self.path, kind)
                 if store_crs is None and frame.crs is not None:
                     epsg = CRS.from_user_input(frame.crs).to_epsg()
                     working._set_meta(con, {"crs": f"EPSG:{epsg}" if epsg else
                                             frame.crs.to_wkt()})
                 old_quarantine = working.quarantine() if working.has(QUARANTINE) else None
                 working._replace(con, kind, frame)
+                for other, other_frame in decided.also.items():
+                    check_same_crs(other_frame, store_crs or frame.crs, self.path, other)
+                    working._replace(con, other, other_frame)
                 q = _merge_quarantine(old_quarantine, decided.quarantine, kind, frame.crs,
                                       decided.quarantine_scope)
                 if q is not None:
@@ -516,9 +516,9 @@ class PostGISStore:
             dtypes = dict(self._registry()[LOG_TABLE][1])
             for column in row.columns:  # a log copied from an older store lacks newer fields
                 if column not in dtypes:
-                    dtypes[column] = _dtype_name(row[column])
+                    dtypes[column] = dtype_name(row[column])
                     con.execute(f"ALTER TABLE {self._t(LOG_TABLE)} ADD COLUMN {_ident(column)} "
-                                f"{_SQL_TYPES[dtypes[column]]}")
+                                f"{SQL_TYPES[dtypes[column]]}")
                     con.execute(f"UPDATE {self._t(REGISTRY)} SET dtypes = %s WHERE name = %s",
                                 (json.dumps(dtypes), LOG_TABLE))
             self._insert(con, LOG_TABLE, row, dtypes, spatial=False)
@@ -538,13 +538,13 @@ class PostGISStore:
         spatial = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
         data = pd.DataFrame(frame.drop(columns=frame.geometry.name)) if spatial else \
             pd.DataFrame(frame)
-        dtypes = {str(c): _dtype_name(data[c]) for c in data.columns}
+        dtypes = {str(c): dtype_name(data[c]) for c in data.columns}
         data.columns = list(dtypes)
         if len({c.lower() for c in dtypes} | {_FID, GEOM}) != len(dtypes) + 2:
             raise StoreError(f"table {name}: column names must differ (case-blind) and not be "
                              f"{_FID!r} or {GEOM!r}: {list(dtypes)}", path=self.path, layer=name)
         columns = [f"{_FID} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY"]
-        columns += [f"{_ident(c)} {_SQL_TYPES[t]}" for c, t in dtypes.items()]
+        columns += [f"{_ident(c)} {SQL_TYPES[t]}" for c, t in dtypes.items()]
         if spatial:
             srid = _srid(frame.crs)
             columns.append(f"{GEOM} geometry(Geometry, {srid})")
@@ -586,104 +586,9 @@ class PostGISStore:
         from gis.store.pg_reads import bump
 
         bump(self, con, [name])
-        if not len(frame):
-            return
-        names = list(dtypes)
-        values = [_column_values(frame[c], dtypes[c]) if c in frame.columns else [None] * len(frame)
-                  for c in names]
-        targets = [_ident(c) for c in names]
-        if spatial:
-            srid = _srid(frame.crs)
-            geoms = shapely.set_srid(np.asarray(frame.geometry.values), srid)
-            values.append(list(shapely.to_wkb(geoms, hex=True, include_srid=True)))
-            targets.append(GEOM)
-        with con.cursor() as cur, cur.copy(
-                f"COPY {self._t(name)} ({', '.join(targets)}) FROM STDIN") as copy:
-            for row in zip(*values):
-                copy.write_row(row)
-
-
-#: pandas dtype family → PostgreSQL type
-_SQL_TYPES = {"int": "bigint", "Int": "bigint", "float": "double precision", "bool": "boolean",
-              "boolean": "boolean", "datetime": "timestamp", "datetimetz": "timestamptz",
-              "string": "text", "object": "text"}
-
-
-def _dtype_name(series: pd.Series) -> str:
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "boolean" if isinstance(dtype, pd.BooleanDtype) else "bool"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "Int" if isinstance(dtype, pd.api.extensions.ExtensionDtype) else "int"
-    if pd.api.types.is_float_dtype(dtype):
-        return "float"
-    if isinstance(dtype, pd.DatetimeTZDtype):
-        return "datetimetz"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if isinstance(dtype, pd.StringDtype):
-        return "string"
-    return "object"
-
-
-def _column_values(series: pd.Series, kind: str) -> list[object]:
-    """Python values for COPY: None for missing, plain ints/floats/bools, text otherwise."""
-    out: list[object] = []
-    for value in series.tolist():
-        if value is None or (not isinstance(value, (str, bytes, list, dict)) and pd.isna(value)):
-            out.append(None)
-        elif kind in {"int", "Int"}:
-            out.append(int(value))
-        elif kind == "float":
-            out.append(float(value))
-        elif kind in {"bool", "boolean"}:
-            out.append(bool(value))
-        elif kind in {"datetime", "datetimetz"}:
-            out.append(pd.Timestamp(value).to_pydatetime())
-        elif isinstance(value, (dict, list)):
-            out.append(json.dumps(value, ensure_ascii=False))
-        elif hasattr(value, "isoformat"):
-            out.append(value.isoformat())
-        else:
-            out.append(str(value))
-    return out
-
-
-def _frame(rows: list[tuple[Any, ...]], columns: list[str], dtypes: Mapping[str, str],
-           spatial: bool, crs: CRS | None) -> gpd.GeoDataFrame:
-    """The rows read back as a frame typed the way the GeoPackage store's reads are (GDAL's
-    Arrow reader): whole numbers ``int64`` (``float64`` where some are missing, as Arrow does),
-    text pandas' default string type with NaN for missing, true/false ``bool`` (``object``
-    where some are missing), so that callers see the same frames from either backend."""
-    data: dict[str, Any] = {}
-    for i, column in enumerate(columns):
-        values = [r[i] for r in rows]
-        kind = dtypes[column]
-        if kind in {"int", "Int"}:
-            has_missing = any(v is None for v in values)
-            data[column] = pd.Series(values, dtype="float64" if has_missing else "int64")
-        elif kind == "float":
-            data[column] = pd.Series(values, dtype="float64")
-        elif kind in {"bool", "boolean"}:
-            data[column] = pd.Series(values, dtype=object if None in values else bool)
-        elif kind == "datetime":
-            data[column] = pd.to_datetime(pd.Series(values, dtype=object))
-        elif kind == "datetimetz":
-            data[column] = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
-        else:
-            data[column] = pd.Series(values, dtype="str")
-    if not spatial:
-        return pd.DataFrame(data, columns=columns)
-    geometry = shapely.from_wkb([r[-1] for r in rows]) if rows else np.array([], dtype=object)
-    return gpd.GeoDataFrame(pd.DataFrame(data, columns=columns), geometry=geometry, crs=crs)
-
-
-def _srid(crs: object) -> int:
-    epsg = CRS.from_user_input(crs).to_epsg() if crs is not None else None
-    if not epsg:
-        raise StoreError("a layer for the database needs a CRS with an EPSG code "
-                         "(VN-2000 zones are EPSG:9205-9218, 5896-5899, 3405/3406)")
-    return int(epsg)
+        copy_rows(con, self._t(name), frame, dtypes,
+                  [_ident(c) for c in dtypes] + ([GEOM] if spatial else []),
+                  srid=_srid(frame.crs) if spatial else None)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from gis.errors import CRSMismatchError
 from gis.store import open_store
 from gis.store.base import IngestLogEntry, LayerReplacement, Store
 from tests.conftest import ROOT
@@ -158,6 +159,36 @@ def test_a_layer_read_modify_write_keeps_what_it_read(location):
     store.replace_layer_with("parcels", add_ward)
     assert sorted(store.read("parcels")["ward_code"].unique()) == ["00001", "00002"]
     assert len(store.read("parcels")) == 5 and len(store.ingest_log()) == 2
+
+
+def test_a_layer_and_the_layers_it_moves_are_written_together_or_not_at_all(location):
+    """A units load re-places the stored parcels (``LayerReplacement.also``): both land in one
+    transaction, and a failure writing the second leaves the first unwritten too."""
+    store = open_store(location)
+    store.replace_layer("parcels", _parcels(3, "00001"), quarantine=None, log=_log())
+    units = gpd.GeoDataFrame({"unit_code": ["09574"], "name": ["Phường Sơn Tây"]},
+                             geometry=[shapely.box(584900, 2329900, 585200, 2330100)],
+                             crs="EPSG:5897")
+
+    def with_units(working):  # type: ignore[no-untyped-def]
+        return LayerReplacement(units, _log("units", 1),
+                                also={"parcels": working.read("parcels").assign(unit_code="09574")})
+
+    store.replace_layer_with("units", with_units)
+    assert set(store.read("parcels")["unit_code"]) == {"09574"}
+    assert len(store.read("units")) == 1 and len(store.ingest_log()) == 2
+
+    def unwritable(working):  # type: ignore[no-untyped-def]
+        broken = working.read("parcels").to_crs("EPSG:4326")  # refused after units are written
+        return LayerReplacement(units.assign(name="Phường Mới"), _log("units", 1),
+                                also={"parcels": broken})
+
+    before = (store.read("units").to_json(), store.read("parcels").to_json(),
+              len(store.ingest_log()))
+    with pytest.raises(CRSMismatchError, match="parcels|EPSG"):
+        store.replace_layer_with("units", unwritable)
+    assert (store.read("units").to_json(), store.read("parcels").to_json(),
+            len(store.ingest_log())) == before
 
 
 def _bump_many(location: str, name: str, times: int) -> None:
