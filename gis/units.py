@@ -32,9 +32,9 @@ from gis.io.admin_units import load_registry
 from gis.store.base import Store
 
 __all__ = ["code_issues", "units_issues", "with_units", "with_names", "with_stored_names",
-           "place_stored_parcels", "renamed_parcels", "stored_layer", "name_stored_layers",
-           "missing_names", "unit_names", "ward_names", "registry", "resolve_unit",
-           "check_units", "place_cases"]
+           "place_stored_parcels", "parcels_after", "renamed_parcels", "stored_layer",
+           "name_stored_layers", "missing_names", "stale_names", "unit_names", "registry",
+           "resolve_unit", "check_units", "place_cases"]
 
 
 def registry() -> AdminRegistry:
@@ -143,6 +143,10 @@ def _placed(frame: pd.DataFrame, columns: dict[str, pd.Series]) -> pd.DataFrame:
     return out
 
 
+#: each name column and the code it names
+_CODE_OF = {WARD_NAME: "ward_code", "unit_name": "unit_code", "province_name": "province_code"}
+
+
 def with_names(frame: pd.DataFrame, *, wards: pd.DataFrame | None = None,
                units: pd.DataFrame | None = None, reg: AdminRegistry | None = None
                ) -> pd.DataFrame:
@@ -243,13 +247,25 @@ def renamed_parcels(store: Store, wards: pd.DataFrame) -> gpd.GeoDataFrame | Non
     return with_names(parcels, wards=wards, units=stored_layer(store, "units"))
 
 
+def parcels_after(store: Store, kind: str, new: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """The stored parcels as a new ``units`` layer places them, or with a new ``wards``
+    layer's names (only when a name changes), to be written with the new layer in one
+    transaction (:attr:`gis.store.base.LayerReplacement.also`); nothing for other kinds or
+    without parcels."""
+    if kind == "units" and store.has("parcels"):
+        placed, _ = with_units(store.read("parcels"), units=new,
+                               wards=stored_layer(store, "wards"))
+        return {"parcels": placed}
+    if kind == "wards":
+        renamed = renamed_parcels(store, new)
+        return {} if renamed is None else {"parcels": renamed}
+    return {}
+
+
 #: the name columns each stored table carries beside its codes (``gis db upgrade`` fills
 #: them in a store loaded before they were kept)
 NAMED_TABLES = {"parcels": NAME_COLUMNS, "violation_cases": (WARD_NAME, "unit_name"),
                 "project_parcels": NAME_COLUMNS}
-
-
-_CODE_OF = {WARD_NAME: "ward_code", "unit_name": "unit_code", "province_name": "province_code"}
 
 
 def missing_names(store: Store) -> dict[str, list[str]]:
@@ -264,23 +280,48 @@ def missing_names(store: Store) -> dict[str, list[str]]:
     return out
 
 
+def stale_names(store: Store) -> list[str]:
+    """Stored tables whose names are not those of their codes (columns missing, or rows
+    without names: cases recorded into an older table, which it widened), read by their code
+    and name columns only."""
+    out = []
+    wards, units, reg = stored_layer(store, "wards"), stored_layer(store, "units"), registry()
+    for table, names in NAMED_TABLES.items():
+        if not store.has(table):
+            continue
+        fields = store.layer_info(table).types
+        wanted = [n for n in names if _CODE_OF[n] in fields]
+        if not wanted:
+            continue
+        columns = [c for c in ("ward_system", *(_CODE_OF[n] for n in wanted), *wanted)
+                   if c in fields]
+        frame = pd.DataFrame(store.read(table, columns=columns)).drop(
+            columns="geometry", errors="ignore")
+        named = with_names(frame.drop(columns=wanted, errors="ignore"), wards=wards,
+                           units=units, reg=reg)
+        for name in wanted:
+            given = frame[name].astype("string") if name in frame else \
+                pd.Series(pd.NA, index=frame.index, dtype="string")
+            if not named[name].astype("string").fillna("\0").equals(given.fillna("\0")):
+                out.append(table)
+                break
+    return out
+
+
 def name_stored_layers(store: Store) -> dict[str, int]:
-    """Fill the names beside the codes of the stored parcels and cases that lack them (a
-    store loaded before the names were kept), in one read-modify-write under the writers'
-    lock; no unit is decided again. Returns table → rows named (nothing when none lacks
-    names)."""
+    """Give the stored parcels, clearance parts and cases the names of their codes where they
+    lack them (a store loaded before the names were kept; cases recorded into its table), in
+    one read-modify-write under the writers' lock; no unit is decided again. Returns table →
+    rows named (nothing when every name is there)."""
     counted: dict[str, int] = {}
-    if not missing_names(store):  # asked first: a GeoPackage transaction copies the file
+    if not stale_names(store):  # asked first: a GeoPackage transaction copies the file
         return counted
 
     def change(working: Store) -> dict[str, pd.DataFrame]:
-        lacking = missing_names(working)
-        if not lacking:
-            return {}
         wards, units = stored_layer(working, "wards"), stored_layer(working, "units")
         reg = registry()
         out = {}
-        for table in lacking:
+        for table in stale_names(working):
             frame = working.read(table)
             out[table] = with_names(frame, wards=wards, units=units, reg=reg)
             counted[table] = len(frame)
@@ -303,16 +344,6 @@ def unit_names(store: Store | None = None, reg: AdminRegistry | None = None) -> 
     names = reg.current["name"].astype(str).to_dict()
     if store is not None:
         names.update(_code_names(stored_layer(store, "units"), "unit_code") or {})
-    return names
-
-
-def ward_names(store: Store | None = None, reg: AdminRegistry | None = None) -> dict[str, str]:
-    """Legacy ward code → name: the stored wards layer's names over the national legacy
-    list's."""
-    reg = reg or registry()
-    names = reg.legacy["name"].astype(str).to_dict()
-    if store is not None:
-        names.update(_code_names(stored_layer(store, "wards"), "ward_code") or {})
     return names
 
 

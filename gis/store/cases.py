@@ -27,7 +27,7 @@ __all__ = ["CASES", "HISTORY", "ATTACHMENTS", "CASE_COLUMNS", "HISTORY_COLUMNS",
 
 CASES, HISTORY, ATTACHMENTS = "violation_cases", "violation_history", "violation_attachments"
 #: the columns of ``violation_cases`` besides the geometry (point or polygon, store CRS);
-#: ``ward_name`` and ``unit_name`` are the names beside the codes when the case was recorded
+#: ``ward_name`` and ``unit_name`` are the names beside the codes (gis.units)
 CASE_COLUMNS = ["case_id", "fingerprint", "kind", "status", "source", "rule", "area_m2",
                 "parcel_keys", "ward_code", "ward_name", "building_id", "evidence", "inspector",
                 "notes", "owner_name", "minutes_no", "minutes_date", "decision_no",
