@@ -33,7 +33,7 @@ from gis.store.base import Store
 
 __all__ = ["code_issues", "units_issues", "with_units", "with_names", "with_stored_names",
            "place_stored_parcels", "parcels_after", "renamed_parcels", "stored_layer",
-           "name_stored_layers", "missing_names", "stale_names", "unit_names", "registry",
+           "name_stored_layers", "stale_names", "unit_names", "registry",
            "resolve_unit", "check_units", "place_cases"]
 
 
@@ -266,18 +266,6 @@ def parcels_after(store: Store, kind: str, new: gpd.GeoDataFrame) -> dict[str, g
 #: them in a store loaded before they were kept)
 NAMED_TABLES = {"parcels": NAME_COLUMNS, "violation_cases": (WARD_NAME, "unit_name"),
                 "project_parcels": NAME_COLUMNS}
-
-
-def missing_names(store: Store) -> dict[str, list[str]]:
-    """Stored tables lacking some of their name columns: table → the missing columns."""
-    out = {}
-    for table, names in NAMED_TABLES.items():
-        if store.has(table):
-            fields = store.layer_info(table).types
-            lacking = [n for n in names if n not in fields and _CODE_OF[n] in fields]
-            if lacking:
-                out[table] = lacking
-    return out
 
 
 def stale_names(store: Store) -> list[str]:

@@ -184,12 +184,12 @@ def _without_names(service: Service) -> None:
 def test_a_store_without_names_serves_and_is_upgraded(units_store, tmp_path, monkeypatch, wards):  # noqa: F811
     from gis.cli import cli
     from gis.store import open_store
-    from gis.units import missing_names
+    from gis.units import stale_names
 
     service = make_service(tmp_path, units_store, monkeypatch)
     _without_names(service)
     store = open_store(str(service.store))
-    assert set(missing_names(store)) == {"parcels", "violation_cases", "project_parcels"}
+    assert set(stale_names(store)) == {"parcels", "violation_cases", "project_parcels"}
     viewer, planner = service.auth("viewer"), service.auth("planner")
     items = _items(service, "parcels")
     assert "unit_code" in items and "unit_name" not in items
@@ -223,7 +223,7 @@ def test_a_store_without_names_serves_and_is_upgraded(units_store, tmp_path, mon
     upgraded = CliRunner().invoke(cli, ["db", "upgrade", str(service.store)])
     assert upgraded.exit_code == 0, upgraded.output
     assert re.search(r"names beside codes: [\d,]+ rows of parcels", upgraded.output)
-    assert missing_names(store) == {}
+    assert stale_names(store) == []
     after = store.read("parcels")
     # named, not placed again: the units and how they were decided are unchanged
     columns = ["parcel_key", "unit_code", "unit_source"]
