@@ -31,12 +31,12 @@ from gis.core.clearance.sheet import SheetContext, SheetParse, parse_sheet
 from gis.core.clearance.summary import briefing, place_line
 from gis.core.clearance.wording import Vocabulary
 from gis.core.overlay import OverlayConfig, OverlayResult, overlay_parcels_projects
-from gis.core.units import UNIT_COLUMNS, CodeSystem
+from gis.core.units import PLACE_COLUMNS, UNIT_COLUMNS, CodeSystem
 from gis.errors import FieldMappingError, ParcelValidationError, StoreError
 from gis.io.tables import TableSource, read_table
 from gis.store.base import IngestLogEntry, Store
 from gis.text import LANGS, Translator, translator
-from gis.units import registry, unit_names, with_units
+from gis.units import registry, unit_names, with_stored_names, with_units
 
 __all__ = ["ClearanceIngestReport", "ingest_clearance", "prepare_clearance", "nothing_to_load",
            "read_history", "ClearanceRun",
@@ -335,7 +335,8 @@ class ClearanceRun:
 
 
 #: the parcel fields the figures need (owners decide plans, units group them)
-PARCEL_FIELDS = ["parcel_key", "ward_code", "owner_name", "is_public", *UNIT_COLUMNS]
+PARCEL_FIELDS = ["parcel_key", "ward_code", "owner_name", "is_public",
+                 *(c for c in UNIT_COLUMNS if c not in ("unit_name", "province_name"))]
 
 #: how the parcels × projects overlay is computed from the store: in this process, from the
 #: parcels meeting a project boundary (:func:`_parcels_in`), by default; or on Dask
@@ -471,8 +472,10 @@ def _compute(store: Store, *, as_of: dt.date | None, config: OverlayConfig,
     places = parcels.drop_duplicates("parcel_key").set_index("parcel_key")
     for column in ("unit_code", "province_code"):
         overlaid.pairs[column] = overlaid.pairs["parcel_key"].map(places[column]).astype("string")
+    # names beside the codes of each pair (project_parcels, the clearance export and OGC)
+    overlaid.pairs = with_stored_names(overlaid.pairs, store)
     records, events = read_history(store)
-    owners = pd.DataFrame(parcels.drop(columns=["geometry", *UNIT_COLUMNS], errors="ignore"))
+    owners = pd.DataFrame(parcels.drop(columns=["geometry", *PLACE_COLUMNS], errors="ignore"))
     progress = compute_progress(overlaid.pairs, projects, records, events, as_of=as_of,
                                 parcels=owners, vocabulary=vocabulary)
     loads = store.read_table("clearance_sheets")

@@ -43,7 +43,7 @@ from gis.io.engines import Engine
 from gis.io.read import SourceInfo, read_layer
 from gis.landuse import DEFAULT_PUBLIC_RULES
 from gis.store.base import IngestLogEntry, LayerReplacement, Store
-from gis.units import code_issues, registry, units_issues, with_units
+from gis.units import code_issues, parcels_after, registry, stored_layer, units_issues, with_units
 
 __all__ = ["LayerReport", "prepare_layer", "ingest_layer", "source_checksum", "KEYS"]
 
@@ -479,7 +479,7 @@ def prepare_layer(path: str | os.PathLike[str], kind: LayerKind | str, *,
                                                                  known_wards=known),
                             extra_issues=read_issues)
     if kind is LayerKind.PARCELS:
-        result.valid, assumed = with_units(result.valid, units=units, system=system)
+        result.valid, assumed = with_units(result.valid, units=units, wards=wards, system=system)
         result.issues = pd.concat([result.issues, assumed], ignore_index=True) if len(
             assumed) else result.issues
         dup = int((result.issues["rule"] == "duplicate_key").sum())
@@ -590,7 +590,8 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
             # the units as they are now, under the lock: a units load meanwhile is not lost
             units = working.read("units") if working.has("units") else None
             new, _ = with_units(new.assign(ward_system=new["ward_system"].fillna(system.value))
-                                if "ward_system" in new else new, units=units)
+                                if "ward_system" in new else new, units=units,
+                                wards=stored_layer(working, "wards"))
         loaded = new.iloc[len(kept) if kept is not None else 0:]
         touched = sorted({str(u) for u in loaded["unit_code"].dropna()}) \
             if "unit_code" in loaded else []
@@ -605,20 +606,19 @@ def ingest_layer(store: Store, path: str | os.PathLike[str], kind: LayerKind | s
             added=len(report.diff.added), removed=len(report.diff.removed),
             changed=len(report.diff.changed),
             issues_json=json.dumps(result.summary()["issues"], ensure_ascii=False))
-        also: dict[str, gpd.GeoDataFrame] = {}
-        if kind is LayerKind.UNITS and working.has("parcels"):
-            # the stored parcels placed in the new units in the same transaction: no reader
-            # sees the new units with parcels still placed in the old ones
-            also["parcels"], _ = with_units(working.read("parcels"), units=new)
+        # the stored parcels placed in new units, or named after new wards, in the same
+        # transaction: no reader sees the new layer with parcels still following the old one
+        also = parcels_after(working, kind.value, new)
         return LayerReplacement(new, entry, quarantine=result.quarantine, also=also,
                                 quarantine_scope=report.scope if kind is LayerKind.PARCELS
                                 else None)
 
     decided = store.replace_layer_with(kind.value, change)
     if "parcels" in decided.also:
-        report.crs_notes.append(f"units: {len(decided.also['parcels']):,} stored parcels placed "
-                                "in the new units")
-        report.placement = _placement(decided.also["parcels"], decided.frame)
+        moved = "take the new wards' names" if kind is LayerKind.WARDS else "placed in the new units"
+        report.crs_notes.append(f"{kind.value}: {len(decided.also['parcels']):,} stored parcels {moved}")
+        if kind is LayerKind.UNITS:
+            report.placement = _placement(decided.also["parcels"], decided.frame)
     report.timings["write"] = time.perf_counter() - t - report.timings.get("diff", 0.0)
     report.stored = True
     report.store_path = str(getattr(store, "path", ""))

@@ -17,20 +17,26 @@ import numpy as np
 import pandas as pd
 
 from gis.core.units import (
+    NAME_COLUMNS,
+    PLACE_COLUMNS,
     UNIT_COLUMNS,
+    WARD_NAME,
     AdminRegistry,
     CodeSystem,
     UnitSource,
     assign_units,
     code_problems,
+    name_places,
 )
 from gis.core.validate import ISSUE_COLUMNS
 from gis.io.admin_units import load_registry
 from gis.store.base import Store
 
-__all__ = ["code_issues", "units_issues", "with_units", "place_stored_parcels",
-           "unit_names", "registry", "resolve_unit", "check_units", "province_names",
-           "store_provinces", "unlisted_units", "place_cases"]
+__all__ = ["code_issues", "units_issues", "with_units", "with_names", "with_stored_names",
+           "place_stored_parcels", "parcels_after", "renamed_parcels", "stored_layer",
+           "name_stored_layers", "stale_names", "unit_names", "registry",
+           "resolve_unit", "check_units", "province_names", "store_provinces",
+           "unlisted_units", "place_cases"]
 
 
 def registry() -> AdminRegistry:
@@ -168,33 +174,85 @@ def _overlaps(frame: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 def with_units(parcels: gpd.GeoDataFrame, *, units: gpd.GeoDataFrame | None,
-               system: CodeSystem | None = None, reg: AdminRegistry | None = None
-               ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Parcels with :data:`~gis.core.units.UNIT_COLUMNS` decided (by the unit polygons when
+               wards: pd.DataFrame | None = None, system: CodeSystem | None = None,
+               reg: AdminRegistry | None = None) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Parcels with :data:`~gis.core.units.PLACE_COLUMNS` decided (by the unit polygons when
     there are any, else by the conversion of their ward code), and warning rows for the
     parcels whose unit was assumed (split wards) or not found.
+
+    The names go beside the codes: ``ward_name`` right after ``ward_code`` (the stored
+    ``wards`` layer's name, else the national list's), ``unit_name`` and ``province_name``
+    after their codes (the ``units`` layer's name, else the 2025 list's).
 
     ``system`` is the code system of ``ward_code``; None keeps each parcel's stored
     ``ward_system`` (legacy when it has none)."""
     reg = reg or registry()
-    out = parcels.drop(columns=[c for c in UNIT_COLUMNS if c in parcels.columns])
+    out = parcels.drop(columns=[c for c in PLACE_COLUMNS if c in parcels.columns])
     if system is not None:
         systems = pd.Series([system.value] * len(parcels), index=parcels.index)
     elif "ward_system" in parcels:
         systems = parcels["ward_system"].astype("string").fillna(CodeSystem.LEGACY.value)
     else:
         systems = pd.Series([CodeSystem.LEGACY.value] * len(parcels), index=parcels.index)
+    names = _code_names(wards, "ward_code")
     parts = []
     for value in systems.unique():
         mask = (systems == value).to_numpy()
         parts.append(assign_units(parcels.loc[mask], reg, units=units,
-                                  system=CodeSystem.parse(value)))
+                                  system=CodeSystem.parse(value), ward_names=names))
     decided = (pd.concat(parts).reindex(parcels.index) if parts
-               else pd.DataFrame({c: pd.Series([], dtype="string") for c in UNIT_COLUMNS}))
-    for column in UNIT_COLUMNS:
-        out[column] = decided[column].astype("string")
+               else pd.DataFrame({c: pd.Series([], dtype="string") for c in PLACE_COLUMNS}))
+    out = _placed(out, {c: decided[c] for c in PLACE_COLUMNS})
     issues = _assumed(out, reg, have_units=units is not None and len(units) > 0)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=parcels.crs), issues
+
+
+def _code_names(layer: pd.DataFrame | None, code: str) -> dict[str, str] | None:
+    """Code → name of a stored wards or units layer (None without one or without names)."""
+    if layer is None or code not in layer or "name" not in layer:
+        return None
+    return {c: n for c, n in zip(layer[code], layer["name"])
+            if isinstance(c, str) and isinstance(n, str)}
+
+
+def _placed(frame: pd.DataFrame, columns: dict[str, pd.Series]) -> pd.DataFrame:
+    """``frame`` with the place columns set: ``ward_name`` right after ``ward_code``, the
+    unit columns after the parcel's own (in :data:`UNIT_COLUMNS` order), the geometry last."""
+    out = frame.drop(columns=[c for c in columns if c in frame.columns])
+    for column in UNIT_COLUMNS:
+        if column in columns:
+            out[column] = columns[column].astype("string").to_numpy()
+    if WARD_NAME in columns:
+        at = out.columns.get_loc("ward_code") + 1 if "ward_code" in out else len(out.columns)
+        out.insert(at, WARD_NAME, columns[WARD_NAME].astype("string").to_numpy())
+    if "geometry" in out.columns:
+        out = out[[*(c for c in out.columns if c != "geometry"), "geometry"]]
+    return out
+
+
+#: each name column and the code it names
+_CODE_OF = {WARD_NAME: "ward_code", "unit_name": "unit_code", "province_name": "province_code"}
+
+
+def with_names(frame: pd.DataFrame, *, wards: pd.DataFrame | None = None,
+               units: pd.DataFrame | None = None, reg: AdminRegistry | None = None
+               ) -> pd.DataFrame:
+    """``frame`` with the names beside the codes it has (:data:`NAME_COLUMNS` of its
+    ``ward_code``, ``unit_code``, ``province_code``), from the stored ``wards`` and ``units``
+    layers and the national lists, without deciding any unit again (a store loaded before the
+    names were kept, cases)."""
+    reg = reg or registry()
+    named = name_places(frame, reg, ward_names=_code_names(wards, "ward_code"),
+                        unit_names=_code_names(units, "unit_code"))
+    present = {code: name for name, code in _CODE_OF.items()}
+    wanted = {name: named[name] for code, name in present.items() if code in frame}
+    out = frame.drop(columns=[c for c in wanted if c in frame.columns])
+    for code, name in present.items():
+        if name in wanted:
+            out.insert(out.columns.get_loc(code) + 1, name, wanted[name].to_numpy())
+    if isinstance(frame, gpd.GeoDataFrame):
+        return gpd.GeoDataFrame(out, geometry=frame.geometry.name, crs=frame.crs)
+    return out
 
 
 def _assumed(parcels: pd.DataFrame, reg: AdminRegistry, *, have_units: bool = False
@@ -248,7 +306,7 @@ def place_stored_parcels(store: Store) -> int:
             return {}
         parcels = working.read("parcels")
         units = working.read("units") if working.has("units") else None
-        placed, _ = with_units(parcels, units=units)
+        placed, _ = with_units(parcels, units=units, wards=stored_layer(working, "wards"))
         counted.append(len(placed))
         return {"parcels": placed}
 
@@ -256,14 +314,120 @@ def place_stored_parcels(store: Store) -> int:
     return counted[0]
 
 
+def stored_layer(store: Store, layer: str) -> pd.DataFrame | None:
+    """The codes and names of a stored wards or units layer (None without one): what
+    :func:`with_units` and :func:`with_names` take as ``wards`` and ``units``."""
+    if not store.has(layer):
+        return None
+    code = "ward_code" if layer == "wards" else "unit_code"
+    fields = store.layer_info(layer).types
+    return store.read(layer, columns=[c for c in (code, "name") if c in fields])
+
+
+def renamed_parcels(store: Store, wards: pd.DataFrame) -> gpd.GeoDataFrame | None:
+    """The stored parcels with the ward names of a new ``wards`` layer, or None when no
+    parcel's ward name changes (nothing to rewrite; only the codes and names are read to
+    tell). No unit is decided again."""
+    if not store.has("parcels"):
+        return None
+    fields = store.layer_info("parcels").types
+    if "ward_code" not in fields:
+        return None
+    current = store.read("parcels", columns=[c for c in ("ward_code", "ward_system", WARD_NAME)
+                                             if c in fields])
+    named = name_places(current, registry(), ward_names=_code_names(wards, "ward_code"))
+    if WARD_NAME in current and named[WARD_NAME].fillna("\0").equals(
+            current[WARD_NAME].astype("string").fillna("\0")):
+        return None
+    parcels = store.read("parcels")
+    return with_names(parcels, wards=wards, units=stored_layer(store, "units"))
+
+
+def parcels_after(store: Store, kind: str, new: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
+    """The stored parcels as a new ``units`` layer places them, or with a new ``wards``
+    layer's names (only when a name changes), to be written with the new layer in one
+    transaction (:attr:`gis.store.base.LayerReplacement.also`); nothing for other kinds or
+    without parcels."""
+    if kind == "units" and store.has("parcels"):
+        placed, _ = with_units(store.read("parcels"), units=new,
+                               wards=stored_layer(store, "wards"))
+        return {"parcels": placed}
+    if kind == "wards":
+        renamed = renamed_parcels(store, new)
+        return {} if renamed is None else {"parcels": renamed}
+    return {}
+
+
+#: the name columns each stored table carries beside its codes (``gis db upgrade`` fills
+#: them in a store loaded before they were kept)
+NAMED_TABLES = {"parcels": NAME_COLUMNS, "violation_cases": (WARD_NAME, "unit_name"),
+                "project_parcels": NAME_COLUMNS}
+
+
+def stale_names(store: Store) -> list[str]:
+    """Stored tables whose names are not those of their codes (columns missing, or rows
+    without names: cases recorded into an older table, which it widened), read by their code
+    and name columns only."""
+    out = []
+    wards, units, reg = stored_layer(store, "wards"), stored_layer(store, "units"), registry()
+    for table, names in NAMED_TABLES.items():
+        if not store.has(table):
+            continue
+        fields = store.layer_info(table).types
+        wanted = [n for n in names if _CODE_OF[n] in fields]
+        if not wanted:
+            continue
+        columns = [c for c in ("ward_system", *(_CODE_OF[n] for n in wanted), *wanted)
+                   if c in fields]
+        frame = pd.DataFrame(store.read(table, columns=columns)).drop(
+            columns="geometry", errors="ignore")
+        named = with_names(frame.drop(columns=wanted, errors="ignore"), wards=wards,
+                           units=units, reg=reg)
+        for name in wanted:
+            given = frame[name].astype("string") if name in frame else \
+                pd.Series(pd.NA, index=frame.index, dtype="string")
+            if not named[name].astype("string").fillna("\0").equals(given.fillna("\0")):
+                out.append(table)
+                break
+    return out
+
+
+def name_stored_layers(store: Store) -> dict[str, int]:
+    """Give the stored parcels, clearance parts and cases the names of their codes where they
+    lack them (a store loaded before the names were kept; cases recorded into its table), in
+    one read-modify-write under the writers' lock; no unit is decided again. Returns table →
+    rows named (nothing when every name is there)."""
+    counted: dict[str, int] = {}
+    if not stale_names(store):  # asked first: a GeoPackage transaction copies the file
+        return counted
+
+    def change(working: Store) -> dict[str, pd.DataFrame]:
+        wards, units = stored_layer(working, "wards"), stored_layer(working, "units")
+        reg = registry()
+        out = {}
+        for table in stale_names(working):
+            frame = working.read(table)
+            out[table] = with_names(frame, wards=wards, units=units, reg=reg)
+            counted[table] = len(frame)
+        return out
+
+    store.modify(change)
+    return counted
+
+
+def with_stored_names(frame: pd.DataFrame, store: Store, *,
+                      reg: AdminRegistry | None = None) -> pd.DataFrame:
+    """:func:`with_names` from the store's own wards and units layers."""
+    return with_names(frame, wards=stored_layer(store, "wards"),
+                      units=stored_layer(store, "units"), reg=reg)
+
+
 def unit_names(store: Store | None = None, reg: AdminRegistry | None = None) -> dict[str, str]:
     """2025 unit code → name: the stored units layer's names over the national list's."""
     reg = reg or registry()
     names = reg.current["name"].astype(str).to_dict()
-    if store is not None and store.has("units"):
-        stored = store.read("units", columns=["unit_code", "name"])
-        names.update({c: n for c, n in zip(stored["unit_code"], stored["name"])
-                      if isinstance(c, str) and isinstance(n, str)})
+    if store is not None:
+        names.update(_code_names(stored_layer(store, "units"), "unit_code") or {})
     return names
 
 
@@ -352,18 +516,28 @@ def unlisted_units(codes: Sequence[str], store: Store) -> list[str]:
 
 
 def place_cases(store: Store, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Violation cases with ``unit_code``, ``province_code`` (the unit holding the case, else
-    the unit of its parcel's ward) and ``project_ids`` (the clearance projects it touches,
-    comma-separated), for counts per unit, province and project."""
+    """Violation cases with ``unit_code``, ``unit_name``, ``province_code``,
+    ``province_name`` (the unit holding the case, else the unit of its parcel's ward; names
+    as :func:`with_units` gives them), ``ward_name`` beside ``ward_code`` and ``project_ids``
+    (the clearance projects it touches, comma-separated), for counts and lists per unit,
+    province and project."""
     out = cases.copy()
+    placed_columns = ("unit_code", "unit_name", "province_code", "province_name")
     if not len(out):
-        for column in ("unit_code", "province_code", "project_ids"):
+        for column in (*placed_columns, "project_ids"):
             out[column] = pd.Series([], dtype="string")
+        if "ward_code" in out and WARD_NAME not in out:
+            out.insert(out.columns.get_loc("ward_code") + 1, WARD_NAME,
+                       pd.Series([], dtype="string"))
         return out
     units = store.read("units") if store.has("units") else None
-    placed, _ = with_units(out.assign(parcel_key=out.get("case_id")), units=units)
-    out["unit_code"] = placed["unit_code"].to_numpy()
-    out["province_code"] = placed["province_code"].to_numpy()
+    placed, _ = with_units(out.assign(parcel_key=out.get("case_id")), units=units,
+                           wards=stored_layer(store, "wards"))
+    for column in placed_columns:
+        out[column] = placed[column].to_numpy()
+    if "ward_code" in out:
+        out = out.drop(columns=[WARD_NAME], errors="ignore")
+        out.insert(out.columns.get_loc("ward_code") + 1, WARD_NAME, placed[WARD_NAME].to_numpy())
     projects = store.read("projects", columns=["project_id"]) if store.has("projects") else None
     ids = pd.Series([None] * len(out), index=out.index, dtype="string")
     if projects is not None and len(projects):

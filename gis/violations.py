@@ -105,7 +105,7 @@ def detect(store: Store, *, rules: RuleSet | str | os.PathLike[str],
         if new.empty:
             return []
         new = new.assign(evidence=describe(new))
-        new = new.assign(unit_code=case_units(working, new))
+        new = new.assign(**case_places(working, new))
         return [NewCase({"fingerprint": c.fingerprint, "kind": c.kind,
                          "status": CaseStatus.DETECTED.value, "source": "detection",
                          "rule": c.rule, "area_m2": float(c.area_m2),
@@ -113,7 +113,8 @@ def detect(store: Store, *, rules: RuleSet | str | os.PathLike[str],
                          "building_id": c.building_id,
                          "year_built": getattr(c, "year_built", None), "evidence": c.evidence,
                          "created_at": at.isoformat(), "updated_at": at.isoformat(),
-                         "unit_code": c.unit_code},
+                         "unit_code": c.unit_code, "unit_name": c.unit_name,
+                         "ward_name": c.ward_name},
                         c.geometry, (HistoryLine(at=at.isoformat(), who=who, field="created",
                                                  new="detection", unit=c.unit_code),))
                 for c in new.itertuples()]
@@ -167,8 +168,9 @@ def flag(store: Store, geometry: shapely.Geometry, *, kind: str, who: str,
         if store.has("parcels"):
             raise
         parcels = pd.DataFrame({"parcel_key": pd.Series([], dtype=str)})
-    unit = case_units(store, gpd.GeoDataFrame({"ward_code": [ward]}, geometry=[geometry],
-                                              crs=store_crs))[0]
+    place = case_places(store, gpd.GeoDataFrame({"ward_code": [ward]}, geometry=[geometry],
+                                                crs=store_crs)).iloc[0]
+    unit = place["unit_code"]
     if units is not None and unit not in set(units):
         raise AuthError(f"the case lies in unit {unit or 'unknown'}, outside your units "
                         f"({', '.join(units)}); an officer of that unit flags it",
@@ -179,7 +181,7 @@ def flag(store: Store, geometry: shapely.Geometry, *, kind: str, who: str,
            "parcel_keys": ",".join(parcels["parcel_key"]), "ward_code": ward,
            "inspector": who if source == "inspector" else None, "notes": notes,
            "owner_name": owner_name, "created_at": at.isoformat(), "updated_at": at.isoformat(),
-           "unit_code": unit}
+           "unit_code": unit, "unit_name": place["unit_name"], "ward_name": place["ward_name"]}
     line = HistoryLine(at=at.isoformat(), who=who, field="created", new=source, unit=unit)
     return store.insert_cases([NewCase(row, geometry, (line,))], id_prefix=case_prefix(at.year))[0]
 
@@ -247,28 +249,60 @@ def list_cases(store: Store, *, ward: str | None = None, kind: str | None = None
 def case_units(store: Store, cases: gpd.GeoDataFrame) -> list[str | None]:
     """The 2025 unit of each case: the unit holding it (the units layer), else the unit of
     its ward's conversion (:func:`gis.units.place_cases`)."""
-    from gis.units import place_cases
-
     if not len(cases):
         return []
+    return case_places(store, cases)["unit_code"].tolist()
+
+
+#: what :func:`case_places` decides for a case: its unit and the names beside its codes
+CASE_PLACES = ("unit_code", "unit_name", "ward_name")
+
+
+def case_places(store: Store, cases: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The 2025 unit of each case (the unit holding it, else the unit of its ward's
+    conversion: :func:`gis.units.place_cases`) with its name, and its ward's name, as
+    :data:`CASE_PLACES` (plain values, None when unknown) aligned with ``cases``."""
+    from gis.units import place_cases
+
     frame = gpd.GeoDataFrame({"ward_code": list(cases["ward_code"]) if "ward_code" in cases
                               else [None] * len(cases)},
                              geometry=list(cases.geometry.values), crs=cases.crs)
-    placed = place_cases(store, frame)["unit_code"]
-    return [v if isinstance(v, str) and v else None for v in placed.astype(object)]
+    placed = place_cases(store, frame) if len(frame) else frame.assign(
+        **{c: pd.Series([], dtype="string") for c in CASE_PLACES})
+    return pd.DataFrame({c: [v if isinstance(v, str) and v else None
+                             for v in placed[c].astype(object)] for c in CASE_PLACES},
+                        index=cases.index, columns=list(CASE_PLACES))
 
 
 def with_case_units(store: Store, cases: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Cases with ``unit_code`` filled where it is missing (cases recorded before units)."""
+    """Cases with ``unit_code`` filled where it is missing (cases recorded before units) and
+    the names beside the codes (``ward_name``, ``unit_name``) where they are missing (cases
+    recorded before names were kept)."""
+    from gis.units import with_stored_names
+
     if not len(cases):
-        return cases if "unit_code" in cases else cases.assign(unit_code=pd.Series(dtype=str))
-    if "unit_code" not in cases:
-        cases = cases.assign(unit_code=None)
+        return cases.assign(**{c: pd.Series(dtype=str) for c in CASE_PLACES
+                               if c not in cases})
+    for column in CASE_PLACES:
+        if column not in cases:
+            cases = cases.assign(**{column: None})
     missing = cases["unit_code"].isna().to_numpy()
     if missing.any():
         cases = cases.copy()
         cases["unit_code"] = cases["unit_code"].astype(object)
         cases.loc[missing, "unit_code"] = case_units(store, cases.loc[missing])
+    unnamed = (cases["ward_name"].isna() & cases["ward_code"].notna()
+               | cases["unit_name"].isna() & cases["unit_code"].notna()).to_numpy() \
+        if "ward_code" in cases else cases["unit_name"].isna().to_numpy()
+    if unnamed.any():
+        cases = cases.copy()
+        part = cases.loc[unnamed, [c for c in ("ward_code", "unit_code") if c in cases]]
+        named = with_stored_names(part, store)
+        for column in ("ward_name", "unit_name"):
+            if column in named:
+                cases[column] = cases[column].astype(object)
+                cases.loc[unnamed, column] = named[column].astype(object).where(
+                    named[column].notna(), None).to_numpy()
     return cases
 
 

@@ -92,13 +92,14 @@ def test_a_units_load_killed_half_way_leaves_the_old_state(files, location, tmp_
     script = (
         "import sys, time, pathlib\n"
         "import gis.ingest as ingest\n"
-        "real = ingest.with_units\n"
+        "import gis.units as units\n"  # gis.units.parcels_after places the stored parcels
+        "real = units.with_units\n"
         "def slow(*a, **k):\n"
         "    out = real(*a, **k)\n"
         f"    pathlib.Path({str(inside)!r}).touch()\n"
         "    time.sleep(60)\n"
         "    return out\n"
-        "ingest.with_units = slow\n"
+        "units.with_units = slow\n"
         "from gis.store import open_store\n"
         f"ingest.ingest_layer(open_store({location!r}), {str(files / 'units.gpkg')!r}, 'units')\n")
     writer = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT,

@@ -58,26 +58,36 @@ def db_copy(source: str, destination: str, as_json: bool) -> None:
 @click.argument("store", required=False)
 @_handle_errors
 def db_upgrade(store: str | None) -> None:
-    """Bring the store's own tables to this release's version (default the GIS_STORE store).
+    """Bring the store to this release (default the GIS_STORE store).
 
     A PostGIS store at an older version is refused until this runs; every migration from its
     version on is applied in one transaction (a failure leaves the old version, whole). A
-    GeoPackage store has had one version so far: nothing to do."""
+    GeoPackage store has had one version so far. On either, stored parcels, clearance parts
+    and cases loaded before names were kept beside codes get them (ward_name, unit_name,
+    province_name; no unit is decided again), in one transaction."""
     from rich.markup import escape
 
     from gis.cli.main import _settings
+    from gis.store import open_store
     from gis.store.postgis import PostGISStore
+    from gis.units import name_stored_layers
 
     location = store or _settings()[0].store_location
-    if not location.startswith(("postgresql://", "postgres://")):
-        console.print(f"{escape(location)}: GeoPackage store, version 1 (current); nothing to do")
-        return
-    target = PostGISStore(location, _upgrading=True)
-    before = target.schema_version()
-    applied = target.upgrade_schema()
-    for version, summary in applied:
-        console.print(f"  → version {version}: {escape(summary)}")
-    after = target.schema_version()
-    console.print(f"{escape(target.path)}: schema version {before} → {after}"
-                  if applied else f"{escape(target.path)}: schema version {after} (current); "
-                  "nothing to do")
+    database = location.startswith(("postgresql://", "postgres://"))
+    if not database:
+        status = f"{escape(location)}: GeoPackage store, version 1 (current)"
+        applied: list[tuple[int, str]] = []
+    else:
+        target = PostGISStore(location, _upgrading=True)
+        before = target.schema_version()
+        applied = target.upgrade_schema()
+        for version, summary in applied:
+            console.print(f"  → version {version}: {escape(summary)}")
+        after = target.schema_version()
+        status = (f"{escape(target.path)}: schema version {before} → {after}" if applied
+                  else f"{escape(target.path)}: schema version {after} (current)")
+    named = name_stored_layers(open_store(location)) if database or Path(location).exists() \
+        else {}
+    for table, rows in named.items():
+        console.print(f"  → names beside codes: {rows:,} rows of {escape(table)}")
+    console.print(status if applied or named else f"{status}; nothing to do")

@@ -13,7 +13,7 @@ default unit; only geometry (the units layer) can say which new unit holds a giv
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -24,11 +24,20 @@ import shapely
 from gis.core.enums import ParsedEnum
 
 __all__ = ["CodeSystem", "UnitCode", "AdminRegistry", "UnitSource", "Conversion",
-           "assign_units", "code_problems", "UNIT_COLUMNS", "fold_unit_name",
-           "placement_summary"]
+           "assign_units", "code_problems", "name_places", "UNIT_COLUMNS", "NAME_COLUMNS",
+           "PLACE_COLUMNS", "WARD_NAME", "fold_unit_name", "placement_summary"]
 
-#: columns every parcel carries once units are known (beside ward_code, as surveyed)
-UNIT_COLUMNS = ("ward_system", "unit_code", "province_code", "unit_source")
+#: columns every parcel carries once units are known (beside ward_code, as surveyed), each
+#: name right after its code
+UNIT_COLUMNS = ("ward_system", "unit_code", "unit_name", "province_code", "province_name",
+                "unit_source")
+#: the name of the ward a parcel was surveyed in, kept right after ``ward_code``
+WARD_NAME = "ward_name"
+#: the names beside the codes (issue 13: "every report, page and export shows names beside
+#: codes"): stored with the codes, so every reader of the layer has them without a join
+NAME_COLUMNS = (WARD_NAME, "unit_name", "province_name")
+#: everything :func:`assign_units` decides
+PLACE_COLUMNS = (WARD_NAME, *UNIT_COLUMNS)
 
 
 class CodeSystem(ParsedEnum):
@@ -185,6 +194,11 @@ class AdminRegistry:
         mapped = unit_codes.map(self.current["province_code"])
         return mapped.astype("string")
 
+    def province_names(self) -> dict[str, str]:
+        """2025 province code → its name (``01`` → ``Thành phố Hà Nội``)."""
+        rows = self.current.drop_duplicates("province_code")
+        return dict(zip(rows["province_code"].astype(str), rows["province"].astype(str)))
+
     def former_districts(self, ward_codes: Iterable[object]) -> list[str]:
         """The legacy districts (names with their province) that hold these legacy wards."""
         codes = [c for c in ward_codes if isinstance(c, str) and c in self.legacy.index]
@@ -245,10 +259,55 @@ def code_problems(codes: Sequence[object], system: CodeSystem, registry: AdminRe
     return out
 
 
+def _names(codes: pd.Series, *lookups: Mapping[str, object] | None) -> pd.Series:
+    """The name of each code: the first lookup that has one (NA when none has)."""
+    out = pd.Series([pd.NA] * len(codes), index=codes.index, dtype="string")
+    for lookup in lookups:
+        clean = {c: n.strip() for c, n in (lookup or {}).items()
+                 if isinstance(c, str) and isinstance(n, str) and n.strip()}
+        if clean:
+            out = out.fillna(codes.map(clean).astype("string"))
+    return out
+
+
+def name_places(places: pd.DataFrame, registry: AdminRegistry, *,
+                ward_names: Mapping[str, object] | None = None,
+                unit_names: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """The names beside the codes of ``places`` (``ward_code``, ``ward_system``, ``unit_code``,
+    ``province_code``; the ones present), as :data:`NAME_COLUMNS` aligned with it.
+
+    A ward's name is the stored wards layer's (``ward_names``, code → name) when it has the
+    code, else the national list of the ward's system (legacy unless ``ward_system`` says
+    2025); a unit's the stored units layer's (``unit_names``) over the 2025 list's; a
+    province's the 2025 list's. Unknown codes have no name (NA), never a guessed one.
+    """
+    index = places.index
+    empty = pd.Series([pd.NA] * len(places), index=index, dtype="string")
+    ward = places["ward_code"].astype("string") if "ward_code" in places else empty
+    system = places["ward_system"].astype("string").fillna(CodeSystem.LEGACY.value) \
+        if "ward_system" in places else pd.Series([CodeSystem.LEGACY.value] * len(places),
+                                                   index=index, dtype="string")
+    legacy = registry.legacy["name"].astype(str).to_dict()
+    current = registry.current["name"].astype(str).to_dict()
+    in_2025 = (system == CodeSystem.CURRENT.value).to_numpy()
+    ward_name = _names(ward, ward_names, legacy)
+    if in_2025.any():  # a ward code declared in 2025 codes is a 2025 unit
+        ward_name = ward_name.where(~in_2025, _names(ward, ward_names, current))
+    unit = places["unit_code"].astype("string") if "unit_code" in places else empty
+    province = places["province_code"].astype("string") if "province_code" in places else empty
+    return pd.DataFrame({WARD_NAME: ward_name,
+                         "unit_name": _names(unit, unit_names, current),
+                         "province_name": _names(province, registry.province_names())},
+                        index=index)
+
+
 def assign_units(parcels: gpd.GeoDataFrame, registry: AdminRegistry, *,
                  units: gpd.GeoDataFrame | None = None,
-                 system: CodeSystem = CodeSystem.LEGACY) -> pd.DataFrame:
-    """The 2025 unit and province of each parcel, and how it was decided.
+                 system: CodeSystem = CodeSystem.LEGACY,
+                 ward_names: Mapping[str, object] | None = None) -> pd.DataFrame:
+    """The 2025 unit and province of each parcel, and how it was decided, with the names
+    beside the codes (:func:`name_places`: ``ward_names`` are the stored wards layer's, the
+    units' names those of ``units`` when it has a ``name`` column).
 
     With ``units`` (unit_code, geometry; same CRS as ``parcels``) a parcel takes the unit
     holding its representative point (point on surface), or, when that falls in none (edges of
@@ -256,7 +315,7 @@ def assign_units(parcels: gpd.GeoDataFrame, registry: AdminRegistry, *,
     conversion of its legacy ``ward_code`` (a split ward: the default unit, ``unit_source``
     ``default``); a ward code declared 2025 is the unit itself.
 
-    Returns a frame aligned with ``parcels``: :data:`UNIT_COLUMNS`.
+    Returns a frame aligned with ``parcels``: :data:`PLACE_COLUMNS`.
     """
     n = len(parcels)
     ward = parcels["ward_code"].astype("string") if "ward_code" in parcels else pd.Series(
@@ -309,12 +368,17 @@ def assign_units(parcels: gpd.GeoDataFrame, registry: AdminRegistry, *,
             source[rest] = np.where(got.isna(), UnitSource.NONE.value,
                                     np.where(split, UnitSource.DEFAULT.value,
                                              UnitSource.CONVERSION.value))
-    out = pd.DataFrame({"ward_system": pd.Series([system.value] * n, dtype="string",
+    out = pd.DataFrame({"ward_code": ward.set_axis(parcels.index),
+                        "ward_system": pd.Series([system.value] * n, dtype="string",
                                                  index=parcels.index),
                         "unit_code": unit,
                         "province_code": registry.province_of(unit),
                         "unit_source": source}, index=parcels.index)
-    return out
+    stored_units = None
+    if units is not None and "name" in units and "unit_code" in units:
+        stored_units = dict(zip(units["unit_code"], units["name"]))
+    out = out.join(name_places(out, registry, ward_names=ward_names, unit_names=stored_units))
+    return out[list(PLACE_COLUMNS)]
 
 
 def placement_summary(parcels: pd.DataFrame, registry: AdminRegistry, *,

@@ -59,6 +59,7 @@ SHP_FIELD_NAMES = {
     "cleared_date": "cleared_dt", "handed_over": "handed_ovr", "plan_approved": "plan_apprv",
     "overdue_payment": "overdue_py", "ahead_of_paperwork": "ahead_papr",
     "recovered_this_year_m2": "rec_this_y", "recovered_last_year_m2": "rec_last_y",
+    "province_name": "prov_name",  # ward_name and unit_name fit as they are
 }
 # Text columns that can exceed the DBF's 254 characters: left out of shapefiles (and reported).
 SHP_DROPPED = ("geometry_original_wkt", "extra", "evidence")

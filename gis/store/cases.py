@@ -26,13 +26,14 @@ __all__ = ["CASES", "HISTORY", "ATTACHMENTS", "CASE_COLUMNS", "HISTORY_COLUMNS",
            "attachments_beside"]
 
 CASES, HISTORY, ATTACHMENTS = "violation_cases", "violation_history", "violation_attachments"
-#: the columns of ``violation_cases`` besides the geometry (point or polygon, store CRS)
+#: the columns of ``violation_cases`` besides the geometry (point or polygon, store CRS);
+#: ``ward_name`` and ``unit_name`` are the names beside the codes (gis.units)
 CASE_COLUMNS = ["case_id", "fingerprint", "kind", "status", "source", "rule", "area_m2",
-                "parcel_keys", "ward_code", "building_id", "evidence", "inspector", "notes",
-                "owner_name", "minutes_no", "minutes_date", "decision_no", "decision_date",
-                "conclusion_no", "conclusion_date", "remedy_deadline", "fine_vnd",
-                "closed_reason", "occurred_on", "year_built", "created_at", "updated_at",
-                "unit_code"]
+                "parcel_keys", "ward_code", "ward_name", "building_id", "evidence", "inspector",
+                "notes", "owner_name", "minutes_no", "minutes_date", "decision_no",
+                "decision_date", "conclusion_no", "conclusion_date", "remedy_deadline",
+                "fine_vnd", "closed_reason", "occurred_on", "year_built", "created_at",
+                "updated_at", "unit_code", "unit_name"]
 #: numeric case columns (read as float64, missing as NaN); every other column is text
 #: (pandas ``str``, missing as NaN): dates ``YYYY-MM-DD``, timestamps ISO 8601 in UTC
 CASE_NUMBERS = ("area_m2", "fine_vnd", "year_built")

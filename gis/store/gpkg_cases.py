@@ -265,7 +265,8 @@ def _duplicate(a: NewAttachment) -> CaseError:
 # -- copy-on-write ----------------------------------------------------------------------------
 def _typed(cases: pd.DataFrame) -> gpd.GeoDataFrame:
     """The case columns with the types they are written with (a column that was all empty
-    would otherwise come back as text)."""
+    would otherwise come back as text), in the order of :data:`CASE_COLUMNS` (a name right
+    after its code), any others after them."""
     out = cases.copy()
     for column in CASE_COLUMNS:
         if column not in out.columns:
@@ -274,7 +275,8 @@ def _typed(cases: pd.DataFrame) -> gpd.GeoDataFrame:
             out[column] = pd.to_numeric(out[column], errors="coerce").astype(_WRITE_TYPES[column])
         else:
             out[column] = out[column].astype(object).where(out[column].notna(), None)
-    return out
+    others = [c for c in out.columns if c not in CASE_COLUMNS]
+    return out[[*CASE_COLUMNS, *others]]
 
 
 def _all_history(working: GeoPackageStore) -> pd.DataFrame:

@@ -161,6 +161,8 @@ def test_exports_hold_only_the_officers_rows(scoped, fmt):
 
     import pandas as pd
 
+    from gis.render.labels import column_headers
+
     parcels = _parcels(scoped.service.store)
     counts = parcels["unit_code"].value_counts()
     for who, expected in (("son_tay", counts[SON_TAY]), ("tung_thien", counts[TUNG_THIEN]),
@@ -172,7 +174,7 @@ def test_exports_hold_only_the_officers_rows(scoped, fmt):
             units = {f["properties"]["unit_code"] for f in res.json()["features"]}
         else:
             frame = pd.read_csv(io.BytesIO(res.content), dtype=str)
-            column = next(c for c in frame.columns if "unit" in c.lower() or "Mã ĐV" in c)
+            column = column_headers(["unit_code"], "vi")["unit_code"]
             units = set(frame[column])
         assert units == ({SON_TAY, TUNG_THIEN} if who == "province" else set(SCOPES[who]))
     for layer in ("violations", "wards", "projects", "buildings", "clearance"):

@@ -73,7 +73,8 @@ def test_parcel_tile_places_features_with_their_properties(service, parcels_wgs)
     assert props["area_m2"] == pytest.approx(parcel.area_m2)
     assert props.get("owner_name") == (parcel.owner_name or None)
     assert set(props) <= {"parcel_key", "map_sheet", "parcel_no", "land_use", "area_m2",
-                          "owner_name", "address", "land_group"}
+                          "owner_name", "address", "land_group", "ward_name", "unit_name"}
+    assert props["ward_name"] == parcel.ward_name and props["unit_name"] == parcel.unit_name
     drawn = lonlat_geometry(z, x, y, found[0]["geometry"])
     assert drawn.contains(point)
     # the tile outline is the parcel's within the grid (a tile unit is ~2 cm at zoom 17)

@@ -65,7 +65,11 @@ def test_a_version_1_store_is_refused_then_upgraded_whole(database):  # type: ig
     store = open_store(database)
     assert store.schema_version() == 3
     parcels = store.read("parcels")
-    assert list(parcels.columns) == ["parcel_key", "ward_code", "area_m2", "geometry"]
+    # the names beside the codes are filled too (legacy 00001: Phường Phúc Xá, Hà Nội)
+    assert list(parcels.columns) == ["parcel_key", "ward_code", "ward_name", "area_m2",
+                                     "geometry"]
+    assert set(parcels["ward_name"]) == {"Phường Phúc Xá"}
+    assert "names beside codes: 2 rows of parcels" in res.output
     assert store.layer_info("parcels").geometry_type == "POLYGON"
     before = store.change_token("parcels")
     store.modify(lambda working: {"parcels": working.read("parcels").iloc[:1]})
