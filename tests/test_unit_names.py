@@ -120,6 +120,8 @@ def test_names_follow_the_wards_and_units_in_any_load_order(files, tmp_path):  #
     units.to_file(tmp_path / "units.gpkg")
     ingest_layer(store, tmp_path / "units.gpkg", "units", user="t")
     placed = store.read("parcels")
-    assert set(placed["unit_name"]) == {"PHƯỜNG SƠN TÂY", "PHƯỜNG TÙNG THIỆN"}
+    # the national list's name wins over the file's capitals (kept as name_in_file)
+    assert set(placed["unit_name"]) == {"Phường Sơn Tây", "Phường Tùng Thiện"}
+    assert set(store.read("units")["name_in_file"]) == {"PHƯỜNG SƠN TÂY", "PHƯỜNG TÙNG THIỆN"}
     assert set(placed.loc[placed["ward_code"] == "09604", "ward_name"]) == {"Xã Thanh Mỹ (cũ)"}
     assert set(placed["province_name"]) == {"Thành phố Hà Nội"}

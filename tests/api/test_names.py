@@ -22,7 +22,6 @@ from click.testing import CliRunner
 
 from gis.render.labels import column_headers
 from tests.api.conftest import Service, make_service
-from tests.api.test_scopes import units_store  # noqa: F401  (the Sơn Tây store, session-wide)
 
 UNITS = {"09574": "Phường Sơn Tây", "09604": "Phường Tùng Thiện"}
 PROVINCE = ("01", "Thành phố Hà Nội")
