@@ -387,3 +387,38 @@ def test_upload_check_and_commit_in_chromium(server, one_ward_fewer, tmp_path):
         page.screenshot(path=str(shots / "uploads.png"), full_page=True)
         browser.close()
     assert outside == [] and errors == []
+
+
+def test_the_province_uploads_the_2025_units_and_codes_in_either_system(service, tmp_path):
+    """The units' polygons are a kind of upload (the province department's); a parcels file
+    or a sheet says which code system its ward codes are in; the options are checked."""
+    import geopandas as gpd
+    import shapely
+
+    store = open_store(str(service.store))
+    wards = store.read("wards")
+    unit = gpd.GeoDataFrame({"MaXa": ["09877"], "TenXa": ["Xã An Khánh"], "Tinh": ["Hà Nội"]},
+                            geometry=[shapely.union_all(wards.geometry.values).buffer(1)],
+                            crs=wards.crs)
+    path = tmp_path / "xa_moi.gpkg"
+    unit.to_file(path, layer="xa_moi")
+    res = _post(service, "xa_moi.gpkg", path.read_bytes(), "units")
+    assert res.status_code == 201, res.text
+    assert res.json()["report"]["rows"]["ok"] == 1
+    assert _post(service, "xa_moi.gpkg", path.read_bytes(), "units",
+                 units="2025").status_code == 422  # a units layer is always 2025
+    res = service.client.post(f"/api/uploads/{res.json()['id']}/commit",
+                              headers=service.auth("admin"))
+    assert res.status_code == 200, res.text
+    parcels = open_store(str(service.store)).read("parcels")
+    assert set(parcels["unit_code"]) == {"09877"} and set(parcels["unit_source"]) == {"geometry"}
+    assert set(parcels["unit_name"]) == {"Xã An Khánh"}
+    from gis.api.admin.uploads import UploadOptions
+
+    assert UploadOptions.parse("parcels", {"units": "moi"}).units == "2025"
+    assert UploadOptions.parse("clearance", {"units": "legacy"}).units == "legacy"
+    assert UploadOptions.parse("units", {"replace_all": "true"}).replace_all
+    bad = _post(service, "xa_moi.gpkg", path.read_bytes(), "parcels", units="1999")
+    assert bad.status_code == 422 and "units" in bad.text
+    assert _post(service, "xa_moi.gpkg", path.read_bytes(), "wards",
+                 units="2025").status_code == 422

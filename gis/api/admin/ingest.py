@@ -78,7 +78,7 @@ def _spec(ctx: Context, kind: str):  # type: ignore[no-untyped-def]
 def _layer_kwargs(ctx: Context, upload: Upload) -> dict[str, Any]:
     o = upload.opts
     return {"spec": _spec(ctx, upload.kind), "crs": o.crs, "layer": o.layer,
-            "province": o.province, "engine": ctx.ingest.engine,
+            "province": o.province, "engine": ctx.ingest.engine, "code_system": o.units,
             "defaults": {"ward_code": o.ward} if o.ward else None}
 
 
@@ -174,7 +174,8 @@ def prepare(ctx: Context, store: Store, uploads: Uploads, upload: Upload,
 
         o = upload.opts
         creport = prepare_clearance(path, store=store, sheet=o.sheet, ward=o.ward,
-                                    known_on=o.known_on_date() or dt.date.today())
+                                    known_on=o.known_on_date() or dt.date.today(),
+                                    units=o.units)
         touched = touched_units(store, upload.kind, creport.parse.records)
         check_scope(store, upload.kind, units, touched=touched)
         report: dict[str, Any] = creport.to_dict()
@@ -269,8 +270,7 @@ def commit(ctx: Context, store: Store, uploads: Uploads, upload: Upload, *,
         from gis.clearance import ingest_clearance, run_clearance
 
         creport = ingest_clearance(store, path, sheet=o.sheet, strict=o.strict, user=who,
-                                   ward=o.ward,
-                                   known_on=o.known_on_date())
+                                   ward=o.ward, known_on=o.known_on_date(), units=o.units)
         summary = creport.parse.summary()
         result: dict[str, Any] = {
             "rows_total": summary["rows_total"], "rows_loaded": summary["rows_accepted"],

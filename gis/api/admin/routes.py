@@ -45,6 +45,7 @@ KIND_TEXTS: dict[str, Text] = {
     "projects": NC_("admin", "Projects"),
     "buildings": NC_("admin", "Buildings"),
     "wards": NC_("admin", "Wards"),
+    "units": NC_("admin kind", "Commune-level units (2025)"),
     "clearance": N_("Clearance sheet"),
 }
 

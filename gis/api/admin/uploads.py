@@ -30,7 +30,7 @@ from gis.errors import DataSourceError, GisError, NotFoundError, UploadRefused
 
 __all__ = ["KINDS", "LAYER_KINDS", "Upload", "UploadOptions", "UploadRefused", "Uploads"]
 
-LAYER_KINDS = ("parcels", "projects", "buildings", "wards")
+LAYER_KINDS = ("parcels", "projects", "buildings", "wards", "units")
 KINDS = (*LAYER_KINDS, "clearance")
 #: what each kind accepts, by extension (the content is checked too)
 ACCEPTED = {**dict.fromkeys(LAYER_KINDS, (".zip", ".gpkg")), "clearance": (".xlsx", ".xls", ".ods", ".csv")}
@@ -48,10 +48,11 @@ class UploadOptions:
     layer: str | None = None      # layer of a GeoPackage or zip holding several
     province: str | None = None   # to pick the VN-2000 zone of a source without .prj
     ward: str | None = None       # ward code for parcels without a MaXa field
-    replace_all: bool = False     # parcels: replace every ward, not only those in the file
+    replace_all: bool = False     # parcels, units: replace all, not only those in the file
     strict: bool = False          # refuse the whole file if any row fails
     sheet: str | None = None      # clearance: the XLSX sheet
     known_on: str | None = None   # clearance: the day the sheet describes (ISO date)
+    units: str | None = None      # parcels, clearance: the code system of the ward codes
 
     @classmethod
     def parse(cls, kind: str, values: dict[str, Any]) -> UploadOptions:
@@ -73,9 +74,19 @@ class UploadOptions:
         if wrong:
             raise UploadRefused(f"option(s) {', '.join(wrong)} do not apply to {kind}",
                                 status=422, field=wrong[0])
-        if clean.get("replace_all") and kind != "parcels":
-            raise UploadRefused("replace_all applies to parcels only (other layers are always "
-                                "replaced whole)", status=422, field="replace_all")
+        if clean.get("replace_all") and kind not in ("parcels", "units"):
+            raise UploadRefused("replace_all applies to parcels and units only (other layers "
+                                "are always replaced whole)", status=422, field="replace_all")
+        if "units" in clean:
+            from gis.core.units import CodeSystem
+
+            if kind not in ("parcels", "clearance"):
+                raise UploadRefused(f"units (the code system) applies to parcels and clearance "
+                                    f"sheets, not {kind}", status=422, field="units")
+            try:
+                clean["units"] = CodeSystem.parse(clean["units"]).value
+            except ValueError as exc:
+                raise UploadRefused(f"units: {exc}", status=422, field="units") from None
         if "known_on" in clean:
             from gis.core.clearance.values import parse_date
 

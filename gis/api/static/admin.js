@@ -9,9 +9,11 @@
     var k = kind.value;
     document.querySelectorAll("[data-for]").forEach(function (el) {
       var want = el.getAttribute("data-for");
-      var show = want === k || (want === "layers" && k !== "clearance");
+      var show = want === k || (want === "layers" && k !== "clearance") ||
+        (want === "codes" && (k === "parcels" || k === "clearance")) ||
+        (want === "replace" && (k === "parcels" || k === "units"));
       el.hidden = !show;
-      el.querySelectorAll("input").forEach(function (input) { input.disabled = !show; });
+      el.querySelectorAll("input, select").forEach(function (input) { input.disabled = !show; });
     });
     if (file) { file.setAttribute("accept", accept[k] || ".zip,.gpkg"); }
   }
