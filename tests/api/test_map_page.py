@@ -163,6 +163,11 @@ def test_inspector_maps_and_flags_a_case(server, a_parcel, photo, tmp_path):
         page.wait_for_function(READY)
         page.tap(".gis-locate")
         page.wait_for_function("window.gisLocated !== undefined")
+        # the map moves there (animated: on a loaded machine it may still be on its way)
+        page.wait_for_function(
+            "([lat, lon]) => { var c = window.gisMap.getCenter(); return Math.abs(c.lat - lat) "
+            "< 1e-4 && Math.abs(c.lng - lon) < 1e-4 && window.gisMap.getZoom() === 18; }",
+            arg=[lat, lon], timeout=20_000)
         centre = page.evaluate("(() => { var c = window.gisMap.getCenter(); "
                                "return [c.lat, c.lng, window.gisMap.getZoom()]; })()")
         assert centre[0] == pytest.approx(lat, abs=1e-4)
