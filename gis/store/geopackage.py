@@ -257,7 +257,10 @@ class GeoPackageStore:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             if isinstance(frame, gpd.GeoDataFrame):
-                gtype = _geometry_type(frame)
+                # the case layer takes points and polygons alike from its first row: a flag of
+                # the other kind never rewrites the whole store (a copy of the file, and a
+                # replace that readers of the old file and in-place writers would race)
+                gtype = "Unknown" if layer == "violation_cases" else _geometry_type(frame)
                 pyogrio.write_dataframe(frame, path, layer=layer, driver="GPKG", use_arrow=True,
                                         promote_to_multi=gtype == "MultiPolygon",
                                         geometry_type=gtype, **kwargs)

@@ -109,19 +109,17 @@ def test_a_flag_is_an_insert_in_place_that_gdal_reads(sample_store, tmp_path):
     store = _copy(sample_store, tmp_path)
     before = _sql(store.path, "SELECT count(*) FROM violation_cases")[0][0]
     assert _sql(store.path, "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE "
-                            "table_name = 'violation_cases'") == [("POLYGON",)]  # detection's
+                            "table_name = 'violation_cases'") == [("GEOMETRY",)]  # any kind
     (x, y), (x2, y2) = _points(store.path, 2)
     inode = os.stat(store.path).st_ino
     square = shapely.box(x - 3, y - 3, x + 4, y + 2)
     poly = flag(store, square, kind="encroachment_public_land", who="thanh.tra")
     assert os.stat(store.path).st_ino == inode  # written in place, not copied and replaced
     point = flag(store, shapely.Point(x2, y2), kind="construction_on_agricultural_land",
-                 who="thanh.tra", notes="Xây tường rào trái phép")  # widens the layer: a copy
-    assert _sql(store.path, "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE "
-                            "table_name = 'violation_cases'") == [("GEOMETRY",)]
-    inode = os.stat(store.path).st_ino
+                 who="thanh.tra", notes="Xây tường rào trái phép")  # a point beside polygons
+    assert os.stat(store.path).st_ino == inode  # in place as well: no copy of the store
     point2 = flag(store, shapely.Point(x, y), kind="other", who="thanh.tra")
-    assert os.stat(store.path).st_ino == inode  # from then on in place again
+    assert os.stat(store.path).st_ino == inode
     assert [int(i[-5:]) for i in (poly, point, point2)] == \
         list(range(int(poly[-5:]), int(poly[-5:]) + 3))
     assert_sound(store.path)
@@ -160,14 +158,16 @@ def test_first_case_creates_the_tables_then_rows_follow(tmp_path, small_parcels)
     ingest_layer(store, src, "parcels")
     ingest_layer(store, tmp_path / "w.gpkg", "wards")
     first = flag(store, shapely.Point(585_010, 2_330_015), kind="other", who="a")
+    # the first case makes a layer of any geometry: points and polygons both go in place, so
+    # a flag never copies and replaces the whole store under readers and in-place writers
     assert _sql(store.path, "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE "
-                            "table_name = 'violation_cases'") == [("POINT",)]
+                            "table_name = 'violation_cases'") == [("GEOMETRY",)]
     inode = os.stat(store.path).st_ino
     second = flag(store, shapely.Point(585_050, 2_330_015), kind="other", who="b")
-    assert os.stat(store.path).st_ino == inode  # a point into the point layer: in place
+    assert os.stat(store.path).st_ino == inode  # a point: in place
     third = flag(store, shapely.box(585_030, 2_330_005, 585_036, 2_330_012), kind="other",
-                 who="c")  # a polygon into the point layer: rewritten once as GEOMETRY
-    assert os.stat(store.path).st_ino != inode
+                 who="c")  # a polygon after points: in place too
+    assert os.stat(store.path).st_ino == inode
     assert (first[-5:], second[-5:], third[-5:]) == ("00001", "00002", "00003")
     assert _sql(store.path, "SELECT geometry_type_name FROM gpkg_geometry_columns WHERE "
                             "table_name = 'violation_cases'") == [("GEOMETRY",)]
