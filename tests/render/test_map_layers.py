@@ -216,7 +216,10 @@ def test_popups_progress_and_legend_in_chromium(tables, tmp_path, mode, monkeypa
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => "
                       "requestAnimationFrame(() => setTimeout(r, 50))))")
         page.mouse.click(point[0], point[1])
-        page.wait_for_selector(".leaflet-popup-content")
+        # the parcel's popup (the case popup closed just before may still be fading out)
+        page.wait_for_function("""() => { var p = document.querySelector(
+            '.leaflet-popup-content'); return p && p.innerText.includes('09880-1-5'); }""",
+                               timeout=15_000)
         assert "09880-1-5" in page.inner_text(".leaflet-popup-content")
         # the pointer over a parcel shows its key, and the next parcel's when it moves on
         page.mouse.move(point[0] + 1, point[1] + 1)
