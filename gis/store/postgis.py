@@ -570,6 +570,8 @@ class PostGISStore:
 
         gtype = ({"MultiPolygon": "MULTIPOLYGON", "Polygon": "POLYGON", "Point": "POINT"}
                  .get(_geometry_type(frame), "GEOMETRY") if spatial else None)
+        if spatial and name == "violation_cases":
+            gtype = "GEOMETRY"  # points and polygons, as the GeoPackage's case layer
         con.execute(f"INSERT INTO {self._t(REGISTRY)} (name, spatial, dtypes, geometry_type) "
                     "VALUES (%s, %s, %s, %s) ON CONFLICT (name) DO UPDATE SET "
                     "spatial = EXCLUDED.spatial, dtypes = EXCLUDED.dtypes, "
