@@ -33,7 +33,7 @@ from gis.io.admin_units import load_registry
 from gis.store.base import Store
 
 __all__ = ["code_issues", "units_issues", "with_units", "with_names", "with_stored_names",
-           "place_stored_parcels", "parcels_after", "renamed_parcels", "stored_layer",
+           "parcels_after", "renamed_parcels", "stored_layer",
            "name_stored_layers", "stale_names", "unit_names", "registry",
            "resolve_unit", "check_units", "province_names", "store_provinces",
            "unlisted_units", "place_cases"]
@@ -293,25 +293,6 @@ def _assumed_message(ward_code: str, ward_name: str, names: str, unit_code: str,
                               "by its geometry")
     return (f"ward {ward_code} ({ward_name}) was split between {names}: the default unit "
             f"{unit_name} ({unit_code}) was assumed; {why}")
-
-
-def place_stored_parcels(store: Store) -> int:
-    """Give every stored parcel its unit again (after the units layer changed), in one
-    read-modify-write under the writers' lock. Returns the number of parcels placed."""
-    counted: list[int] = []
-
-    def change(working: Store) -> dict[str, pd.DataFrame]:
-        if not working.has("parcels"):
-            counted.append(0)
-            return {}
-        parcels = working.read("parcels")
-        units = working.read("units") if working.has("units") else None
-        placed, _ = with_units(parcels, units=units, wards=stored_layer(working, "wards"))
-        counted.append(len(placed))
-        return {"parcels": placed}
-
-    store.modify(change)
-    return counted[0]
 
 
 def stored_layer(store: Store, layer: str) -> pd.DataFrame | None:

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -25,9 +24,12 @@ from gis.sample import generate_district, write_sample
 from gis.sample.units import district_wards, on_real_district, unit_polygons
 from gis.store import open_store
 from tests.conftest import ROOT
-from tests.store.conftest import BACKENDS, drop_schema, require_postgis, store_location
+from tests.store import conftest as store_conftest
 
 pytestmark = pytest.mark.slow
+
+#: one fresh store per backend, as the store conformance suite has it
+location = store_conftest.location
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +49,6 @@ def files(tmp_path_factory):  # type: ignore[no-untyped-def]
                        ("west", parcels[~parcels["MaXa"].isin(half)])):
         part.to_file(folder / f"{name}.shp", encoding="utf-8")
     return folder
-
-
-@pytest.fixture(params=BACKENDS)
-def location(request, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    if request.param == "postgis":
-        require_postgis()
-    where = store_location(request.param, tmp_path)
-    yield where
-    if request.param == "postgis":
-        drop_schema(where.rpartition("schema=")[2])
 
 
 def _gis(location: str, *args: str) -> subprocess.Popen[str]:
